@@ -1,0 +1,26 @@
+"""The scenario: one TOML file that says what must be planned (SPEC.md, "Input: a scenario")."""
+
+from ektp_opt.scenario.load import LoadedScenario, load_scenario
+from ektp_opt.scenario.model import (
+    BacklogSpec,
+    CalendarSpec,
+    Delivery,
+    DeviceSpec,
+    GeneratorSpec,
+    HouseholdsFile,
+    OperatorsSpec,
+    Scenario,
+)
+
+__all__ = [
+    "BacklogSpec",
+    "CalendarSpec",
+    "Delivery",
+    "DeviceSpec",
+    "GeneratorSpec",
+    "HouseholdsFile",
+    "LoadedScenario",
+    "OperatorsSpec",
+    "Scenario",
+    "load_scenario",
+]

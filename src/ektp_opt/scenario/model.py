@@ -1,0 +1,148 @@
+"""pydantic models of a scenario. They check each field alone; checks that need the kecamatan
+list (unknown codes) live in ``load.py``, after the admin CSVs are read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Shifts = Literal[4, 5]
+KecamatanCode = Annotated[str, Field(pattern=r"^\d{2}\.\d{2}\.\d{2}$")]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo such as ``dedline`` must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class CalendarSpec(_Strict):
+    workdays: list[Weekday] = Field(min_length=1)
+    holidays: list[dt.date] = Field(default_factory=list)
+    day_start: dt.time = dt.time(8, 0)
+    day_end: dt.time = dt.time(16, 0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if len(set(self.workdays)) != len(self.workdays):
+            raise ValueError("workdays lists a day twice")
+        if self.day_end <= self.day_start:
+            raise ValueError("day_end must be after day_start")
+        return self
+
+
+class DeviceSpec(_Strict):
+    capacity_per_day: int = Field(gt=0, le=10_000)
+    setup_days: int = Field(default=0, ge=0, le=60)
+
+
+class BacklogSpec(_Strict):
+    reserve_per_shift: int = Field(default=0, ge=0, le=10_000)
+    catch_up_days: int = Field(default=0, ge=0, le=365)
+    late_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
+class Delivery(_Strict):
+    """One of three forms: ``{date, per_kecamatan}``, ``{date, kecamatan, count}``,
+    ``{date, pool}``. A pool is split across kecamatan by the optimiser."""
+
+    date: dt.date
+    per_kecamatan: int | None = Field(default=None, ge=0, le=100_000)
+    kecamatan: KecamatanCode | None = None
+    count: int | None = Field(default=None, ge=0, le=100_000)
+    pool: int | None = Field(default=None, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        forms = [
+            self.per_kecamatan is not None,
+            self.kecamatan is not None or self.count is not None,
+            self.pool is not None,
+        ]
+        if sum(forms) != 1:
+            raise ValueError(
+                "give exactly one of: per_kecamatan = N; kecamatan = CODE with count = N; pool = N"
+            )
+        if (self.kecamatan is None) != (self.count is None):
+            raise ValueError("kecamatan and count go together")
+        return self
+
+    @property
+    def kind(self) -> Literal["per_kecamatan", "kecamatan", "pool"]:
+        if self.per_kecamatan is not None:
+            return "per_kecamatan"
+        return "pool" if self.pool is not None else "kecamatan"
+
+
+class OperatorsSpec(_Strict):
+    """Trained operators: each device-shift in use needs one."""
+
+    per_kecamatan: int = Field(ge=0, le=100_000)
+    shifts_per_operator: int = Field(ge=1, le=5)
+    overrides: dict[KecamatanCode, Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        default_factory=dict
+    )
+
+
+class GeneratorSpec(_Strict):
+    """A synthetic population, built deterministically from the seed (see generate.py)."""
+
+    seed: int = Field(ge=0, le=2**63 - 1)
+    residents: int = Field(gt=0, le=100_000_000)
+    households: int = Field(gt=0, le=50_000_000)
+    home_visit_share: float = Field(default=0.005, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.residents < self.households:
+            raise ValueError("residents must be at least households: every KK has a member")
+        if self.residents > 10 * self.households:
+            raise ValueError("more than 10 members per KK on average is not a real population")
+        return self
+
+
+class HouseholdsFile(_Strict):
+    file: str = Field(min_length=1)
+
+
+class Scenario(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    city: str = Field(min_length=1, max_length=200)
+    start: dt.date
+    deadline: dt.date
+    calendar: CalendarSpec
+    device: DeviceSpec
+    shifts_per_day: Shifts
+    shifts_override: dict[KecamatanCode, Shifts] = Field(default_factory=dict)
+    backlog: BacklogSpec = BacklogSpec()
+    deliveries: list[Delivery] = Field(min_length=1)
+    overflow_km: float = Field(default=0.0, ge=0.0, le=100.0)
+    operators: OperatorsSpec | None = None
+    kecamatan: str = Field(min_length=1)
+    kelurahan: str = Field(min_length=1)
+    households: GeneratorSpec | HouseholdsFile
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.deadline <= self.start:
+            raise ValueError(f"deadline {self.deadline} must be after start {self.start}")
+        shifts = {self.shifts_per_day, *self.shifts_override.values()}
+        for n in shifts:
+            seats = self.device.capacity_per_day // n - self.backlog.reserve_per_shift
+            if seats <= 0:
+                raise ValueError(
+                    f"with {n} shifts a device-shift has {self.device.capacity_per_day // n} "
+                    f"seats, not more than reserve_per_shift = {self.backlog.reserve_per_shift}"
+                )
+        return self
+
+    def shifts_for(self, kecamatan_code: str) -> int:
+        return self.shifts_override.get(kecamatan_code, self.shifts_per_day)
+
+    def seats_per_device_shift(self, kecamatan_code: str) -> int:
+        """Regular seats: a shift's share of daily capacity, net of the backlog seats."""
+        n = self.shifts_for(kecamatan_code)
+        return self.device.capacity_per_day // n - self.backlog.reserve_per_shift

@@ -1,0 +1,116 @@
+"""The planner: aggregate CP-SAT levels, then KK-level assignment (models/FORMULATION.md).
+
+``solve`` is the library entry point; the CLI is a thin layer over it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ektp_opt.households import Households
+from ektp_opt.metrics import plan_objectives
+from ektp_opt.problem import ProblemData
+from ektp_opt.solver.aggregate import AggregateSolution, solve_aggregate
+from ektp_opt.solver.assign import Assignment, assign_households
+from ektp_opt.solver.compact import CompactResult, compact_home_only, compact_with_overflow
+from ektp_opt.solver.params import SolveOptions, load_preset
+from ektp_opt.solver.progress import Reporter
+from ektp_opt.solver.result import LevelResult, Status, Timings, overall_status
+
+__all__ = ["Result", "SolveOptions", "solve"]
+
+
+@dataclass
+class Result:
+    """Status, each level's measured value and proven bound, runtime, and the plan itself."""
+
+    status: Status
+    levels: list[LevelResult]
+    assignment: Assignment
+    problem: ProblemData
+    aggregate: AggregateSolution
+    runtime: float
+    options: SolveOptions
+    timings: Timings = field(default_factory=Timings)
+
+    def level(self, name: str) -> LevelResult:
+        return next(lv for lv in self.levels if lv.name == name)
+
+
+def _measured(level: LevelResult, value: int) -> LevelResult:
+    """The plan's own value replaces the model's; OPTIMAL only if it meets the proven bound."""
+    status: Status = "OPTIMAL" if level.status == "OPTIMAL" and value == level.bound else "FEASIBLE"
+    note = level.note
+    if value != level.value:
+        note = (note + "; " if note else "") + f"model value {level.value}, plan value {value}"
+    return LevelResult(level.name, value, level.bound, status, level.seconds, level.scope, note)
+
+
+def solve(
+    data: ProblemData,
+    households: Households,
+    options: SolveOptions | None = None,
+    reporter: Reporter | None = None,
+) -> Result:
+    """Plan every KK. Raises InfeasibleError when the deadline cannot be met."""
+    options = options or SolveOptions()
+    reporter = reporter or Reporter()
+    cpsat, budget = load_preset(options.preset)
+    start = time.perf_counter()
+    timings = Timings()
+
+    agg = solve_aggregate(data, options, cpsat, budget, reporter)
+    timings.add("solve", time.perf_counter() - start)
+    horizon = agg.completion.value
+    if agg.completion.status == "OPTIMAL" and agg.waiting.status == "OPTIMAL":
+        scope = "global" if agg.profile_unique else "given the level-2 service profile"
+    else:
+        scope = "given the level-1 and level-2 values found"
+    overflow = any(len(s) > 1 for s in data.sites)
+    t = time.perf_counter()
+    left = max(1.0, options.time_limit - (t - start))
+    share = budget["compactness"] + (budget["overflow"] if overflow else 0.0)
+    with reporter.stage("solve: compactness"):
+        compact: CompactResult
+        if overflow:
+            compact = compact_with_overflow(
+                data, agg.served, agg.away, options, cpsat, min(left, share * options.time_limit),
+                reporter, scope,
+            )
+        else:
+            compact = compact_home_only(
+                data, agg.served, options, cpsat, min(left, share * options.time_limit),
+                reporter, scope,
+            )
+    timings.add("solve", time.perf_counter() - t)
+
+    t = time.perf_counter()
+    with reporter.stage("assign"):
+        assignment = assign_households(data, households, agg.pool_split, compact.quotas, horizon)
+    timings.add("assign", time.perf_counter() - t)
+
+    measured = plan_objectives(
+        assignment.day,
+        households.members,
+        households.kelurahan,
+        assignment.site,
+        data.kelurahan_kecamatan[households.kelurahan],
+    )
+    levels = [
+        _measured(agg.completion, measured["completion"]),
+        _measured(agg.waiting, measured["waiting"]),
+        _measured(compact.compactness, measured["compactness"]),
+    ]
+    if compact.overflow is not None:
+        levels.append(_measured(compact.overflow, measured["overflow"]))
+    return Result(
+        status=overall_status(levels),
+        levels=levels,
+        assignment=assignment,
+        problem=data,
+        aggregate=agg,
+        runtime=time.perf_counter() - start,
+        options=options,
+        timings=timings,
+    )

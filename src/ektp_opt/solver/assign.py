@@ -1,0 +1,206 @@
+"""KK-level assignment: turn resident quotas into KK in device-shifts (FORMULATION.md §6).
+
+The aggregate says "kelurahan l sends q residents to site k on day d". Two steps make that real:
+
+1. Per kelurahan, pick for each quota a set of whole KK whose members sum to exactly q. The
+   quota of its *last* day is picked first, from the end of the walking order (lingkungan, then
+   card order), so that the kelurahan's leftovers cannot strand a family across a day boundary;
+   the others take KK in walking order, skipping a KK that would overshoot and pulling a smaller
+   one forward instead.
+2. Per site-day, fill device-shifts one at a time (shift-major, so a part-full day leaves its
+   last shifts empty): largest KK first, each slot closed exactly by one KK or a pair.
+
+With ~11% single-member KK both steps are exact in practice. Whatever is not (a KK that fits no
+slot) is carried to the site's next day, counted in ``Assignment.carried``, and shows up honestly
+in the measured objective values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ektp_opt.errors import EktpError
+from ektp_opt.households import Households
+from ektp_opt.problem import ProblemData
+from ektp_opt.solver.compact import Quota
+
+
+class PlanningError(EktpError):
+    """The assignment could not place every KK: a bug, never a user error."""
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    kecamatan: int
+    delivery: dt.date
+    available_from: dt.date
+    first_day: int
+
+
+@dataclass
+class Assignment:
+    site: npt.NDArray[np.int32]
+    day: npt.NDArray[np.int32]
+    shift: npt.NDArray[np.int8]  # 1-based
+    device: npt.NDArray[np.int32]  # index into devices
+    devices: list[Device]
+    carried: int  # resident-days the packing ran behind the aggregate's quotas (0 = exact)
+
+
+def place_devices(data: ProblemData, split: npt.NDArray[np.int64]) -> list[Device]:
+    """One row per physical device; ids are unique in the city and stable for a given split."""
+    rows: list[tuple[int, int, dt.date, dt.date, int]] = []
+    pools = data.pools
+    for b in data.batches:
+        if b.kecamatan is not None:
+            rows += [(b.kecamatan, b.first_day, b.delivery, b.available_from, b.delivery_index)] * b.count
+    for p, b in enumerate(pools):
+        for k in range(data.n_kec):
+            rows += [(k, b.first_day, b.delivery, b.available_from, b.delivery_index)] * int(split[p, k])
+    rows.sort(key=lambda r: (r[0], r[1], r[4]))
+    devices: list[Device] = []
+    count = [0] * data.n_kec
+    for k, first, delivery, avail, _ in rows:
+        count[k] += 1
+        devices.append(
+            Device(f"{data.kecamatan_codes[k]}-D{count[k]:03d}", k, delivery, avail, first)
+        )
+    return devices
+
+
+def _pick_exact(seq: list[int], members: list[int], taken: bytearray, target: int, backward: bool) -> tuple[list[int], int]:
+    """Whole KK from ``seq`` summing to ``target`` (or as close below as the KK allow)."""
+    chosen: list[int] = []
+    rest = target
+    order = reversed(seq) if backward else iter(seq)
+    for i in order:
+        if rest == 0:
+            break
+        if not taken[i] and members[i] <= rest:
+            taken[i] = 1
+            chosen.append(i)
+            rest -= members[i]
+    return chosen, rest
+
+
+def _pack_day(
+    items: list[int], members: list[int], n_slots: int, seats: int
+) -> tuple[list[list[int]], list[int]]:
+    """Fill slots one at a time: the largest KK that fits while the slot has room for more than
+    any one KK, then close it exactly with one KK or a pair when such exist. Closing with a
+    matching pair, not "largest then whatever", is what keeps single-member KK for the slots that
+    truly need them, so every slot of a full day closes exactly. Returns the filled slots and the
+    KK that fit nowhere."""
+    by_size: dict[int, list[int]] = {}
+    for i in sorted(items, reverse=True):  # pop() then yields walking order
+        by_size.setdefault(members[i], []).append(i)
+    sizes = sorted(by_size, reverse=True)
+
+    def has(s: int, n: int = 1) -> bool:
+        return len(by_size.get(s, ())) >= n
+
+    bins: list[list[int]] = []
+    for _ in range(n_slots):
+        rem, kks = seats, []
+        while rem > 0:
+            if has(rem):
+                kks.append(by_size[rem].pop())
+                break
+            pair = next(
+                (s for s in sizes if s < rem and has(s, 1 + (2 * s == rem)) and has(rem - s)),
+                0,
+            )
+            if pair:
+                kks.append(by_size[pair].pop())
+                kks.append(by_size[rem - pair].pop())
+                break
+            s = next((s for s in sizes if s <= rem and by_size[s]), 0)
+            if not s:
+                break
+            kks.append(by_size[s].pop())
+            rem -= s
+        if not kks:
+            break
+        bins.append(kks)
+    return bins, [i for s in sizes for i in by_size[s]]
+
+
+def assign_households(
+    data: ProblemData,
+    households: Households,
+    split: npt.NDArray[np.int64],
+    quotas: Quota,
+    horizon: int,
+) -> Assignment:
+    n = len(households)
+    members = households.members.tolist()
+    taken = bytearray(n)
+    order = np.lexsort((np.arange(n), households.lingkungan, households.kelurahan))
+    starts = np.searchsorted(households.kelurahan[order], np.arange(data.n_kel + 1))
+
+    # Step 1: exact subsets per (kelurahan, site, day).
+    per_kel: dict[int, list[tuple[int, int, int]]] = {}
+    for (k, d), items in quotas.items():
+        for kel, q in items:
+            per_kel.setdefault(kel, []).append((d, k, q))
+    chosen: dict[tuple[int, int], list[int]] = {}
+    for kel, qs in per_kel.items():
+        qs.sort()
+        seq = order[starts[kel] : starts[kel + 1]].tolist()
+        short = 0
+        d_last, k_last, q_last = qs[-1]
+        if len(qs) > 1:
+            picked, short = _pick_exact(seq, members, taken, q_last, backward=True)
+            chosen.setdefault((k_last, d_last), []).extend(picked)
+            qs = qs[:-1]
+        for j, (d, k, q) in enumerate(qs):
+            target = q + short if j == len(qs) - 1 else q
+            picked, short = _pick_exact(seq, members, taken, target, backward=False)
+            chosen.setdefault((k, d), []).extend(picked)
+        leftover = [i for i in seq if not taken[i]]
+        if leftover:  # only when exact picks failed: they join the kelurahan's last day
+            for i in leftover:
+                taken[i] = 1
+            chosen.setdefault((k_last, d_last), []).extend(leftover)
+
+    # Step 2: pack each site-day into device-shifts.
+    devices = place_devices(data, split)
+    by_site: list[list[int]] = [[] for _ in range(data.n_kec)]
+    for i, dev in enumerate(devices):
+        by_site[dev.kecamatan].append(i)
+    site = np.full(n, -1, dtype=np.int32)
+    day = np.full(n, -1, dtype=np.int32)
+    shift = np.zeros(n, dtype=np.int8)
+    device = np.full(n, -1, dtype=np.int32)
+    carried = 0
+    for k in range(data.n_kec):
+        seats = int(data.seats[k])
+        carry: list[int] = []
+        for d in range(data.n_days):
+            items = carry + chosen.get((k, d), [])
+            if not items:
+                if d >= horizon:
+                    break
+                continue
+            present = [i for i in by_site[k] if devices[i].first_day <= d]
+            slots = [(s, i) for s in range(1, int(data.shifts[k]) + 1) for i in present]
+            if data.slot_limit[k] >= 0:
+                slots = slots[: int(data.slot_limit[k])]
+            bins, carry = _pack_day(items, members, len(slots), seats)
+            for (s, dev_i), kks in zip(slots, bins, strict=False):
+                for i in kks:
+                    site[i], day[i], shift[i], device[i] = k, d, s, dev_i
+            carried += sum(members[i] for i in carry)
+        if carry:
+            raise PlanningError(
+                f"could not place {sum(members[i] for i in carry)} residents at "
+                f"{data.kecamatan_codes[k]} within the regular days"
+            )
+    if (site < 0).any():
+        raise PlanningError(f"{int((site < 0).sum())} KK left without an appointment")
+    return Assignment(site, day, shift, device, devices, carried)

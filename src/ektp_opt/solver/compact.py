@@ -1,0 +1,293 @@
+"""Levels 3 and 4: which kelurahan are invited on which day (and, with overflow, to which site).
+
+Input: the level-2 service profile ``served[site, day]``. Output: quotas ``r[kelurahan, site,
+day]`` in residents, with the fewest (kelurahan, day) pairs, then the fewest residents away from
+home. Without overflow the problem splits by kecamatan.
+
+Bound (models/FORMULATION.md §5): the bipartite graph kelurahan–days with an edge per pair has
+n + D - c edges when it is a forest of c components, and every component's kelurahan residents
+must equal the seats of some subset of its days. So c is at most the longest chain of kelurahan
+subsets whose residents are each a subset-sum of the day seats, and pairs >= n + D - c_max. When
+no proper subset qualifies (the usual case) this proves the sequential order optimal with no
+search at all; otherwise CP-SAT searches with the bound added as a valid cut.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from ortools.sat.python import cp_model
+
+from ektp_opt.problem import ProblemData
+from ektp_opt.solver.params import SolveOptions, make_solver
+from ektp_opt.solver.progress import Reporter
+from ektp_opt.solver.result import LevelResult, Status
+
+Quota = dict[tuple[int, int], list[tuple[int, int]]]  # (site, day) -> [(kelurahan, residents)]
+MAX_SUBSET_KELURAHAN = 16
+
+
+@dataclass
+class CompactResult:
+    quotas: Quota
+    compactness: LevelResult
+    overflow: LevelResult | None
+
+
+def sequential_fill(
+    amounts: Sequence[tuple[int, int]], days: Sequence[int], caps: Sequence[int]
+) -> dict[int, list[tuple[int, int]]]:
+    """Kelurahan one after another, each filling days in order: D + n - 1 pairs at most."""
+    out: dict[int, list[tuple[int, int]]] = {d: [] for d in days}
+    i, left = 0, list(caps)
+    for kel, amount in amounts:
+        rest = amount
+        while rest > 0:
+            take = min(rest, left[i])
+            if take:
+                out[days[i]].append((kel, take))
+                left[i] -= take
+                rest -= take
+            if left[i] == 0 and rest > 0:
+                i += 1
+    return out
+
+
+def component_bound(pops: Sequence[int], caps: Sequence[int]) -> int:
+    """Upper bound on the number of components c (see module docstring)."""
+    n = len(pops)
+    if n > MAX_SUBSET_KELURAHAN:
+        return min(n, len(caps))
+    reach = 1
+    for c in caps:
+        reach |= reach << int(c)
+    masks = np.arange(1, (1 << n) - 1, dtype=np.int64)
+    bits = (masks[:, None] >> np.arange(n)) & 1
+    sums = bits @ np.asarray(pops, dtype=np.int64)
+    good = [int(m) for m, s in zip(masks.tolist(), sums.tolist(), strict=True) if (reach >> s) & 1]
+    good.sort(key=lambda m: bin(m).count("1"))
+    chain: dict[int, int] = {}
+    for m in [*good, (1 << n) - 1]:
+        inner = [chain[g] for g in chain if g & ~m == 0 and g != m]
+        chain[m] = 1 + max(inner, default=0)
+    return min(chain[(1 << n) - 1], len(caps))
+
+
+def _pairs(plan: dict[int, list[tuple[int, int]]]) -> int:
+    return sum(len(v) for v in plan.values())
+
+
+def _kecamatan_search(
+    kels: Sequence[int],
+    pops: Sequence[int],
+    days: Sequence[int],
+    caps: Sequence[int],
+    hint: dict[int, list[tuple[int, int]]],
+    bound: int,
+    options: SolveOptions,
+    cpsat: dict[str, object],
+    limit: float,
+) -> tuple[dict[int, list[tuple[int, int]]], int, Status]:
+    m = cp_model.CpModel()
+    r = [[m.new_int_var(0, min(p, c), f"r_{i}_{j}") for j, c in enumerate(caps)] for i, p in enumerate(pops)]
+    u = [[m.new_bool_var(f"pair_{kels[i]}_{days[j]}") for j in range(len(days))] for i in range(len(pops))]
+    for i, p in enumerate(pops):
+        m.add(sum(r[i]) == p)
+        for j, c in enumerate(caps):
+            m.add(r[i][j] <= min(p, c) * u[i][j])
+            m.add(r[i][j] >= 1).only_enforce_if(u[i][j])
+    for j, c in enumerate(caps):
+        m.add(sum(r[i][j] for i in range(len(pops))) == c)
+    total = sum(x for row in u for x in row)
+    m.add(total >= bound).with_name("component_bound_cut")
+    m.minimize(total)
+    where = {kel: i for i, kel in enumerate(kels)}
+    col = {d: j for j, d in enumerate(days)}
+    for d, items in hint.items():
+        for kel, q in items:
+            m.add_hint(r[where[kel]][col[d]], q)
+            m.add_hint(u[where[kel]][col[d]], 1)
+    solver = make_solver(options, cpsat, limit)  # type: ignore[arg-type]
+    code = solver.solve(m)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return hint, bound, "FEASIBLE"
+    out: dict[int, list[tuple[int, int]]] = {d: [] for d in days}
+    for j, d in enumerate(days):
+        for i, kel in enumerate(kels):
+            q = solver.value(r[i][j])
+            if q:
+                out[d].append((kel, q))
+    best_bound = max(bound, int(np.ceil(solver.best_objective_bound - 1e-6)))
+    status: Status = "OPTIMAL" if code == cp_model.OPTIMAL else "FEASIBLE"
+    return out, best_bound, status
+
+
+def compact_home_only(
+    data: ProblemData,
+    served: npt.NDArray[np.int64],
+    options: SolveOptions,
+    cpsat: dict[str, object],
+    limit: float,
+    reporter: Reporter,
+    scope: str,
+) -> CompactResult:
+    start = time.perf_counter()
+    quotas: Quota = {}
+    value = bound = 0
+    searched = 0
+    all_optimal = True
+    for k in range(data.n_kec):
+        kels = [int(i) for i in np.flatnonzero(data.kelurahan_kecamatan == k)]
+        pops = [int(data.kelurahan_residents[i]) for i in kels]
+        kels = [kel for kel, p in zip(kels, pops, strict=True) if p > 0]
+        pops = [p for p in pops if p > 0]
+        days = [int(d) for d in np.flatnonzero(served[k] > 0)]
+        caps = [int(served[k, d]) for d in days]
+        if not kels:
+            continue
+        hint = sequential_fill(list(zip(kels, pops, strict=True)), days, caps)
+        lb = len(kels) + len(days) - component_bound(pops, caps)
+        plan, kec_bound, status = hint, lb, "OPTIMAL"
+        if _pairs(hint) > lb:
+            searched += 1
+            left = max(0.2, limit - (time.perf_counter() - start)) / max(1, data.n_kec - k)
+            plan, kec_bound, status = _kecamatan_search(
+                kels, pops, days, caps, hint, lb, options, cpsat, left
+            )
+            if _pairs(plan) > _pairs(hint):  # never worse than the sequential order
+                plan, status = hint, "FEASIBLE"
+        all_optimal &= status == "OPTIMAL" and _pairs(plan) == kec_bound
+        value += _pairs(plan)
+        bound += kec_bound
+        for d, items in plan.items():
+            quotas[(k, d)] = items
+        reporter.solving("compactness", value, bound, time.perf_counter() - start)
+    note = f"{searched} kecamatan needed a CP-SAT search; the rest met the component bound"
+    level = LevelResult(
+        "compactness",
+        value,
+        bound,
+        "OPTIMAL" if all_optimal else "FEASIBLE",
+        time.perf_counter() - start,
+        scope=scope,
+        note=note,
+    )
+    return CompactResult(quotas, level, None)
+
+
+def _site_amounts(
+    data: ProblemData, away: dict[tuple[int, int], int]
+) -> dict[int, list[tuple[int, int]]]:
+    """Residents of each kelurahan at each site, home first, in kelurahan order."""
+    at: dict[int, list[tuple[int, int]]] = {k: [] for k in range(data.n_kec)}
+    for kel, options in enumerate(data.sites):
+        home = options[0][0]
+        moved = sum(away.get((kel, site), 0) for site, _ in options[1:])
+        if data.kelurahan_residents[kel] - moved > 0:
+            at[home].append((kel, int(data.kelurahan_residents[kel]) - moved))
+        for site, _ in options[1:]:
+            if away.get((kel, site), 0) > 0:
+                at[site].append((kel, away[(kel, site)]))
+    for k in at:
+        at[k].sort()
+    return at
+
+
+def compact_with_overflow(
+    data: ProblemData,
+    served: npt.NDArray[np.int64],
+    away: dict[tuple[int, int], int],
+    options: SolveOptions,
+    cpsat: dict[str, object],
+    limit: float,
+    reporter: Reporter,
+    scope: str,
+) -> CompactResult:
+    """Levels 3 then 4 in one CP-SAT model over (kelurahan, site, day), phases linked by hints."""
+    start = time.perf_counter()
+    m = cp_model.CpModel()
+    horizon = served.shape[1]
+    r: dict[tuple[int, int, int], cp_model.IntVar] = {}
+    pair: dict[tuple[int, int], cp_model.IntVar] = {}
+    for kel, options_ in enumerate(data.sites):
+        pop = int(data.kelurahan_residents[kel])
+        if pop == 0:
+            continue
+        for site, _ in options_:
+            for d in np.flatnonzero(served[site] > 0).tolist():
+                if (kel, d) not in pair:
+                    pair[(kel, d)] = m.new_bool_var(f"pair_{data.kelurahan_codes[kel]}_d{d}")
+                ub = min(pop, int(served[site, d]))
+                x = m.new_int_var(0, ub, f"r_{kel}_{site}_{d}")
+                m.add(x <= ub * pair[(kel, d)])
+                r[(kel, site, d)] = x
+    by_kel: dict[int, list[cp_model.IntVar]] = {}
+    by_site_day: dict[tuple[int, int], list[cp_model.IntVar]] = {}
+    away_terms: list[cp_model.IntVar] = []
+    for (kel, site, d), x in r.items():
+        by_kel.setdefault(kel, []).append(x)
+        by_site_day.setdefault((site, d), []).append(x)
+        if site != data.sites[kel][0][0]:
+            away_terms.append(x)
+    for kel, xs in by_kel.items():
+        m.add(sum(xs) == int(data.kelurahan_residents[kel]))
+    for (site, d), xs in by_site_day.items():
+        m.add(sum(xs) == int(served[site, d]))
+    for (kel, d), b in pair.items():
+        related = [r[(kel, s, d)] for s, _ in data.sites[kel] if (kel, s, d) in r]
+        m.add(sum(related) >= 1).only_enforce_if(b)
+
+    hint: Quota = {}
+    for site, amounts in _site_amounts(data, away).items():
+        days = [d for d in range(horizon) if served[site, d] > 0]
+        for d, items in sequential_fill(amounts, days, [int(served[site, d]) for d in days]).items():
+            hint[(site, d)] = items
+    for (site, d), items in hint.items():
+        for kel, q in items:
+            m.add_hint(r[(kel, site, d)], q)
+    hinted_pairs = {(kel, d) for (_s, d), items in hint.items() for kel, _ in items}
+    for key, b in pair.items():
+        m.add_hint(b, int(key in hinted_pairs))
+
+    pairs_total = sum(pair.values())
+    m.minimize(pairs_total)
+    solver = make_solver(options, cpsat, limit / 2)  # type: ignore[arg-type]
+    code = solver.solve(m)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise RuntimeError("compactness model found no solution although its hint is feasible")
+    p_value = int(solver.objective_value)
+    p_bound = int(np.ceil(solver.best_objective_bound - 1e-6))
+    p_status: Status = "OPTIMAL" if code == cp_model.OPTIMAL else "FEASIBLE"
+    t_pairs = time.perf_counter() - start
+    reporter.solving("compactness", p_value, p_bound, t_pairs)
+
+    m.add(pairs_total <= p_value)
+    m.clear_hints()
+    for x in [*r.values(), *pair.values()]:
+        m.add_hint(x, solver.value(x))
+    m.minimize(sum(away_terms))
+    solver2 = make_solver(options, cpsat, max(0.2, limit - t_pairs))  # type: ignore[arg-type]
+    code2 = solver2.solve(m)
+    best = solver2 if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE) else solver
+    a_value = int(sum(best.value(x) for x in away_terms))
+    a_bound = int(np.ceil(solver2.best_objective_bound - 1e-6)) if best is solver2 else 0
+    a_status: Status = "OPTIMAL" if code2 == cp_model.OPTIMAL else "FEASIBLE"
+    reporter.solving("overflow", a_value, a_bound, time.perf_counter() - start)
+
+    quotas: Quota = {}
+    for (kel, site, d), x in sorted(r.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
+        q = int(best.value(x))
+        if q:
+            quotas.setdefault((site, d), []).append((kel, q))
+    compactness = LevelResult(
+        "compactness", p_value, p_bound, p_status, t_pairs, scope=scope
+    )
+    overflow_scope = scope if p_status == "OPTIMAL" else "given the compactness value found"
+    overflow = LevelResult(
+        "overflow", a_value, a_bound, a_status, time.perf_counter() - start - t_pairs, scope=overflow_scope
+    )
+    return CompactResult(quotas, compactness, overflow)
