@@ -1,0 +1,203 @@
+"""Capacity planning: how late the given deliveries finish, and what would meet the deadline.
+
+Every figure comes from the planner's own level-1 question ("can all residents be served in the
+first T working days?", aggregate.FeasibilityModel) on a calendar extended past the deadline with
+the same working-day rules. Each is also set beside the closed-form seat arithmetic, which it
+can never beat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ektp_opt.calendar import available_from, index_on_or_after
+from ektp_opt.households import Households
+from ektp_opt.problem import DeviceBatch, ProblemData, build_problem
+from ektp_opt.scenario import LoadedScenario
+from ektp_opt.solver.aggregate import FeasibilityModel, fill_earliest, search_completion
+from ektp_opt.solver.params import SolveOptions, load_preset
+from ektp_opt.solver.progress import Reporter
+
+EXTEND_YEARS = 4  # how far past the deadline the calendar is extended
+MAX_EXTRA_DEVICES = 1_000_000
+
+
+def extended_problem(ls: LoadedScenario, households: Households) -> ProblemData:
+    horizon_end = ls.scenario.deadline + dt.timedelta(days=365 * EXTEND_YEARS)
+    return build_problem(ls, households, extend_to=horizon_end)
+
+
+def with_extra_pool(ls: LoadedScenario, data: ProblemData, count: int, on: dt.date) -> ProblemData:
+    avail = available_from(on, ls.scenario.device.setup_days, ls.workdays, ls.holidays)
+    extra = DeviceBatch(-1, None, count, on, avail, index_on_or_after(data.days, avail))
+    return dataclasses.replace(data, batches=(*data.batches, extra))
+
+
+def seats_per_device_by(data: ProblemData, first_day: int, horizon: int) -> np.ndarray:
+    return np.maximum(0, horizon - first_day) * data.seats * data.shifts
+
+
+def closed_form_extra(data: ProblemData, on_first_day: int) -> int:
+    """Seat arithmetic: extra devices on the best kecamatan, ignoring where residents live.
+    No plan can need fewer."""
+    horizon = data.regular_days
+    per_device = data.seats * data.shifts
+    seats = int((data.fixed_devices()[:, :horizon] * per_device[:, None]).sum())
+    for b in data.pools:
+        seats += b.count * int(per_device.max()) * max(0, horizon - b.first_day)
+    short = int(data.kelurahan_residents.sum()) - seats
+    per_extra = int(per_device.max()) * max(0, horizon - on_first_day)
+    if short <= 0:
+        return 0
+    return math.ceil(short / per_extra) if per_extra else -1
+
+
+def fewest_extra(
+    ls: LoadedScenario, data: ProblemData, on: dt.date, options: SolveOptions, cpsat: dict[str, Any]
+) -> dict[str, Any]:
+    """Least extra pool devices delivered on ``on`` that make the regular days feasible
+    (bisection; every "no" is proven by CP-SAT)."""
+    regular = dataclasses.replace(data, days=data.days[: data.regular_days])
+
+    def feasible(n: int) -> tuple[bool, np.ndarray | None]:
+        trial = with_extra_pool(ls, regular, n, on)
+        status, split, _ = FeasibilityModel(trial, trial.regular_days).solve(options, cpsat, 30.0)
+        if status == "UNKNOWN":
+            raise RuntimeError("capacity check timed out")
+        return status != "INFEASIBLE", (split[-1] if status != "INFEASIBLE" else None)
+
+    avail = available_from(on, ls.scenario.device.setup_days, ls.workdays, ls.holidays)
+    if avail > data.last_regular_day:
+        return {"date": on.isoformat(), "possible": False,
+                "reason": f"devices delivered then serve only from {avail}, after the last regular day"}
+    lo, hi = 0, 1
+    ok, split = feasible(0)
+    if ok:
+        return {"date": on.isoformat(), "possible": True, "extra_devices": 0, "split": {}}
+    while True:
+        ok, split = feasible(hi)
+        if ok:
+            break
+        lo = hi
+        hi *= 2
+        if hi > MAX_EXTRA_DEVICES:
+            return {"date": on.isoformat(), "possible": False, "reason": "more than a million devices"}
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        ok_mid, split_mid = feasible(mid)
+        if ok_mid:
+            hi, split = mid, split_mid
+        else:
+            lo = mid
+    assert split is not None
+    first = index_on_or_after(data.days, avail)
+    return {
+        "date": on.isoformat(),
+        "possible": True,
+        "extra_devices": hi,
+        "closed_form_lower_bound": closed_form_extra(regular, first),
+        "available_from": avail.isoformat(),
+        "split": {
+            code: int(n) for code, n in zip(data.kecamatan_codes, split.tolist(), strict=True) if n
+        },
+    }
+
+
+def diagnose(
+    ls: LoadedScenario,
+    households: Households,
+    options: SolveOptions,
+    extra_on: dt.date | None = None,
+) -> dict[str, Any]:
+    """The numbers a planner needs when the deadline cannot be met (SPEC.md), and also when it
+    can (then extra devices are 0)."""
+    cpsat, _budget = load_preset(options.preset)
+    data = extended_problem(ls, households)
+    search = search_completion(data, options, cpsat, 60.0, Reporter())
+    horizon = search.level.value
+    served = fill_earliest(data, search.split, search.away, horizon)
+    last = [int(np.flatnonzero(row)[-1]) if row.any() else -1 for row in served]
+    per_kec = {
+        code: (data.days[d].isoformat() if d >= 0 else None)
+        for code, d in zip(data.kecamatan_codes, last, strict=True)
+    }
+    citywide = data.days[horizon - 1]
+    meets = citywide <= data.last_regular_day
+    dates = sorted({d.date for d in ls.scenario.deliveries} | ({extra_on} if extra_on else set()))
+    extra = [fewest_extra(ls, data, d, options, cpsat) for d in dates] if not meets else []
+    short = sorted(
+        (code for code, d in per_kec.items() if d is not None and d > data.last_regular_day.isoformat())
+    )
+    per_device = data.seats * data.shifts
+    seats_by_deadline = int(
+        (data.fixed_devices()[:, : data.regular_days] * per_device[:, None]).sum()
+        + sum(b.count * int(per_device.max()) * max(0, data.regular_days - b.first_day) for b in data.pools)
+    )
+    return {
+        "scenario": ls.scenario.name,
+        "meets_deadline": meets,
+        "deadline": ls.scenario.deadline.isoformat(),
+        "last_regular_day": data.last_regular_day.isoformat(),
+        "residents": households.residents,
+        "households": len(households),
+        "devices_delivered": sum(b.count for b in data.batches),
+        "earliest_completion": {
+            "citywide": citywide.isoformat(),
+            "status": search.level.status,
+            "working_days": horizon,
+            "per_kecamatan": per_kec,
+            "pool_split": [
+                dict(zip(data.kecamatan_codes, (int(x) for x in row), strict=True))
+                for row in search.split
+            ],
+        },
+        "seat_arithmetic": {
+            "regular_working_days": data.regular_days,
+            "seats_by_last_regular_day_upper_bound": seats_by_deadline,
+            "residents": households.residents,
+            "note": "every pool device counted at its most productive kecamatan, no family "
+            "integrality: an upper bound on what any plan can seat",
+        },
+        "extra_devices_needed": extra,
+        "short_kecamatan": short,
+        "calendar_note": "past the scenario's holidays the calendar has workdays only; add the "
+        "next year's holidays to the scenario for a sharper date",
+    }
+
+
+def capacity_report(
+    ls: LoadedScenario,
+    households: Households,
+    options: SolveOptions,
+    chart: Path,
+    diagnosis: dict[str, Any],
+) -> list[tuple[int, str]]:
+    """Sensitivity: pool size on the first pool date against the earliest completion date."""
+    from ektp_opt.plotting.capacity import plot_pool_sensitivity
+
+    cpsat, _ = load_preset(options.preset)
+    data = extended_problem(ls, households)
+    pools = data.pools
+    on = pools[0].delivery if pools else ls.scenario.deliveries[0].date
+    base = sum(b.count for b in pools)
+    needed = next((e.get("extra_devices", 0) for e in diagnosis["extra_devices_needed"]
+                   if e.get("date") == on.isoformat() and e.get("possible")), 0)
+    top = max(base + needed, base) * 3 // 2 + 1
+    sizes = sorted({int(x) for x in np.linspace(max(0, base // 4), top, 12)} | {base, base + needed})
+    points: list[tuple[int, str]] = []
+    no_pool = dataclasses.replace(data, batches=tuple(b for b in data.batches if b.kecamatan is not None))
+    for n in sizes:
+        trial = with_extra_pool(ls, no_pool, n, on) if n else no_pool
+        try:
+            s = search_completion(trial, options, cpsat, 30.0, Reporter())
+            points.append((n, trial.days[s.level.value - 1].isoformat()))
+        except Exception:  # noqa: BLE001 - an infeasible point is plotted as missing
+            continue
+    plot_pool_sensitivity(points, ls.scenario.deadline, on, chart, ls.scenario.name)
+    return points

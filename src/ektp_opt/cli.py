@@ -1,0 +1,298 @@
+"""The ``ektp-opt`` command: a thin layer over the library.
+
+Every command turns a user's mistake into one line on stderr and an exit code from
+``errors.ExitCode``; a traceback is shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import numpy as np
+from rich.table import Table
+
+from ektp_opt import __version__
+from ektp_opt.atomic import atomic_folder
+from ektp_opt.errors import EktpError, ExitCode, InfeasibleError, VerificationError
+from ektp_opt.households import write_households_csv
+from ektp_opt.population import load_population
+from ektp_opt.problem import build_problem
+from ektp_opt.scenario import LoadedScenario, load_scenario
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "data" / "medan" / "medan-2011.toml"
+
+
+def _fail(message: str, code: ExitCode) -> None:
+    from ektp_opt.console import err
+
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    sys.exit(int(code))
+
+
+def guarded(fn: F) -> F:
+    """Map every failure to its exit code; no traceback unless --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except EktpError as exc:
+            if debug:
+                raise
+            _fail(exc.message, exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted; nothing was written", ExitCode.INTERRUPTED)
+        except MemoryError:
+            _fail("out of memory", ExitCode.INTERNAL)
+        except Exception as exc:  # a bug: say so plainly, keep data out of it
+            if debug:
+                raise
+            _fail(
+                f"internal error ({type(exc).__name__}); rerun with --debug and report it",
+                ExitCode.INTERNAL,
+            )
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _scenario_arg(path: Path | None) -> LoadedScenario:
+    return load_scenario(path or DEFAULT_SCENARIO)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="ektp-opt")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks (for bug reports).")
+def main(debug: bool) -> None:
+    """Plan a citywide e-KTP enrolment campaign, and prove how good the plan is.
+
+    \b
+    Typical use:
+      ektp-opt scenario data/medan/medan-2011.toml      # what is being planned
+      ektp-opt solve --out plans/medan                  # plan the default Medan scenario
+      ektp-opt verify plans/medan                       # check it against SPEC.md's hard rules
+
+    \b
+    Exit codes: 0 ok · 1 internal error · 2 usage · 3 bad input file ·
+    4 deadline cannot be met (diagnosis.json written) · 5 plan breaks a hard rule ·
+    6 time limit reached with no plan · 130 interrupted.
+    """
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path), required=False)
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="CSV file to write: kk_id,kelurahan_code,members,lingkungan,needs_home_visit.")
+@guarded
+def generate(scenario: Path | None, out: Path) -> None:
+    """Build the scenario's synthetic population and write it as a households CSV.
+
+    The population comes from the scenario's [households] seed, residents and households: the
+    same spec always gives the same file. Without SCENARIO, the default Medan scenario is used.
+    """
+    from ektp_opt.console import out as con
+    from ektp_opt.generate import generate_population
+    from ektp_opt.scenario import GeneratorSpec
+
+    ls = _scenario_arg(scenario)
+    spec = ls.scenario.households
+    if not isinstance(spec, GeneratorSpec):
+        raise EktpError(f"{ls.path}: households: this scenario reads a file, it has no generator spec")
+    start = time.perf_counter()
+    h = generate_population(spec, ls.admin)
+    write_households_csv(h, ls.admin, out)
+    took = time.perf_counter() - start
+    t = Table(title=f"Population of {ls.scenario.name} (seed {spec.seed})", title_justify="left")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_row("KK (households)", f"{len(h):,}")
+    t.add_row("residents", f"{h.residents:,}")
+    t.add_row("members per KK (mean)", f"{h.residents / len(h):.3f}")
+    sizes = np.bincount(h.members)
+    t.add_row("single-member KK", f"{sizes[1] / len(h):.1%}")
+    t.add_row("largest KK", f"{int(h.members.max())}")
+    t.add_row("KK needing a home visit", f"{int(h.home_visit.sum()):,}")
+    t.add_row("written to", str(out))
+    t.add_row("seconds", f"{took:.2f}")
+    con.print(t)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path), required=False)
+@guarded
+def scenario(scenario: Path | None) -> None:
+    """Summarise a scenario: working days, devices by date, residents per kecamatan, and the
+    simple seat bound (seats before the last regular day against residents)."""
+    from ektp_opt.console import out as con
+    from ektp_opt.summary import scenario_tables
+
+    ls = _scenario_arg(scenario)
+    h = load_population(ls)
+    for table in scenario_tables(ls, build_problem(ls, h), h):
+        con.print(table)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path), required=False)
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="Plan folder to write (replaced whole, atomically).")
+@click.option("--time-limit", type=click.FloatRange(1, 86_400), default=120.0, show_default=True,
+              help="Seconds for all CP-SAT phases together; the best plan found is kept.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="CP-SAT workers [default: CPU cores, at most 8]. Use 1 for byte-identical reruns.")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True,
+              help="CP-SAT random seed.")
+@click.option("--preset", default="default", show_default=True,
+              help="Parameter preset from models/presets.toml.")
+@click.option("--allow-late", is_flag=True,
+              help="If the deadline cannot be met, plan past it anyway and flag the plan as late.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--log", is_flag=True, help="Print CP-SAT's own search log.")
+@guarded
+def solve(scenario: Path | None, out: Path, time_limit: float, workers: int | None, seed: int,
+          preset: str, allow_late: bool, quiet: bool, log: bool) -> None:
+    """Plan every KK to a kecamatan, day, shift and device, and prove how good the plan is.
+
+    \b
+    Objectives, in strict order (SPEC.md): 1. earliest completion date; 2. least total
+    waiting; 3. fewest (kelurahan, day) pairs; 4. with overflow, fewest residents away from
+    home. Each level is reported with its value and a proven bound; "OPTIMAL" only where the
+    bound is met. The plan is checked by the independent verifier before it is written.
+
+    \b
+    Without SCENARIO the default Medan scenario (2.1 M residents) is planned.
+    Writes OUT/appointments.csv, OUT/devices.csv, OUT/summary.json.
+    If the deadline cannot be met: exit 4 and OUT/diagnosis.json, no appointments.
+    """
+    from ektp_opt.console import err, levels_table, out as con, progress_display
+    from ektp_opt.plan import write_plan_files
+    from ektp_opt.solver import SolveOptions
+    from ektp_opt.solver import solve as run_solver
+    from ektp_opt.solver.params import default_workers
+    from ektp_opt.summary import result_table
+    from ektp_opt.verify import verify_plan
+
+    options = SolveOptions(time_limit=time_limit, workers=workers or default_workers(), seed=seed,
+                           preset=preset, log=log)
+    with progress_display(quiet) as rep:
+        with rep.stage("load"):
+            ls = _scenario_arg(scenario)
+            households = load_population(ls)
+        with rep.stage("build"):
+            data = build_problem(ls, households)
+        try:
+            result = run_solver(data, households, options, rep)
+        except InfeasibleError as exc:
+            from ektp_opt.capacity import diagnose
+
+            with rep.stage("diagnose"):
+                diagnosis = diagnose(ls, households, options)
+            if not allow_late:
+                _write_diagnosis(out, diagnosis)
+                rep.progress.stop()
+                _print_diagnosis(diagnosis)
+                raise InfeasibleError(f"{exc.message}; diagnosis in {out / 'diagnosis.json'}") from None
+            late_until = diagnosis["earliest_completion"]["citywide"]
+            data = build_problem(ls, households, extend_to=_date(str(late_until)))
+            result = run_solver(data, households, options, rep)
+        with rep.stage("verify + write"), atomic_folder(out) as tmp:
+            info = write_plan_files(tmp, result, ls, households)
+            report = verify_plan(tmp, ls, households)
+            if not report.ok:
+                names = ", ".join(v.rule for v in report.violations)
+                raise VerificationError(f"the plan broke a hard rule ({names}); nothing was written")
+    con.print(result_table(result, info))
+    con.print(levels_table(result.levels))
+    con.print(f"Plan written to [bold]{out}[/] · status [bold]{result.status}[/]"
+              f"{' · [red]LATE[/]' if info['late'] else ''}")
+    if info["late"]:
+        err.print("[yellow]warning:[/] this plan ends after the last regular day (--allow-late)")
+
+
+def _date(text: str) -> Any:
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
+def _write_diagnosis(out: Path, diagnosis: dict[str, Any]) -> None:
+    with atomic_folder(out) as tmp:
+        (tmp / "diagnosis.json").write_text(json.dumps(diagnosis, indent=2) + "\n", encoding="utf-8")
+
+
+def _print_diagnosis(diagnosis: dict[str, Any]) -> None:
+    from ektp_opt.console import out as con
+    from ektp_opt.summary import diagnosis_panel
+
+    con.print(diagnosis_panel(diagnosis))
+
+
+@main.command()
+@click.argument("plan_dir", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenario_path", type=click.Path(path_type=Path), default=None,
+              help="Scenario the plan was made for [default: the one named in summary.json].")
+@guarded
+def verify(plan_dir: Path, scenario_path: Path | None) -> None:
+    """Check a plan folder against every hard rule in SPEC.md, independently of the solver.
+
+    Exit 0 when the plan is clean; exit 5 with a table of broken rules (how many rows break
+    each, and the first examples) otherwise.
+    """
+    from ektp_opt.console import out as con
+    from ektp_opt.summary import verify_table
+    from ektp_opt.verify import verify_plan
+    from ektp_opt.verify.rules import read_summary
+
+    if scenario_path is None:
+        info = read_summary(plan_dir / "summary.json")
+        named = info.get("scenario_file")
+        if not isinstance(named, str):
+            raise EktpError(f"{plan_dir / 'summary.json'}: scenario_file missing; pass --scenario")
+        scenario_path = Path(named)
+    start = time.perf_counter()
+    ls = load_scenario(scenario_path)
+    households = load_population(ls)
+    report = verify_plan(plan_dir, ls, households)
+    con.print(verify_table(report, time.perf_counter() - start))
+    if not report.ok:
+        raise VerificationError(f"{plan_dir}: {len(report.violations)} hard rule(s) broken")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path), required=False)
+@click.option("--on", "on_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Also price extra devices delivered on this date.")
+@click.option("--chart", type=click.Path(path_type=Path), default=None,
+              help="PNG to write: pool size against completion date.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="CP-SAT workers.")
+@guarded
+def capacity(scenario: Path | None, on_date: Any, chart: Path | None, workers: int | None) -> None:
+    """When can the given deliveries finish, and how many more devices would meet the deadline?
+
+    Figures come from the same model as `solve` (its level-1 feasibility question), with the
+    calendar extended past the deadline as far as needed, same working-day rules.
+    """
+    from ektp_opt.capacity import capacity_report, diagnose
+    from ektp_opt.solver import SolveOptions
+    from ektp_opt.solver.params import default_workers
+
+    ls = _scenario_arg(scenario)
+    households = load_population(ls)
+    options = SolveOptions(workers=workers or default_workers())
+    diagnosis = diagnose(ls, households, options, extra_on=on_date.date() if on_date else None)
+    _print_diagnosis(diagnosis)
+    if chart is not None:
+        capacity_report(ls, households, options, chart, diagnosis)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,126 @@
+"""The plan folder (SPEC.md, "Output: a plan folder"): appointments.csv, devices.csv and
+summary.json, written together and atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import ortools
+
+from ektp_opt import __version__
+from ektp_opt.atomic import atomic_folder
+from ektp_opt.households import Households
+from ektp_opt.scenario import LoadedScenario
+from ektp_opt.solver import Result
+
+APPOINTMENT_COLUMNS = (
+    "kk_id",
+    "kelurahan_code",
+    "home_kecamatan",
+    "site_kecamatan",
+    "date",
+    "shift",
+    "device_id",
+    "members",
+)
+DEVICE_COLUMNS = ("device_id", "kecamatan", "delivery_date", "available_from")
+
+
+def appointments_csv(result: Result, households: Households) -> str:
+    data, a = result.problem, result.assignment
+    kec = np.array(data.kecamatan_codes)
+    kel = np.array(data.kelurahan_codes)
+    dates = np.array([d.isoformat() for d in data.days])
+    device_ids = np.array([d.device_id for d in a.devices])
+    order = np.lexsort((np.arange(len(households)), a.device, a.shift, a.site, a.day))
+    cols = [
+        households.kk_id[order],
+        kel[households.kelurahan[order]],
+        kec[data.kelurahan_kecamatan[households.kelurahan[order]]],
+        kec[a.site[order]],
+        dates[a.day[order]],
+        a.shift[order].astype(np.int64),
+        device_ids[a.device[order]],
+        households.members[order],
+    ]
+    lines = [",".join(APPOINTMENT_COLUMNS)]
+    lines += [",".join(map(str, row)) for row in zip(*(c.tolist() for c in cols), strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+def devices_csv(result: Result) -> str:
+    data = result.problem
+    lines = [",".join(DEVICE_COLUMNS)]
+    for dev in result.assignment.devices:
+        lines.append(
+            f"{dev.device_id},{data.kecamatan_codes[dev.kecamatan]},"
+            f"{dev.delivery.isoformat()},{dev.available_from.isoformat()}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def summary(result: Result, ls: LoadedScenario, households: Households) -> dict[str, Any]:
+    data, a = result.problem, result.assignment
+    sc = ls.scenario
+    last = np.full(data.n_kec, -1)
+    np.maximum.at(last, a.site, a.day)
+    per_kec = {
+        code: (data.days[int(d)].isoformat() if d >= 0 else None)
+        for code, d in zip(data.kecamatan_codes, last.tolist(), strict=True)
+    }
+    devices = np.bincount([d.kecamatan for d in a.devices], minlength=data.n_kec)
+    per_site = np.bincount(a.site, weights=households.members, minlength=data.n_kec).astype(int)
+    completion = data.days[int(a.day.max())]
+    seats = 0
+    for dev in a.devices:
+        open_days = max(0, min(data.regular_days, int(a.day.max()) + 1) - dev.first_day)
+        seats += open_days * int(data.seats[dev.kecamatan] * data.shifts[dev.kecamatan])
+    return {
+        "scenario": sc.name,
+        "scenario_file": str(ls.path.resolve()),
+        "city": sc.city,
+        "status": result.status,
+        "late": completion > data.last_regular_day,
+        "objectives": {lv.name: lv.as_dict() for lv in result.levels},
+        "completion_date": completion.isoformat(),
+        "kecamatan_completion": per_kec,
+        "start": sc.start.isoformat(),
+        "deadline": sc.deadline.isoformat(),
+        "last_regular_day": data.last_regular_day.isoformat(),
+        "residents": households.residents,
+        "households": len(households),
+        "devices": len(a.devices),
+        "devices_per_kecamatan": dict(
+            zip(data.kecamatan_codes, (int(x) for x in devices), strict=True)
+        ),
+        "residents_per_site": dict(
+            zip(data.kecamatan_codes, (int(x) for x in per_site), strict=True)
+        ),
+        "seat_utilisation": round(households.residents / seats, 6) if seats else None,
+        "solve_seconds": round(result.runtime, 3),
+        "stage_seconds": {k: round(v, 3) for k, v in result.timings.stages.items()},
+        "workers": result.options.workers,
+        "seed": result.options.seed,
+        "time_limit": result.options.time_limit,
+        "preset": result.options.preset,
+        "inputs": {"scenario_sha256": ls.sha256, "households_sha256": households.sha256},
+        "versions": {"ektp_opt": __version__, "ortools": ortools.__version__},
+    }
+
+
+def write_plan_files(folder: Path, result: Result, ls: LoadedScenario, households: Households) -> dict[str, Any]:
+    """Write the three files into ``folder`` (a staging folder from ``atomic_folder``)."""
+    info = summary(result, ls, households)
+    (folder / "appointments.csv").write_text(appointments_csv(result, households), encoding="utf-8")
+    (folder / "devices.csv").write_text(devices_csv(result), encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return info
+
+
+def write_plan(out: Path, result: Result, ls: LoadedScenario, households: Households) -> dict[str, Any]:
+    """Write a plan folder atomically: all three files appear together, or none do."""
+    with atomic_folder(out) as tmp:
+        return write_plan_files(tmp, result, ls, households)

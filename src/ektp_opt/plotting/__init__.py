@@ -1,0 +1,1 @@
+"""Charts (matplotlib, Agg backend: no display needed). Kept apart from the solver."""

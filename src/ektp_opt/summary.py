@@ -1,0 +1,116 @@
+"""Rich tables for people: scenario summary, plan summary, verifier report, diagnosis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+
+from ektp_opt.households import Households
+from ektp_opt.problem import ProblemData
+from ektp_opt.scenario import LoadedScenario
+from ektp_opt.solver import Result
+from ektp_opt.verify import Report
+
+
+def _table(title: str, *columns: str) -> Table:
+    t = Table(title=title, title_justify="left")
+    for i, c in enumerate(columns):
+        t.add_column(c, justify="left" if i == 0 else "right")
+    return t
+
+
+def scenario_tables(ls: LoadedScenario, data: ProblemData, h: Households) -> list[Table]:
+    sc = ls.scenario
+    head = _table(f"Scenario {sc.name} ({sc.city})", "measure", "value")
+    head.add_row("start / deadline", f"{sc.start} / {sc.deadline}")
+    head.add_row("regular working days", f"{data.regular_days} (last {data.last_regular_day})")
+    head.add_row("catch-up days", str(sc.backlog.catch_up_days))
+    head.add_row("shifts per day", str(sc.shifts_per_day))
+    head.add_row("regular seats per device-shift", ", ".join(sorted({str(s) for s in data.seats})))
+    head.add_row("KK / residents", f"{len(h):,} / {h.residents:,}")
+
+    dev = _table("Deliveries", "delivered", "serves from", "devices", "where", "device-days to last regular day")
+    for b in sorted(data.batches, key=lambda b: (b.delivery, b.kecamatan is None)):
+        where = "pool (optimiser splits)" if b.kecamatan is None else data.kecamatan_codes[b.kecamatan]
+        days = max(0, data.regular_days - b.first_day)
+        dev.add_row(str(b.delivery), str(b.available_from), f"{b.count:,}", where, f"{b.count * days:,}")
+
+    per = _table("Residents per kecamatan", "kecamatan", "kelurahan", "KK", "residents")
+    kk_kec = data.kelurahan_kecamatan[h.kelurahan]
+    kk = np.bincount(kk_kec, minlength=data.n_kec)
+    res = np.bincount(kk_kec, weights=h.members, minlength=data.n_kec).astype(int)
+    nkel = np.bincount(data.kelurahan_kecamatan, minlength=data.n_kec)
+    for k, code in enumerate(data.kecamatan_codes):
+        name = ls.admin.kecamatan[k].name
+        per.add_row(f"{code} {name}", str(nkel[k]), f"{kk[k]:,}", f"{res[k]:,}")
+
+    per_device = data.seats * data.shifts
+    fixed = int((data.fixed_devices()[:, : data.regular_days] * per_device[:, None]).sum())
+    pooled = sum(b.count * int(per_device.max()) * max(0, data.regular_days - b.first_day) for b in data.pools)
+    bound = _table("Simple capacity bound (to the last regular day)", "measure", "value")
+    bound.add_row("regular seats, named deliveries", f"{fixed:,}")
+    bound.add_row("regular seats, pools", f"{pooled:,}")
+    bound.add_row("residents", f"{h.residents:,}")
+    verdict = "enough seats (a plan may exist)" if fixed + pooled >= h.residents else "[red]too few seats: deadline cannot be met[/]"
+    bound.add_row("seats / residents", f"{(fixed + pooled) / h.residents:.3f} · {verdict}")
+    return [head, dev, per, bound]
+
+
+def result_table(result: Result, info: dict[str, Any]) -> Table:
+    data = result.problem
+    t = _table("Plan by kecamatan", "kecamatan", "devices", "residents", "completion")
+    residents = info["residents_per_site"]
+    for k, code in enumerate(data.kecamatan_codes):
+        t.add_row(
+            code,
+            str(info["devices_per_kecamatan"][code]),
+            f"{residents[code]:,}",
+            str(info["kecamatan_completion"][code]),
+        )
+    t.add_row("[bold]city[/]", f"[bold]{info['devices']}[/]", f"[bold]{info['residents']:,}[/]",
+              f"[bold]{info['completion_date']}[/]")
+    t.caption = (f"seat utilisation {info['seat_utilisation']:.1%} of regular seats up to the completion day · "
+                 f"solved in {info['solve_seconds']:.1f} s with {info['workers']} worker(s), seed {info['seed']}")
+    return t
+
+
+def verify_table(report: Report, seconds: float) -> Table | Panel:
+    if report.ok:
+        return Panel(
+            f"[green]plan is clean[/]: {report.rows:,} appointments, {len(report.checked)} checks "
+            f"passed in {seconds:.1f} s",
+            title=str(report.plan_dir),
+        )
+    t = _table(f"Broken hard rules in {report.plan_dir}", "rule", "SPEC rule", "rows", "first examples")
+    for v in report.violations:
+        t.add_row(v.rule, v.spec, f"{v.count:,}", ", ".join(v.examples))
+    return t
+
+
+def diagnosis_panel(d: dict[str, Any]) -> Panel:
+    ec = d["earliest_completion"]
+    lines = [
+        f"Residents: {d['residents']:,} in {d['households']:,} KK · devices delivered: {d['devices_delivered']}",
+        f"Last regular day: {d['last_regular_day']} (deadline {d['deadline']})",
+        f"Earliest completion with these deliveries: [bold]{ec['citywide']}[/] "
+        f"({ec['working_days']} working days, {ec['status']})",
+    ]
+    t = _table("Extra devices that would meet the deadline", "delivered on", "extra devices", "seat-arithmetic floor", "sent to")
+    for e in d["extra_devices_needed"]:
+        if e.get("possible"):
+            split = ", ".join(f"{k}: {n}" for k, n in e["split"].items())
+            t.add_row(e["date"], str(e["extra_devices"]), str(e.get("closed_form_lower_bound", "")), split)
+        else:
+            t.add_row(e["date"], "[red]impossible[/]", "", e.get("reason", ""))
+    body: list[Any] = ["\n".join(lines)]
+    if d["extra_devices_needed"]:
+        body.append(t)
+    if d["short_kecamatan"]:
+        late = ", ".join(f"{c} ({ec['per_kecamatan'][c]})" for c in d["short_kecamatan"])
+        body.append(f"Short kecamatan (finish after the last regular day): {late}")
+    title = "[green]deadline can be met[/]" if d["meets_deadline"] else "[red]deadline cannot be met[/]"
+    return Panel(Group(*body), title=f"{d['scenario']}: {title}")

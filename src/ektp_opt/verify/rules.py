@@ -1,0 +1,330 @@
+"""Each hard rule as a vectorised check over the plan's columns.
+
+A check returns the rows that break it; ``verify_plan`` gathers them into a Report. Examples in
+the report name a kk_id, a device or a date, never any other household data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ektp_opt.csvread import iter_rows, parse_int
+from ektp_opt.errors import InputError
+from ektp_opt.households import Households
+from ektp_opt.scenario import LoadedScenario
+
+MAX_EXAMPLES = 5
+WEEKMASK_ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass
+class Violation:
+    rule: str
+    spec: str  # which SPEC.md rule it is
+    count: int
+    examples: list[str]
+
+
+@dataclass
+class Report:
+    plan_dir: Path
+    rows: int
+    violations: list[Violation] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def add(self, rule: str, spec: str, bad: npt.NDArray[np.bool_] | list[str], labels: Any = None) -> None:
+        self.checked.append(rule)
+        if isinstance(bad, list):
+            if bad:
+                self.violations.append(Violation(rule, spec, len(bad), bad[:MAX_EXAMPLES]))
+            return
+        n = int(bad.sum())
+        if n:
+            idx = np.flatnonzero(bad)[:MAX_EXAMPLES]
+            examples = [str(labels[i]) for i in idx] if labels is not None else []
+            self.violations.append(Violation(rule, spec, n, examples))
+
+
+@dataclass
+class Appointments:
+    kk_id: npt.NDArray[np.str_]
+    kelurahan: npt.NDArray[np.str_]
+    home: npt.NDArray[np.str_]
+    site: npt.NDArray[np.str_]
+    date: npt.NDArray[np.datetime64]
+    shift: npt.NDArray[np.int64]
+    device: npt.NDArray[np.str_]
+    members: npt.NDArray[np.int64]
+
+
+def _parse_date(path: Path, row: int, column: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(path, f"row {row}, column {column}", f"{value!r} is not an ISO date") from None
+
+
+def read_appointments(path: Path) -> Appointments:
+    cols: dict[str, list[Any]] = {c: [] for c in ("kk_id", "kelurahan_code", "home_kecamatan", "site_kecamatan", "date", "shift", "device_id", "members")}
+    for row_no, row in iter_rows(path, list(cols)):
+        for c in ("kk_id", "kelurahan_code", "home_kecamatan", "site_kecamatan", "device_id"):
+            cols[c].append(row[c])
+        cols["date"].append(_parse_date(path, row_no, "date", row["date"]))
+        cols["shift"].append(parse_int(path, row_no, "shift", row["shift"], 0, 1000))
+        cols["members"].append(parse_int(path, row_no, "members", row["members"], 0, 10_000))
+    return Appointments(
+        kk_id=np.array(cols["kk_id"], dtype=str),
+        kelurahan=np.array(cols["kelurahan_code"], dtype=str),
+        home=np.array(cols["home_kecamatan"], dtype=str),
+        site=np.array(cols["site_kecamatan"], dtype=str),
+        date=np.array(cols["date"], dtype="datetime64[D]"),
+        shift=np.array(cols["shift"], dtype=np.int64),
+        device=np.array(cols["device_id"], dtype=str),
+        members=np.array(cols["members"], dtype=np.int64),
+    )
+
+
+def read_devices(path: Path) -> list[tuple[str, str, dt.date, dt.date]]:
+    rows = []
+    for row_no, row in iter_rows(path, ["device_id", "kecamatan", "delivery_date", "available_from"]):
+        rows.append(
+            (
+                row["device_id"],
+                row["kecamatan"],
+                _parse_date(path, row_no, "delivery_date", row["delivery_date"]),
+                _parse_date(path, row_no, "available_from", row["available_from"]),
+            )
+        )
+    return rows
+
+
+def read_summary(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+        data = json.loads(text)
+    except FileNotFoundError:
+        raise InputError(path, None, "file not found") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(path, None, f"not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, None, "expected a JSON object")
+    return data
+
+
+class Calendar:
+    """The scenario's working days, through numpy's business-day functions."""
+
+    def __init__(self, ls: LoadedScenario) -> None:
+        sc = ls.scenario
+        self.weekmask = [d in sc.calendar.workdays for d in WEEKMASK_ORDER]
+        self.holidays = np.array(sc.calendar.holidays, dtype="datetime64[D]")
+        window = np.arange(np.datetime64(sc.start), np.datetime64(sc.deadline) + 1)
+        busy = window[self.is_working(window)]
+        c = sc.backlog.catch_up_days
+        self.start = np.datetime64(sc.start)
+        self.last_regular = busy[len(busy) - c - 1] if len(busy) > c else self.start - 1
+
+    def is_working(self, dates: npt.NDArray[np.datetime64]) -> npt.NDArray[np.bool_]:
+        return np.is_busday(dates, weekmask=self.weekmask, holidays=self.holidays)
+
+    def first_service(self, delivery: dt.date, setup_days: int) -> dt.date:
+        day = np.busday_offset(
+            np.datetime64(delivery), setup_days + 1, roll="backward",
+            weekmask=self.weekmask, holidays=self.holidays,
+        )
+        return dt.date.fromisoformat(str(day))
+
+
+def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
+def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> Report:
+    """Check every hard rule; raises InputError only when a file cannot be read at all."""
+    if not plan_dir.is_dir():
+        raise InputError(plan_dir, None, "plan folder not found")
+    appt = read_appointments(plan_dir / "appointments.csv")
+    devices = read_devices(plan_dir / "devices.csv")
+    info = read_summary(plan_dir / "summary.json")
+    sc, admin = ls.scenario, ls.admin
+    cal = Calendar(ls)
+    rep = Report(plan_dir, len(appt.kk_id))
+    labels = appt.kk_id
+
+    # Rule 1: every KK exactly once, with all its members, unsplit.
+    kel_codes = np.array([k.code for k in admin.kelurahan])
+    kec_of_kel = {k.code: k.kecamatan_code for k in admin.kelurahan}
+    ids, counts = np.unique(appt.kk_id, return_counts=True)
+    index = {k: i for i, k in enumerate(households.kk_id.tolist())}
+    hh = np.array([index.get(k, -1) for k in appt.kk_id.tolist()], dtype=np.int64)
+    known = hh >= 0
+    rep.add("unknown KK", "1", ~known, labels)
+    present = np.zeros(len(households), dtype=bool)
+    present[hh[known]] = True
+    rep.add("KK missing from the plan", "1", ~present, households.kk_id)
+    multi = set(ids[counts > 1].tolist())
+    split: list[str] = []
+    dup: list[str] = []
+    if multi:
+        sums: dict[str, int] = {}
+        for k, m in zip(appt.kk_id.tolist(), appt.members.tolist(), strict=True):
+            if k in multi:
+                sums[k] = sums.get(k, 0) + m
+        for k in sorted(multi):
+            want = int(households.members[index[k]]) if k in index else -1
+            (split if sums[k] == want else dup).append(k)
+    rep.add("family split across device-shifts", "1", split)
+    rep.add("KK listed more than once", "1", dup)
+    single = known & ~np.isin(appt.kk_id, list(multi))
+    want_members = np.where(known, households.members[np.maximum(hh, 0)], -1)
+    rep.add("members differ from the household", "1", single & (appt.members != want_members), labels)
+    want_kel = np.where(known, kel_codes[households.kelurahan[np.maximum(hh, 0)]], "")
+    rep.add("kelurahan differs from the household", "1", known & (appt.kelurahan != want_kel), labels)
+    want_home = np.array([kec_of_kel.get(k, "") for k in appt.kelurahan.tolist()])
+    rep.add("home_kecamatan is not the kelurahan's kecamatan", "1", appt.home != want_home, labels)
+
+    # Devices: one kecamatan each, as delivered, from available_from.
+    dev_kec: dict[str, str] = {}
+    dev_from: dict[str, np.datetime64] = {}
+    twice: list[str] = []
+    wrong_from: list[str] = []
+    known_kec = {k.code for k in admin.kecamatan}
+    for dev_id, kec, delivery, avail in devices:
+        if dev_id in dev_kec:
+            twice.append(dev_id)
+        dev_kec[dev_id] = kec
+        dev_from[dev_id] = np.datetime64(avail)
+        if avail != cal.first_service(delivery, sc.device.setup_days):
+            wrong_from.append(f"{dev_id} ({avail})")
+    rep.add("device listed twice (two kecamatan)", "3", twice)
+    rep.add("available_from does not follow delivery + setup days", "3", wrong_from)
+    rep.add("device at an unknown kecamatan", "3", [d for d, k in dev_kec.items() if k not in known_kec])
+    d_kec = np.array([dev_kec.get(d, "") for d in appt.device.tolist()])
+    rep.add("device not in devices.csv", "3", d_kec == "", labels)
+    rep.add("device used away from its kecamatan", "3", (d_kec != "") & (d_kec != appt.site), labels)
+    d_from = np.array([dev_from.get(d, np.datetime64("9999-12-31")) for d in appt.device.tolist()], dtype="datetime64[D]")
+    rep.add("device used before available_from", "3", (d_kec != "") & (appt.date < d_from), labels)
+    rep.add("appointment on a non-working day", "3", ~cal.is_working(appt.date), labels)
+
+    # Rule 6: deliveries.
+    rep.add("more devices placed than delivered", "6", _delivery_excess(ls, devices))
+
+    # Rule 2 and shift range.
+    shifts = np.array([sc.shifts_override.get(k, sc.shifts_per_day) for k in appt.site.tolist()])
+    rep.add("shift outside 1..shifts_per_day", "2", (appt.shift < 1) | (appt.shift > shifts), labels)
+    seats = sc.device.capacity_per_day // shifts - sc.backlog.reserve_per_shift
+    key = np.char.add(np.char.add(appt.device, "|"), np.char.add(appt.date.astype(str), np.char.add("|", appt.shift.astype(str))))
+    keys, inv = np.unique(key, return_inverse=True)
+    load = np.bincount(inv, weights=appt.members).astype(np.int64)
+    cap = np.zeros(len(keys), dtype=np.int64)
+    cap[inv] = seats
+    over = load > cap
+    rep.add("device-shift over its regular seats", "2", [f"{k} ({load[i]} > {cap[i]})" for i, k in enumerate(keys.tolist()) if over[i]])
+
+    # Rule 4: window.
+    rep.add("appointment before start", "4", appt.date < cal.start, labels)
+    rep.add("appointment after the last regular day (catch-up days or later)", "4", appt.date > cal.last_regular, labels)
+
+    # Rule 5: site.
+    rep.add("served away from home beyond overflow_km", "5", _site_violations(ls, appt), labels)
+
+    # Rule 7: operators.
+    if sc.operators is not None:
+        ops = sc.operators
+        pair = np.char.add(np.char.add(appt.site, "|"), appt.date.astype(str))
+        used = np.unique(np.char.add(np.char.add(pair, "|"), np.char.add(appt.device, np.char.add("|", appt.shift.astype(str)))))
+        per_day: dict[str, int] = {}
+        for u in used.tolist():
+            site_day = u.rsplit("|", 2)[0]
+            per_day[site_day] = per_day.get(site_day, 0) + 1
+        over_ops = [
+            f"{sd} ({n} device-shifts)"
+            for sd, n in sorted(per_day.items())
+            if n > ops.overrides.get(sd.split("|")[0], ops.per_kecamatan) * ops.shifts_per_operator
+        ]
+        rep.add("more device-shifts than operators can staff", "7", over_ops)
+
+    rep.add("summary.json disagrees with the plan", "summary", _summary_mismatch(info, appt, ls, households))
+    return rep
+
+
+def _delivery_excess(ls: LoadedScenario, devices: list[tuple[str, str, dt.date, dt.date]]) -> list[str]:
+    sc = ls.scenario
+    codes = [k.code for k in ls.admin.kecamatan]
+    fixed: dict[dt.date, dict[str, int]] = {}
+    pool: dict[dt.date, int] = {}
+    for d in sc.deliveries:
+        f = fixed.setdefault(d.date, {})
+        if d.per_kecamatan is not None:
+            for c in codes:
+                f[c] = f.get(c, 0) + d.per_kecamatan
+        elif d.kecamatan is not None and d.count is not None:
+            f[d.kecamatan] = f.get(d.kecamatan, 0) + d.count
+        elif d.pool is not None:
+            pool[d.date] = pool.get(d.date, 0) + d.pool
+    placed: dict[dt.date, dict[str, int]] = {}
+    for _dev, kec, delivery, _avail in devices:
+        p = placed.setdefault(delivery, {})
+        p[kec] = p.get(kec, 0) + 1
+    out = []
+    for date, per_kec in sorted(placed.items()):
+        if date not in fixed:
+            out.append(f"{date}: {sum(per_kec.values())} devices, no such delivery")
+            continue
+        extra = sum(max(0, n - fixed[date].get(k, 0)) for k, n in per_kec.items())
+        if extra > pool.get(date, 0):
+            out.append(f"{date}: {extra} pool devices placed, {pool.get(date, 0)} delivered")
+    return out
+
+
+def _site_violations(ls: LoadedScenario, appt: Appointments) -> npt.NDArray[np.bool_]:
+    away = appt.site != appt.home
+    if not away.any():
+        return away
+    limit = ls.scenario.overflow_km
+    kel = {k.code: (k.lat, k.lon) for k in ls.admin.kelurahan}
+    office = {k.code: (k.lat, k.lon) for k in ls.admin.kecamatan}
+    bad = np.zeros(len(away), dtype=bool)
+    for i in np.flatnonzero(away).tolist():
+        a, b = kel.get(str(appt.kelurahan[i])), office.get(str(appt.site[i]))
+        bad[i] = limit <= 0 or a is None or b is None or _haversine(*a, *b) > limit
+    return bad
+
+
+def _summary_mismatch(info: dict[str, Any], appt: Appointments, ls: LoadedScenario, households: Households) -> list[str]:
+    out = []
+    if info.get("residents") != int(appt.members.sum()):
+        out.append(f"residents {info.get('residents')} vs {int(appt.members.sum())} in the plan")
+    if info.get("households") != len(np.unique(appt.kk_id)):
+        out.append(f"households {info.get('households')} vs {len(np.unique(appt.kk_id))} in the plan")
+    if len(appt.date) and info.get("completion_date") != str(appt.date.max()):
+        out.append(f"completion_date {info.get('completion_date')} vs {appt.date.max()}")
+    per = info.get("kecamatan_completion")
+    if isinstance(per, dict):
+        for code in np.unique(appt.site).tolist():
+            last = str(appt.date[appt.site == code].max())
+            if per.get(code) != last:
+                out.append(f"kecamatan_completion[{code}] {per.get(code)} vs {last}")
+    else:
+        out.append("kecamatan_completion missing")
+    inputs = info.get("inputs") if isinstance(info.get("inputs"), dict) else {}
+    assert isinstance(inputs, dict)
+    if inputs.get("scenario_sha256") != ls.sha256:
+        out.append("scenario_sha256 does not match the scenario file")
+    if inputs.get("households_sha256") != households.sha256:
+        out.append("households_sha256 does not match the household input")
+    return out
