@@ -115,6 +115,23 @@ def _horizon(ls: LoadedScenario, extend_to: dt.date | None) -> tuple[list[dt.dat
     return days, regular, last_regular
 
 
+def _check_families_fit(
+    ls: LoadedScenario, h: Households, kel_kec: npt.NDArray[np.int64], seats: npt.NDArray[np.int64]
+) -> None:
+    """A family is never split, so every KK must fit in one device-shift of its kecamatan."""
+    too_big = np.flatnonzero(h.members > seats[kel_kec[h.kelurahan]])
+    if too_big.size:
+        i = int(too_big[0])
+        where = ls.households_path or ls.path
+        raise InputError(
+            where,
+            f"kk_id {h.kk_id[i]}",
+            f"{int(h.members[i])} members do not fit in one device-shift "
+            f"({int(seats[kel_kec[h.kelurahan[i]]])} regular seats); "
+            f"{too_big.size} KK are too big. Fewer shifts or fewer backlog seats would fit them",
+        )
+
+
 def build_problem(
     ls: LoadedScenario, households: Households, *, extend_to: dt.date | None = None
 ) -> ProblemData:
@@ -161,6 +178,7 @@ def build_problem(
         sites.append(tuple(options))
 
     assert all(is_workday(d, ls.workdays, ls.holidays) for d in days)
+    _check_families_fit(ls, households, kel_kec, seats)
     return ProblemData(
         days=tuple(days),
         regular_days=regular,

@@ -16,12 +16,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ektp_opt.csvread import iter_rows, parse_int
+from ektp_opt.csvread import date_column, int_column, iter_rows, read_columns
 from ektp_opt.errors import InputError
 from ektp_opt.households import Households
 from ektp_opt.scenario import LoadedScenario
 
 MAX_EXAMPLES = 5
+APPOINTMENT_COLUMNS = (  # SPEC.md's output contract, written out here on purpose
+    "kk_id", "kelurahan_code", "home_kecamatan", "site_kecamatan", "date", "shift", "device_id", "members",
+)
 WEEKMASK_ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -77,22 +80,16 @@ def _parse_date(path: Path, row: int, column: str, value: str) -> dt.date:
 
 
 def read_appointments(path: Path) -> Appointments:
-    cols: dict[str, list[Any]] = {c: [] for c in ("kk_id", "kelurahan_code", "home_kecamatan", "site_kecamatan", "date", "shift", "device_id", "members")}
-    for row_no, row in iter_rows(path, list(cols)):
-        for c in ("kk_id", "kelurahan_code", "home_kecamatan", "site_kecamatan", "device_id"):
-            cols[c].append(row[c])
-        cols["date"].append(_parse_date(path, row_no, "date", row["date"]))
-        cols["shift"].append(parse_int(path, row_no, "shift", row["shift"], 0, 1000))
-        cols["members"].append(parse_int(path, row_no, "members", row["members"], 0, 10_000))
+    cols = read_columns(path, APPOINTMENT_COLUMNS)
     return Appointments(
         kk_id=np.array(cols["kk_id"], dtype=str),
         kelurahan=np.array(cols["kelurahan_code"], dtype=str),
         home=np.array(cols["home_kecamatan"], dtype=str),
         site=np.array(cols["site_kecamatan"], dtype=str),
-        date=np.array(cols["date"], dtype="datetime64[D]"),
-        shift=np.array(cols["shift"], dtype=np.int64),
+        date=date_column(path, "date", cols["date"]),
+        shift=int_column(path, "shift", cols["shift"], 0, 1000),
         device=np.array(cols["device_id"], dtype=str),
-        members=np.array(cols["members"], dtype=np.int64),
+        members=int_column(path, "members", cols["members"], 0, 10_000),
     )
 
 
@@ -189,12 +186,12 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
             (split if sums[k] == want else dup).append(k)
     rep.add("family split across device-shifts", "1", split)
     rep.add("KK listed more than once", "1", dup)
-    single = known & ~np.isin(appt.kk_id, list(multi))
+    single = known & (counts[np.searchsorted(ids, appt.kk_id)] == 1)
     want_members = np.where(known, households.members[np.maximum(hh, 0)], -1)
     rep.add("members differ from the household", "1", single & (appt.members != want_members), labels)
     want_kel = np.where(known, kel_codes[households.kelurahan[np.maximum(hh, 0)]], "")
     rep.add("kelurahan differs from the household", "1", known & (appt.kelurahan != want_kel), labels)
-    want_home = np.array([kec_of_kel.get(k, "") for k in appt.kelurahan.tolist()])
+    want_home = np.array([kec_of_kel.get(k, "") for k in appt.kelurahan.tolist()], dtype=str)
     rep.add("home_kecamatan is not the kelurahan's kecamatan", "1", appt.home != want_home, labels)
 
     # Devices: one kecamatan each, as delivered, from available_from.
@@ -213,7 +210,7 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     rep.add("device listed twice (two kecamatan)", "3", twice)
     rep.add("available_from does not follow delivery + setup days", "3", wrong_from)
     rep.add("device at an unknown kecamatan", "3", [d for d, k in dev_kec.items() if k not in known_kec])
-    d_kec = np.array([dev_kec.get(d, "") for d in appt.device.tolist()])
+    d_kec = np.array([dev_kec.get(d, "") for d in appt.device.tolist()], dtype=str)
     rep.add("device not in devices.csv", "3", d_kec == "", labels)
     rep.add("device used away from its kecamatan", "3", (d_kec != "") & (d_kec != appt.site), labels)
     d_from = np.array([dev_from.get(d, np.datetime64("9999-12-31")) for d in appt.device.tolist()], dtype="datetime64[D]")
@@ -227,13 +224,18 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     shifts = np.array([sc.shifts_override.get(k, sc.shifts_per_day) for k in appt.site.tolist()])
     rep.add("shift outside 1..shifts_per_day", "2", (appt.shift < 1) | (appt.shift > shifts), labels)
     seats = sc.device.capacity_per_day // shifts - sc.backlog.reserve_per_shift
-    key = np.char.add(np.char.add(appt.device, "|"), np.char.add(appt.date.astype(str), np.char.add("|", appt.shift.astype(str))))
-    keys, inv = np.unique(key, return_inverse=True)
+    dev_names, dev_idx = np.unique(appt.device, return_inverse=True)
+    day_no = appt.date.astype(np.int64)
+    key = (dev_idx.astype(np.int64) * 100_000 + (day_no - day_no.min(initial=0))) * 1000 + appt.shift
+    keys, first, inv = np.unique(key, return_index=True, return_inverse=True)
     load = np.bincount(inv, weights=appt.members).astype(np.int64)
     cap = np.zeros(len(keys), dtype=np.int64)
     cap[inv] = seats
-    over = load > cap
-    rep.add("device-shift over its regular seats", "2", [f"{k} ({load[i]} > {cap[i]})" for i, k in enumerate(keys.tolist()) if over[i]])
+    over = np.flatnonzero(load > cap)
+    rep.add("device-shift over its regular seats", "2", [
+        f"{appt.device[first[i]]} {appt.date[first[i]]} shift {appt.shift[first[i]]} ({load[i]} > {cap[i]})"
+        for i in over.tolist()
+    ])
 
     # Rule 4: window.
     rep.add("appointment before start", "4", appt.date < cal.start, labels)
@@ -245,17 +247,16 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     # Rule 7: operators.
     if sc.operators is not None:
         ops = sc.operators
-        pair = np.char.add(np.char.add(appt.site, "|"), appt.date.astype(str))
-        used = np.unique(np.char.add(np.char.add(pair, "|"), np.char.add(appt.device, np.char.add("|", appt.shift.astype(str)))))
-        per_day: dict[str, int] = {}
-        for u in used.tolist():
-            site_day = u.rsplit("|", 2)[0]
-            per_day[site_day] = per_day.get(site_day, 0) + 1
-        over_ops = [
-            f"{sd} ({n} device-shifts)"
-            for sd, n in sorted(per_day.items())
-            if n > ops.overrides.get(sd.split("|")[0], ops.per_kecamatan) * ops.shifts_per_operator
-        ]
+        site_names, site_idx = np.unique(appt.site, return_inverse=True)
+        site_day = site_idx.astype(np.int64) * 100_000 + (day_no - day_no.min(initial=0))
+        used_site_day = site_day[first]  # one entry per device-shift in use
+        sd_keys, sd_first, sd_count = np.unique(used_site_day, return_index=True, return_counts=True)
+        over_ops = []
+        for j, n in zip(sd_first.tolist(), sd_count.tolist(), strict=True):
+            i = first[j]
+            code = str(appt.site[i])
+            if n > ops.overrides.get(code, ops.per_kecamatan) * ops.shifts_per_operator:
+                over_ops.append(f"{code} {appt.date[i]} ({n} device-shifts)")
         rep.add("more device-shifts than operators can staff", "7", over_ops)
 
     rep.add("summary.json disagrees with the plan", "summary", _summary_mismatch(info, appt, ls, households))
