@@ -143,6 +143,7 @@ class FeasibilityModel:
 
     def __init__(self, data: ProblemData, horizon: int) -> None:
         self.model = cp_model.CpModel()
+        self.n_kec = data.n_kec
         self.split, self.away = make_split_variables(self.model, data)
         constraints.add_period_capacity(self.model, data, self.split, self.away, horizon)
 
@@ -152,10 +153,10 @@ class FeasibilityModel:
         solver = make_solver(options, cpsat, limit)  # type: ignore[arg-type]
         status = cp_status(solver.solve(self.model))
         if status not in ("OPTIMAL", "FEASIBLE"):
-            return status, np.zeros(0, dtype=np.int64), {}
+            return status, np.zeros((len(self.split), self.n_kec), dtype=np.int64), {}
         split = np.array([[solver.value(x) for x in row] for row in self.split], dtype=np.int64)
         away = {key: int(solver.value(var)) for key, var in self.away.items()}
-        return status, split.reshape(len(self.split), -1), away
+        return status, split.reshape(len(self.split), self.n_kec), away
 
 
 @dataclass
