@@ -6,6 +6,7 @@ Every command turns a user's mistake into one line on stderr and an exit code fr
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import sys
@@ -183,9 +184,9 @@ def solve(scenario: Path | None, out: Path, time_limit: float, workers: int | No
 
     options = SolveOptions(time_limit=time_limit, workers=workers or default_workers(), seed=seed,
                            preset=preset, log=log)
+    ls = _scenario_arg(scenario)  # before the display: a bad file gets a clean one-line error
     with progress_display(quiet) as rep:
-        with rep.stage("load"):
-            ls = _scenario_arg(scenario)
+        with rep.stage("load households"):
             households = load_population(ls)
         with rep.stage("build"):
             data = build_problem(ls, households)
@@ -201,8 +202,9 @@ def solve(scenario: Path | None, out: Path, time_limit: float, workers: int | No
                 rep.progress.stop()
                 _print_diagnosis(diagnosis)
                 raise InfeasibleError(f"{exc.message}; diagnosis in {out / 'diagnosis.json'}") from None
-            late_until = diagnosis["earliest_completion"]["citywide"]
-            data = build_problem(ls, households, extend_to=_date(str(late_until)))
+            # A month of slack past the earliest date lets the KK packing spill if it must.
+            late_until = _date(str(diagnosis["earliest_completion"]["citywide"])) + dt.timedelta(days=31)
+            data = build_problem(ls, households, extend_to=late_until)
             result = run_solver(data, households, options, rep)
         with rep.stage("verify + write"), atomic_folder(out) as tmp:
             info = write_plan_files(tmp, result, ls, households)
@@ -218,9 +220,7 @@ def solve(scenario: Path | None, out: Path, time_limit: float, workers: int | No
         err.print("[yellow]warning:[/] this plan ends after the last regular day (--allow-late)")
 
 
-def _date(text: str) -> Any:
-    import datetime as dt
-
+def _date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 

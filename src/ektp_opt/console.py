@@ -33,11 +33,15 @@ class RichReporter(Reporter):
         start = time.perf_counter()
         try:
             yield
-        finally:
-            took = time.perf_counter() - start
-            self.seconds[name] = self.seconds.get(name, 0.0) + took
-            self.progress.update(task, completed=1, detail=f"[green]done[/] in {took:.1f} s")
+        except BaseException:
+            self.progress.update(task, detail="[red]stopped[/]")
+            self.progress.remove_task(task)
             self.task = previous
+            raise
+        took = time.perf_counter() - start
+        self.seconds[name] = self.seconds.get(name, 0.0) + took
+        self.progress.update(task, completed=1, detail=f"[green]done[/] in {took:.1f} s")
+        self.task = previous
 
     def solving(self, phase: str, objective: float, bound: float, seconds: float) -> None:
         if self.task is not None:

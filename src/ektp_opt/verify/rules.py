@@ -42,6 +42,7 @@ class Report:
     rows: int
     violations: list[Violation] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -239,7 +240,11 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
 
     # Rule 4: window.
     rep.add("appointment before start", "4", appt.date < cal.start, labels)
-    rep.add("appointment after the last regular day (catch-up days or later)", "4", appt.date > cal.last_regular, labels)
+    late = appt.date > cal.last_regular
+    if info.get("late") is True:  # planned with --allow-late: reported, not a violation
+        rep.warnings.append(f"late plan: {int(late.sum()):,} appointments after the last regular day")
+    else:
+        rep.add("appointment after the last regular day (catch-up days or later)", "4", late, labels)
 
     # Rule 5: site.
     rep.add("served away from home beyond overflow_km", "5", _site_violations(ls, appt), labels)
