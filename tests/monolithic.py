@@ -52,7 +52,7 @@ def solve_monolithic(data: ProblemData, h: Households, time_limit: float = 60.0)
     for i in range(len(h)):
         m.add_exactly_one(by_kk.get(i, []))
     used_slot: dict[tuple[int, int], list[cp_model.IntVar]] = {}
-    for (di, d, s), items in by_slot.items():
+    for (di, d, _s), items in by_slot.items():
         k, _first, y = devices[di]
         m.add(sum(mm * v for mm, v in items) <= int(data.seats[k]))
         any_use = m.new_bool_var("")
@@ -70,7 +70,7 @@ def solve_monolithic(data: ProblemData, h: Households, time_limit: float = 60.0)
     pair: dict[tuple[int, int], cp_model.IntVar] = {}
     away = []
     for (i, di, d, _s), v in x.items():
-        m.add(T >= d + 1).only_enforce_if(v)
+        m.add(d + 1 <= T).only_enforce_if(v)
         waiting.append(members[i] * (d + 1) * v)
         key = (kel[i], d)
         if key not in pair:
@@ -91,7 +91,7 @@ def solve_monolithic(data: ProblemData, h: Households, time_limit: float = 60.0)
         status = solver.solve(m)
         if status != cp_model.OPTIMAL:
             raise AssertionError(f"monolithic {name} not proven: {solver.status_name(status)}")
-        out[name] = int(round(solver.objective_value))
+        out[name] = round(solver.objective_value)
         m.add(expr <= out[name])
         m.clear_hints()
         for v in x.values():

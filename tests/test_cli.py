@@ -28,7 +28,11 @@ def medan_10k_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_solve_writes_contract_and_verifies(medan_10k_plan: Path) -> None:
-    assert sorted(p.name for p in medan_10k_plan.iterdir()) == ["appointments.csv", "devices.csv", "summary.json"]
+    assert sorted(p.name for p in medan_10k_plan.iterdir()) == [
+        "appointments.csv",
+        "devices.csv",
+        "summary.json",
+    ]
     header = (medan_10k_plan / "appointments.csv").read_text().splitlines()[0]
     assert header == "kk_id,kelurahan_code,home_kecamatan,site_kecamatan,date,shift,device_id,members"
     info = json.loads((medan_10k_plan / "summary.json").read_text())
@@ -106,7 +110,16 @@ def test_one_device_too_few(tiny_city: Callable[..., Path], tmp_path: Path) -> N
     assert diag["earliest_completion"]["citywide"] > diag["last_regular_day"]
     assert "deadline cannot be met" in stdout
 
-    code, _o, err = run("solve", str(short), "--out", str(tmp_path / "anyway"), "--workers", "1", "--quiet", "--allow-late")
+    code, _o, err = run(
+        "solve",
+        str(short),
+        "--out",
+        str(tmp_path / "anyway"),
+        "--workers",
+        "1",
+        "--quiet",
+        "--allow-late",
+    )
     assert code == 0, err
     info = json.loads((tmp_path / "anyway" / "summary.json").read_text())
     assert info["late"] is True

@@ -35,9 +35,17 @@ def test_roundtrip(admin, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
     [
         (GOOD + "K3,12.71.09.9999,2,1,0\n", "row 4, column kelurahan_code", "unknown kelurahan"),
         (GOOD + "K3,12.71.01.1001,two,1,0\n", "row 4, column members", "not an integer"),
-        (GOOD + "K1,12.71.01.1001,2,1,0\n", "row 4, column kk_id", "duplicate kk_id K1 (first on row 2)"),
+        (
+            GOOD + "K1,12.71.01.1001,2,1,0\n",
+            "row 4, column kk_id",
+            "duplicate kk_id K1 (first on row 2)",
+        ),
         (GOOD + "K3,12.71.01.1001,0,1,0\n", "row 4, column members", "outside the range"),
-        (GOOD + "K3,12.71.01.1001,99999999999999999999,1,0\n", "row 4, column members", "outside the range"),
+        (
+            GOOD + "K3,12.71.01.1001,99999999999999999999,1,0\n",
+            "row 4, column members",
+            "outside the range",
+        ),
         (GOOD + "K3,12.71.01.1001\n", "row 4", "has 2 cells"),
         ("kk_id,members\nK1,2\n", "header", "missing column(s): kelurahan_code"),
         ("", None, "file is empty"),

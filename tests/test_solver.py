@@ -16,14 +16,18 @@ from tests.monolithic import solve_monolithic
 SMALL = "[households]\nseed = {seed}\nresidents = 40\nhouseholds = 16\n"
 VARIANTS = {
     "pool": {},
-    "holidays+late-pool": {"deliveries": "[[deliveries]]\ndate = 2011-08-15\nper_kecamatan = 1\n\n"
-                           "[[deliveries]]\ndate = 2011-08-25\npool = 1\n"},
+    "holidays+late-pool": {
+        "deliveries": "[[deliveries]]\ndate = 2011-08-15\nper_kecamatan = 1\n\n"
+        "[[deliveries]]\ndate = 2011-08-25\npool = 1\n"
+    },
     "operators": {"extra": "[operators]\nper_kecamatan = 1\nshifts_per_operator = 2\n"},
-    "overflow": {"head": 'name = "t"\ncity = "t"\nstart = 2011-08-18\ndeadline = 2011-09-10\n'
-                 'shifts_per_day = 4\noverflow_km = 3.0\nkecamatan = "kecamatan.csv"\nkelurahan = "kelurahan.csv"\n',
-                 "deliveries": "[[deliveries]]\ndate = 2011-08-15\nkecamatan = \"12.71.01\"\ncount = 1\n\n"
-                 "[[deliveries]]\ndate = 2011-08-15\nkecamatan = \"12.71.03\"\ncount = 1\n\n"
-                 "[[deliveries]]\ndate = 2011-08-15\nkecamatan = \"12.71.02\"\ncount = 1\n"},
+    "overflow": {
+        "head": 'name = "t"\ncity = "t"\nstart = 2011-08-18\ndeadline = 2011-09-10\n'
+        'shifts_per_day = 4\noverflow_km = 3.0\nkecamatan = "kecamatan.csv"\nkelurahan = "kelurahan.csv"\n',
+        "deliveries": '[[deliveries]]\ndate = 2011-08-15\nkecamatan = "12.71.01"\ncount = 1\n\n'
+        '[[deliveries]]\ndate = 2011-08-15\nkecamatan = "12.71.03"\ncount = 1\n\n'
+        '[[deliveries]]\ndate = 2011-08-15\nkecamatan = "12.71.02"\ncount = 1\n',
+    },
 }
 
 

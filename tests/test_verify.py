@@ -63,13 +63,18 @@ def _split(rows: Rows, devices: Rows, ls: LoadedScenario) -> None:
 def _overfill(rows: Rows, devices: Rows, ls: LoadedScenario) -> None:
     seats = ls.scenario.seats_per_device_shift(rows[0]["site_kecamatan"])
     r = rows[0]
-    others = sum(int(x["members"]) for x in rows[1:] if (x["device_id"], x["date"], x["shift"]) == (r["device_id"], r["date"], r["shift"]))
+    others = sum(
+        int(x["members"])
+        for x in rows[1:]
+        if (x["device_id"], x["date"], x["shift"]) == (r["device_id"], r["date"], r["shift"])
+    )
     r["members"] = str(seats - others + 1)
 
 
 def _move_date(day: str) -> Callable[[Rows, Rows, LoadedScenario], None]:
     def mutate(rows: Rows, devices: Rows, ls: LoadedScenario) -> None:
         rows[0]["date"] = day
+
     return mutate
 
 
@@ -99,7 +104,12 @@ def _far_site(rows: Rows, devices: Rows, ls: LoadedScenario) -> None:
 
 
 def _two_kecamatan(rows: Rows, devices: Rows, ls: LoadedScenario) -> None:
-    devices.append({**devices[0], "kecamatan": "12.71.03" if devices[0]["kecamatan"] != "12.71.03" else "12.71.01"})
+    devices.append(
+        {
+            **devices[0],
+            "kecamatan": "12.71.03" if devices[0]["kecamatan"] != "12.71.03" else "12.71.01",
+        }
+    )
 
 
 def _extra_pool(rows: Rows, devices: Rows, ls: LoadedScenario) -> None:
@@ -113,7 +123,10 @@ MUTATIONS = {
     "overfill a device-shift": (_overfill, "device-shift over its regular seats"),
     "book on a holiday": (_move_date("2011-08-30"), "appointment on a non-working day"),
     "book on a Sunday": (_move_date("2011-08-21"), "appointment on a non-working day"),
-    "book on a catch-up day": (_move_date("2011-09-10"), "appointment after the last regular day (catch-up days or later)"),
+    "book on a catch-up day": (
+        _move_date("2011-09-10"),
+        "appointment after the last regular day (catch-up days or later)",
+    ),
     "device before available": (_early_device, "device used before available_from"),
     "drop a KK": (_drop, "KK missing from the plan"),
     "duplicate a KK": (_duplicate, "KK listed more than once"),

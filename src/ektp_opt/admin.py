@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ektp_opt.csvread import iter_rows, parse_float, parse_int
+from ektp_opt.csvread import iter_rows, parse_float
 from ektp_opt.errors import InputError
 
 KECAMATAN_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
@@ -78,20 +78,14 @@ def load_kelurahan(path: Path, kecamatan: tuple[Kecamatan, ...]) -> tuple[Kelura
     known = {k.code for k in kecamatan}
     rows: list[Kelurahan] = []
     seen: set[str] = set()
-    for row_no, row in iter_rows(
-        path, ["code", "kecamatan_code", "name", "lat", "lon"], ["kecamatan"]
-    ):
+    for row_no, row in iter_rows(path, ["code", "kecamatan_code", "name", "lat", "lon"], ["kecamatan"]):
         code, kec = row["code"], row["kecamatan_code"]
         if not KELURAHAN_CODE.match(code):
-            raise InputError(
-                path, f"row {row_no}, column code", f"{code!r} is not like 12.71.07.1001"
-            )
+            raise InputError(path, f"row {row_no}, column code", f"{code!r} is not like 12.71.07.1001")
         if code in seen:
             raise InputError(path, f"row {row_no}, column code", f"duplicate kelurahan {code}")
         if kec not in known:
-            raise InputError(
-                path, f"row {row_no}, column kecamatan_code", f"unknown kecamatan {kec}"
-            )
+            raise InputError(path, f"row {row_no}, column kecamatan_code", f"unknown kecamatan {kec}")
         if not code.startswith(kec + "."):
             raise InputError(path, f"row {row_no}, column code", f"{code} is not inside {kec}")
         seen.add(code)

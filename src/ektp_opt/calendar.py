@@ -31,9 +31,7 @@ def working_days(
     return out
 
 
-def nth_working_day_after(
-    day: dt.date, n: int, workdays: frozenset[int], holidays: frozenset[dt.date]
-) -> dt.date:
+def nth_working_day_after(day: dt.date, n: int, workdays: frozenset[int], holidays: frozenset[dt.date]) -> dt.date:
     """The ``n``-th working day strictly after ``day`` (n >= 1)."""
     if n < 1:
         raise ValueError("n must be at least 1")

@@ -74,8 +74,11 @@ def fewest_extra(
 
     avail = available_from(on, ls.scenario.device.setup_days, ls.workdays, ls.holidays)
     if avail > data.last_regular_day:
-        return {"date": on.isoformat(), "possible": False,
-                "reason": f"devices delivered then serve only from {avail}, after the last regular day"}
+        return {
+            "date": on.isoformat(),
+            "possible": False,
+            "reason": f"devices delivered then serve only from {avail}, after the last regular day",
+        }
     lo, hi = 0, 1
     ok, split = feasible(0)
     if ok:
@@ -87,7 +90,11 @@ def fewest_extra(
         lo = hi
         hi *= 2
         if hi > MAX_EXTRA_DEVICES:
-            return {"date": on.isoformat(), "possible": False, "reason": "more than a million devices"}
+            return {
+                "date": on.isoformat(),
+                "possible": False,
+                "reason": "more than a million devices",
+            }
     while hi - lo > 1:
         mid = (lo + hi) // 2
         ok_mid, split_mid = feasible(mid)
@@ -103,9 +110,7 @@ def fewest_extra(
         "extra_devices": hi,
         "closed_form_lower_bound": closed_form_extra(regular, first),
         "available_from": avail.isoformat(),
-        "split": {
-            code: int(n) for code, n in zip(data.kecamatan_codes, split.tolist(), strict=True) if n
-        },
+        "split": {code: int(n) for code, n in zip(data.kecamatan_codes, split.tolist(), strict=True) if n},
     }
 
 
@@ -124,16 +129,13 @@ def diagnose(
     served = fill_earliest(data, search.split, search.away, horizon)
     last = [int(np.flatnonzero(row)[-1]) if row.any() else -1 for row in served]
     per_kec = {
-        code: (data.days[d].isoformat() if d >= 0 else None)
-        for code, d in zip(data.kecamatan_codes, last, strict=True)
+        code: (data.days[d].isoformat() if d >= 0 else None) for code, d in zip(data.kecamatan_codes, last, strict=True)
     }
     citywide = data.days[horizon - 1]
     meets = citywide <= data.last_regular_day
     dates = sorted({d.date for d in ls.scenario.deliveries} | ({extra_on} if extra_on else set()))
     extra = [fewest_extra(ls, data, d, options, cpsat) for d in dates] if not meets else []
-    short = sorted(
-        (code for code, d in per_kec.items() if d is not None and d > data.last_regular_day.isoformat())
-    )
+    short = sorted((code for code, d in per_kec.items() if d is not None and d > data.last_regular_day.isoformat()))
     per_device = data.seats * data.shifts
     seats_by_deadline = int(
         (data.fixed_devices()[:, : data.regular_days] * per_device[:, None]).sum()
@@ -152,10 +154,7 @@ def diagnose(
             "status": search.level.status,
             "working_days": horizon,
             "per_kecamatan": per_kec,
-            "pool_split": [
-                dict(zip(data.kecamatan_codes, (int(x) for x in row), strict=True))
-                for row in search.split
-            ],
+            "pool_split": [dict(zip(data.kecamatan_codes, (int(x) for x in row), strict=True)) for row in search.split],
         },
         "seat_arithmetic": {
             "regular_working_days": data.regular_days,
@@ -186,8 +185,14 @@ def capacity_report(
     pools = data.pools
     on = pools[0].delivery if pools else ls.scenario.deliveries[0].date
     base = sum(b.count for b in pools)
-    needed = next((e.get("extra_devices", 0) for e in diagnosis["extra_devices_needed"]
-                   if e.get("date") == on.isoformat() and e.get("possible")), 0)
+    needed = next(
+        (
+            e.get("extra_devices", 0)
+            for e in diagnosis["extra_devices_needed"]
+            if e.get("date") == on.isoformat() and e.get("possible")
+        ),
+        0,
+    )
     top = max(base + needed, base) * 3 // 2 + 1
     sizes = sorted({int(x) for x in np.linspace(max(0, base // 4), top, 12)} | {base, base + needed})
     points: list[tuple[int, str]] = []
@@ -197,7 +202,7 @@ def capacity_report(
         try:
             s = search_completion(trial, options, cpsat, 30.0, Reporter())
             points.append((n, trial.days[s.level.value - 1].isoformat()))
-        except Exception:  # noqa: BLE001 - an infeasible point is plotted as missing
+        except Exception:
             continue
     plot_pool_sensitivity(points, ls.scenario.deadline, on, chart, ls.scenario.name)
     return points

@@ -91,8 +91,13 @@ def main(debug: bool) -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(path_type=Path), required=False)
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
-              help="CSV file to write: kk_id,kelurahan_code,members,lingkungan,needs_home_visit.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="CSV file to write: kk_id,kelurahan_code,members,lingkungan,needs_home_visit.",
+)
 @guarded
 def generate(scenario: Path | None, out: Path) -> None:
     """Build the scenario's synthetic population and write it as a households CSV.
@@ -144,23 +149,58 @@ def scenario(scenario: Path | None) -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(path_type=Path), required=False)
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
-              help="Plan folder to write (replaced whole, atomically).")
-@click.option("--time-limit", type=click.FloatRange(1, 86_400), default=120.0, show_default=True,
-              help="Seconds for all CP-SAT phases together; the best plan found is kept.")
-@click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="CP-SAT workers [default: CPU cores, at most 8]. Use 1 for byte-identical reruns.")
-@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True,
-              help="CP-SAT random seed.")
-@click.option("--preset", default="default", show_default=True,
-              help="Parameter preset from models/presets.toml.")
-@click.option("--allow-late", is_flag=True,
-              help="If the deadline cannot be met, plan past it anyway and flag the plan as late.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Plan folder to write (replaced whole, atomically).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(1, 86_400),
+    default=120.0,
+    show_default=True,
+    help="Seconds for all CP-SAT phases together; the best plan found is kept.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="CP-SAT workers [default: CPU cores, at most 8]. Use 1 for byte-identical reruns.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**31 - 1),
+    default=0,
+    show_default=True,
+    help="CP-SAT random seed.",
+)
+@click.option(
+    "--preset",
+    default="default",
+    show_default=True,
+    help="Parameter preset from models/presets.toml.",
+)
+@click.option(
+    "--allow-late",
+    is_flag=True,
+    help="If the deadline cannot be met, plan past it anyway and flag the plan as late.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--log", is_flag=True, help="Print CP-SAT's own search log.")
 @guarded
-def solve(scenario: Path | None, out: Path, time_limit: float, workers: int | None, seed: int,
-          preset: str, allow_late: bool, quiet: bool, log: bool) -> None:
+def solve(
+    scenario: Path | None,
+    out: Path,
+    time_limit: float,
+    workers: int | None,
+    seed: int,
+    preset: str,
+    allow_late: bool,
+    quiet: bool,
+    log: bool,
+) -> None:
     """Plan every KK to a kecamatan, day, shift and device, and prove how good the plan is.
 
     \b
@@ -174,7 +214,8 @@ def solve(scenario: Path | None, out: Path, time_limit: float, workers: int | No
     Writes OUT/appointments.csv, OUT/devices.csv, OUT/summary.json.
     If the deadline cannot be met: exit 4 and OUT/diagnosis.json, no appointments.
     """
-    from ektp_opt.console import err, levels_table, out as con, progress_display
+    from ektp_opt.console import err, levels_table, progress_display
+    from ektp_opt.console import out as con
     from ektp_opt.plan import write_plan_files
     from ektp_opt.solver import SolveOptions
     from ektp_opt.solver import solve as run_solver
@@ -182,8 +223,13 @@ def solve(scenario: Path | None, out: Path, time_limit: float, workers: int | No
     from ektp_opt.summary import result_table
     from ektp_opt.verify import verify_plan
 
-    options = SolveOptions(time_limit=time_limit, workers=workers or default_workers(), seed=seed,
-                           preset=preset, log=log)
+    options = SolveOptions(
+        time_limit=time_limit,
+        workers=workers or default_workers(),
+        seed=seed,
+        preset=preset,
+        log=log,
+    )
     ls = _scenario_arg(scenario)  # before the display: a bad file gets a clean one-line error
     with progress_display(quiet) as rep:
         with rep.stage("load households"):
@@ -214,8 +260,9 @@ def solve(scenario: Path | None, out: Path, time_limit: float, workers: int | No
                 raise VerificationError(f"the plan broke a hard rule ({names}); nothing was written")
     con.print(result_table(result, info))
     con.print(levels_table(result.levels))
-    con.print(f"Plan written to [bold]{out}[/] · status [bold]{result.status}[/]"
-              f"{' · [red]LATE[/]' if info['late'] else ''}")
+    con.print(
+        f"Plan written to [bold]{out}[/] · status [bold]{result.status}[/]{' · [red]LATE[/]' if info['late'] else ''}"
+    )
     if info["late"]:
         err.print("[yellow]warning:[/] this plan ends after the last regular day (--allow-late)")
 
@@ -238,8 +285,13 @@ def _print_diagnosis(diagnosis: dict[str, Any]) -> None:
 
 @main.command()
 @click.argument("plan_dir", type=click.Path(path_type=Path))
-@click.option("--scenario", "scenario_path", type=click.Path(path_type=Path), default=None,
-              help="Scenario the plan was made for [default: the one named in summary.json].")
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Scenario the plan was made for [default: the one named in summary.json].",
+)
 @guarded
 def verify(plan_dir: Path, scenario_path: Path | None) -> None:
     """Check a plan folder against every hard rule in SPEC.md, independently of the solver.
@@ -269,10 +321,19 @@ def verify(plan_dir: Path, scenario_path: Path | None) -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(path_type=Path), required=False)
-@click.option("--on", "on_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Also price extra devices delivered on this date.")
-@click.option("--chart", type=click.Path(path_type=Path), default=None,
-              help="PNG to write: pool size against completion date.")
+@click.option(
+    "--on",
+    "on_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Also price extra devices delivered on this date.",
+)
+@click.option(
+    "--chart",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="PNG to write: pool size against completion date.",
+)
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="CP-SAT workers.")
 @guarded
 def capacity(scenario: Path | None, on_date: Any, chart: Path | None, workers: int | None) -> None:

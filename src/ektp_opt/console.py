@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ektp_opt.solver.objectives import UNITS
 from ektp_opt.solver.progress import Reporter
 from ektp_opt.solver.result import LevelResult
-from ektp_opt.solver.objectives import UNITS
 
 err = Console(stderr=True)
 out = Console()
@@ -23,7 +23,7 @@ class RichReporter(Reporter):
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.task: int | None = None
+        self.task: TaskID | None = None
         self.seconds: dict[str, float] = {}
 
     @contextmanager
@@ -45,9 +45,7 @@ class RichReporter(Reporter):
 
     def solving(self, phase: str, objective: float, bound: float, seconds: float) -> None:
         if self.task is not None:
-            self.progress.update(
-                self.task, detail=f"{phase}: value {objective:,.0f}  bound {bound:,.0f}"
-            )
+            self.progress.update(self.task, detail=f"{phase}: value {objective:,.0f}  bound {bound:,.0f}")
 
     def note(self, text: str) -> None:
         self.progress.console.print(f"  [dim]{text}[/]")

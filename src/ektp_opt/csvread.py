@@ -8,6 +8,8 @@ import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from ektp_opt.errors import InputError
 
 
@@ -61,9 +63,7 @@ def iter_rows(
             if not cells:
                 continue
             if len(cells) != width:
-                raise InputError(
-                    path, f"row {row_no}", f"has {len(cells)} cells, the header has {width}"
-                )
+                raise InputError(path, f"row {row_no}", f"has {len(cells)} cells, the header has {width}")
             yield row_no, dict(zip(header, (c.strip() for c in cells), strict=True))
     except csv.Error as exc:
         raise InputError(path, f"row {row_no + 1}", f"malformed CSV ({exc})") from None
@@ -76,9 +76,7 @@ def parse_int(path: Path, row: int, column: str, value: str, lo: int, hi: int) -
     except ValueError:
         raise InputError(path, f"row {row}, column {column}", f"{value!r} is not an integer") from None
     if not lo <= number <= hi:
-        raise InputError(
-            path, f"row {row}, column {column}", f"{number} is outside the range {lo}..{hi}"
-        )
+        raise InputError(path, f"row {row}, column {column}", f"{number} is outside the range {lo}..{hi}")
     return number
 
 
@@ -89,9 +87,7 @@ def parse_float(path: Path, row: int, column: str, value: str, lo: float, hi: fl
     except ValueError:
         raise InputError(path, f"row {row}, column {column}", f"{value!r} is not a number") from None
     if not lo <= number <= hi:  # also rejects nan
-        raise InputError(
-            path, f"row {row}, column {column}", f"{value} is outside the range {lo}..{hi}"
-        )
+        raise InputError(path, f"row {row}, column {column}", f"{value} is outside the range {lo}..{hi}")
     return number
 
 
@@ -121,7 +117,7 @@ def read_columns(path: Path, required: Sequence[str]) -> dict[str, list[str]]:
     return {name: list(col) for name, col in zip(header, columns, strict=True)}
 
 
-def int_column(path: Path, column: str, values: list[str], lo: int, hi: int) -> "np.ndarray":
+def int_column(path: Path, column: str, values: list[str], lo: int, hi: int) -> np.ndarray:
     """Parse a whole column of integers; on a bad cell, name its row (header = row 1)."""
     import numpy as np
 
@@ -137,7 +133,7 @@ def int_column(path: Path, column: str, values: list[str], lo: int, hi: int) -> 
     return arr
 
 
-def date_column(path: Path, column: str, values: list[str]) -> "np.ndarray":
+def date_column(path: Path, column: str, values: list[str]) -> np.ndarray:
     """Parse a whole column of ISO dates; on a bad cell, name its row."""
     import numpy as np
 

@@ -50,9 +50,7 @@ def apportion(total: int, weights: npt.ArrayLike) -> npt.NDArray[np.int64]:
     return base
 
 
-def _nudge_to_total(
-    rng: np.random.Generator, members: npt.NDArray[np.int32], target: int
-) -> None:
+def _nudge_to_total(rng: np.random.Generator, members: npt.NDArray[np.int32], target: int) -> None:
     """Add or remove single members at random KK until ``members`` sums to ``target``."""
     while True:
         diff = target - int(members.sum())
@@ -72,9 +70,7 @@ def generate_population(spec: GeneratorSpec, admin: AdminData) -> Households:
     kec_weights = np.array([k.weight for k in admin.kecamatan])
     kk_per_kec = apportion(spec.households, kec_weights)
     res_per_kec = apportion(spec.residents, kec_weights)
-    kel_kec = np.array(
-        [admin.kecamatan_index()[k.kecamatan_code] for k in admin.kelurahan], dtype=np.int64
-    )
+    kel_kec = np.array([admin.kecamatan_index()[k.kecamatan_code] for k in admin.kelurahan], dtype=np.int64)
     kk_per_kel = np.zeros(len(admin.kelurahan), dtype=np.int64)
     for k in range(n_kec):
         idx = np.flatnonzero(kel_kec == k)

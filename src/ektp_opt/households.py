@@ -41,9 +41,7 @@ class Households:
         return int(self.members.sum())
 
     def residents_per_kelurahan(self, n_kelurahan: int) -> npt.NDArray[np.int64]:
-        return np.bincount(self.kelurahan, weights=self.members, minlength=n_kelurahan).astype(
-            np.int64
-        )
+        return np.bincount(self.kelurahan, weights=self.members, minlength=n_kelurahan).astype(np.int64)
 
 
 def _parse_bool(path: Path, row: int, value: str) -> bool:
@@ -64,9 +62,7 @@ def load_households_csv(path: Path, admin: AdminData) -> Households:
     ling: list[int] = []
     visit: list[bool] = []
     first_row: dict[str, int] = {}
-    for row_no, row in iter_rows(
-        path, ["kk_id", "kelurahan_code", "members"], ["lingkungan", "needs_home_visit"]
-    ):
+    for row_no, row in iter_rows(path, ["kk_id", "kelurahan_code", "members"], ["lingkungan", "needs_home_visit"]):
         kk = row["kk_id"]
         if not kk or len(kk) > 32 or not kk.replace("-", "").isalnum():
             raise InputError(path, f"row {row_no}, column kk_id", "kk_id must be 1-32 letters/digits")
@@ -80,9 +76,7 @@ def load_households_csv(path: Path, admin: AdminData) -> Households:
         code = row["kelurahan_code"]
         if code not in kel_index:
             shown = code if len(code) <= 20 else code[:20] + "…"
-            raise InputError(
-                path, f"row {row_no}, column kelurahan_code", f"unknown kelurahan {shown!r}"
-            )
+            raise InputError(path, f"row {row_no}, column kelurahan_code", f"unknown kelurahan {shown!r}")
         ids.append(kk)
         kel.append(kel_index[code])
         members.append(parse_int(path, row_no, "members", row["members"], 1, MAX_MEMBERS))

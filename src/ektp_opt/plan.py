@@ -4,11 +4,11 @@ summary.json, written together and atomically."""
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import ortools
 
 from ektp_opt import __version__
 from ektp_opt.atomic import atomic_folder
@@ -93,12 +93,8 @@ def summary(result: Result, ls: LoadedScenario, households: Households) -> dict[
         "residents": households.residents,
         "households": len(households),
         "devices": len(a.devices),
-        "devices_per_kecamatan": dict(
-            zip(data.kecamatan_codes, (int(x) for x in devices), strict=True)
-        ),
-        "residents_per_site": dict(
-            zip(data.kecamatan_codes, (int(x) for x in per_site), strict=True)
-        ),
+        "devices_per_kecamatan": dict(zip(data.kecamatan_codes, (int(x) for x in devices), strict=True)),
+        "residents_per_site": dict(zip(data.kecamatan_codes, (int(x) for x in per_site), strict=True)),
         "seat_utilisation": round(households.residents / seats, 6) if seats else None,
         "solve_seconds": round(result.runtime, 3),
         "stage_seconds": {k: round(v, 3) for k, v in result.timings.stages.items()},
@@ -107,7 +103,7 @@ def summary(result: Result, ls: LoadedScenario, households: Households) -> dict[
         "time_limit": result.options.time_limit,
         "preset": result.options.preset,
         "inputs": {"scenario_sha256": ls.sha256, "households_sha256": households.sha256},
-        "versions": {"ektp_opt": __version__, "ortools": ortools.__version__},
+        "versions": {"ektp_opt": __version__, "ortools": version("ortools")},
     }
 
 

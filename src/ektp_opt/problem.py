@@ -74,9 +74,7 @@ class ProblemData:
         return out
 
     def fixed_devices_at(self, k: int, d: int) -> int:
-        return sum(
-            b.count for b in self.batches if b.kecamatan == k and b.first_day <= d
-        )
+        return sum(b.count for b in self.batches if b.kecamatan == k and b.first_day <= d)
 
     def max_slots(self) -> npt.NDArray[np.int64]:
         """Upper bound on device-shifts per (kecamatan, day): every pool device sent there."""
@@ -91,9 +89,9 @@ class ProblemData:
 
     @property
     def kecamatan_residents(self) -> npt.NDArray[np.int64]:
-        return np.bincount(
-            self.kelurahan_kecamatan, weights=self.kelurahan_residents, minlength=self.n_kec
-        ).astype(np.int64)
+        return np.bincount(self.kelurahan_kecamatan, weights=self.kelurahan_residents, minlength=self.n_kec).astype(
+            np.int64
+        )
 
 
 def _horizon(ls: LoadedScenario, extend_to: dt.date | None) -> tuple[list[dt.date], int, dt.date]:
@@ -132,9 +130,7 @@ def _check_families_fit(
         )
 
 
-def build_problem(
-    ls: LoadedScenario, households: Households, *, extend_to: dt.date | None = None
-) -> ProblemData:
+def build_problem(ls: LoadedScenario, households: Households, *, extend_to: dt.date | None = None) -> ProblemData:
     """Reduce a scenario to ProblemData. ``extend_to`` lengthens the bookable horizon past the
     last regular day with the same working-day rules (used to find how late a plan would end)."""
     sc, admin = ls.scenario, ls.admin
@@ -147,9 +143,7 @@ def build_problem(
         avail = available_from(d.date, sc.device.setup_days, ls.workdays, ls.holidays)
         first = index_on_or_after(days, avail)
         if d.per_kecamatan is not None:
-            batches.extend(
-                DeviceBatch(i, k, d.per_kecamatan, d.date, avail, first) for k in range(n_kec)
-            )
+            batches.extend(DeviceBatch(i, k, d.per_kecamatan, d.date, avail, first) for k in range(n_kec))
         elif d.kecamatan is not None and d.count is not None:
             batches.append(DeviceBatch(i, kec_index[d.kecamatan], d.count, d.date, avail, first))
         elif d.pool is not None:

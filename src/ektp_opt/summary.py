@@ -33,7 +33,14 @@ def scenario_tables(ls: LoadedScenario, data: ProblemData, h: Households) -> lis
     head.add_row("regular seats per device-shift", ", ".join(sorted({str(s) for s in data.seats})))
     head.add_row("KK / residents", f"{len(h):,} / {h.residents:,}")
 
-    dev = _table("Deliveries", "delivered", "serves from", "devices", "where", "device-days to last regular day")
+    dev = _table(
+        "Deliveries",
+        "delivered",
+        "serves from",
+        "devices",
+        "where",
+        "device-days to last regular day",
+    )
     for b in sorted(data.batches, key=lambda b: (b.delivery, b.kecamatan is None)):
         where = "pool (optimiser splits)" if b.kecamatan is None else data.kecamatan_codes[b.kecamatan]
         days = max(0, data.regular_days - b.first_day)
@@ -55,7 +62,11 @@ def scenario_tables(ls: LoadedScenario, data: ProblemData, h: Households) -> lis
     bound.add_row("regular seats, named deliveries", f"{fixed:,}")
     bound.add_row("regular seats, pools", f"{pooled:,}")
     bound.add_row("residents", f"{h.residents:,}")
-    verdict = "enough seats (a plan may exist)" if fixed + pooled >= h.residents else "[red]too few seats: deadline cannot be met[/]"
+    verdict = (
+        "enough seats (a plan may exist)"
+        if fixed + pooled >= h.residents
+        else "[red]too few seats: deadline cannot be met[/]"
+    )
     bound.add_row("seats / residents", f"{(fixed + pooled) / h.residents:.3f} · {verdict}")
     return [head, dev, per, bound]
 
@@ -64,17 +75,23 @@ def result_table(result: Result, info: dict[str, Any]) -> Table:
     data = result.problem
     t = _table("Plan by kecamatan", "kecamatan", "devices", "residents", "completion")
     residents = info["residents_per_site"]
-    for k, code in enumerate(data.kecamatan_codes):
+    for code in data.kecamatan_codes:
         t.add_row(
             code,
             str(info["devices_per_kecamatan"][code]),
             f"{residents[code]:,}",
             str(info["kecamatan_completion"][code]),
         )
-    t.add_row("[bold]city[/]", f"[bold]{info['devices']}[/]", f"[bold]{info['residents']:,}[/]",
-              f"[bold]{info['completion_date']}[/]")
-    t.caption = (f"seat utilisation {info['seat_utilisation']:.1%} of regular seats up to the completion day · "
-                 f"solved in {info['solve_seconds']:.1f} s with {info['workers']} worker(s), seed {info['seed']}")
+    t.add_row(
+        "[bold]city[/]",
+        f"[bold]{info['devices']}[/]",
+        f"[bold]{info['residents']:,}[/]",
+        f"[bold]{info['completion_date']}[/]",
+    )
+    t.caption = (
+        f"seat utilisation {info['seat_utilisation']:.1%} of regular seats up to the completion day · "
+        f"solved in {info['solve_seconds']:.1f} s with {info['workers']} worker(s), seed {info['seed']}"
+    )
     return t
 
 
@@ -99,7 +116,13 @@ def diagnosis_panel(d: dict[str, Any]) -> Panel:
         f"Earliest completion with these deliveries: [bold]{ec['citywide']}[/] "
         f"({ec['working_days']} working days, {ec['status']})",
     ]
-    t = _table("Extra devices that would meet the deadline", "delivered on", "extra devices", "seat-arithmetic floor", "sent to")
+    t = _table(
+        "Extra devices that would meet the deadline",
+        "delivered on",
+        "extra devices",
+        "seat-arithmetic floor",
+        "sent to",
+    )
     for e in d["extra_devices_needed"]:
         if e.get("possible"):
             split = ", ".join(f"{k}: {n}" for k, n in e["split"].items())

@@ -8,22 +8,25 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
 
-from ektp_opt.atomic import write_bytes_atomic  # noqa: E402
+from ektp_opt.atomic import write_bytes_atomic
 
 
-def plot_pool_sensitivity(
-    points: list[tuple[int, str]], deadline: dt.date, on: dt.date, out: Path, title: str
-) -> None:
+def plot_pool_sensitivity(points: list[tuple[int, str]], deadline: dt.date, on: dt.date, out: Path, title: str) -> None:
     import io
 
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
     xs = [p[0] for p in points]
     ys = [dt.date.fromisoformat(p[1]) for p in points]
-    ax.plot(xs, ys, marker="o", color="#1f6f8b")
-    ax.axhline(deadline, color="#c0392b", linestyle="--", label=f"deadline {deadline}")
+    ax.plot(xs, ys, marker="o", color="#1f6f8b")  # type: ignore[arg-type]
+    ax.axhline(
+        deadline,  # type: ignore[arg-type]
+        color="#c0392b",
+        linestyle="--",
+        label=f"deadline {deadline}",
+    )
     ax.set_xlabel(f"pool devices delivered {on}")
     ax.set_ylabel("earliest completion date")
     ax.yaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))

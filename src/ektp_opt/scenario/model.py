@@ -63,9 +63,7 @@ class Delivery(_Strict):
             self.pool is not None,
         ]
         if sum(forms) != 1:
-            raise ValueError(
-                "give exactly one of: per_kecamatan = N; kecamatan = CODE with count = N; pool = N"
-            )
+            raise ValueError("give exactly one of: per_kecamatan = N; kecamatan = CODE with count = N; pool = N")
         if (self.kecamatan is None) != (self.count is None):
             raise ValueError("kecamatan and count go together")
         return self
@@ -82,9 +80,7 @@ class OperatorsSpec(_Strict):
 
     per_kecamatan: int = Field(ge=0, le=100_000)
     shifts_per_operator: int = Field(ge=1, le=5)
-    overrides: dict[KecamatanCode, Annotated[int, Field(ge=0, le=100_000)]] = Field(
-        default_factory=dict
-    )
+    overrides: dict[KecamatanCode, Annotated[int, Field(ge=0, le=100_000)]] = Field(default_factory=dict)
 
 
 class GeneratorSpec(_Strict):

@@ -75,13 +75,24 @@ def solve(
         compact: CompactResult
         if overflow:
             compact = compact_with_overflow(
-                data, agg.served, agg.away, options, cpsat, min(left, share * options.time_limit),
-                reporter, scope,
+                data,
+                agg.served,
+                agg.away,
+                options,
+                cpsat,
+                min(left, share * options.time_limit),
+                reporter,
+                scope,
             )
         else:
             compact = compact_home_only(
-                data, agg.served, options, cpsat, min(left, share * options.time_limit),
-                reporter, scope,
+                data,
+                agg.served,
+                options,
+                cpsat,
+                min(left, share * options.time_limit),
+                reporter,
+                scope,
             )
     timings.add("solve", time.perf_counter() - t)
 

@@ -23,8 +23,12 @@ from ektp_opt.solver import constraints, objectives
 from ektp_opt.solver.params import SolveOptions, make_solver
 from ektp_opt.solver.progress import IncumbentCallback, Reporter
 from ektp_opt.solver.result import LevelResult, Status
-from ektp_opt.solver.variables import AggregateVariables, LinearLike, make_split_variables, make_variables
-
+from ektp_opt.solver.variables import (
+    AggregateVariables,
+    LinearLike,
+    make_split_variables,
+    make_variables,
+)
 
 Values = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], dict[tuple[int, int], int]]
 
@@ -39,12 +43,12 @@ class AggregateSolution:
     profile_unique: bool | None  # None: not checked, or the check ran out of time
 
 
-def cp_status(code: int) -> Status:
+def cp_status(code: object) -> Status:
     return {
         cp_model.OPTIMAL: "OPTIMAL",
         cp_model.FEASIBLE: "FEASIBLE",
         cp_model.INFEASIBLE: "INFEASIBLE",
-    }.get(code, "UNKNOWN")  # type: ignore[return-value]
+    }.get(code, "UNKNOWN")  # type: ignore[call-overload,return-value]
 
 
 def capacity_lower_bound(data: ProblemData) -> int:
@@ -73,7 +77,12 @@ class HorizonModel:
         constraints.add_all(self.model, data, self.vars)
 
     def solve(
-        self, options: SolveOptions, cpsat: dict[str, object], limit: float, reporter: Reporter, phase: str
+        self,
+        options: SolveOptions,
+        cpsat: dict[str, object],
+        limit: float,
+        reporter: Reporter,
+        phase: str,
     ) -> tuple[cp_model.CpSolver, Status, float]:
         solver = make_solver(options, cpsat, limit)  # type: ignore[arg-type]
         start = time.perf_counter()
@@ -81,9 +90,9 @@ class HorizonModel:
         return solver, cp_status(code), time.perf_counter() - start
 
     def values(self, solver: cp_model.CpSolver) -> Values:
-        split = np.array(
-            [[solver.value(x) for x in row] for row in self.vars.pool_split], dtype=np.int64
-        ).reshape(len(self.vars.pool_split), self.data.n_kec)
+        split = np.array([[solver.value(x) for x in row] for row in self.vars.pool_split], dtype=np.int64).reshape(
+            len(self.vars.pool_split), self.data.n_kec
+        )
         served = np.array(
             [[x if isinstance(x, int) else solver.value(x) for x in row] for row in self.vars.served],
             dtype=np.int64,
@@ -102,17 +111,15 @@ class HorizonModel:
         for p, row in enumerate(self.vars.pool_split):
             for k, var in enumerate(row):
                 self.model.add_hint(var, int(split[p, k]))
-        for k, row in enumerate(self.vars.served):
-            for d, var in enumerate(row):
-                if not isinstance(var, int):
-                    self.model.add_hint(var, int(served[k, d]))
+        for k, served_row in enumerate(self.vars.served):
+            for d, cell in enumerate(served_row):
+                if not isinstance(cell, int):
+                    self.model.add_hint(cell, int(served[k, d]))  # type: ignore[call-overload]
         for key, var in self.vars.away.items():
             self.model.add_hint(var, away[key])
 
 
-def seats_per_day(
-    data: ProblemData, split: npt.NDArray[np.int64], horizon: int
-) -> npt.NDArray[np.int64]:
+def seats_per_day(data: ProblemData, split: npt.NDArray[np.int64], horizon: int) -> npt.NDArray[np.int64]:
     """Regular seats at each (site, day) for a given pool split, operator limit included."""
     devices = data.fixed_devices()[:, :horizon].copy()
     for p, b in enumerate(data.pools):
@@ -230,7 +237,13 @@ def minimise_waiting(
         weights = np.arange(1, hm.horizon + 1)
         value = int((served0 * weights).sum())
         level = LevelResult(
-            "waiting", value, 0, "FEASIBLE", secs, scope=scope, note="time limit before any improvement"
+            "waiting",
+            value,
+            0,
+            "FEASIBLE",
+            secs,
+            scope=scope,
+            note="time limit before any improvement",
         )
         return hm, (search.split, served0, search.away), level
     value = int(solver.objective_value)
@@ -253,24 +266,16 @@ def profile_is_unique(
     Without overflow a site's profile is its fill-earliest profile, fixed by the pool split, so
     it is enough to ask for a different split (a few dozen literals); with overflow the profile
     itself must differ."""
-    split, served, away = values
+    split, served, _away = values
     m = hm.model
     m.clear_objective()
     m.clear_hints()
     m.add(objectives.total_waiting(hm.data, hm.vars) <= waiting_value)
     pairs: list[tuple[LinearLike, int]] = []
     if hm.vars.away:
-        pairs = [
-            (var, int(served[k, d]))
-            for k, row in enumerate(hm.vars.served)
-            for d, var in enumerate(row)
-        ]
+        pairs = [(var, int(served[k, d])) for k, row in enumerate(hm.vars.served) for d, var in enumerate(row)]
     else:
-        pairs = [
-            (var, int(split[p, k]))
-            for p, row in enumerate(hm.vars.pool_split)
-            for k, var in enumerate(row)
-        ]
+        pairs = [(var, int(split[p, k])) for p, row in enumerate(hm.vars.pool_split) for k, var in enumerate(row)]
     differs: list[cp_model.IntVar] = []
     for n, (var, target) in enumerate(pairs):
         if isinstance(var, int):
@@ -313,7 +318,12 @@ def solve_aggregate(
     if waiting.status == "OPTIMAL" and search.level.status == "OPTIMAL":
         with reporter.stage("solve: uniqueness"):
             unique = profile_is_unique(
-                hm, waiting.value, (split, served, away), options, cpsat,
-                left(budget["uniqueness"]), reporter,
+                hm,
+                waiting.value,
+                (split, served, away),
+                options,
+                cpsat,
+                left(budget["uniqueness"]),
+                reporter,
             )
     return AggregateSolution(split, served, away, search.level, waiting, unique)

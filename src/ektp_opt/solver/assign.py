@@ -67,13 +67,13 @@ def place_devices(data: ProblemData, split: npt.NDArray[np.int64]) -> list[Devic
     count = [0] * data.n_kec
     for k, first, delivery, avail, _ in rows:
         count[k] += 1
-        devices.append(
-            Device(f"{data.kecamatan_codes[k]}-D{count[k]:03d}", k, delivery, avail, first)
-        )
+        devices.append(Device(f"{data.kecamatan_codes[k]}-D{count[k]:03d}", k, delivery, avail, first))
     return devices
 
 
-def _pick_exact(seq: list[int], members: list[int], taken: bytearray, target: int, backward: bool) -> tuple[list[int], int]:
+def _pick_exact(
+    seq: list[int], members: list[int], taken: bytearray, target: int, backward: bool
+) -> tuple[list[int], int]:
     """Whole KK from ``seq`` summing to ``target`` (or as close below as the KK allow)."""
     chosen: list[int] = []
     rest = target
@@ -88,9 +88,7 @@ def _pick_exact(seq: list[int], members: list[int], taken: bytearray, target: in
     return chosen, rest
 
 
-def _pack_day(
-    items: list[int], members: list[int], n_slots: int, seats: int
-) -> tuple[list[list[int]], list[int]]:
+def _pack_day(items: list[int], members: list[int], n_slots: int, seats: int) -> tuple[list[list[int]], list[int]]:
     """Fill slots one at a time: the largest KK that fits while the slot has room for more than
     any one KK, then close it exactly with one KK or a pair when such exist. Closing with a
     matching pair, not "largest then whatever", is what keeps single-member KK for the slots that
@@ -182,8 +180,8 @@ def assign_households(
         seats = int(data.seats[k])
         carry: list[int] = []
         for d in range(data.n_days):
-            items = carry + chosen.get((k, d), [])
-            if not items:
+            todo = carry + chosen.get((k, d), [])
+            if not todo:
                 if d >= horizon:
                     break
                 continue
@@ -191,7 +189,7 @@ def assign_households(
             slots = [(s, i) for s in range(1, int(data.shifts[k]) + 1) for i in present]
             if data.slot_limit[k] >= 0:
                 slots = slots[: int(data.slot_limit[k])]
-            bins, carry = _pack_day(items, members, len(slots), seats)
+            bins, carry = _pack_day(todo, members, len(slots), seats)
             for (s, dev_i), kks in zip(slots, bins, strict=False):
                 for i in kks:
                     site[i], day[i], shift[i], device[i] = k, d, s, dev_i

@@ -155,9 +155,7 @@ def compact_home_only(
         if _pairs(hint) > lb:
             searched += 1
             left = max(0.2, limit - (time.perf_counter() - start)) / max(1, data.n_kec - k)
-            plan, kec_bound, status = _kecamatan_search(
-                kels, pops, days, caps, hint, lb, options, cpsat, left
-            )
+            plan, kec_bound, status = _kecamatan_search(kels, pops, days, caps, hint, lb, options, cpsat, left)
             if _pairs(plan) > _pairs(hint):  # never worse than the sequential order
                 plan, status = hint, "FEASIBLE"
         all_optimal &= status == "OPTIMAL" and _pairs(plan) == kec_bound
@@ -179,9 +177,7 @@ def compact_home_only(
     return CompactResult(quotas, level, None)
 
 
-def _site_amounts(
-    data: ProblemData, away: dict[tuple[int, int], int]
-) -> dict[int, list[tuple[int, int]]]:
+def _site_amounts(data: ProblemData, away: dict[tuple[int, int], int]) -> dict[int, list[tuple[int, int]]]:
     """Residents of each kelurahan at each site, home first, in kelurahan order."""
     at: dict[int, list[tuple[int, int]]] = {k: [] for k in range(data.n_kec)}
     for kel, options in enumerate(data.sites):
@@ -283,11 +279,14 @@ def compact_with_overflow(
         q = int(best.value(x))
         if q:
             quotas.setdefault((site, d), []).append((kel, q))
-    compactness = LevelResult(
-        "compactness", p_value, p_bound, p_status, t_pairs, scope=scope
-    )
+    compactness = LevelResult("compactness", p_value, p_bound, p_status, t_pairs, scope=scope)
     overflow_scope = scope if p_status == "OPTIMAL" else "given the compactness value found"
     overflow = LevelResult(
-        "overflow", a_value, a_bound, a_status, time.perf_counter() - start - t_pairs, scope=overflow_scope
+        "overflow",
+        a_value,
+        a_bound,
+        a_status,
+        time.perf_counter() - start - t_pairs,
+        scope=overflow_scope,
     )
     return CompactResult(quotas, compactness, overflow)

@@ -7,6 +7,8 @@ bounds are bounds on every real plan.
 
 from __future__ import annotations
 
+import itertools
+
 from ortools.sat.python import cp_model
 
 from ektp_opt.problem import ProblemData
@@ -90,7 +92,7 @@ def add_period_capacity(
         per_device = int(data.seats[k] * data.shifts[k])
         limit = int(data.slot_limit[k] * data.seats[k]) if data.slot_limit[k] >= 0 else -1
         seats: list[LinearLike] = []
-        for a, b in zip(breaks, breaks[1:], strict=False):
+        for a, b in itertools.pairwise(breaks):
             daily = per_device * devices_on(data, pool_split, k, a)
             if limit >= 0:
                 capped = model.new_int_var(0, limit, f"daily_seats_{code}_p{a}")

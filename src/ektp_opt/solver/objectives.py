@@ -19,12 +19,7 @@ UNITS = {
 
 
 def total_waiting(data: ProblemData, v: AggregateVariables) -> cp_model.LinearExpr:
-    terms = [
-        (d + 1) * served
-        for row in v.served
-        for d, served in enumerate(row)
-        if not isinstance(served, int)
-    ]
+    terms = [(d + 1) * served for row in v.served for d, served in enumerate(row) if not isinstance(served, int)]
     return sum(terms)  # type: ignore[return-value]
 
 

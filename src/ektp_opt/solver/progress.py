@@ -32,6 +32,4 @@ class IncumbentCallback(cp_model.CpSolverSolutionCallback):  # type: ignore[misc
         self._phase = phase
 
     def on_solution_callback(self) -> None:
-        self._reporter.solving(
-            self._phase, self.objective_value, self.best_objective_bound, self.wall_time
-        )
+        self._reporter.solving(self._phase, self.objective_value, self.best_objective_bound, self.wall_time)

@@ -23,7 +23,14 @@ from ektp_opt.scenario import LoadedScenario
 
 MAX_EXAMPLES = 5
 APPOINTMENT_COLUMNS = (  # SPEC.md's output contract, written out here on purpose
-    "kk_id", "kelurahan_code", "home_kecamatan", "site_kecamatan", "date", "shift", "device_id", "members",
+    "kk_id",
+    "kelurahan_code",
+    "home_kecamatan",
+    "site_kecamatan",
+    "date",
+    "shift",
+    "device_id",
+    "members",
 )
 WEEKMASK_ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -139,8 +146,11 @@ class Calendar:
 
     def first_service(self, delivery: dt.date, setup_days: int) -> dt.date:
         day = np.busday_offset(
-            np.datetime64(delivery), setup_days + 1, roll="backward",
-            weekmask=self.weekmask, holidays=self.holidays,
+            np.datetime64(delivery),
+            setup_days + 1,
+            roll="backward",
+            weekmask=self.weekmask,
+            holidays=self.holidays,
         )
         return dt.date.fromisoformat(str(day))
 
@@ -214,7 +224,10 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     d_kec = np.array([dev_kec.get(d, "") for d in appt.device.tolist()], dtype=str)
     rep.add("device not in devices.csv", "3", d_kec == "", labels)
     rep.add("device used away from its kecamatan", "3", (d_kec != "") & (d_kec != appt.site), labels)
-    d_from = np.array([dev_from.get(d, np.datetime64("9999-12-31")) for d in appt.device.tolist()], dtype="datetime64[D]")
+    d_from = np.array(
+        [dev_from.get(d, np.datetime64("9999-12-31")) for d in appt.device.tolist()],
+        dtype="datetime64[D]",
+    )
     rep.add("device used before available_from", "3", (d_kec != "") & (appt.date < d_from), labels)
     rep.add("appointment on a non-working day", "3", ~cal.is_working(appt.date), labels)
 
@@ -225,7 +238,7 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     shifts = np.array([sc.shifts_override.get(k, sc.shifts_per_day) for k in appt.site.tolist()])
     rep.add("shift outside 1..shifts_per_day", "2", (appt.shift < 1) | (appt.shift > shifts), labels)
     seats = sc.device.capacity_per_day // shifts - sc.backlog.reserve_per_shift
-    dev_names, dev_idx = np.unique(appt.device, return_inverse=True)
+    _dev_names, dev_idx = np.unique(appt.device, return_inverse=True)
     day_no = appt.date.astype(np.int64)
     key = (dev_idx.astype(np.int64) * 100_000 + (day_no - day_no.min(initial=0))) * 1000 + appt.shift
     keys, first, inv = np.unique(key, return_index=True, return_inverse=True)
@@ -233,10 +246,14 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     cap = np.zeros(len(keys), dtype=np.int64)
     cap[inv] = seats
     over = np.flatnonzero(load > cap)
-    rep.add("device-shift over its regular seats", "2", [
-        f"{appt.device[first[i]]} {appt.date[first[i]]} shift {appt.shift[first[i]]} ({load[i]} > {cap[i]})"
-        for i in over.tolist()
-    ])
+    rep.add(
+        "device-shift over its regular seats",
+        "2",
+        [
+            f"{appt.device[first[i]]} {appt.date[first[i]]} shift {appt.shift[first[i]]} ({load[i]} > {cap[i]})"
+            for i in over.tolist()
+        ],
+    )
 
     # Rule 4: window.
     rep.add("appointment before start", "4", appt.date < cal.start, labels)
@@ -252,10 +269,10 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     # Rule 7: operators.
     if sc.operators is not None:
         ops = sc.operators
-        site_names, site_idx = np.unique(appt.site, return_inverse=True)
+        _site_names, site_idx = np.unique(appt.site, return_inverse=True)
         site_day = site_idx.astype(np.int64) * 100_000 + (day_no - day_no.min(initial=0))
         used_site_day = site_day[first]  # one entry per device-shift in use
-        sd_keys, sd_first, sd_count = np.unique(used_site_day, return_index=True, return_counts=True)
+        _sd_keys, sd_first, sd_count = np.unique(used_site_day, return_index=True, return_counts=True)
         over_ops = []
         for j, n in zip(sd_first.tolist(), sd_count.tolist(), strict=True):
             i = first[j]
@@ -264,7 +281,11 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
                 over_ops.append(f"{code} {appt.date[i]} ({n} device-shifts)")
         rep.add("more device-shifts than operators can staff", "7", over_ops)
 
-    rep.add("summary.json disagrees with the plan", "summary", _summary_mismatch(info, appt, ls, households))
+    rep.add(
+        "summary.json disagrees with the plan",
+        "summary",
+        _summary_mismatch(info, appt, ls, households),
+    )
     return rep
 
 
@@ -311,7 +332,9 @@ def _site_violations(ls: LoadedScenario, appt: Appointments) -> npt.NDArray[np.b
     return bad
 
 
-def _summary_mismatch(info: dict[str, Any], appt: Appointments, ls: LoadedScenario, households: Households) -> list[str]:
+def _summary_mismatch(
+    info: dict[str, Any], appt: Appointments, ls: LoadedScenario, households: Households
+) -> list[str]:
     out = []
     if info.get("residents") != int(appt.members.sum()):
         out.append(f"residents {info.get('residents')} vs {int(appt.members.sum())} in the plan")
