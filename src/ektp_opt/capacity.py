@@ -39,20 +39,14 @@ def with_extra_pool(ls: LoadedScenario, data: ProblemData, count: int, on: dt.da
     return dataclasses.replace(data, batches=(*data.batches, extra))
 
 
-def seats_per_device_by(data: ProblemData, first_day: int, horizon: int) -> np.ndarray:
-    return np.maximum(0, horizon - first_day) * data.seats * data.shifts
-
-
 def closed_form_extra(data: ProblemData, on_first_day: int) -> int:
     """Seat arithmetic: extra devices on the best kecamatan, ignoring where residents live.
     No plan can need fewer."""
     horizon = data.regular_days
-    per_device = data.seats * data.shifts
-    seats = int((data.fixed_devices()[:, :horizon] * per_device[:, None]).sum())
-    for b in data.pools:
-        seats += b.count * int(per_device.max()) * max(0, horizon - b.first_day)
+    fixed, pooled = data.best_case_seats()
+    seats = int(fixed[:horizon].sum() + pooled[:horizon].sum())
     short = int(data.kelurahan_residents.sum()) - seats
-    per_extra = int(per_device.max()) * max(0, horizon - on_first_day)
+    per_extra = int((data.seats * data.shifts).max()) * max(0, horizon - on_first_day)
     if short <= 0:
         return 0
     return math.ceil(short / per_extra) if per_extra else -1
@@ -136,11 +130,8 @@ def diagnose(
     dates = sorted({d.date for d in ls.scenario.deliveries} | ({extra_on} if extra_on else set()))
     extra = [fewest_extra(ls, data, d, options, cpsat) for d in dates] if not meets else []
     short = sorted((code for code, d in per_kec.items() if d is not None and d > data.last_regular_day.isoformat()))
-    per_device = data.seats * data.shifts
-    seats_by_deadline = int(
-        (data.fixed_devices()[:, : data.regular_days] * per_device[:, None]).sum()
-        + sum(b.count * int(per_device.max()) * max(0, data.regular_days - b.first_day) for b in data.pools)
-    )
+    fixed, pooled = data.best_case_seats()
+    seats_by_deadline = int(fixed[: data.regular_days].sum() + pooled[: data.regular_days].sum())
     return {
         "scenario": ls.scenario.name,
         "meets_deadline": meets,

@@ -87,6 +87,18 @@ class ProblemData:
         slots[limited] = np.minimum(slots[limited], self.slot_limit[limited, None])
         return slots
 
+    def best_case_seats(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Regular seats per day from named deliveries, and from pools with every pool device at
+        the kecamatan where it yields most seats (operator limits ignored). Their sum up to a day
+        bounds what any plan can seat by then: the closed-form seat arithmetic."""
+        per_device = self.seats * self.shifts
+        fixed = (self.fixed_devices() * per_device[:, None]).sum(axis=0)
+        pooled = np.zeros(self.n_days, dtype=np.int64)
+        for b in self.pools:
+            if b.first_day < self.n_days:
+                pooled[b.first_day :] += b.count * int(per_device.max())
+        return fixed, pooled
+
     @property
     def kecamatan_residents(self) -> npt.NDArray[np.int64]:
         return np.bincount(self.kelurahan_kecamatan, weights=self.kelurahan_residents, minlength=self.n_kec).astype(

@@ -55,9 +55,9 @@ def scenario_tables(ls: LoadedScenario, data: ProblemData, h: Households) -> lis
         name = ls.admin.kecamatan[k].name
         per.add_row(f"{code} {name}", str(nkel[k]), f"{kk[k]:,}", f"{res[k]:,}")
 
-    per_device = data.seats * data.shifts
-    fixed = int((data.fixed_devices()[:, : data.regular_days] * per_device[:, None]).sum())
-    pooled = sum(b.count * int(per_device.max()) * max(0, data.regular_days - b.first_day) for b in data.pools)
+    fixed_per_day, pooled_per_day = data.best_case_seats()
+    fixed = int(fixed_per_day[: data.regular_days].sum())
+    pooled = int(pooled_per_day[: data.regular_days].sum())
     bound = _table("Simple capacity bound (to the last regular day)", "measure", "value")
     bound.add_row("regular seats, named deliveries", f"{fixed:,}")
     bound.add_row("regular seats, pools", f"{pooled:,}")

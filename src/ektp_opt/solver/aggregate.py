@@ -54,12 +54,7 @@ def cp_status(code: object) -> Status:
 def capacity_lower_bound(data: ProblemData) -> int:
     """Closed-form level-1 bound: the first horizon whose city-wide seats could hold every resident
     if each pool device went wherever it yields most seats. Any plan needs at least this many days."""
-    per_device = data.seats * data.shifts
-    fixed_seats = (data.fixed_devices() * per_device[:, None]).sum(axis=0)
-    pooled = np.zeros(data.n_days, dtype=np.int64)
-    for b in data.pools:
-        if b.first_day < data.n_days:
-            pooled[b.first_day :] += b.count * int(per_device.max())
+    fixed_seats, pooled = data.best_case_seats()
     cumulative = np.cumsum(fixed_seats + pooled)
     need = int(data.kelurahan_residents.sum())
     enough = np.flatnonzero(cumulative >= need)
