@@ -125,3 +125,15 @@ def test_one_device_too_few(tiny_city: Callable[..., Path], tmp_path: Path) -> N
     assert info["late"] is True
     # Whole families can push the last KK a day past the aggregate optimum; never earlier.
     assert info["completion_date"] >= diag["earliest_completion"]["citywide"]
+
+
+def test_user_mistakes_are_input_errors(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text("kk_id,kelurahan_code,members\nK1,12.71.01.1001,2\n")
+    from_file = tiny_city("file.toml", households='[households]\nfile = "h.csv"\n')
+    code, _o, err = run("generate", str(from_file), "--out", str(tmp_path / "g.csv"))
+    assert code == ExitCode.INPUT and "households" in err
+    plan = tmp_path / "p"
+    plan.mkdir()
+    (plan / "summary.json").write_text("{}")
+    code, _o, err = run("verify", str(plan))
+    assert code == ExitCode.INPUT and "scenario_file" in err

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from ektp_opt import __version__
 from ektp_opt.atomic import atomic_folder
-from ektp_opt.errors import EktpError, ExitCode, InfeasibleError, VerificationError
+from ektp_opt.errors import EktpError, ExitCode, InfeasibleError, InputError, VerificationError
 from ektp_opt.households import write_households_csv
 from ektp_opt.population import load_population
 from ektp_opt.problem import build_problem
@@ -112,7 +112,7 @@ def generate(scenario: Path | None, out: Path) -> None:
     ls = _scenario_arg(scenario)
     spec = ls.scenario.households
     if not isinstance(spec, GeneratorSpec):
-        raise EktpError(f"{ls.path}: households: this scenario reads a file, it has no generator spec")
+        raise InputError(ls.path, "households", "this scenario reads a file, it has no generator spec")
     start = time.perf_counter()
     h = generate_population(spec, ls.admin)
     write_households_csv(h, ls.admin, out)
@@ -308,7 +308,7 @@ def verify(plan_dir: Path, scenario_path: Path | None) -> None:
         info = read_summary(plan_dir / "summary.json")
         named = info.get("scenario_file")
         if not isinstance(named, str):
-            raise EktpError(f"{plan_dir / 'summary.json'}: scenario_file missing; pass --scenario")
+            raise InputError(plan_dir / "summary.json", "scenario_file", "missing; pass --scenario")
         scenario_path = Path(named)
     start = time.perf_counter()
     ls = load_scenario(scenario_path)
