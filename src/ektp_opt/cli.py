@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import numpy as np
-from rich.table import Table
 
 from ektp_opt import __version__
 from ektp_opt.atomic import atomic_folder
@@ -108,6 +106,7 @@ def generate(scenario: Path | None, out: Path) -> None:
     from ektp_opt.console import out as con
     from ektp_opt.generate import generate_population
     from ektp_opt.scenario import GeneratorSpec
+    from ektp_opt.summary import population_table
 
     ls = _scenario_arg(scenario)
     spec = ls.scenario.households
@@ -116,20 +115,7 @@ def generate(scenario: Path | None, out: Path) -> None:
     start = time.perf_counter()
     h = generate_population(spec, ls.admin)
     write_households_csv(h, ls.admin, out)
-    took = time.perf_counter() - start
-    t = Table(title=f"Population of {ls.scenario.name} (seed {spec.seed})", title_justify="left")
-    t.add_column("measure")
-    t.add_column("value", justify="right")
-    t.add_row("KK (households)", f"{len(h):,}")
-    t.add_row("residents", f"{h.residents:,}")
-    t.add_row("members per KK (mean)", f"{h.residents / len(h):.3f}")
-    sizes = np.bincount(h.members)
-    t.add_row("single-member KK", f"{sizes[1] / len(h):.1%}")
-    t.add_row("largest KK", f"{int(h.members.max())}")
-    t.add_row("KK needing a home visit", f"{int(h.home_visit.sum()):,}")
-    t.add_row("written to", str(out))
-    t.add_row("seconds", f"{took:.2f}")
-    con.print(t)
+    con.print(population_table(h, f"{ls.scenario.name} (seed {spec.seed})", out, time.perf_counter() - start))
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,19 @@ def _table(title: str, *columns: str) -> Table:
     t = Table(title=title, title_justify="left")
     for i, c in enumerate(columns):
         t.add_column(c, justify="left" if i == 0 else "right")
+    return t
+
+
+def population_table(h: Households, title: str, written_to: Path, seconds: float) -> Table:
+    t = _table(f"Population of {title}", "measure", "value")
+    t.add_row("KK (households)", f"{len(h):,}")
+    t.add_row("residents", f"{h.residents:,}")
+    t.add_row("members per KK (mean)", f"{h.residents / len(h):.3f}")
+    t.add_row("single-member KK", f"{np.mean(h.members == 1):.1%}")
+    t.add_row("largest KK", f"{int(h.members.max())}")
+    t.add_row("KK needing a home visit", f"{int(h.home_visit.sum()):,}")
+    t.add_row("written to", str(written_to))
+    t.add_row("seconds", f"{seconds:.2f}")
     return t
 
 
