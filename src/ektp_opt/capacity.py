@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ektp_opt.calendar import available_from, index_on_or_after
+from ektp_opt.errors import InfeasibleError
 from ektp_opt.households import Households
 from ektp_opt.problem import DeviceBatch, ProblemData, build_problem
 from ektp_opt.scenario import LoadedScenario
@@ -102,6 +102,7 @@ def fewest_extra(
         "date": on.isoformat(),
         "possible": True,
         "extra_devices": hi,
+        "pool_on_date_with_extra": sum(b.count for b in data.pools if b.delivery == on) + hi,
         "closed_form_lower_bound": closed_form_extra(regular, first),
         "available_from": avail.isoformat(),
         "split": {code: int(n) for code, n in zip(data.kecamatan_codes, split.tolist(), strict=True) if n},
@@ -140,6 +141,7 @@ def diagnose(
         "residents": households.residents,
         "households": len(households),
         "devices_delivered": sum(b.count for b in data.batches),
+        "kecamatan_names": {k.code: k.name for k in ls.admin.kecamatan},
         "earliest_completion": {
             "citywide": citywide.isoformat(),
             "status": search.level.status,
@@ -151,6 +153,7 @@ def diagnose(
             "regular_working_days": data.regular_days,
             "seats_by_last_regular_day_upper_bound": seats_by_deadline,
             "residents": households.residents,
+            "shortfall": max(0, households.residents - seats_by_deadline),
             "note": "every pool device counted at its most productive kecamatan, no family "
             "integrality: an upper bound on what any plan can seat",
         },
@@ -161,16 +164,25 @@ def diagnose(
     }
 
 
-def capacity_report(
+@dataclasses.dataclass(frozen=True)
+class SensitivityPoint:
+    pool: int  # pool devices delivered on the first pool date (the scenario's own pools replaced)
+    completion: dt.date
+    working_days: int
+    meets_deadline: bool
+
+
+def pool_sensitivity(
     ls: LoadedScenario,
     households: Households,
     options: SolveOptions,
-    chart: Path,
     diagnosis: dict[str, Any],
-) -> list[tuple[int, str]]:
-    """Sensitivity: pool size on the first pool date against the earliest completion date."""
-    from ektp_opt.plotting.capacity import plot_pool_sensitivity
+    points: int = 12,
+) -> tuple[dt.date, list[SensitivityPoint]]:
+    """Pool size on the first pool date against the proven earliest completion date.
 
+    The scenario's own pools are replaced by one pool of each size, so the current size and the
+    size that just meets the deadline are both on the curve."""
     cpsat, _ = load_preset(options.preset)
     data = extended_problem(ls, households)
     pools = data.pools
@@ -178,22 +190,24 @@ def capacity_report(
     base = sum(b.count for b in pools)
     needed = next(
         (
-            e.get("extra_devices", 0)
+            e["extra_devices"]
             for e in diagnosis["extra_devices_needed"]
             if e.get("date") == on.isoformat() and e.get("possible")
         ),
         0,
     )
-    top = max(base + needed, base) * 3 // 2 + 1
-    sizes = sorted({int(x) for x in np.linspace(max(0, base // 4), top, 12)} | {base, base + needed})
-    points: list[tuple[int, str]] = []
+    top = (base + needed) * 3 // 2 + 1
+    sizes = sorted({int(x) for x in np.linspace(max(0, base // 4), top, points)} | {base, base + needed})
+    if needed:
+        sizes = sorted(set(sizes) | {base + needed - 1})
     no_pool = dataclasses.replace(data, batches=tuple(b for b in data.batches if b.kecamatan is not None))
+    out: list[SensitivityPoint] = []
     for n in sizes:
         trial = with_extra_pool(ls, no_pool, n, on) if n else no_pool
         try:
-            s = search_completion(trial, options, cpsat, 30.0, Reporter())
-            points.append((n, trial.days[s.level.value - 1].isoformat()))
-        except Exception:
+            level = search_completion(trial, options, cpsat, 30.0, Reporter()).level
+        except InfeasibleError:  # not even the extended calendar is enough for so few devices
             continue
-    plot_pool_sensitivity(points, ls.scenario.deadline, on, chart, ls.scenario.name)
-    return points
+        when = trial.days[level.value - 1]
+        out.append(SensitivityPoint(n, when, level.value, when <= trial.last_regular_day))
+    return on, out

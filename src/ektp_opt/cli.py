@@ -320,25 +320,67 @@ def verify(plan_dir: Path, scenario_path: Path | None) -> None:
     default=None,
     help="PNG to write: pool size against completion date.",
 )
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write every figure (diagnosis and sensitivity) as JSON here.",
+)
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="CP-SAT workers.")
 @guarded
-def capacity(scenario: Path | None, on_date: Any, chart: Path | None, workers: int | None) -> None:
+def capacity(
+    scenario: Path | None, on_date: Any, chart: Path | None, json_out: Path | None, workers: int | None
+) -> None:
     """When can the given deliveries finish, and how many more devices would meet the deadline?
 
-    Figures come from the same model as `solve` (its level-1 feasibility question), with the
-    calendar extended past the deadline as far as needed, same working-day rules.
+    Prints, with proven figures: the earliest completion date citywide and per kecamatan (the
+    calendar is extended past the deadline as far as needed, same working-day rules); the fewest
+    extra devices that meet the deadline for each delivery date (and --on DATE) with their split
+    across kecamatan; and a table of pool size against completion date. Everything comes from
+    the same level-1 model as `solve`, set beside the closed-form seat arithmetic.
+
+    \b
+    Examples:
+      ektp-opt capacity data/medan/medan-2011-actual.toml --chart pool.png
+      ektp-opt capacity data/medan/medan-2011.toml --on 2011-10-03 --json capacity.json
+
+    Exit 0 whether or not the deadline can be met (the answer is the output); 3 on bad input.
     """
-    from ektp_opt.capacity import capacity_report, diagnose
+    from ektp_opt.atomic import write_text_atomic
+    from ektp_opt.capacity import diagnose, pool_sensitivity
+    from ektp_opt.console import out as con
+    from ektp_opt.console import progress_display
+    from ektp_opt.plotting.capacity import plot_pool_sensitivity
     from ektp_opt.solver import SolveOptions
     from ektp_opt.solver.params import default_workers
+    from ektp_opt.summary import sensitivity_table
 
     ls = _scenario_arg(scenario)
     households = load_population(ls)
     options = SolveOptions(workers=workers or default_workers())
-    diagnosis = diagnose(ls, households, options, extra_on=on_date.date() if on_date else None)
+    with progress_display() as rep:
+        with rep.stage("completion + extra"):
+            diagnosis = diagnose(ls, households, options, extra_on=on_date.date() if on_date else None)
+        with rep.stage("pool sensitivity"):
+            on, points = pool_sensitivity(ls, households, options, diagnosis)
     _print_diagnosis(diagnosis)
+    current = sum(d.pool for d in ls.scenario.deliveries if d.pool and d.date == on)
+    con.print(sensitivity_table(points, on.isoformat(), current, diagnosis["last_regular_day"]))
+    diagnosis["pool_sensitivity"] = {
+        "pool_date": on.isoformat(),
+        "points": [
+            {"pool": p.pool, "completion": p.completion.isoformat(), "working_days": p.working_days} for p in points
+        ],
+    }
+    if json_out is not None:
+        write_text_atomic(json_out, json.dumps(diagnosis, indent=2) + "\n")
+        con.print(f"Figures written to [bold]{json_out}[/]")
     if chart is not None:
-        capacity_report(ls, households, options, chart, diagnosis)
+        plot_pool_sensitivity(
+            [(p.pool, p.completion) for p in points], ls.scenario.deadline, on, chart, ls.scenario.name, current
+        )
+        con.print(f"Chart written to [bold]{chart}[/]")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -123,31 +123,52 @@ def verify_table(report: Report, seconds: float) -> Table | Panel:
 
 
 def diagnosis_panel(d: dict[str, Any]) -> Panel:
+    """One screen: the verdict, the seat arithmetic behind it, then one row per kecamatan with
+    its earliest finish and the extra devices each delivery date would need there."""
     ec = d["earliest_completion"]
+    sa = d["seat_arithmetic"]
+    options = [e for e in d["extra_devices_needed"] if e.get("possible")]
     lines = [
         f"Residents: {d['residents']:,} in {d['households']:,} KK · devices delivered: {d['devices_delivered']}",
-        f"Last regular day: {d['last_regular_day']} (deadline {d['deadline']})",
+        f"Last regular day: {d['last_regular_day']} (deadline {d['deadline']}, catch-up days after it)",
+        f"Seat arithmetic: at most {sa['seats_by_last_regular_day_upper_bound']:,} seats in "
+        f"{sa['regular_working_days']} regular working days for {d['residents']:,} residents"
+        + (f" → [red]{sa['shortfall']:,} short[/]" if sa.get("shortfall") else ""),
         f"Earliest completion with these deliveries: [bold]{ec['citywide']}[/] "
         f"({ec['working_days']} working days, {ec['status']})",
     ]
-    t = _table(
-        "Extra devices that would meet the deadline",
-        "delivered on",
-        "extra devices",
-        "seat-arithmetic floor",
-        "sent to",
-    )
+    for e in options:
+        lines.append(
+            f"Fewest extra devices delivered {e['date']}: [bold]{e['extra_devices']}[/], a pool of "
+            f"{e['pool_on_date_with_extra']} that day (seat-arithmetic floor {e['closed_form_lower_bound']}, "
+            f"serving from {e['available_from']})"
+        )
     for e in d["extra_devices_needed"]:
-        if e.get("possible"):
-            split = ", ".join(f"{k}: {n}" for k, n in e["split"].items())
-            t.add_row(e["date"], str(e["extra_devices"]), str(e.get("closed_form_lower_bound", "")), split)
-        else:
-            t.add_row(e["date"], "[red]impossible[/]", "", e.get("reason", ""))
+        if not e.get("possible"):
+            lines.append(f"Extra devices delivered {e['date']}: [red]cannot help[/] ({e.get('reason', '')})")
+    names = d.get("kecamatan_names", {})
+    t = _table("", "kecamatan", "earliest finish", *(f"+devices if {e['date']}" for e in options))
+    for code, when in ec["per_kecamatan"].items():
+        late = when is not None and when > d["last_regular_day"]
+        cells = [str(e["split"].get(code, "")) for e in options]
+        t.add_row(f"{code} {names.get(code, '')}", f"[red]{when}[/]" if late else str(when), *cells)
     body: list[Any] = ["\n".join(lines)]
-    if d["extra_devices_needed"]:
+    if not d["meets_deadline"]:
         body.append(t)
-    if d["short_kecamatan"]:
-        late = ", ".join(f"{c} ({ec['per_kecamatan'][c]})" for c in d["short_kecamatan"])
-        body.append(f"Short kecamatan (finish after the last regular day): {late}")
     title = "[green]deadline can be met[/]" if d["meets_deadline"] else "[red]deadline cannot be met[/]"
     return Panel(Group(*body), title=f"{d['scenario']}: {title}")
+
+
+def sensitivity_table(points: list[Any], on: str, current: int, last_regular_day: str) -> Table:
+    t = _table(
+        f"Pool size on {on} against earliest completion (proven)",
+        "pool devices",
+        "completion",
+        f"done by {last_regular_day}",
+    )
+    for p in points:
+        mark = " ← scenario" if p.pool == current else ""
+        t.add_row(
+            f"{p.pool}{mark}", f"{p.completion} ({p.working_days} wd)", "yes" if p.meets_deadline else "[red]no[/]"
+        )
+    return t

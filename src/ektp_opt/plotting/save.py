@@ -1,0 +1,19 @@
+"""Charts are written atomically, like every other output, and closed so memory does not grow."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from ektp_opt.atomic import write_bytes_atomic
+
+
+def save_png(fig: Figure, out: Path) -> None:
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    write_bytes_atomic(out, buf.getvalue())
