@@ -75,3 +75,17 @@ def tiny_city(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EKTP_OPT_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def medan_10k_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real plan (10,000 residents) shared by the tests that read plans."""
+    from click.testing import CliRunner
+
+    from ektp_opt.cli import main
+
+    out = tmp_path_factory.mktemp("p") / "plan"
+    args = ["solve", str(MEDAN / "medan-10k.toml"), "--out", str(out), "--workers", "1", "--quiet"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.stderr
+    return out

@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from ektp_opt.cli import main
@@ -17,14 +16,6 @@ from tests.conftest import MEDAN
 def run(*args: str) -> tuple[int, str, str]:
     r = CliRunner().invoke(main, list(args))
     return r.exit_code, r.stdout, r.stderr
-
-
-@pytest.fixture(scope="module")
-def medan_10k_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("p") / "plan"
-    code, _o, err = run("solve", str(MEDAN / "medan-10k.toml"), "--out", str(out), "--workers", "1", "--quiet")
-    assert code == 0, err
-    return out
 
 
 def test_solve_writes_contract_and_verifies(medan_10k_plan: Path) -> None:

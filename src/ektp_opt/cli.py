@@ -7,65 +7,22 @@ Every command turns a user's mistake into one line on stderr and an exit code fr
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from ektp_opt import __version__
 from ektp_opt.atomic import atomic_folder
-from ektp_opt.errors import EktpError, ExitCode, InfeasibleError, InputError, VerificationError
+from ektp_opt.commands.common import guarded, scenario_arg
+from ektp_opt.commands.simulate import simulate as simulate_command
+from ektp_opt.errors import InfeasibleError, InputError, VerificationError
 from ektp_opt.households import write_households_csv
 from ektp_opt.population import load_population
 from ektp_opt.problem import build_problem
-from ektp_opt.scenario import LoadedScenario, load_scenario
-
-F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "data" / "medan" / "medan-2011.toml"
-
-
-def _fail(message: str, code: ExitCode) -> None:
-    from ektp_opt.console import err
-
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    sys.exit(int(code))
-
-
-def guarded(fn: F) -> F:
-    """Map every failure to its exit code; no traceback unless --debug."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = click.get_current_context().find_root().params.get("debug", False)
-        try:
-            return fn(*args, **kwargs)
-        except EktpError as exc:
-            if debug:
-                raise
-            _fail(exc.message, exc.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted; nothing was written", ExitCode.INTERRUPTED)
-        except MemoryError:
-            _fail("out of memory", ExitCode.INTERNAL)
-        except Exception as exc:  # a bug: say so plainly, keep data out of it
-            if debug:
-                raise
-            _fail(
-                f"internal error ({type(exc).__name__}); rerun with --debug and report it",
-                ExitCode.INTERNAL,
-            )
-        return None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _scenario_arg(path: Path | None) -> LoadedScenario:
-    return load_scenario(path or DEFAULT_SCENARIO)
+from ektp_opt.scenario import load_scenario
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -108,7 +65,7 @@ def generate(scenario: Path | None, out: Path) -> None:
     from ektp_opt.scenario import GeneratorSpec
     from ektp_opt.summary import population_table
 
-    ls = _scenario_arg(scenario)
+    ls = scenario_arg(scenario)
     spec = ls.scenario.households
     if not isinstance(spec, GeneratorSpec):
         raise InputError(ls.path, "households", "this scenario reads a file, it has no generator spec")
@@ -127,7 +84,7 @@ def scenario(scenario: Path | None) -> None:
     from ektp_opt.console import out as con
     from ektp_opt.summary import scenario_tables
 
-    ls = _scenario_arg(scenario)
+    ls = scenario_arg(scenario)
     h = load_population(ls)
     for table in scenario_tables(ls, build_problem(ls, h), h):
         con.print(table)
@@ -216,7 +173,7 @@ def solve(
         preset=preset,
         log=log,
     )
-    ls = _scenario_arg(scenario)  # before the display: a bad file gets a clean one-line error
+    ls = scenario_arg(scenario)  # before the display: a bad file gets a clean one-line error
     with progress_display(quiet) as rep:
         with rep.stage("load households"):
             households = load_population(ls)
@@ -286,18 +243,12 @@ def verify(plan_dir: Path, scenario_path: Path | None) -> None:
     each, and the first examples) otherwise.
     """
     from ektp_opt.console import out as con
+    from ektp_opt.planread import scenario_of
     from ektp_opt.summary import verify_table
     from ektp_opt.verify import verify_plan
-    from ektp_opt.verify.rules import read_summary
 
-    if scenario_path is None:
-        info = read_summary(plan_dir / "summary.json")
-        named = info.get("scenario_file")
-        if not isinstance(named, str):
-            raise InputError(plan_dir / "summary.json", "scenario_file", "missing; pass --scenario")
-        scenario_path = Path(named)
     start = time.perf_counter()
-    ls = load_scenario(scenario_path)
+    ls = load_scenario(scenario_of(plan_dir, scenario_path))
     households = load_population(ls)
     report = verify_plan(plan_dir, ls, households)
     con.print(verify_table(report, time.perf_counter() - start))
@@ -356,7 +307,7 @@ def capacity(
     from ektp_opt.solver.params import default_workers
     from ektp_opt.summary import sensitivity_table
 
-    ls = _scenario_arg(scenario)
+    ls = scenario_arg(scenario)
     households = load_population(ls)
     options = SolveOptions(workers=workers or default_workers())
     with progress_display() as rep:
@@ -382,6 +333,8 @@ def capacity(
         )
         con.print(f"Chart written to [bold]{chart}[/]")
 
+
+main.add_command(simulate_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -47,6 +47,10 @@ class RichReporter(Reporter):
         if self.task is not None:
             self.progress.update(self.task, detail=f"{phase}: value {objective:,.0f}  bound {bound:,.0f}")
 
+    def detail(self, text: str) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, detail=text)
+
     def note(self, text: str) -> None:
         self.progress.console.print(f"  [dim]{text}[/]")
 

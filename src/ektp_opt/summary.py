@@ -172,3 +172,68 @@ def sensitivity_table(points: list[Any], on: str, current: int, last_regular_day
             f"{p.pool}{mark}", f"{p.completion} ({p.working_days} wd)", "yes" if p.meets_deadline else "[red]no[/]"
         )
     return t
+
+
+def simulation_table(rows: list[dict[str, Any]]) -> Table:
+    """One column per late rate, so several rates compare side by side on one screen."""
+    t = _table("Late arrivals (Monte Carlo)", "", *(f"late rate {s['late_rate']:g}" for s in rows))
+    measures = [
+        ("runs", lambda s: f"{s['runs']:,}"),
+        ("P(everyone back by the deadline is enrolled)", lambda s: f"{s['probability_on_time']:.1%}"),
+        ("late residents (mean)", lambda s: f"{s['late_residents_mean']:,.0f}"),
+        ("backlog clears, citywide (mean)", lambda s: s["citywide_clear_date_expected"]),
+        ("backlog clears, citywide (p95)", lambda s: s["citywide_clear_date_p95"]),
+        (
+            "peak backlog, residents (mean / p95)",
+            lambda s: f"{s['peak_backlog_mean']:,.0f} / {s['peak_backlog_p95']:,.0f}",
+        ),
+        (
+            "still waiting at the deadline (mean / p95)",
+            lambda s: f"{s['waiting_at_deadline_mean']:,.0f} / {s['waiting_at_deadline_p95']:,.0f}",
+        ),
+        ("back only after the deadline (mean)", lambda s: f"{s['returned_after_deadline_mean']:,.0f}"),
+    ]
+    for label, cell in measures:
+        t.add_row(label, *(cell(s) for s in rows))
+    return t
+
+
+def simulation_kecamatan_table(summary: dict[str, Any], names: dict[str, str]) -> Table:
+    t = _table(
+        f"Per kecamatan at late rate {summary['late_rate']:.2f}",
+        "kecamatan",
+        "P(cleared by deadline)",
+        "backlog clears (mean)",
+        "p95",
+        "waiting at deadline (mean)",
+    )
+    for row in summary["per_kecamatan"]:
+        t.add_row(
+            f"{row['kecamatan']} {names.get(row['kecamatan'], '')}",
+            f"{row['probability_cleared_by_deadline']:.1%}",
+            row["expected_clear_date"],
+            row["p95_clear_date"],
+            f"{row['expected_waiting_at_deadline']:,.0f}",
+        )
+    return t
+
+
+def recommendation_table(table: list[Any], target: float, best: Any) -> Table:
+    t = _table(
+        f"Backlog sizing: smallest reserve reaching P(on time) >= {target:.0%}",
+        "catch-up days",
+        "reserve per shift",
+        "P(on time)",
+        "regular appointments end",
+        "last regular day",
+    )
+    for c in table:
+        mark = " ← recommended" if c is best else ""
+        t.add_row(
+            f"{c.catch_up_days}{mark}",
+            str(c.reserve_per_shift) if c.reserve_per_shift is not None else "[red]none[/]",
+            f"{c.probability:.1%}" if c.probability is not None else "-",
+            c.completion.isoformat() if c.completion else c.note,
+            c.last_regular_day.isoformat() if c.last_regular_day else "-",
+        )
+    return t

@@ -22,6 +22,9 @@ class Reporter:
     def note(self, text: str) -> None:
         """A one-line remark worth showing (never personal data)."""
 
+    def detail(self, text: str) -> None:
+        """Replace the current stage's status text (e.g. "400/1,000 runs")."""
+
 
 class IncumbentCallback(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
     """Forwards each new CP-SAT incumbent, with the proven bound at that moment."""

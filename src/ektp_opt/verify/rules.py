@@ -7,7 +7,6 @@ the report name a kk_id, a device or a date, never any other household data.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,22 +15,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ektp_opt.csvread import date_column, int_column, iter_rows, read_columns
 from ektp_opt.errors import InputError
 from ektp_opt.households import Households
+from ektp_opt.planread import Appointments, read_appointments, read_devices, read_summary
 from ektp_opt.scenario import LoadedScenario
 
 MAX_EXAMPLES = 5
-APPOINTMENT_COLUMNS = (  # SPEC.md's output contract, written out here on purpose
-    "kk_id",
-    "kelurahan_code",
-    "home_kecamatan",
-    "site_kecamatan",
-    "date",
-    "shift",
-    "device_id",
-    "members",
-)
 WEEKMASK_ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -66,66 +55,6 @@ class Report:
             idx = np.flatnonzero(bad)[:MAX_EXAMPLES]
             examples = [str(labels[i]) for i in idx] if labels is not None else []
             self.violations.append(Violation(rule, spec, n, examples))
-
-
-@dataclass
-class Appointments:
-    kk_id: npt.NDArray[np.str_]
-    kelurahan: npt.NDArray[np.str_]
-    home: npt.NDArray[np.str_]
-    site: npt.NDArray[np.str_]
-    date: npt.NDArray[np.datetime64]
-    shift: npt.NDArray[np.int64]
-    device: npt.NDArray[np.str_]
-    members: npt.NDArray[np.int64]
-
-
-def _parse_date(path: Path, row: int, column: str, value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(path, f"row {row}, column {column}", f"{value!r} is not an ISO date") from None
-
-
-def read_appointments(path: Path) -> Appointments:
-    cols = read_columns(path, APPOINTMENT_COLUMNS)
-    return Appointments(
-        kk_id=np.array(cols["kk_id"], dtype=str),
-        kelurahan=np.array(cols["kelurahan_code"], dtype=str),
-        home=np.array(cols["home_kecamatan"], dtype=str),
-        site=np.array(cols["site_kecamatan"], dtype=str),
-        date=date_column(path, "date", cols["date"]),
-        shift=int_column(path, "shift", cols["shift"], 0, 1000),
-        device=np.array(cols["device_id"], dtype=str),
-        members=int_column(path, "members", cols["members"], 0, 10_000),
-    )
-
-
-def read_devices(path: Path) -> list[tuple[str, str, dt.date, dt.date]]:
-    rows = []
-    for row_no, row in iter_rows(path, ["device_id", "kecamatan", "delivery_date", "available_from"]):
-        rows.append(
-            (
-                row["device_id"],
-                row["kecamatan"],
-                _parse_date(path, row_no, "delivery_date", row["delivery_date"]),
-                _parse_date(path, row_no, "available_from", row["available_from"]),
-            )
-        )
-    return rows
-
-
-def read_summary(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_bytes().decode("utf-8")
-        data = json.loads(text)
-    except FileNotFoundError:
-        raise InputError(path, None, "file not found") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(path, None, f"not valid JSON ({type(exc).__name__})") from None
-    if not isinstance(data, dict):
-        raise InputError(path, None, "expected a JSON object")
-    return data
 
 
 class Calendar:

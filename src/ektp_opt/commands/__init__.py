@@ -1,0 +1,1 @@
+"""Commands beyond the core four, each in its own module; ``cli.py`` registers them."""

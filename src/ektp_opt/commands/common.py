@@ -1,0 +1,56 @@
+"""What every command shares: exit-code mapping and the default scenario."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ektp_opt.errors import EktpError, ExitCode
+from ektp_opt.scenario import LoadedScenario, load_scenario
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[3] / "data" / "medan" / "medan-2011.toml"
+
+
+def _fail(message: str, code: ExitCode) -> None:
+    from ektp_opt.console import err
+
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    sys.exit(int(code))
+
+
+def guarded(fn: F) -> F:
+    """Map every failure to its exit code; no traceback unless --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except EktpError as exc:
+            if debug:
+                raise
+            _fail(exc.message, exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted; nothing was written", ExitCode.INTERRUPTED)
+        except MemoryError:
+            _fail("out of memory", ExitCode.INTERNAL)
+        except Exception as exc:  # a bug: say so plainly, keep data out of it
+            if debug:
+                raise
+            _fail(
+                f"internal error ({type(exc).__name__}); rerun with --debug and report it",
+                ExitCode.INTERNAL,
+            )
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def scenario_arg(path: Path | None) -> LoadedScenario:
+    return load_scenario(path or DEFAULT_SCENARIO)

@@ -1,0 +1,98 @@
+"""Reading a plan folder back (SPEC.md, "Output: a plan folder"), strictly: a bad cell is an
+InputError naming the file, the row and the column. Shared by verify, simulate, resolve and the
+reports, so that every consumer agrees on what a plan folder says."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ektp_opt.csvread import date_column, int_column, iter_rows, read_columns
+from ektp_opt.errors import InputError
+
+APPOINTMENT_COLUMNS = (  # SPEC.md's output contract
+    "kk_id",
+    "kelurahan_code",
+    "home_kecamatan",
+    "site_kecamatan",
+    "date",
+    "shift",
+    "device_id",
+    "members",
+)
+
+
+@dataclass
+class Appointments:
+    kk_id: npt.NDArray[np.str_]
+    kelurahan: npt.NDArray[np.str_]
+    home: npt.NDArray[np.str_]
+    site: npt.NDArray[np.str_]
+    date: npt.NDArray[np.datetime64]
+    shift: npt.NDArray[np.int64]
+    device: npt.NDArray[np.str_]
+    members: npt.NDArray[np.int64]
+
+
+def _parse_date(path: Path, row: int, column: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(path, f"row {row}, column {column}", f"{value!r} is not an ISO date") from None
+
+
+def read_appointments(path: Path) -> Appointments:
+    cols = read_columns(path, APPOINTMENT_COLUMNS)
+    return Appointments(
+        kk_id=np.array(cols["kk_id"], dtype=str),
+        kelurahan=np.array(cols["kelurahan_code"], dtype=str),
+        home=np.array(cols["home_kecamatan"], dtype=str),
+        site=np.array(cols["site_kecamatan"], dtype=str),
+        date=date_column(path, "date", cols["date"]),
+        shift=int_column(path, "shift", cols["shift"], 0, 1000),
+        device=np.array(cols["device_id"], dtype=str),
+        members=int_column(path, "members", cols["members"], 0, 10_000),
+    )
+
+
+def read_devices(path: Path) -> list[tuple[str, str, dt.date, dt.date]]:
+    rows = []
+    for row_no, row in iter_rows(path, ["device_id", "kecamatan", "delivery_date", "available_from"]):
+        rows.append(
+            (
+                row["device_id"],
+                row["kecamatan"],
+                _parse_date(path, row_no, "delivery_date", row["delivery_date"]),
+                _parse_date(path, row_no, "available_from", row["available_from"]),
+            )
+        )
+    return rows
+
+
+def read_summary(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+        data = json.loads(text)
+    except FileNotFoundError:
+        raise InputError(path, None, "file not found") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(path, None, f"not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, None, "expected a JSON object")
+    return data
+
+
+def scenario_of(plan_dir: Path, scenario_path: Path | None) -> Path:
+    """The scenario a plan was made for: the one given, else the one named in summary.json."""
+    if scenario_path is not None:
+        return scenario_path
+    named = read_summary(plan_dir / "summary.json").get("scenario_file")
+    if not isinstance(named, str):
+        raise InputError(plan_dir / "summary.json", "scenario_file", "missing; pass --scenario")
+    return Path(named)
