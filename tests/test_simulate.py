@@ -82,18 +82,21 @@ def test_rate_outside_zero_one_is_refused(rate: float) -> None:
 
 
 def test_free_seats_from_a_real_plan(medan_10k_plan: Path) -> None:
-    """Seats of devices in service minus booked members; booked seats never exceed the regular
-    seats, so each office keeps at least its reserve on every day it serves appointments."""
+    """Regular days: the reserve seats of every device-shift in service (plus, with idle seats,
+    whatever the plan left unbooked); catch-up days: whole devices."""
     ls = load_scenario(MEDAN / "medan-10k.toml")
+    sc = ls.scenario
     c = campaign_from_plan(medan_10k_plan, ls)
+    idle = campaign_from_plan(medan_10k_plan, ls, idle_seats=True)
     appt = read_appointments(medan_10k_plan / "appointments.csv")
     assert c.members.sum() == appt.members.sum() == 10_000
-    reserve = ls.scenario.backlog.reserve_per_shift * ls.scenario.shifts_per_day
-    used = np.zeros_like(c.free_seats)
-    np.add.at(used, (c.site, c.day), c.members)
-    busy = used > 0
-    assert (c.free_seats[busy] >= reserve).all()
-    assert (c.free_seats[:, c.regular_days :] > 0).any()  # catch-up days give whole devices
+    per_device_reserve = sc.backlog.reserve_per_shift * sc.shifts_per_day
+    regular = c.free_seats[:, : c.regular_days]
+    assert (regular % per_device_reserve == 0).all() and regular.any()
+    assert (idle.free_seats[:, : c.regular_days] >= regular).all()
+    devices_at_end = c.free_seats[:, -1] // sc.device.capacity_per_day
+    assert (c.free_seats[:, c.regular_days :] == idle.free_seats[:, c.regular_days :]).all()
+    assert (devices_at_end >= 1).all()
 
 
 def test_simulate_command(medan_10k_plan: Path, tmp_path: Path) -> None:

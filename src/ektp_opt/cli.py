@@ -16,7 +16,8 @@ import click
 
 from ektp_opt import __version__
 from ektp_opt.atomic import atomic_folder
-from ektp_opt.commands.common import guarded, scenario_arg
+from ektp_opt.commands.common import guarded, print_diagnosis, scenario_arg, write_diagnosis
+from ektp_opt.commands.resolve import resolve as resolve_command
 from ektp_opt.commands.simulate import simulate as simulate_command
 from ektp_opt.errors import InfeasibleError, InputError, VerificationError
 from ektp_opt.households import write_households_csv
@@ -187,9 +188,9 @@ def solve(
             with rep.stage("diagnose"):
                 diagnosis = diagnose(ls, households, options)
             if not allow_late:
-                _write_diagnosis(out, diagnosis)
+                write_diagnosis(out, diagnosis)
                 rep.progress.stop()
-                _print_diagnosis(diagnosis)
+                print_diagnosis(diagnosis)
                 raise InfeasibleError(f"{exc.message}; diagnosis in {out / 'diagnosis.json'}") from None
             # A month of slack past the earliest date lets the KK packing spill if it must.
             late_until = _date(str(diagnosis["earliest_completion"]["citywide"])) + dt.timedelta(days=31)
@@ -212,18 +213,6 @@ def solve(
 
 def _date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
-
-
-def _write_diagnosis(out: Path, diagnosis: dict[str, Any]) -> None:
-    with atomic_folder(out) as tmp:
-        (tmp / "diagnosis.json").write_text(json.dumps(diagnosis, indent=2) + "\n", encoding="utf-8")
-
-
-def _print_diagnosis(diagnosis: dict[str, Any]) -> None:
-    from ektp_opt.console import out as con
-    from ektp_opt.summary import diagnosis_panel
-
-    con.print(diagnosis_panel(diagnosis))
 
 
 @main.command()
@@ -315,7 +304,7 @@ def capacity(
             diagnosis = diagnose(ls, households, options, extra_on=on_date.date() if on_date else None)
         with rep.stage("pool sensitivity"):
             on, points = pool_sensitivity(ls, households, options, diagnosis)
-    _print_diagnosis(diagnosis)
+    print_diagnosis(diagnosis)
     current = sum(d.pool for d in ls.scenario.deliveries if d.pool and d.date == on)
     con.print(sensitivity_table(points, on.isoformat(), current, diagnosis["last_regular_day"]))
     diagnosis["pool_sensitivity"] = {
@@ -335,6 +324,7 @@ def capacity(
 
 
 main.add_command(simulate_command)
+main.add_command(resolve_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

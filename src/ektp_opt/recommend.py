@@ -57,6 +57,7 @@ def recommend(
     target: float,
     mean_delay: float = DEFAULT_MEAN_DELAY,
     catch_up: Sequence[int] = DEFAULT_CATCH_UP,
+    idle_seats: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> tuple[Candidate | None, list[Candidate]]:
     """Return the recommended setting (earliest completion of regular appointments among those
@@ -78,7 +79,9 @@ def recommend(
                 break
             if on_step:
                 on_step(f"catch-up {c}, reserve {r}: simulating")
-            sim = simulate(campaign_from_result(result, households, trial), late_rate, runs, seed, mean_delay)
+            sim = simulate(
+                campaign_from_result(result, households, trial, idle_seats), late_rate, runs, seed, mean_delay
+            )
             last_prob = sim.probability
             if sim.probability >= target:
                 completion = data.days[result.level("completion").value - 1]

@@ -79,23 +79,34 @@ def _campaign(
     day: IntArray,
     members: IntArray,
     devices: list[tuple[int, dt.date]],
+    idle_seats: bool,
 ) -> Campaign:
-    """Free seats per office and day: every device in service gives ``capacity_per_day`` (whole
-    shifts only); the members booked there are taken off."""
+    """Seats for late KK per office and day, from the devices in service: on a regular day the
+    ``reserve_per_shift`` backlog seats of every device-shift (with ``idle_seats``, every seat
+    the plan left unbooked instead); on a catch-up day the whole device."""
     sc = ls.scenario
     days, regular = _calendar(ls)
     codes = tuple(k.code for k in ls.admin.kecamatan)
     cap = sc.device.capacity_per_day
-    free = np.zeros((len(codes), len(days)), dtype=np.int64)
+    whole = np.zeros((len(codes), len(days)), dtype=np.int64)
+    backlog = np.zeros_like(whole)
     as_dates = np.array(days, dtype="datetime64[D]")
     for k, avail in devices:
         shifts = sc.shifts_for(codes[k])
-        free[k] += np.where(as_dates >= np.datetime64(avail, "D"), (cap // shifts) * shifts, 0)
-    np.subtract.at(free, (site, day), members)
-    return Campaign(days, regular, codes, site, day, members, np.maximum(free, 0))
+        serving = as_dates >= np.datetime64(avail, "D")
+        whole[k] += np.where(serving, (cap // shifts) * shifts, 0)
+        backlog[k] += np.where(serving, sc.backlog.reserve_per_shift * shifts, 0)
+    if idle_seats:
+        free = whole.copy()
+        np.subtract.at(free, (site, day), members)
+        free = np.maximum(free, 0)
+    else:
+        free = backlog
+    free[:, regular:] = whole[:, regular:]
+    return Campaign(days, regular, codes, site, day, members, free)
 
 
-def campaign_from_plan(plan_dir: Path, ls: LoadedScenario) -> Campaign:
+def campaign_from_plan(plan_dir: Path, ls: LoadedScenario, idle_seats: bool = False) -> Campaign:
     """Read a plan folder; a date or office the scenario does not know is an input error."""
     appt = read_appointments(plan_dir / "appointments.csv")
     days, _ = _calendar(ls)
@@ -118,17 +129,20 @@ def campaign_from_plan(plan_dir: Path, ls: LoadedScenario) -> Campaign:
         if kec not in codes:
             raise InputError(plan_dir / "devices.csv", f"device {dev}", f"kecamatan {kec} is not in the scenario")
         devices.append((codes[kec], avail))
-    return _campaign(ls, site, day, appt.members, devices)
+    return _campaign(ls, site, day, appt.members, devices, idle_seats)
 
 
-def campaign_from_result(result: Result, households: Households, ls: LoadedScenario) -> Campaign:
+def campaign_from_result(
+    result: Result, households: Households, ls: LoadedScenario, idle_seats: bool = False
+) -> Campaign:
     """The same campaign straight from a fresh solve, without a round trip through CSV."""
     a, data = result.assignment, result.problem
     days, _ = _calendar(ls)
     if tuple(data.days) != days[: len(data.days)]:
         raise ValueError("the plan was made on another calendar than the scenario's")
     devices = [(d.kecamatan, d.available_from) for d in a.devices]
-    return _campaign(ls, a.site.astype(np.int64), a.day.astype(np.int64), households.members.astype(np.int64), devices)
+    members = households.members.astype(np.int64)
+    return _campaign(ls, a.site.astype(np.int64), a.day.astype(np.int64), members, devices, idle_seats)
 
 
 def queue(arrivals: IntArray, capacity: IntArray) -> IntArray:

@@ -237,3 +237,37 @@ def recommendation_table(table: list[Any], target: float, best: Any) -> Table:
             c.last_regular_day.isoformat() if c.last_regular_day else "-",
         )
     return t
+
+
+def moves_tables(
+    stats: dict[str, Any], reinvite: list[tuple[str, str, int, int]], names: dict[str, str]
+) -> list[Table]:
+    """Where the moves of a re-plan fall, how far and why, and which invitations to send again."""
+    kec = _table("Moved KK per kecamatan", "kecamatan", "moved", "forced", "days later (mean / max)", "kelurahan")
+    for r in stats["per_kecamatan"]:
+        kec.add_row(
+            f"{r['kecamatan']} {names.get(r['kecamatan'], '')}",
+            f"{r['moved']:,}",
+            f"{r['forced']:,}",
+            f"{r['mean_days_later']} / {r['max_days_later']}",
+            str(r["kelurahan"]),
+        )
+    why = _table("Why", "reason", "KK")
+    for reason, n in sorted(stats["reasons"].items(), key=lambda kv: -kv[1]):
+        why.add_row(reason, f"{n:,}")
+    rounds: dict[str, list[tuple[str, int]]] = {}
+    for kel, date, n, _people in reinvite:
+        rounds.setdefault(kel, []).append((date, n))
+    shown = sorted(rounds.items(), key=lambda kv: -sum(n for _d, n in kv[1]))[:15]
+    inv = _table(
+        f"Invitation rounds to send again ({len(rounds)} kelurahan; all in reinvite.csv)",
+        "kelurahan",
+        "KK",
+        "new dates (KK)",
+    )
+    for kel, items in shown:
+        biggest = sorted(items, key=lambda dn: (-dn[1], dn[0]))[:4]
+        dates = ", ".join(f"{d} ({n})" for d, n in sorted(biggest))
+        dates += f", +{len(items) - 4} more" if len(items) > 4 else ""
+        inv.add_row(kel, f"{sum(n for _d, n in items):,}", dates)
+    return [kec, why, inv]

@@ -54,3 +54,20 @@ def guarded(fn: F) -> F:
 
 def scenario_arg(path: Path | None) -> LoadedScenario:
     return load_scenario(path or DEFAULT_SCENARIO)
+
+
+def write_diagnosis(out: Path, diagnosis: dict[str, Any]) -> None:
+    """The infeasible outcome of solve and resolve: a folder with diagnosis.json and nothing else."""
+    import json
+
+    from ektp_opt.atomic import atomic_folder
+
+    with atomic_folder(out) as tmp:
+        (tmp / "diagnosis.json").write_text(json.dumps(diagnosis, indent=2) + "\n", encoding="utf-8")
+
+
+def print_diagnosis(diagnosis: dict[str, Any]) -> None:
+    from ektp_opt.console import out as con
+    from ektp_opt.summary import diagnosis_panel
+
+    con.print(diagnosis_panel(diagnosis))

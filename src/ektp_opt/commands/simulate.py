@@ -44,6 +44,11 @@ from ektp_opt.scenario import LoadedScenario
     help="Mean working days before a late KK comes back (geometric).",
 )
 @click.option(
+    "--idle-seats",
+    is_flag=True,
+    help="Let late KK also take seats the plan left unbooked on regular days (walk-ins on idle devices).",
+)
+@click.option(
     "--chart",
     type=click.Path(path_type=Path),
     default=None,
@@ -89,6 +94,7 @@ def simulate(
     runs: int,
     seed: int,
     mean_delay: float,
+    idle_seats: bool,
     chart: Path | None,
     json_out: Path | None,
     recommend: bool,
@@ -102,8 +108,9 @@ def simulate(
 
     Each KK misses its appointment with probability --late-rate and comes back a geometric
     number of working days later (mean --mean-delay) to the same office. Late KK queue first
-    come, first served in the seats the plan left free (backlog seats and unbooked seats), then
-    in the catch-up days, when whole devices serve the queue. Prints the probability that everyone
+    come, first served in the backlog seats (reserve_per_shift per device-shift; --idle-seats
+    adds the seats the plan left unbooked), then in the catch-up days, when whole devices serve
+    the queue. Prints the probability that everyone
     who comes back by the deadline is enrolled by it, when the backlog clears (mean and 95th
     percentile, citywide and per kecamatan), the peak backlog and who is still waiting at the
     deadline. The model is documented in ektp_opt/simulate.py.
@@ -131,7 +138,7 @@ def simulate(
     series = []
     with progress_display(quiet) as rep:
         with rep.stage("read plan"):
-            campaign = campaign_from_plan(plan_dir, ls)
+            campaign = campaign_from_plan(plan_dir, ls, idle_seats)
         for rate in rates:
             with rep.stage(f"simulate p={rate:g}"):
                 done = [0]
@@ -150,7 +157,7 @@ def simulate(
     figures: dict[str, object] = {"plan": str(plan_dir), "simulations": summaries}
     if recommend:
         figures["recommendation"] = _recommend(
-            ls, rates[0], runs, seed, target, mean_delay, catch_up, time_limit, workers, quiet
+            ls, rates[0], runs, seed, target, mean_delay, catch_up, idle_seats, time_limit, workers, quiet
         )
     if json_out is not None:
         write_text_atomic(json_out, json.dumps(figures, indent=2) + "\n")
@@ -168,6 +175,7 @@ def _recommend(
     target: float,
     mean_delay: float,
     catch_up: tuple[int, ...],
+    idle_seats: bool,
     time_limit: float,
     workers: int | None,
     quiet: bool,
@@ -184,7 +192,17 @@ def _recommend(
     households = load_population(ls)
     with progress_display(quiet) as rep, rep.stage(f"recommend p={rate:g}"):
         best, table = recommend(
-            ls, households, options, rate, runs, seed, target, mean_delay, catch_up or DEFAULT_CATCH_UP, rep.detail
+            ls,
+            households,
+            options,
+            rate,
+            runs,
+            seed,
+            target,
+            mean_delay,
+            catch_up or DEFAULT_CATCH_UP,
+            idle_seats,
+            rep.detail,
         )
     con.print(recommendation_table(table, target, best))
     if best is None:

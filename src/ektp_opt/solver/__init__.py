@@ -29,7 +29,7 @@ class Result:
     levels: list[LevelResult]
     assignment: Assignment
     problem: ProblemData
-    aggregate: AggregateSolution
+    aggregate: AggregateSolution | None  # None for a re-plan, which keeps most of an old plan
     runtime: float
     options: SolveOptions
     timings: Timings = field(default_factory=Timings)

@@ -88,7 +88,7 @@ def _pick_exact(
     return chosen, rest
 
 
-def _pack_day(items: list[int], members: list[int], n_slots: int, seats: int) -> tuple[list[list[int]], list[int]]:
+def pack_slots(items: list[int], members: list[int], n_slots: int, seats: int) -> tuple[list[list[int]], list[int]]:
     """Fill slots one at a time: the largest KK that fits while the slot has room for more than
     any one KK, then close it exactly with one KK or a pair when such exist. Closing with a
     matching pair, not "largest then whatever", is what keeps single-member KK for the slots that
@@ -189,7 +189,7 @@ def assign_households(
             slots = [(s, i) for s in range(1, int(data.shifts[k]) + 1) for i in present]
             if data.slot_limit[k] >= 0:
                 slots = slots[: int(data.slot_limit[k])]
-            bins, carry = _pack_day(todo, members, len(slots), seats)
+            bins, carry = pack_slots(todo, members, len(slots), seats)
             for (s, dev_i), kks in zip(slots, bins, strict=False):
                 for i in kks:
                     site[i], day[i], shift[i], device[i] = k, d, s, dev_i

@@ -15,6 +15,7 @@ UNITS = {
     "waiting": "sum over residents of the working-day index of their appointment (start = 1)",
     "compactness": "(kelurahan, day) pairs with appointments",
     "overflow": "residents served away from their home kecamatan",
+    "moves": "KK whose date or shift changed in a re-plan (resolve's first level)",
 }
 
 

@@ -1,0 +1,471 @@
+"""Plan again after a change, keeping every promise that can be kept (SPEC.md, "Planning again").
+
+Order of decisions, each with a proven bound (models/FORMULATION.md, "resolve"):
+
+1. Level R1, fewest KK whose date or shift changes: ``split.solve_split`` places the devices of
+   the pools not yet delivered; its optimum is a lower bound on the moves.
+2. KK level: in each (kecamatan, day, shift) the largest families leave only when the seats do not
+   hold everyone; the rest keep their seat (their device when it is still there).
+3. Movers get the earliest free seats after the notice window, kelurahan by kelurahan; that
+   first-fit fill is what the completion, waiting and compactness bounds are measured against.
+4. KK that missed a past appointment (``--attendance``) are booked into backlog seats after the
+   notice window, then into catch-up days, never into a regular seat someone else holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ektp_opt.calendar import index_on_or_after, working_days
+from ektp_opt.csvread import iter_rows
+from ektp_opt.errors import InfeasibleError, InputError
+from ektp_opt.households import Households
+from ektp_opt.metrics import plan_objectives
+from ektp_opt.planread import read_appointments, read_devices
+from ektp_opt.problem import ProblemData, build_problem
+from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
+from ektp_opt.resolve.split import SplitInput, SplitResult, solve_split
+from ektp_opt.scenario import LoadedScenario
+from ektp_opt.solver import Result, SolveOptions
+from ektp_opt.solver.assign import Assignment, Device, place_devices
+from ektp_opt.solver.params import load_preset
+from ektp_opt.solver.progress import Reporter
+from ektp_opt.solver.result import LevelResult, Status, Timings, overall_status
+
+IntArray = npt.NDArray[np.int64]
+KEPT_SCOPE = "given the kept appointments"
+
+
+@dataclass(frozen=True)
+class Change:
+    kk: int  # household index
+    old: tuple[dt.date, int, str]
+    new: tuple[dt.date | None, int | None, str | None]
+    reason: str
+    is_move: bool  # date or shift changed (the R1 objective counts these)
+    forced: bool = False  # inside the notice window
+
+
+@dataclass
+class Replan:
+    result: Result
+    changes: list[Change]
+    as_of: dt.date
+    notice_end: dt.date | None  # last day of the notice window
+    split: SplitResult
+    backlog: dict[int, tuple[dt.date, int, str] | None] = field(default_factory=dict)  # missed KK
+
+    @property
+    def moved(self) -> int:
+        return sum(c.is_move for c in self.changes if c.kk not in self.backlog)
+
+
+def read_attendance(path: Path, households: Households) -> dict[int, bool]:
+    """``kk_id,attended`` with attended 1/0 (or yes/no, true/false)."""
+    index = {k: i for i, k in enumerate(households.kk_id.tolist())}
+    truth = {"1": True, "yes": True, "true": True, "0": False, "no": False, "false": False}
+    out: dict[int, bool] = {}
+    for row_no, row in iter_rows(path, ["kk_id", "attended"]):
+        kk = index.get(row["kk_id"])
+        if kk is None:
+            raise InputError(path, f"row {row_no}, column kk_id", f"{row['kk_id']} is not in the population")
+        value = truth.get(row["attended"].lower())
+        if value is None:
+            raise InputError(path, f"row {row_no}, column attended", f"{row['attended']!r} is not 1/0 or yes/no")
+        if kk in out:
+            raise InputError(path, f"row {row_no}, column kk_id", f"{row['kk_id']} is listed twice")
+        out[kk] = value
+    return out
+
+
+@dataclass
+class _Old:
+    day: IntArray  # index into the new regular days, -1 when not bookable any more
+    date: list[dt.date]
+    shift: IntArray
+    device: list[str]
+    site: IntArray
+    devices: dict[str, tuple[int, dt.date, dt.date]]  # id -> kecamatan, delivery, available_from
+
+
+def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old:
+    path = plan_dir / "appointments.csv"
+    appt = read_appointments(path)
+    index = {k: i for i, k in enumerate(households.kk_id.tolist())}
+    kec = {c: i for i, c in enumerate(data.kecamatan_codes)}
+    rows = np.array([index.get(k, -1) for k in appt.kk_id.tolist()], dtype=np.int64)
+    if (rows < 0).any():
+        i = int(np.flatnonzero(rows < 0)[0])
+        raise InputError(path, f"row {i + 2}, column kk_id", f"{appt.kk_id[i]} is not in the scenario's population")
+    if len(rows) != len(households) or len(np.unique(rows)) != len(rows):
+        raise InputError(path, None, "must list every KK of the population exactly once")
+    n = len(households)
+    dates: list[dt.date] = [dt.date.min] * n
+    for r, d in zip(rows.tolist(), appt.date.astype(object).tolist(), strict=True):
+        dates[r] = d
+    day_of = {d: i for i, d in enumerate(data.days[: data.regular_days])}
+    day = np.array([day_of.get(d, -1) for d in dates], dtype=np.int64)
+    shift = np.zeros(n, dtype=np.int64)
+    shift[rows] = appt.shift
+    device = [""] * n
+    for r, d in zip(rows.tolist(), appt.device.tolist(), strict=True):
+        device[r] = d
+    site = np.zeros(n, dtype=np.int64)
+    site[rows] = [kec.get(s, -1) for s in appt.site.tolist()]
+    devices = {}
+    for dev, k, delivered, avail in read_devices(plan_dir / "devices.csv"):
+        if k not in kec:
+            raise InputError(plan_dir / "devices.csv", f"device {dev}", f"kecamatan {k} is not in the scenario")
+        devices[dev] = (kec[k], delivered, avail)
+    return _Old(day, dates, shift, device, site, devices)
+
+
+def _cell_tables(
+    data: ProblemData, old: _Old, members: IntArray, future: npt.NDArray[np.bool_], a: int, w_end: int, top: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Per (kecamatan, day, n devices): least KK to move, members they free, free seats after the
+    notice window. Days before ``a`` are left zero."""
+    n_kec, n_days = data.n_kec, data.regular_days
+    moves = np.zeros((n_kec, n_days, top + 1), dtype=np.int64)
+    freed = np.zeros_like(moves)
+    free = np.zeros_like(moves)
+    n = np.arange(top + 1, dtype=np.int64)
+    for k in range(n_kec):
+        seats, shifts = int(data.seats[k]), int(data.shifts[k])
+        for d in range(max(a, w_end), n_days):
+            free[k, d] = n * seats * shifts  # empty cells; booked ones are corrected below
+    cells: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    idx = np.flatnonzero(future & (old.day >= 0))
+    for i, k, d, s in zip(
+        idx.tolist(), old.site[idx].tolist(), old.day[idx].tolist(), old.shift[idx].tolist(), strict=True
+    ):
+        cells[(k, d, s)].append(int(members[i]))
+    for (k, d, _s), sizes in cells.items():
+        seats = int(data.seats[k])
+        prefix = np.concatenate(([0], np.cumsum(sorted(sizes, reverse=True))))
+        excess = prefix[-1] - n * seats
+        count = np.searchsorted(prefix, excess, side="left")
+        moves[k, d] += count
+        freed[k, d] += prefix[np.minimum(count, len(sizes))]
+        if d >= w_end:
+            free[k, d] += np.maximum(0, n * seats - prefix[-1]) - n * seats
+    return moves, freed, free
+
+
+def _fluid_fill(free_by_day: list[int], need: int) -> tuple[int, int]:
+    """Earliest last day and least waiting (1-based day indices) to seat ``need`` residents."""
+    last, waiting = -1, 0
+    for d, room in enumerate(free_by_day):
+        if need <= 0:
+            break
+        take = min(room, need)
+        if take:
+            last, waiting, need = d, waiting + take * (d + 1), need - take
+    return last, waiting
+
+
+def resolve(
+    old_plan: Path,
+    ls: LoadedScenario,
+    households: Households,
+    as_of: dt.date,
+    notice_days: int,
+    attendance: dict[int, bool] | None = None,
+    options: SolveOptions | None = None,
+    reporter: Reporter | None = None,
+) -> Replan:
+    """Re-plan ``old_plan`` under the changed scenario ``ls``. Raises InfeasibleError when the
+    changed deliveries cannot hold every KK by the last regular day."""
+    options = options or SolveOptions()
+    reporter = reporter or Reporter()
+    start = time.perf_counter()
+    sc = ls.scenario
+    if sc.operators is not None:
+        raise InputError(ls.path, "operators", "resolve does not model operator limits yet; remove them to re-plan")
+    data = build_problem(ls, households)
+    n_days, n_kec = data.regular_days, data.n_kec
+    members = households.members.astype(np.int64)
+    with reporter.stage("read old plan"):
+        old = _read_old(old_plan, data, households)
+    a = index_on_or_after(data.days[:n_days], as_of)
+    w_end = min(n_days, a + notice_days)
+    past = np.array([d < as_of for d in old.date])
+    if (past & (old.day < 0)).any():
+        i = int(np.flatnonzero(past & (old.day < 0))[0])
+        raise InputError(
+            old_plan / "appointments.csv",
+            f"kk_id {households.kk_id[i]}",
+            f"past appointment on {old.date[i]} is not a regular working day of the changed scenario",
+        )
+    if (old.site < 0).any():
+        raise InputError(old_plan / "appointments.csv", "site_kecamatan", "names a kecamatan not in the scenario")
+    attendance = attendance or {}
+    missed = sorted(k for k, ok in attendance.items() if not ok)
+    for k in missed:
+        if not past[k]:
+            raise InputError(
+                Path("attendance"), f"kk_id {households.kk_id[k]}", f"appointment on {old.date[k]} is not before as-of"
+            )
+
+    # Devices: pools delivered before as-of are where the old plan put them.
+    old_by_kec_date: dict[tuple[int, dt.date], int] = defaultdict(int)
+    for k, delivered, _avail in old.devices.values():
+        old_by_kec_date[(k, delivered)] += 1
+    fixed_by_kec_date: dict[tuple[int, dt.date], int] = defaultdict(int)
+    for b in data.batches:
+        if b.kecamatan is not None:
+            fixed_by_kec_date[(b.kecamatan, b.delivery)] += b.count
+    pools = data.pools
+    split_all = np.zeros((len(pools), n_kec), dtype=np.int64)
+    replan = [p for p, b in enumerate(pools) if b.delivery >= as_of]
+    for p, b in enumerate(pools):
+        if b.delivery < as_of:
+            split_all[p] = [old_by_kec_date[(k, b.delivery)] - fixed_by_kec_date[(k, b.delivery)] for k in range(n_kec)]
+            if (split_all[p] < 0).any() or split_all[p].sum() != b.count:
+                raise InputError(
+                    ls.path,
+                    "deliveries",
+                    f"the pool of {b.delivery} was delivered before as-of but differs from the old plan",
+                )
+
+    bounds = sorted({a, w_end, n_days} | {b.first_day for b in data.batches if a < b.first_day < n_days})
+    segments = [(s, e) for s, e in itertools.pairwise(bounds) if e > s]
+    fixed = np.zeros((len(segments), n_kec), dtype=np.int64)
+    olddev = np.zeros_like(fixed)
+    for w, (s, _e) in enumerate(segments):
+        for b in data.batches:
+            if b.first_day <= s and b.kecamatan is not None:
+                fixed[w, b.kecamatan] += b.count
+        for p, b in enumerate(pools):
+            if b.delivery < as_of and b.first_day <= s:
+                fixed[w] += split_all[p]
+        for k, _delivered, avail in old.devices.values():
+            if avail <= data.days[s]:
+                olddev[w, k] += 1
+    pool_items = [
+        (pools[p].count, next((w for w, (s, _e) in enumerate(segments) if s >= pools[p].first_day), len(segments)))
+        for p in replan
+    ]
+    top = int(fixed[-1].max() + sum(c for c, _ in pool_items)) if segments else 0
+
+    future = ~past
+    with reporter.stage("resolve: fewest moves"):
+        moves_t, freed_t, free_t = _cell_tables(data, old, members, future, a, w_end, top)
+        seg_sum = lambda t: np.stack([t[:, s:e].sum(axis=1) for s, e in segments])  # noqa: E731
+        inp = SplitInput(segments, fixed, pool_items, olddev, seg_sum(moves_t), seg_sum(freed_t), seg_sum(free_t), top)
+        cpsat, _budget = load_preset(options.preset)
+        split = solve_split(inp, options, cpsat, options.time_limit * 0.5)
+    if split.status in ("INFEASIBLE", "MODEL_INVALID"):
+        raise InfeasibleError("the changed deliveries cannot seat every KK by the last regular day")
+    if split.status == "UNKNOWN":
+        raise InfeasibleError("no device placement found within the time limit; raise --time-limit")
+    for i, p in enumerate(replan):
+        split_all[p] = split.pools[i]
+
+    devices = place_devices(data, split_all)
+    dev_index = {d.device_id: i for i, d in enumerate(devices)}
+    in_service: list[list[list[int]]] = [[[] for _ in range(n_days)] for _ in range(n_kec)]
+    for i, dev in enumerate(devices):
+        for d in range(dev.first_day, n_days):
+            in_service[dev.kecamatan][d].append(i)
+
+    with reporter.stage("resolve: seat KK"):
+        n = len(households)
+        day = np.where(past, old.day, -1).astype(np.int64)
+        shift = np.where(past, old.shift, 0).astype(np.int64)
+        device = np.full(n, -1, dtype=np.int64)
+        for i in np.flatnonzero(past).tolist():
+            device[i] = dev_index.get(old.device[i], -1)
+        changes: list[Change] = []
+        movers: list[tuple[int, str, bool]] = []
+        load: dict[tuple[int, int, int, int], int] = defaultdict(int)  # (k, d, s, device) -> members
+        cells: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+        for i in np.flatnonzero(future).tolist():
+            if old.day[i] < 0:
+                movers.append(
+                    (
+                        i,
+                        f"{old.date[i]} is no longer a regular working day",
+                        old.date[i] < data.days[min(w_end, n_days - 1)],
+                    )
+                )
+            else:
+                cells[(int(old.site[i]), int(old.day[i]), int(old.shift[i]))].append(i)
+        seats_of = data.seats
+        for (k, d, s), kk in sorted(cells.items()):
+            here = in_service[k][d]
+            olddev_i = [dev_index.get(old.device[i], -1) for i in kk]
+            valid = set(here)
+            per_dev: dict[int, int] = defaultdict(int)
+            for i, dv in zip(kk, olddev_i, strict=True):
+                per_dev[dv] += int(members[i])
+            if all(dv in valid for dv in olddev_i) and all(v <= seats_of[k] for v in per_dev.values()):
+                seat = dict(zip(kk, olddev_i, strict=True))
+                leave: list[int] = []
+            else:
+                seat, leave = keep_in_cell(kk, [int(members[i]) for i in kk], olddev_i, here, int(seats_of[k]))
+            forced = d < w_end
+            for i in leave:
+                why = "device not in service that day" if forced else "fewer devices that day after the delivery change"
+                movers.append((i, f"{old.date[i]} shift {old.shift[i]}: {why}", forced))
+            for i, dv in seat.items():
+                day[i], shift[i], device[i] = d, s, dv
+                load[(k, d, s, dv)] += int(members[i])
+                if devices[dv].device_id != old.device[i]:
+                    changes.append(
+                        Change(
+                            i,
+                            (old.date[i], int(old.shift[i]), old.device[i]),
+                            (data.days[d], s, devices[dv].device_id),
+                            "new device, same date and shift",
+                            False,
+                            forced,
+                        )
+                    )
+
+        # Movers: earliest free seats after the notice window, kelurahan by kelurahan.
+        by_kec: dict[int, list[tuple[int, str, bool]]] = defaultdict(list)
+        for m in movers:
+            by_kec[int(old.site[m[0]])].append(m)
+        bound_last, bound_wait = -1, 0
+        for k, group in sorted(by_kec.items()):
+            slots = [
+                (d, s, dv, int(seats_of[k]) - load[(k, d, s, dv)])
+                for d in range(w_end, n_days)
+                for s in range(1, int(data.shifts[k]) + 1)
+                for dv in in_service[k][d]
+            ]
+            filler = SlotFiller(slots)
+            last, wait = _fluid_fill(filler.free_by_day(n_days), sum(int(members[i]) for i, _r, _f in group))
+            bound_last, bound_wait = max(bound_last, last), bound_wait + wait
+            group.sort(key=lambda m: (households.kelurahan[m[0]], old.date[m[0]], m[0]))
+            for i, reason, forced in group:
+                spot = filler.place(int(members[i]))
+                if spot is None:
+                    raise InfeasibleError(
+                        f"the KK that must move at {data.kecamatan_codes[k]} do not fit before the last regular day"
+                    )
+                d, s, dv = spot
+                day[i], shift[i], device[i] = d, s, dv
+                changes.append(
+                    Change(
+                        i,
+                        (old.date[i], int(old.shift[i]), old.device[i]),
+                        (data.days[d], s, devices[dv].device_id),
+                        reason,
+                        True,
+                        forced,
+                    )
+                )
+
+        backlog = _book_backlog(ls, data, devices, missed, old, members, load, w_end)
+        for i, booked in backlog.items():
+            new: tuple[dt.date | None, int | None, str | None] = booked if booked is not None else (None, None, None)
+            changes.append(
+                Change(
+                    i,
+                    (old.date[i], int(old.shift[i]), old.device[i]),
+                    new,
+                    "missed appointment: backlog seat"
+                    if booked
+                    else "missed appointment: no backlog seat left before the deadline",
+                    False,
+                )
+            )
+
+    kept = ~np.isin(np.arange(n), [m[0] for m in movers])
+    home = data.kelurahan_kecamatan[households.kelurahan]
+    measured = plan_objectives(day, members, households.kelurahan, old.site, home)
+    kept_obj = plan_objectives(day[kept], members[kept], households.kelurahan[kept], old.site[kept], home[kept])
+    moved = int(((day != old.day) | (shift != old.shift)).sum())
+    levels = [
+        _level(
+            "moves", moved, split.bound, split.status == "OPTIMAL", split.seconds, "movers go after the notice window"
+        ),
+        _level(
+            "completion", measured["completion"], max(kept_obj["completion"], bound_last + 1), True, 0.0, KEPT_SCOPE
+        ),
+        _level("waiting", measured["waiting"], kept_obj["waiting"] + bound_wait, True, 0.0, KEPT_SCOPE),
+        _level("compactness", measured["compactness"], kept_obj["compactness"], True, 0.0, KEPT_SCOPE),
+    ]
+    assignment = Assignment(
+        old.site.astype(np.int32), day.astype(np.int32), shift.astype(np.int8), device.astype(np.int32), devices, 0
+    )
+    timings = Timings()
+    timings.add("resolve", time.perf_counter() - start)
+    result = Result(
+        overall_status(levels), levels, assignment, data, None, time.perf_counter() - start, options, timings
+    )
+    notice_end = data.days[w_end - 1] if w_end > a else None
+    return Replan(result, changes, as_of, notice_end, split, backlog)
+
+
+def _level(name: str, value: int, bound: int, proven: bool, seconds: float, scope: str) -> LevelResult:
+    status: Status = "OPTIMAL" if proven and value == bound else "FEASIBLE"
+    return LevelResult(name, value, min(bound, value), status, seconds, scope)
+
+
+def _book_backlog(
+    ls: LoadedScenario,
+    data: ProblemData,
+    devices: list[Device],
+    missed: list[int],
+    old: _Old,
+    members: IntArray,
+    load: dict[tuple[int, int, int, int], int],
+    w_end: int,
+) -> dict[int, tuple[dt.date, int, str] | None]:
+    """Backlog seats (reserve_per_shift per device-shift) after the notice window, then whole
+    device-shifts on catch-up days; first come (earliest missed appointment), first served."""
+    sc = ls.scenario
+    catch_up = working_days(data.last_regular_day + dt.timedelta(days=1), sc.deadline, ls.workdays, ls.holidays)
+    out: dict[int, tuple[dt.date, int, str] | None] = {}
+    by_kec: dict[int, list[int]] = defaultdict(list)
+    for i in missed:
+        by_kec[int(old.site[i])].append(i)
+    for k, group in sorted(by_kec.items()):
+        shifts = int(data.shifts[k])
+        mine = [i for i, dv in enumerate(devices) if dv.kecamatan == k]
+        days = list(data.days[w_end : data.regular_days]) + catch_up
+        slots: list[tuple[int, int, int, int]] = []
+        slot_dates: list[dt.date] = []
+        for date in days:
+            room = (
+                sc.backlog.reserve_per_shift if date <= data.last_regular_day else sc.device.capacity_per_day // shifts
+            )
+            for s in range(1, shifts + 1):
+                for dv in mine:
+                    if devices[dv].available_from <= date and room > 0:
+                        slots.append((len(slots), s, dv, room))
+                        slot_dates.append(date)
+        filler = SlotFiller(slots)
+        for i in sorted(group, key=lambda i: (old.date[i], i)):
+            spot = filler.place(int(members[i]))
+            out[i] = None if spot is None else (slot_dates[spot[0]], spot[1], devices[spot[2]].device_id)
+    return out
+
+
+def summary_extra(rp: Replan, old_plan: Path, notice_days: int) -> dict[str, Any]:
+    forced = sum(c.forced and c.is_move for c in rp.changes)
+    return {
+        "old_plan": str(old_plan.resolve()),
+        "as_of": rp.as_of.isoformat(),
+        "notice_days": notice_days,
+        "notice_end": rp.notice_end.isoformat() if rp.notice_end else None,
+        "moved_kk": rp.moved,
+        "moved_kk_proven_minimum": rp.split.bound,
+        "forced_in_notice_window": forced,
+        "new_device_same_slot": sum(not c.is_move and c.kk not in rp.backlog for c in rp.changes),
+        "missed_rebooked": sum(v is not None for v in rp.backlog.values()),
+        "missed_not_rebooked": sum(v is None for v in rp.backlog.values()),
+        "pool_split_status": rp.split.status,
+    }

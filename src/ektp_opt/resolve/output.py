@@ -1,0 +1,108 @@
+"""What a re-plan adds to a plan folder: changes.csv (SPEC.md), backlog.csv for KK re-booked after
+a missed appointment, and reinvite.csv, the invitation rounds a kelurahan office must send again."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ektp_opt.households import Households
+from ektp_opt.resolve import Replan
+
+CHANGE_COLUMNS = ("kk_id", "old_date", "old_shift", "old_device", "new_date", "new_shift", "new_device", "reason")
+BACKLOG_COLUMNS = ("kk_id", "kelurahan_code", "site_kecamatan", "missed_date", "date", "shift", "device_id", "members")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return f'"{text}"' if "," in text else text
+
+
+def changes_csv(rp: Replan, households: Households) -> str:
+    lines = [",".join(CHANGE_COLUMNS)]
+    for c in sorted(rp.changes, key=lambda c: (c.old[0], c.old[1], c.old[2], households.kk_id[c.kk])):
+        row = (households.kk_id[c.kk], *c.old, *c.new, c.reason)
+        lines.append(",".join(_cell(v) for v in row))
+    return "\n".join(lines) + "\n"
+
+
+def backlog_csv(rp: Replan, households: Households) -> str:
+    data, a = rp.result.problem, rp.result.assignment
+    lines = [",".join(BACKLOG_COLUMNS)]
+    for i, spot in sorted(rp.backlog.items(), key=lambda kv: households.kk_id[kv[0]]):
+        date, shift, device = spot if spot is not None else (None, None, None)
+        row = (
+            households.kk_id[i],
+            data.kelurahan_codes[households.kelurahan[i]],
+            data.kecamatan_codes[a.site[i]],
+            data.days[a.day[i]],
+            date,
+            shift,
+            device,
+            households.members[i],
+        )
+        lines.append(",".join(_cell(v) for v in row))
+    return "\n".join(lines) + "\n"
+
+
+def reinvite_rows(rp: Replan, households: Households) -> list[tuple[str, str, int, int]]:
+    """(kelurahan, new date, KK, residents) for every KK whose date or shift changed."""
+    data = rp.result.problem
+    count: Counter[tuple[str, str]] = Counter()
+    people: Counter[tuple[str, str]] = Counter()
+    for c in rp.changes:
+        if c.is_move and c.new[0] is not None:
+            key = (data.kelurahan_codes[households.kelurahan[c.kk]], c.new[0].isoformat())
+            count[key] += 1
+            people[key] += int(households.members[c.kk])
+    return [(kel, date, n, people[(kel, date)]) for (kel, date), n in sorted(count.items())]
+
+
+def reinvite_csv(rp: Replan, households: Households) -> str:
+    lines = ["kelurahan_code,new_date,kk,residents"]
+    lines += [",".join(map(str, r)) for r in reinvite_rows(rp, households)]
+    return "\n".join(lines) + "\n"
+
+
+def write_replan_files(folder: Path, rp: Replan, households: Households) -> None:
+    (folder / "changes.csv").write_text(changes_csv(rp, households), encoding="utf-8")
+    (folder / "reinvite.csv").write_text(reinvite_csv(rp, households), encoding="utf-8")
+    if rp.backlog:
+        (folder / "backlog.csv").write_text(backlog_csv(rp, households), encoding="utf-8")
+
+
+def move_stats(rp: Replan, households: Households) -> dict[str, Any]:
+    """Where the moves fall (per kecamatan and kelurahan), how far (working days), and why."""
+    data = rp.result.problem
+    day_of = {d: i for i, d in enumerate(data.days)}
+    per_kec: dict[str, list[int]] = defaultdict(list)
+    forced: Counter[str] = Counter()
+    per_kel: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    for c in rp.changes:
+        if not c.is_move or c.new[0] is None:
+            continue
+        kec = data.kecamatan_codes[data.kelurahan_kecamatan[households.kelurahan[c.kk]]]
+        old_day = day_of.get(c.old[0])
+        shift = day_of[c.new[0]] - old_day if old_day is not None else 0
+        per_kec[kec].append(shift)
+        forced[kec] += c.forced
+        per_kel[data.kelurahan_codes[households.kelurahan[c.kk]]] += 1
+        reasons[c.reason.split(": ", 1)[-1]] += 1
+    kec_rows = []
+    for kec in sorted(per_kec):
+        s = np.array(per_kec[kec])
+        kec_rows.append(
+            {
+                "kecamatan": kec,
+                "moved": int(s.size),
+                "forced": forced[kec],
+                "mean_days_later": round(float(s.mean()), 1),
+                "max_days_later": int(s.max()),
+                "kelurahan": len({k for k in per_kel if k.startswith(kec + ".")}),
+            }
+        )
+    return {"per_kecamatan": kec_rows, "per_kelurahan": dict(per_kel.most_common()), "reasons": dict(reasons)}

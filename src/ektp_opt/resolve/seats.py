@@ -1,0 +1,121 @@
+"""KK-level seating for a re-plan: who stays in a cell, on which device, and where movers go.
+
+Every function here works on plain lists for one kecamatan at a time; the orchestration in
+``resolve/__init__.py`` owns the calendar and the device ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ektp_opt.solver.assign import pack_slots
+
+
+def keep_in_cell(
+    kk: Sequence[int],
+    members: Sequence[int],
+    old_device: Sequence[int],
+    devices: Sequence[int],
+    seats: int,
+) -> tuple[dict[int, int], list[int]]:
+    """Seat a cell's KK on the devices in service; return {kk: device} and the KK that must move.
+
+    The largest families leave first (fewest KK to free the seats); then KK whose old device is
+    still there keep it, and the rest are packed first-fit-decreasing. When that leaves someone
+    out, the whole cell is packed again with the planner's exact-closing packer; a KK that still
+    fits nowhere moves too, so the result always packs."""
+    room = dict.fromkeys(devices, seats)
+    order = sorted(range(len(kk)), key=lambda i: (-members[i], kk[i]))
+    total = sum(members)
+    cap = seats * len(devices)
+    movers: list[int] = []
+    staying: list[int] = []
+    for i in order:
+        if total > cap:
+            movers.append(kk[i])
+            total -= members[i]
+        else:
+            staying.append(i)
+    seat: dict[int, int] = {}
+    rest: list[int] = []
+    for i in staying:
+        d = old_device[i]
+        if d in room and room[d] >= members[i]:
+            room[d] -= members[i]
+            seat[kk[i]] = d
+        else:
+            rest.append(i)
+    for i in rest:  # already largest first
+        d = next((d for d in devices if room[d] >= members[i]), -1)
+        if d < 0:
+            break
+        room[d] -= members[i]
+        seat[kk[i]] = d
+    else:
+        return seat, movers
+    bins, left = pack_slots(staying, list(members), len(devices), seats)
+    if left:
+        exact = pack_exact(list(members), len(devices), seats, len(movers))
+        if exact is not None and sum(1 for b in exact if b < 0) < len(movers) + len(left):
+            seat = {kk[i]: devices[b] for i, b in enumerate(exact) if b >= 0}
+            return seat, [kk[i] for i, b in enumerate(exact) if b < 0]
+    seat = {kk[i]: devices[b] for b, items in enumerate(bins) for i in items}
+    return seat, movers + [kk[i] for i in left]
+
+
+def pack_exact(members: list[int], bins: int, seats: int, least: int, seconds: float = 2.0) -> list[int] | None:
+    """Fewest KK left out so that the rest pack into ``bins`` device-shifts (CP-SAT, one cell).
+
+    Used only where the fast packers leave someone out; ``least`` (the member-count bound) is
+    given as a cut. Returns each KK's bin, -1 for those that move; None if nothing was found."""
+    from ortools.sat.python import cp_model
+
+    m = cp_model.CpModel()
+    n = len(members)
+    x = [[m.new_bool_var("") for _ in range(bins)] for _ in range(n)]
+    out = [m.new_bool_var("") for _ in range(n)]
+    for i in range(n):
+        m.add_exactly_one([*x[i], out[i]])
+    for b in range(bins):
+        m.add(sum(members[i] * x[i][b] for i in range(n)) <= seats)
+    for b in range(bins - 1):  # identical bins: order them by load
+        m.add(sum(members[i] * x[i][b] for i in range(n)) >= sum(members[i] * x[i][b + 1] for i in range(n)))
+    m.add(sum(out) >= least)
+    m.minimize(sum(out))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    if solver.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return [next((b for b in range(bins) if solver.value(x[i][b])), -1) for i in range(n)]
+
+
+class SlotFiller:
+    """First fit over device-shifts in time order, for one kecamatan.
+
+    ``slots`` are (day, shift, device, room) in the order they should be filled. Since family
+    sizes are small integers, one pointer per size skips the slots already too full for it, so
+    filling is linear in slots plus KK."""
+
+    def __init__(self, slots: list[tuple[int, int, int, int]]) -> None:
+        self.slots = slots
+        self.room = [s[3] for s in slots]
+        self.ptr: dict[int, int] = {}
+
+    def place(self, members: int) -> tuple[int, int, int] | None:
+        i = self.ptr.get(members, 0)
+        while i < len(self.room) and self.room[i] < members:
+            i += 1
+        self.ptr[members] = i
+        if i == len(self.room):
+            return None
+        self.room[i] -= members
+        day, shift, device, _ = self.slots[i]
+        return day, shift, device
+
+    def free_by_day(self, n_days: int) -> list[int]:
+        out = [0] * n_days
+        for (day, _s, _d, _r), left in zip(self.slots, self.room, strict=True):
+            out[day] += left
+        return out
