@@ -40,7 +40,7 @@ class Appointments:
     members: npt.NDArray[np.int64]
 
 
-def _parse_date(path: Path, row: int, column: str, value: str) -> dt.date:
+def parse_date(path: Path, row: int, column: str, value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -68,8 +68,8 @@ def read_devices(path: Path) -> list[tuple[str, str, dt.date, dt.date]]:
             (
                 row["device_id"],
                 row["kecamatan"],
-                _parse_date(path, row_no, "delivery_date", row["delivery_date"]),
-                _parse_date(path, row_no, "available_from", row["available_from"]),
+                parse_date(path, row_no, "delivery_date", row["delivery_date"]),
+                parse_date(path, row_no, "available_from", row["available_from"]),
             )
         )
     return rows

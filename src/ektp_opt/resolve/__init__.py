@@ -31,7 +31,7 @@ from ektp_opt.errors import InfeasibleError, InputError
 from ektp_opt.households import Households
 from ektp_opt.metrics import plan_objectives
 from ektp_opt.planread import read_appointments, read_devices
-from ektp_opt.problem import ProblemData, build_problem
+from ektp_opt.problem import DeviceBatch, ProblemData, build_problem
 from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
 from ektp_opt.resolve.split import SplitInput, SplitResult, solve_split
 from ektp_opt.scenario import LoadedScenario
@@ -261,7 +261,10 @@ def resolve(
     with reporter.stage("resolve: fewest moves"):
         moves_t, freed_t, free_t = _cell_tables(data, old, members, future, a, w_end, top)
         seg_sum = lambda t: np.stack([t[:, s:e].sum(axis=1) for s, e in segments])  # noqa: E731
-        inp = SplitInput(segments, fixed, pool_items, olddev, seg_sum(moves_t), seg_sum(freed_t), seg_sum(free_t), top)
+        hint = _old_split_hint(old, [pools[p] for p in replan], fixed_by_kec_date, as_of, n_kec)
+        inp = SplitInput(
+            segments, fixed, pool_items, olddev, seg_sum(moves_t), seg_sum(freed_t), seg_sum(free_t), top, hint
+        )
         cpsat, _budget = load_preset(options.preset)
         split = solve_split(inp, options, cpsat, options.time_limit * 0.5)
     if split.status in ("INFEASIBLE", "MODEL_INVALID"):
@@ -407,6 +410,40 @@ def resolve(
     )
     notice_end = data.days[w_end - 1] if w_end > a else None
     return Replan(result, changes, as_of, notice_end, split, backlog)
+
+
+def _old_split_hint(
+    old: _Old,
+    pools: list[DeviceBatch],
+    fixed_by_kec_date: dict[tuple[int, dt.date], int],
+    as_of: dt.date,
+    n_kec: int,
+) -> IntArray:
+    """Warm start: the devices the old plan placed from deliveries on or after as-of, dealt to the
+    new pools in delivery order (largest remainder), so an unchanged scenario is hinted with
+    exactly the old placement."""
+    left = np.zeros(n_kec, dtype=np.int64)
+    for k, delivered, _avail in old.devices.values():
+        if delivered >= as_of:
+            left[k] += 1
+    for (k, delivered), count in fixed_by_kec_date.items():
+        if delivered >= as_of:
+            left[k] -= count
+    left = np.maximum(left, 0)
+    hint = np.zeros((len(pools), n_kec), dtype=np.int64)
+    for p, b in enumerate(pools):
+        total = int(left.sum())
+        if total == 0:
+            hint[p, 0] = b.count
+            continue
+        share = left * min(b.count, total) / total
+        take = np.floor(share).astype(np.int64)
+        for k in np.argsort(-(share - take), kind="stable")[: min(b.count, total) - int(take.sum())]:
+            take[k] += 1
+        take[0] += b.count - int(take.sum())
+        hint[p] = take
+        left = np.maximum(left - take, 0)
+    return hint
 
 
 def _level(name: str, value: int, bound: int, proven: bool, seconds: float, scope: str) -> LevelResult:

@@ -43,6 +43,7 @@ class SplitInput:
     freed: IntArray  # (segment, kecamatan, n): members those moves free
     free: IntArray  # (segment, kecamatan, n): free seats after the notice window
     max_devices: int
+    hint: IntArray | None = None  # (pool, kecamatan): the old plan's placement, as a warm start
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ def solve_split(inp: SplitInput, options: SolveOptions, cpsat: dict[str, object]
     x = [[m.new_int_var(0, count, f"pool{p}_k{k}") for k in range(n_kec)] for p, (count, _) in enumerate(inp.pools)]
     for p, (count, _) in enumerate(inp.pools):
         m.add(sum(x[p]) == count)
+        if inp.hint is not None:
+            for k in range(n_kec):
+                m.add_hint(x[p][k], int(inp.hint[p, k]))
     cost_terms: list[Any] = []
     diff_terms: list[Any] = []
     for k in range(n_kec):

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ektp_opt.csvread import iter_rows, parse_int
 from ektp_opt.errors import InputError
 from ektp_opt.households import Households
-from ektp_opt.planread import Appointments, read_appointments, read_devices, read_summary
+from ektp_opt.planread import Appointments, parse_date, read_appointments, read_devices, read_summary
 from ektp_opt.scenario import LoadedScenario
 
 MAX_EXAMPLES = 5
@@ -215,7 +216,61 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
         "summary",
         _summary_mismatch(info, appt, ls, households),
     )
+    if (plan_dir / "backlog.csv").exists():
+        _check_backlog(rep, plan_dir / "backlog.csv", ls, cal, appt, dev_kec, dev_from)
     return rep
+
+
+def _check_backlog(
+    rep: Report,
+    path: Path,
+    ls: LoadedScenario,
+    cal: Calendar,
+    appt: Appointments,
+    dev_kec: dict[str, str],
+    dev_from: dict[str, np.datetime64],
+) -> None:
+    """A re-plan books KK that missed their slot into backlog seats (at most reserve_per_shift a
+    device-shift) or, on catch-up days, whole device-shifts; never before the slot they missed,
+    never away from their office, never after the deadline."""
+    sc = ls.scenario
+    booked_on = dict(zip(appt.kk_id.tolist(), appt.date.tolist(), strict=True))
+    site_of = dict(zip(appt.kk_id.tolist(), appt.site.tolist(), strict=True))
+    order: list[str] = []
+    where: list[str] = []
+    window: list[str] = []
+    load: dict[tuple[str, dt.date, int], int] = {}
+    unbooked = 0
+    columns = ["kk_id", "kelurahan_code", "site_kecamatan", "missed_date", "date", "shift", "device_id", "members"]
+    for row_no, row in iter_rows(path, columns):
+        kk = row["kk_id"]
+        if not row["date"]:
+            unbooked += 1
+            continue
+        date = parse_date(path, row_no, "date", row["date"])
+        shift = parse_int(path, row_no, "shift", row["shift"], 1, 1000)
+        members = parse_int(path, row_no, "members", row["members"], 1, 10_000)
+        missed = booked_on.get(kk)
+        if missed is None or date <= missed:
+            order.append(kk)
+        dev = row["device_id"]
+        if dev_kec.get(dev) != site_of.get(kk) or np.datetime64(date) < dev_from.get(dev, np.datetime64("9999-12-31")):
+            where.append(kk)
+        if date > sc.deadline or not bool(cal.is_working(np.array([date], dtype="datetime64[D]"))[0]):
+            window.append(kk)
+        load[(dev, date, shift)] = load.get((dev, date, shift), 0) + members
+    over = []
+    for (dev, date, shift), n in sorted(load.items()):
+        per_shift = sc.device.capacity_per_day // sc.shifts_for(dev_kec.get(dev, ""))
+        cap = sc.backlog.reserve_per_shift if np.datetime64(date) <= cal.last_regular else per_shift
+        if n > cap:
+            over.append(f"{dev} {date} shift {shift} ({n} > {cap})")
+    rep.add("backlog booking not after the missed appointment", "resolve", order)
+    rep.add("backlog booking on a device not at the KK's office then", "resolve", where)
+    rep.add("backlog booking on a non-working day or after the deadline", "resolve", window)
+    rep.add("backlog seats over reserve_per_shift (regular day) or a device-shift (catch-up day)", "resolve", over)
+    if unbooked:
+        rep.warnings.append(f"{unbooked} KK that missed their slot have no backlog seat before the deadline")
 
 
 def _delivery_excess(ls: LoadedScenario, devices: list[tuple[str, str, dt.date, dt.date]]) -> list[str]:
