@@ -16,7 +16,17 @@ import click
 
 from ektp_opt import __version__
 from ektp_opt.atomic import atomic_folder
-from ektp_opt.commands.common import guarded, print_diagnosis, scenario_arg, write_diagnosis
+from ektp_opt.commands.common import (
+    chart_option,
+    guarded,
+    json_option,
+    plan_scenario_option,
+    print_diagnosis,
+    quiet_option,
+    scenario_arg,
+    workers_option,
+    write_diagnosis,
+)
 from ektp_opt.commands.resolve import resolve as resolve_command
 from ektp_opt.commands.simulate import simulate as simulate_command
 from ektp_opt.errors import InfeasibleError, InputError, VerificationError
@@ -107,12 +117,7 @@ def scenario(scenario: Path | None) -> None:
     show_default=True,
     help="Seconds for all CP-SAT phases together; the best plan found is kept.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 256),
-    default=None,
-    help="CP-SAT workers [default: CPU cores, at most 8]. Use 1 for byte-identical reruns.",
-)
+@workers_option
 @click.option(
     "--seed",
     type=click.IntRange(0, 2**31 - 1),
@@ -131,7 +136,7 @@ def scenario(scenario: Path | None) -> None:
     is_flag=True,
     help="If the deadline cannot be met, plan past it anyway and flag the plan as late.",
 )
-@click.option("--quiet", is_flag=True, help="No progress display.")
+@quiet_option
 @click.option("--log", is_flag=True, help="Print CP-SAT's own search log.")
 @guarded
 def solve(
@@ -217,13 +222,7 @@ def _date(text: str) -> dt.date:
 
 @main.command()
 @click.argument("plan_dir", type=click.Path(path_type=Path))
-@click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Scenario the plan was made for [default: the one named in summary.json].",
-)
+@plan_scenario_option
 @guarded
 def verify(plan_dir: Path, scenario_path: Path | None) -> None:
     """Check a plan folder against every hard rule in SPEC.md, independently of the solver.
@@ -254,20 +253,9 @@ def verify(plan_dir: Path, scenario_path: Path | None) -> None:
     default=None,
     help="Also price extra devices delivered on this date.",
 )
-@click.option(
-    "--chart",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="PNG to write: pool size against completion date.",
-)
-@click.option(
-    "--json",
-    "json_out",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Write every figure (diagnosis and sensitivity) as JSON here.",
-)
-@click.option("--workers", type=click.IntRange(1, 256), default=None, help="CP-SAT workers.")
+@chart_option("pool size against completion date")
+@json_option
+@workers_option
 @guarded
 def capacity(
     scenario: Path | None, on_date: Any, chart: Path | None, json_out: Path | None, workers: int | None

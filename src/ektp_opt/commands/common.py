@@ -71,3 +71,27 @@ def print_diagnosis(diagnosis: dict[str, Any]) -> None:
     from ektp_opt.summary import diagnosis_panel
 
     con.print(diagnosis_panel(diagnosis))
+
+
+# Options several commands share, written once so their meaning and ranges cannot drift.
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="CP-SAT workers [default: CPU cores, at most 8]. Use 1 for byte-identical reruns.",
+)
+quiet_option = click.option("--quiet", is_flag=True, help="No progress display.")
+json_option = click.option(
+    "--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write every figure as JSON here."
+)
+plan_scenario_option = click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Scenario the plan was made for [default: the one named in summary.json].",
+)
+
+
+def chart_option(what: str) -> Callable[[F], F]:
+    return click.option("--chart", type=click.Path(path_type=Path), default=None, help=f"PNG to write: {what}.")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ektp_opt.commands.common import guarded, print_diagnosis, write_diagnosis
+from ektp_opt.commands.common import guarded, print_diagnosis, quiet_option, workers_option, write_diagnosis
 
 
 @click.command()
@@ -38,9 +38,9 @@ from ektp_opt.commands.common import guarded, print_diagnosis, write_diagnosis
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New plan folder to write.")
 @click.option("--time-limit", type=click.FloatRange(1.0), default=60.0, show_default=True, help="Seconds for CP-SAT.")
-@click.option("--workers", type=click.IntRange(1, 256), default=None, help="CP-SAT workers [default: cores, up to 8].")
+@workers_option
 @click.option("--seed", type=int, default=0, show_default=True, help="CP-SAT random seed.")
-@click.option("--quiet", is_flag=True, help="No progress display.")
+@quiet_option
 @guarded
 def resolve(
     old_plan: Path,

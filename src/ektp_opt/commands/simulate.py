@@ -8,19 +8,20 @@ from typing import Any
 
 import click
 
-from ektp_opt.commands.common import guarded
+from ektp_opt.commands.common import (
+    chart_option,
+    guarded,
+    json_option,
+    plan_scenario_option,
+    quiet_option,
+    workers_option,
+)
 from ektp_opt.scenario import LoadedScenario
 
 
 @click.command()
 @click.argument("plan_dir", type=click.Path(path_type=Path))
-@click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Scenario the plan was made for [default: the one named in summary.json].",
-)
+@plan_scenario_option
 @click.option(
     "--late-rate",
     "late_rates",
@@ -48,15 +49,8 @@ from ektp_opt.scenario import LoadedScenario
     is_flag=True,
     help="Let late KK also take seats the plan left unbooked on regular days (walk-ins on idle devices).",
 )
-@click.option(
-    "--chart",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="PNG to write: citywide backlog over time with 5-95 % bands.",
-)
-@click.option(
-    "--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write every figure as JSON here."
-)
+@chart_option("citywide backlog over time with 5-95 % bands")
+@json_option
 @click.option(
     "--recommend",
     is_flag=True,
@@ -84,8 +78,8 @@ from ektp_opt.scenario import LoadedScenario
     show_default=True,
     help="Seconds per re-plan with --recommend.",
 )
-@click.option("--workers", type=click.IntRange(1, 256), default=None, help="CP-SAT workers for re-plans.")
-@click.option("--quiet", is_flag=True, help="No progress display.")
+@workers_option
+@quiet_option
 @guarded
 def simulate(
     plan_dir: Path,

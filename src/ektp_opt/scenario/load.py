@@ -110,6 +110,10 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     p = Path(path)
     text = read_text(p)
     sc = parse_scenario(p, text)
+    for field_name in ("kecamatan", "kelurahan"):
+        target = p.parent / getattr(sc, field_name)
+        if not target.is_file():  # name the scenario line that points at it, not only the path
+            raise InputError(p, field_name, f"{str(getattr(sc, field_name))!r} is not a file next to the scenario")
     admin = load_admin(p.parent / sc.kecamatan, p.parent / sc.kelurahan)
     _check_against_admin(p, sc, admin)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
