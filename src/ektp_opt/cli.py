@@ -16,6 +16,7 @@ import click
 
 from ektp_opt import __version__
 from ektp_opt.atomic import atomic_folder
+from ektp_opt.commands.bench import bench as bench_command
 from ektp_opt.commands.common import (
     chart_option,
     guarded,
@@ -313,6 +314,7 @@ def capacity(
 
 main.add_command(simulate_command)
 main.add_command(resolve_command)
+main.add_command(bench_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -271,3 +271,31 @@ def moves_tables(
         dates += f", +{len(items) - 4} more" if len(items) > 4 else ""
         inv.add_row(kel, f"{sum(n for _d, n in items):,}", dates)
     return [kec, why, inv]
+
+
+def scaling_table(results: dict[str, Any]) -> Table:
+    """One row per size: ektp-opt's time, memory and gaps beside the baselines' outcome."""
+    t = _table("Scaling study (ektp-opt, then the baselines)", "residents", "s", "MiB", "status", "done", "wait gap",
+               "monolithic", "queue done", "queue wait")  # fmt: skip
+    by = {(r.get("method"), r.get("residents")): r for r in results["runs"]}
+    for n in results["sizes"]:
+        ours, mono, queue = by.get(("ektp", n), {}), by.get(("monolithic", n), {}), by.get(("queue", n), {})
+        levels = ours.get("levels", {})
+        waiting = levels.get("waiting", {})
+        q_wait = queue.get("levels", {}).get("waiting", {}).get("value")
+        ratio = f"+{q_wait / waiting['value'] - 1:.1%}" if q_wait and waiting.get("value") else "-"
+        mono_cell = str(mono.get("status", "-"))
+        if mono.get("booleans"):
+            mono_cell = mono_cell.replace("NOT_BUILT", "not built") + f" {mono['booleans'] / 1e6:.1f}M x"
+        t.add_row(
+            f"{n:,}",
+            f"{ours.get('total_seconds', '-')}",
+            f"{ours.get('peak_rss_mib', '-')}",
+            str(ours.get("status", "-"))[:4],
+            str(ours.get("completion_date", "-"))[5:],
+            f"{waiting.get('gap', 0):.3%}" if waiting else "-",
+            mono_cell,
+            str(queue.get("completion_date", "-"))[5:],
+            ratio,
+        )
+    return t
