@@ -28,6 +28,9 @@ from ektp_opt.commands.common import (
     workers_option,
     write_diagnosis,
 )
+from ektp_opt.commands.report import invitations as invitations_command
+from ektp_opt.commands.report import report as report_command
+from ektp_opt.commands.report import roster as roster_command
 from ektp_opt.commands.resolve import resolve as resolve_command
 from ektp_opt.commands.simulate import simulate as simulate_command
 from ektp_opt.errors import InfeasibleError, InputError, VerificationError
@@ -315,6 +318,9 @@ def capacity(
 main.add_command(simulate_command)
 main.add_command(resolve_command)
 main.add_command(bench_command)
+main.add_command(report_command)
+main.add_command(invitations_command)
+main.add_command(roster_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -34,10 +34,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ektp_opt.calendar import weekday_set, working_days
-from ektp_opt.errors import InputError
 from ektp_opt.households import Households
-from ektp_opt.planread import read_appointments, read_devices
+from ektp_opt.planview import calendar_of, load_plan_view
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result
 
@@ -66,13 +64,6 @@ class Campaign:
         return self.days[-1]
 
 
-def _calendar(ls: LoadedScenario) -> tuple[tuple[dt.date, ...], int]:
-    sc = ls.scenario
-    cal = sc.calendar
-    days = tuple(working_days(sc.start, sc.deadline, weekday_set(cal.workdays), frozenset(cal.holidays)))
-    return days, len(days) - sc.backlog.catch_up_days
-
-
 def _campaign(
     ls: LoadedScenario,
     site: IntArray,
@@ -85,7 +76,7 @@ def _campaign(
     ``reserve_per_shift`` backlog seats of every device-shift (with ``idle_seats``, every seat
     the plan left unbooked instead); on a catch-up day the whole device."""
     sc = ls.scenario
-    days, regular = _calendar(ls)
+    days, regular = calendar_of(ls)
     codes = tuple(k.code for k in ls.admin.kecamatan)
     cap = sc.device.capacity_per_day
     whole = np.zeros((len(codes), len(days)), dtype=np.int64)
@@ -108,28 +99,9 @@ def _campaign(
 
 def campaign_from_plan(plan_dir: Path, ls: LoadedScenario, idle_seats: bool = False) -> Campaign:
     """Read a plan folder; a date or office the scenario does not know is an input error."""
-    appt = read_appointments(plan_dir / "appointments.csv")
-    days, _ = _calendar(ls)
-    codes = {k.code: i for i, k in enumerate(ls.admin.kecamatan)}
-    path = plan_dir / "appointments.csv"
-
-    def lookup(values: npt.NDArray[Any], table: dict[Any, int], column: str) -> IntArray:
-        uniq, inverse = np.unique(values, return_inverse=True)
-        mapped = np.array([table.get(u, -1) for u in uniq.tolist()], dtype=np.int64)
-        bad = np.flatnonzero(mapped < 0)
-        if bad.size:
-            row = int(np.flatnonzero(inverse == bad[0])[0]) + 2
-            raise InputError(path, f"row {row}, column {column}", f"{uniq[bad[0]]} is not in the scenario")
-        return mapped[inverse]
-
-    site = lookup(appt.site, codes, "site_kecamatan")
-    day = lookup(appt.date.astype("datetime64[D]"), {d: i for i, d in enumerate(days)}, "date")
-    devices = []
-    for dev, kec, _delivered, avail in read_devices(plan_dir / "devices.csv"):
-        if kec not in codes:
-            raise InputError(plan_dir / "devices.csv", f"device {dev}", f"kecamatan {kec} is not in the scenario")
-        devices.append((codes[kec], avail))
-    return _campaign(ls, site, day, appt.members, devices, idle_seats)
+    view = load_plan_view(plan_dir, ls)
+    devices = list(zip(view.device_kec.tolist(), view.device_from, strict=True))
+    return _campaign(ls, view.site, view.day, view.members, devices, idle_seats)
 
 
 def campaign_from_result(
@@ -137,7 +109,7 @@ def campaign_from_result(
 ) -> Campaign:
     """The same campaign straight from a fresh solve, without a round trip through CSV."""
     a, data = result.assignment, result.problem
-    days, _ = _calendar(ls)
+    days, _ = calendar_of(ls)
     if tuple(data.days) != days[: len(data.days)]:
         raise ValueError("the plan was made on another calendar than the scenario's")
     devices = [(d.kecamatan, d.available_from) for d in a.devices]

@@ -299,3 +299,15 @@ def scaling_table(results: dict[str, Any]) -> Table:
             ratio,
         )
     return t
+
+
+def roster_table(rows: list[Any], kecamatan: str, day: Any) -> Table:
+    t = _table(
+        f"Roster {kecamatan} on {day}", "device", "shift", "time", "KK", "residents", "regular seats", "backlog seats"
+    )
+    for r in rows:
+        t.add_row(r.device_id, str(r.shift), f"{r.start:%H:%M}-{r.end:%H:%M}", str(r.kk), str(r.residents),
+                  str(r.regular_seats), str(r.backlog_seats))  # fmt: skip
+    t.add_row("total", "", "", str(sum(r.kk for r in rows)), str(sum(r.residents for r in rows)),
+              str(sum(r.regular_seats for r in rows)), str(sum(r.backlog_seats for r in rows)))  # fmt: skip
+    return t

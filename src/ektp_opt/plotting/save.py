@@ -11,9 +11,13 @@ from matplotlib.figure import Figure
 from ektp_opt.atomic import write_bytes_atomic
 
 
-def save_png(fig: Figure, out: Path) -> None:
+def png_bytes(fig: Figure) -> bytes:
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
-    write_bytes_atomic(out, buf.getvalue())
+    return buf.getvalue()
+
+
+def save_png(fig: Figure, out: Path) -> None:
+    write_bytes_atomic(out, png_bytes(fig))

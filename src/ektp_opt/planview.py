@@ -1,0 +1,100 @@
+"""A plan folder indexed against its scenario: every appointment as integer indices (office,
+working day, kelurahan, device), so reports and the simulator can count with numpy.
+
+A date, office, kelurahan or device the scenario does not know is an InputError naming the row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ektp_opt.calendar import working_days
+from ektp_opt.errors import InputError
+from ektp_opt.planread import read_appointments, read_devices, read_summary
+from ektp_opt.scenario import LoadedScenario
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class PlanView:
+    days: tuple[dt.date, ...]  # every working day from start to the deadline
+    regular_days: int  # the first ``regular_days`` of ``days`` are regular; the rest catch-up
+    kecamatan: tuple[str, ...]
+    kelurahan: tuple[str, ...]
+    kk_id: npt.NDArray[np.str_]
+    site: IntArray  # per appointment: index into kecamatan
+    day: IntArray  # index into days
+    shift: IntArray  # 1-based
+    members: IntArray
+    kel: IntArray  # index into kelurahan
+    device: IntArray  # index into device_ids
+    device_ids: tuple[str, ...]
+    device_kec: IntArray
+    device_from: tuple[dt.date, ...]
+    summary: dict[str, Any]
+
+    def devices_in_service(self) -> IntArray:
+        """(kecamatan, day): devices whose available_from has come."""
+        out = np.zeros((len(self.kecamatan), len(self.days)), dtype=np.int64)
+        dates = np.array(self.days, dtype="datetime64[D]")
+        for k, avail in zip(self.device_kec.tolist(), self.device_from, strict=True):
+            out[k] += dates >= np.datetime64(avail, "D")
+        return out
+
+
+def calendar_of(ls: LoadedScenario) -> tuple[tuple[dt.date, ...], int]:
+    sc = ls.scenario
+    days = tuple(working_days(sc.start, sc.deadline, ls.workdays, ls.holidays))
+    return days, len(days) - sc.backlog.catch_up_days
+
+
+def _lookup(path: Path, column: str, values: npt.NDArray[Any], table: dict[Any, int]) -> IntArray:
+    uniq, inverse = np.unique(values, return_inverse=True)
+    mapped = np.array([table.get(u, -1) for u in uniq.tolist()], dtype=np.int64)
+    bad = np.flatnonzero(mapped < 0)
+    if bad.size:
+        row = int(np.flatnonzero(inverse == bad[0])[0]) + 2
+        raise InputError(path, f"row {row}, column {column}", f"{uniq[bad[0]]} is not in the scenario")
+    return mapped[inverse]
+
+
+def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
+    if not plan_dir.is_dir():
+        raise InputError(plan_dir, None, "plan folder not found")
+    path = plan_dir / "appointments.csv"
+    appt = read_appointments(path)
+    days, regular = calendar_of(ls)
+    kec = tuple(k.code for k in ls.admin.kecamatan)
+    kel = tuple(k.code for k in ls.admin.kelurahan)
+    devices = read_devices(plan_dir / "devices.csv")
+    ids = tuple(d[0] for d in devices)
+    kec_index = {c: i for i, c in enumerate(kec)}
+    dev_kec = []
+    for dev, code, _delivered, _avail in devices:
+        if code not in kec_index:
+            raise InputError(plan_dir / "devices.csv", f"device {dev}", f"kecamatan {code} is not in the scenario")
+        dev_kec.append(kec_index[code])
+    return PlanView(
+        days=days,
+        regular_days=regular,
+        kecamatan=kec,
+        kelurahan=kel,
+        kk_id=appt.kk_id,
+        site=_lookup(path, "site_kecamatan", appt.site, kec_index),
+        day=_lookup(path, "date", appt.date.astype("datetime64[D]"), {d: i for i, d in enumerate(days)}),
+        shift=appt.shift,
+        members=appt.members,
+        kel=_lookup(path, "kelurahan_code", appt.kelurahan, {c: i for i, c in enumerate(kel)}),
+        device=_lookup(path, "device_id", appt.device, {d: i for i, d in enumerate(ids)}),
+        device_ids=ids,
+        device_kec=np.array(dev_kec, dtype=np.int64),
+        device_from=tuple(d[3] for d in devices),
+        summary=read_summary(plan_dir / "summary.json"),
+    )

@@ -1,0 +1,121 @@
+"""One self-contained HTML file: the plan's headline, four charts (PNG, embedded), and a table
+per kecamatan. No script, no network: it opens offline in any browser and prints cleanly."""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any
+
+import numpy as np
+
+from ektp_opt.planview import PlanView
+from ektp_opt.plotting import report as charts
+from ektp_opt.scenario import LoadedScenario
+
+CHARTS = ("cumulative", "devices", "utilisation", "gantt")
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+h1 { margin-bottom: 0.2em; } .sub { color: #666; margin-top: 0; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; } th { background: #f3f3f3; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.late { color: #c0392b; font-weight: bold; } .ok { color: #27ae60; font-weight: bold; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; }
+figcaption { color: #555; font-size: 0.9em; }
+"""
+
+
+def _img(name: str, png: bytes, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure id="chart-{name}"><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def _table(head: list[str], rows: list[list[Any]], numeric_from: int = 1) -> str:
+    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
+    for row in rows:
+        cells = []
+        for i, v in enumerate(row):
+            text = f"{v:,}" if isinstance(v, int) else str(v)
+            cls = ' class="n"' if i >= numeric_from else ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    return "".join(out) + "</table>"
+
+
+def kecamatan_rows(view: PlanView, ls: LoadedScenario) -> list[list[Any]]:
+    names = {k.code: k.name for k in ls.admin.kecamatan}
+    n = len(view.kecamatan)
+    residents = np.bincount(view.site, weights=view.members, minlength=n).astype(int)
+    kk = np.bincount(view.site, minlength=n)
+    first = np.full(n, len(view.days))
+    last = np.full(n, -1)
+    np.minimum.at(first, view.site, view.day)
+    np.maximum.at(last, view.site, view.day)
+    devices = np.bincount(view.device_kec, minlength=n)
+    kel = [len(set(view.kel[view.site == k].tolist())) for k in range(n)]
+    rows = []
+    for k, code in enumerate(view.kecamatan):
+        if kk[k] == 0:
+            continue
+        rows.append(
+            [f"{code} {names.get(code, '')}", int(kk[k]), int(residents[k]), int(devices[k]), kel[k],
+             view.days[int(first[k])].isoformat(), view.days[int(last[k])].isoformat()]
+        )  # fmt: skip
+    return rows
+
+
+def render(view: PlanView, ls: LoadedScenario) -> str:
+    sc, info = ls.scenario, view.summary
+    names = {k.code: k.name for k in ls.admin.kecamatan}
+    completion = view.days[int(view.day.max())]
+    last_regular = view.days[view.regular_days - 1]
+    on_time = completion <= last_regular
+    verdict = (
+        f'<span class="ok">on time</span>: regular appointments end {completion}, last regular day {last_regular}'
+        if on_time
+        else f'<span class="late">LATE</span>: regular appointments end {completion}, after {last_regular}'
+    )
+    objectives = [
+        [
+            name,
+            lv.get("value"),
+            lv.get("bound"),
+            f"{float(lv.get('gap', 0)):.4%}",
+            lv.get("status"),
+            lv.get("scope", ""),
+        ]
+        for name, lv in info.get("objectives", {}).items()
+    ]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(sc.name)}: e-KTP enrolment plan</title><style>{STYLE}</style></head><body>",
+        f"<h1>{html.escape(sc.city)}: e-KTP enrolment plan</h1>",
+        f"<p class='sub'>scenario {html.escape(sc.name)} · {len(view.kk_id):,} KK · "
+        f"{int(view.members.sum()):,} residents · {len(view.device_ids)} devices · status "
+        f"<b>{html.escape(str(info.get('status', '?')))}</b></p>",
+        f"<p>{verdict}; deadline {sc.deadline} (the days after the last regular day are catch-up days).</p>",
+        "<h2>Objectives (lexicographic, each with a proven bound)</h2>",
+        _table(["level", "value", "proven bound", "gap", "status", "scope"], objectives),
+        "<h2>Progress</h2>",
+        _img("cumulative", charts.cumulative(view), "Residents enrolled against the deadline"),
+        _img("devices", charts.devices(view, names), "Devices in service per kecamatan"),
+        _img(
+            "utilisation",
+            charts.utilisation(view, lambda c: sc.seats_per_device_shift(c) * sc.shifts_for(c)),
+            "Seat utilisation, kecamatan by day",
+        ),
+        _img("gantt", charts.gantt(view), "Kelurahan windows per kecamatan"),
+        "<h2>Per kecamatan</h2>",
+        _table(
+            ["kecamatan", "KK", "residents", "devices", "kelurahan", "first day", "last day"], kecamatan_rows(view, ls)
+        ),
+        f"<p class='sub'>ektp-opt {html.escape(str(info.get('versions', {}).get('ektp_opt', '')))} · "
+        f"scenario sha256 {html.escape(str(info.get('inputs', {}).get('scenario_sha256', ''))[:12])}</p>",
+        "</body></html>",
+    ]
+    return "\n".join(parts)
