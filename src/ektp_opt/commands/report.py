@@ -97,10 +97,12 @@ def roster(plan_dir: Path, scenario_path: Path | None, kecamatan: str, day: Any,
     """
     from ektp_opt.atomic import write_text_atomic
     from ektp_opt.console import out as con
+    from ektp_opt.console import progress_display
     from ektp_opt.report.roster import roster as build_roster
     from ektp_opt.summary import roster_table
 
-    view, ls = _view(plan_dir, scenario_path)
+    with progress_display() as rep, rep.stage("read plan"):
+        view, ls = _view(plan_dir, scenario_path)
     rows = build_roster(view, ls, kecamatan, day.date())
     con.print(roster_table(rows, kecamatan, day.date()))
     if csv_out is not None:

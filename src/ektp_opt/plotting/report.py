@@ -74,7 +74,7 @@ def utilisation(view: PlanView, seats: Callable[[str], int]) -> bytes:
     ax.set_yticks(range(len(view.kecamatan)), view.kecamatan, fontsize=7)
     ticks = list(range(0, regular, max(1, regular // 12)))
     ax.set_xticks(ticks, [view.days[t].strftime("%d %b") for t in ticks], fontsize=8)
-    ax.set_title("Seat utilisation: booked / regular seats of devices in service (%); grey = no device")
+    ax.set_title("Seat utilisation: booked / regular seats of devices in service (%); blank = no device in service")
     fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
     return png_bytes(fig)
 
