@@ -36,7 +36,7 @@ def plot_scaling(results: dict[str, Any], out: Path) -> None:
     )
     if slope is not None and ours:
         x0, y0 = ours[-1]
-        xs = [ours[0][0], x0]
+        xs = [min(x for x, _ in ours if x >= 200_000), x0]  # the range the exponent was fitted on
         t_ax.plot(xs, [y0 * math.pow(x / x0, slope) for x in xs], ":", color="#1f6f8b", label=f"fit: time ~ n^{slope}")
     for ax, what in ((t_ax, "end-to-end seconds"), (m_ax, "peak memory (MiB)")):
         ax.set_xscale("log")
