@@ -159,6 +159,14 @@ def diagnose(
         },
         "extra_devices_needed": extra,
         "short_kecamatan": short,
+        "home_visits": None
+        if data.home_visits is None
+        else {
+            "mobile_device_days": len(data.home_visits.days),
+            "visited_kk": data.home_visits.visited,
+            "unserved_kk": sum(len(v) for v in data.home_visits.unserved.values()),
+            "note": "each mobile day takes a portable device out of the office; the figures above count it",
+        },
         "calendar_note": "past the scenario's holidays the calendar has workdays only; add the "
         "next year's holidays to the scenario for a sharper date",
     }

@@ -13,6 +13,7 @@ import numpy as np
 from ektp_opt import __version__
 from ektp_opt.atomic import atomic_folder
 from ektp_opt.households import Households
+from ektp_opt.problem import ProblemData
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result
 
@@ -36,6 +37,7 @@ def appointments_csv(result: Result, households: Households) -> str:
     dates = np.array([d.isoformat() for d in data.days])
     device_ids = np.array([d.device_id for d in a.devices])
     order = np.lexsort((np.arange(len(households)), a.device, a.shift, a.site, a.day))
+    order = order[a.site[order] >= 0]  # KK visited at home are in home_visits.csv instead
     cols = [
         households.kk_id[order],
         kel[households.kelurahan[order]],
@@ -65,18 +67,19 @@ def devices_csv(result: Result) -> str:
 def summary(result: Result, ls: LoadedScenario, households: Households) -> dict[str, Any]:
     data, a = result.problem, result.assignment
     sc = ls.scenario
+    office = a.site >= 0
     last = np.full(data.n_kec, -1)
-    np.maximum.at(last, a.site, a.day)
+    np.maximum.at(last, a.site[office], a.day[office])
     per_kec = {
         code: (data.days[int(d)].isoformat() if d >= 0 else None)
         for code, d in zip(data.kecamatan_codes, last.tolist(), strict=True)
     }
     devices = np.bincount([d.kecamatan for d in a.devices], minlength=data.n_kec)
-    per_site = np.bincount(a.site, weights=households.members, minlength=data.n_kec).astype(int)
-    completion = data.days[int(a.day.max())]
+    per_site = np.bincount(a.site[office], weights=households.members[office], minlength=data.n_kec).astype(int)
+    completion = data.days[int(a.day[office].max())]
     seats = 0
     for dev in a.devices:
-        open_days = max(0, min(data.regular_days, int(a.day.max()) + 1) - dev.first_day)
+        open_days = max(0, min(data.regular_days, int(a.day[office].max()) + 1) - dev.first_day)
         seats += open_days * int(data.seats[dev.kecamatan] * data.shifts[dev.kecamatan])
     return {
         "scenario": sc.name,
@@ -95,7 +98,8 @@ def summary(result: Result, ls: LoadedScenario, households: Households) -> dict[
         "devices": len(a.devices),
         "devices_per_kecamatan": dict(zip(data.kecamatan_codes, (int(x) for x in devices), strict=True)),
         "residents_per_site": dict(zip(data.kecamatan_codes, (int(x) for x in per_site), strict=True)),
-        "seat_utilisation": round(households.residents / seats, 6) if seats else None,
+        "seat_utilisation": round(int(households.members[office].sum()) / seats, 6) if seats else None,
+        "home_visits": home_visit_summary(data, households),
         "solve_seconds": round(result.runtime, 3),
         "stage_seconds": {k: round(v, 3) for k, v in result.timings.stages.items()},
         "workers": result.options.workers,
@@ -107,10 +111,60 @@ def summary(result: Result, ls: LoadedScenario, households: Households) -> dict[
     }
 
 
+def home_visit_summary(data: ProblemData, households: Households) -> dict[str, Any]:
+    flagged = int(households.home_visit.sum())
+    hv = data.home_visits
+    if hv is None:
+        return {
+            "planned": False,
+            "flagged_kk": flagged,
+            "note": "the scenario has no [home_visits] section: flagged KK were given office seats",
+        }
+    unserved = sum(len(v) for v in hv.unserved.values())
+    seats = sum(int(data.seats[m.kecamatan] * data.shifts[m.kecamatan]) for m in hv.days)
+    return {
+        "planned": True,
+        "flagged_kk": flagged,
+        "visited_kk": hv.visited,
+        "unserved_kk": unserved,
+        "mobile_device_days": len(hv.days),
+        "office_seats_lost": seats,
+        "fix": {
+            data.kecamatan_codes[k]: f"{len(hv.unserved[k])} KK unserved: {n} portable device(s) would serve them"
+            for k, n in hv.portable_needed.items()
+        },
+    }
+
+
+def home_visits_csv(result: Result, households: Households) -> str:
+    """kk_id,date,device_id,kelurahan_code,order; KK no portable device reaches are listed with
+    an empty date, so that none is silently dropped."""
+    data, a = result.problem, result.assignment
+    hv = data.home_visits
+    lines = ["kk_id,date,device_id,kelurahan_code,order"]
+    if hv is None:
+        return "\n".join(lines) + "\n"
+    by_site: list[list[int]] = [[] for _ in range(data.n_kec)]
+    for i, dev in enumerate(a.devices):
+        by_site[dev.kecamatan].append(i)
+    for m in hv.days:
+        present = [i for i in by_site[m.kecamatan] if a.devices[i].first_day <= m.day]
+        device = a.devices[present[m.slot]].device_id
+        for n, i in enumerate(m.kk, start=1):
+            kel = data.kelurahan_codes[households.kelurahan[i]]
+            lines.append(f"{households.kk_id[i]},{data.days[m.day].isoformat()},{device},{kel},{n}")
+    for kks in hv.unserved.values():
+        for i in kks:
+            lines.append(f"{households.kk_id[i]},,,{data.kelurahan_codes[households.kelurahan[i]]},")
+    return "\n".join(lines) + "\n"
+
+
 def write_plan_files(folder: Path, result: Result, ls: LoadedScenario, households: Households) -> dict[str, Any]:
-    """Write the three files into ``folder`` (a staging folder from ``atomic_folder``)."""
+    """Write the plan files into ``folder`` (a staging folder from ``atomic_folder``)."""
     info = summary(result, ls, households)
     (folder / "appointments.csv").write_text(appointments_csv(result, households), encoding="utf-8")
+    if result.problem.home_visits is not None:
+        (folder / "home_visits.csv").write_text(home_visits_csv(result, households), encoding="utf-8")
     (folder / "devices.csv").write_text(devices_csv(result), encoding="utf-8")
     (folder / "summary.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return info

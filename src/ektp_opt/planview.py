@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ektp_opt.calendar import working_days
+from ektp_opt.csvread import iter_rows
 from ektp_opt.errors import InputError
 from ektp_opt.planread import read_appointments, read_devices, read_summary
 from ektp_opt.scenario import LoadedScenario
@@ -39,6 +40,7 @@ class PlanView:
     device_kec: IntArray
     device_from: tuple[dt.date, ...]
     summary: dict[str, Any]
+    home_visits: list[dict[str, str]]  # rows of home_visits.csv (empty when the plan has none)
 
     def devices_in_service(self) -> IntArray:
         """(kecamatan, day): devices whose available_from has come."""
@@ -97,4 +99,11 @@ def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
         device_kec=np.array(dev_kec, dtype=np.int64),
         device_from=tuple(d[3] for d in devices),
         summary=read_summary(plan_dir / "summary.json"),
+        home_visits=_home_visit_rows(plan_dir / "home_visits.csv"),
     )
+
+
+def _home_visit_rows(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    return [row for _n, row in iter_rows(path, ["kk_id", "date", "device_id", "kelurahan_code", "order"])]

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from ektp_opt.admin import haversine_km
 from ektp_opt.calendar import available_from, index_on_or_after, is_workday, working_days
 from ektp_opt.errors import InputError
+from ektp_opt.homevisit import HomeVisitPlan, plan_home_visits
 from ektp_opt.households import Households
 from ektp_opt.scenario import LoadedScenario
 
@@ -48,6 +49,10 @@ class ProblemData:
     deadline: dt.date
     last_regular_day: dt.date
     extra: dict[str, object] = field(default_factory=dict)
+    # Home visits (homevisit.py): portable devices away from the office per (kecamatan, regular
+    # day), and the plan of mobile days. None when the scenario plans no home visits.
+    mobile: npt.NDArray[np.int64] | None = None
+    home_visits: HomeVisitPlan | None = None
 
     @property
     def n_kec(self) -> int:
@@ -66,15 +71,32 @@ class ProblemData:
         return tuple(b for b in self.batches if b.kecamatan is None)
 
     def fixed_devices(self) -> npt.NDArray[np.int64]:
-        """Devices of named deliveries in service, as a (kecamatan, day) array."""
+        """Devices of named deliveries serving at the office, as a (kecamatan, day) array:
+        in service, and not out on a home-visit day."""
         out = np.zeros((self.n_kec, self.n_days), dtype=np.int64)
         for b in self.batches:
             if b.kecamatan is not None and b.first_day < self.n_days:
                 out[b.kecamatan, b.first_day :] += b.count
+        if self.mobile is not None:
+            n = min(self.n_days, self.mobile.shape[1])
+            out[:, :n] -= self.mobile[:, :n]
         return out
 
     def fixed_devices_at(self, k: int, d: int) -> int:
-        return sum(b.count for b in self.batches if b.kecamatan == k and b.first_day <= d)
+        away = int(self.mobile[k, d]) if self.mobile is not None and d < self.mobile.shape[1] else 0
+        return sum(b.count for b in self.batches if b.kecamatan == k and b.first_day <= d) - away
+
+    def capacity_breaks(self, horizon: int) -> list[int]:
+        """Days on which a site's office capacity can change: device arrivals and the edges of
+        home-visit days."""
+        starts = {0, horizon} | {b.first_day for b in self.batches if b.first_day < horizon}
+        if self.mobile is not None:
+            n = min(horizon, self.mobile.shape[1])
+            change = np.flatnonzero((np.diff(self.mobile[:, :n], axis=1) != 0).any(axis=0)) + 1
+            starts |= {int(d) for d in change}
+            if n < horizon:  # mobile days exist only on regular days
+                starts.add(n)
+        return sorted(starts)
 
     def max_slots(self) -> npt.NDArray[np.int64]:
         """Upper bound on device-shifts per (kecamatan, day): every pool device sent there."""
@@ -185,13 +207,26 @@ def build_problem(ls: LoadedScenario, households: Households, *, extend_to: dt.d
 
     assert all(is_workday(d, ls.workdays, ls.holidays) for d in days)
     _check_families_fit(ls, households, kel_kec, seats)
+    residents = households.residents_per_kelurahan(len(admin.kelurahan))
+    mobile = visits = None
+    if sc.home_visits is not None:
+        fixed = np.zeros((n_kec, regular), dtype=np.int64)
+        for b in batches:
+            if b.kecamatan is not None and b.first_day < regular:
+                fixed[b.kecamatan, b.first_day :] += b.count
+        visits = plan_home_visits(sc.home_visits, households, admin, fixed, regular)
+        mobile = visits.mobile
+        flagged = households.home_visit
+        residents = residents - np.bincount(
+            households.kelurahan[flagged], weights=households.members[flagged], minlength=len(admin.kelurahan)
+        ).astype(np.int64)
     return ProblemData(
         days=tuple(days),
         regular_days=regular,
         kecamatan_codes=kec_codes,
         kelurahan_codes=tuple(k.code for k in admin.kelurahan),
         kelurahan_kecamatan=kel_kec,
-        kelurahan_residents=households.residents_per_kelurahan(len(admin.kelurahan)),
+        kelurahan_residents=residents,
         shifts=shifts,
         seats=seats,
         slot_limit=slot_limit,
@@ -199,4 +234,6 @@ def build_problem(ls: LoadedScenario, households: Households, *, extend_to: dt.d
         sites=tuple(sites),
         deadline=sc.deadline,
         last_regular_day=last_regular,
+        mobile=mobile,
+        home_visits=visits,
     )

@@ -111,9 +111,10 @@ def result_table(result: Result, info: dict[str, Any]) -> Table:
 
 def verify_table(report: Report, seconds: float) -> Table | Panel:
     if report.ok:
+        warnings = "".join(f"\n[yellow]warning:[/] {w}" for w in report.warnings)
         return Panel(
             f"[green]plan is clean[/]: {report.rows:,} appointments, {len(report.checked)} checks "
-            f"passed in {seconds:.1f} s",
+            f"passed in {seconds:.1f} s{warnings}",
             title=str(report.plan_dir),
         )
     t = _table(f"Broken hard rules in {report.plan_dir}", "rule", "SPEC rule", "rows", "first examples")

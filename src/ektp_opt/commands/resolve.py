@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,9 @@ def resolve(
         with rep.stage("verify + write"), atomic_folder(out) as tmp:
             info = write_plan_files(tmp, rp.result, ls, households)
             info["resolve"] = summary_extra(rp, old_plan, notice_days)
+            if (old_plan / "home_visits.csv").exists():
+                shutil.copyfile(old_plan / "home_visits.csv", tmp / "home_visits.csv")
+                info["home_visits"] = {"planned": True, "kept_from_old_plan": True}
             (tmp / "summary.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
             write_replan_files(tmp, rp, households)
             report = verify_plan(tmp, ls, households)

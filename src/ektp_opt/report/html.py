@@ -110,6 +110,7 @@ def render(view: PlanView, ls: LoadedScenario) -> str:
             "Seat utilisation, kecamatan by day",
         ),
         _img("gantt", charts.gantt(view), "Kelurahan windows per kecamatan"),
+        _home_visits_html(view),
         "<h2>Per kecamatan</h2>",
         _table(
             ["kecamatan", "KK", "residents", "devices", "kelurahan", "first day", "last day"], kecamatan_rows(view, ls)
@@ -119,3 +120,24 @@ def render(view: PlanView, ls: LoadedScenario) -> str:
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _home_visits_html(view: PlanView) -> str:
+    if not view.home_visits:
+        return ""
+    rows = view.home_visits
+    unserved = sum(1 for r in rows if not r["date"])
+    days = {(r["device_id"], r["date"]) for r in rows if r["date"]}
+    per_kec: dict[str, list[int]] = {}
+    for r in rows:
+        entry = per_kec.setdefault(r["kelurahan_code"][:8], [0, 0, 0])
+        entry[0 if r["date"] else 2] += 1
+    for device, _date in days:
+        per_kec.setdefault(device[:8], [0, 0, 0])[1] += 1
+    table = _table(["kecamatan", "KK visited", "mobile days", "KK without a visit"],
+                   [[k, *v] for k, v in sorted(per_kec.items())])  # fmt: skip
+    warn = f' <span class="late">{unserved} KK have no visit: see summary.json</span>' if unserved else ""
+    return (
+        f"<h2>Home visits</h2><p>{len(rows) - unserved:,} KK visited at home on {len(days):,} mobile "
+        f"device-days (a portable device out of its office for the day).{warn}</p>{table}"
+    )

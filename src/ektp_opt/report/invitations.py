@@ -32,6 +32,12 @@ CANNOT_COME = (
 )
 
 
+HOME_NOTE = (
+    "Kunjungan rumah ini untuk anggota keluarga yang tidak dapat datang ke kantor camat. Bila pada "
+    "hari itu tidak ada orang di rumah, hubungi kantor kelurahan agar kunjungan dijadwalkan ulang."
+)
+
+
 def tanggal(day: dt.date) -> str:
     """ "Kamis, 18 Agustus 2011"."""
     return f"{HARI[day.weekday()]}, {day.day} {BULAN[day.month - 1]} {day.year}"
@@ -50,6 +56,8 @@ class Letter:
     end: dt.time
     office: str
     deadline: dt.date
+    home_visit: bool = False  # shift is then the visit's place in the day's route
+    scheduled: bool = True  # False: a home visit no portable device could be planned for yet
 
 
 def letters(view: PlanView, ls: LoadedScenario, households: Households, kelurahan: str) -> list[Letter]:
@@ -64,6 +72,19 @@ def letters(view: PlanView, ls: LoadedScenario, households: Households, keluraha
     names = {k.code: k.name for k in ls.admin.kecamatan}
     kel_name = next(k.name for k in ls.admin.kelurahan if k.code == kelurahan)
     out = []
+    members = dict(zip(households.kk_id.tolist(), households.members.tolist(), strict=True))
+    cal = ls.scenario.calendar
+    for row in view.home_visits:
+        if row["kelurahan_code"] != kelurahan:
+            continue
+        when = dt.date.fromisoformat(row["date"]) if row["date"] else ls.scenario.deadline
+        kk = row["kk_id"]
+        hv_ling = int(households.lingkungan[index[kk]]) if kk in index else 0
+        out.append(
+            Letter(kk, kelurahan, kel_name, hv_ling, int(members.get(kk, 0)), when, int(row["order"] or 0),
+                   cal.day_start, cal.day_end, "Kunjungan rumah (perekaman keliling)", ls.scenario.deadline,
+                   home_visit=True, scheduled=bool(row["date"]))
+        )  # fmt: skip
     for i in order.tolist():
         site = view.kecamatan[view.site[i]]
         a, b = shift_times(ls, site)[int(view.shift[i]) - 1]
@@ -74,15 +95,14 @@ def letters(view: PlanView, ls: LoadedScenario, households: Households, keluraha
                 ls.scenario.deadline,
             )
         )  # fmt: skip
-    return out
+    return sorted(out, key=lambda x: (x.lingkungan, x.date, x.home_visit, x.shift, x.kk_id))
 
 
 def distribution_csv(items: list[Letter]) -> str:
     lines = ["lingkungan,kk_id,members,date,shift,start,end,office"]
     for x in items:
-        lines.append(
-            f"{x.lingkungan},{x.kk_id},{x.members},{x.date},{x.shift},{x.start:%H:%M},{x.end:%H:%M},{x.office}"
-        )
+        date = x.date if x.scheduled else ""
+        lines.append(f"{x.lingkungan},{x.kk_id},{x.members},{date},{x.shift},{x.start:%H:%M},{x.end:%H:%M},{x.office}")
     return "\n".join(lines) + "\n"
 
 
@@ -114,14 +134,24 @@ def letters_pdf(items: list[Letter], city: str) -> bytes:
             c.drawString(2.5 * cm, y, text)
             y -= 0.6 * cm
         y -= 0.4 * cm
-        c.drawString(2.5 * cm, y, "Dengan hormat, keluarga Bapak/Ibu diundang untuk perekaman e-KTP pada:")
+        if x.home_visit:
+            intro = "Dengan hormat, petugas perekaman e-KTP akan datang ke rumah Bapak/Ibu pada:"
+            rows = (
+                ("Hari/tanggal", tanggal(x.date) if x.scheduled else "akan diberitahukan kemudian"),
+                ("Waktu", f"antara pukul {x.start:%H.%M} - {x.end:%H.%M}, kunjungan ke-{x.shift} hari itu"),
+                ("Tempat", "rumah Bapak/Ibu (alamat pada Kartu Keluarga)"),
+            )
+        else:
+            intro = "Dengan hormat, keluarga Bapak/Ibu diundang untuk perekaman e-KTP pada:"
+            rows = (
+                ("Hari/tanggal", tanggal(x.date)),
+                ("Waktu", f"Sesi {x.shift}, pukul {x.start:%H.%M} - {x.end:%H.%M}"),
+                ("Tempat", x.office),
+            )
+        c.drawString(2.5 * cm, y, intro)
         y -= 0.9 * cm
         c.setFont("Helvetica-Bold", 12)
-        for label, value in (
-            ("Hari/tanggal", tanggal(x.date)),
-            ("Waktu", f"Sesi {x.shift}, pukul {x.start:%H.%M} - {x.end:%H.%M}"),
-            ("Tempat", x.office),
-        ):
+        for label, value in rows:
             c.drawString(3 * cm, y, f"{label}")
             c.drawString(6.5 * cm, y, f": {value}")
             y -= 0.7 * cm
@@ -137,7 +167,8 @@ def letters_pdf(items: list[Letter], city: str) -> bytes:
         c.drawString(2.5 * cm, y, "Bila berhalangan hadir:")
         c.setFont("Helvetica", 10)
         text = c.beginText(3 * cm, y - 0.6 * cm)
-        for line in _wrap(CANNOT_COME + f" Batas akhir perekaman: {tanggal(x.deadline)}.", 90):
+        note = HOME_NOTE if x.home_visit else CANNOT_COME
+        for line in _wrap(note + f" Batas akhir perekaman: {tanggal(x.deadline)}.", 90):
             text.textLine(line)
         c.drawText(text)
         c.setFont("Helvetica", 8)

@@ -14,6 +14,7 @@ Order of decisions, each with a proven bound (models/FORMULATION.md, "resolve"):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import time
@@ -30,7 +31,7 @@ from ektp_opt.csvread import iter_rows
 from ektp_opt.errors import InfeasibleError, InputError
 from ektp_opt.households import Households
 from ektp_opt.metrics import plan_objectives
-from ektp_opt.planread import read_appointments, read_devices
+from ektp_opt.planread import parse_date, read_appointments, read_devices
 from ektp_opt.problem import DeviceBatch, ProblemData, build_problem
 from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
 from ektp_opt.resolve.split import SplitInput, SplitResult, solve_split
@@ -95,6 +96,8 @@ class _Old:
     device: list[str]
     site: IntArray
     devices: dict[str, tuple[int, dt.date, dt.date]]  # id -> kecamatan, delivery, available_from
+    visited: npt.NDArray[np.bool_]  # KK visited at home (home_visits.csv): kept as they are
+    visit_days: list[tuple[str, dt.date]]  # (device, date) of the old plan's mobile days
 
 
 def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old:
@@ -106,9 +109,20 @@ def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old
     if (rows < 0).any():
         i = int(np.flatnonzero(rows < 0)[0])
         raise InputError(path, f"row {i + 2}, column kk_id", f"{appt.kk_id[i]} is not in the scenario's population")
-    if len(rows) != len(households) or len(np.unique(rows)) != len(rows):
-        raise InputError(path, None, "must list every KK of the population exactly once")
     n = len(households)
+    visited = np.zeros(n, dtype=bool)
+    visit_days: list[tuple[str, dt.date]] = []
+    hv_path = plan_dir / "home_visits.csv"
+    if hv_path.exists():
+        for row_no, row in iter_rows(hv_path, ["kk_id", "date", "device_id", "kelurahan_code", "order"]):
+            hh = index.get(row["kk_id"])
+            if hh is None:
+                raise InputError(hv_path, f"row {row_no}, column kk_id", f"{row['kk_id']} is not in the population")
+            visited[hh] = True
+            if row["date"]:
+                visit_days.append((row["device_id"], parse_date(hv_path, row_no, "date", row["date"])))
+    if len(rows) + int(visited.sum()) != n or len(np.unique(rows)) != len(rows) or visited[rows].any():
+        raise InputError(path, None, "with home_visits.csv, must list every KK of the population exactly once")
     dates: list[dt.date] = [dt.date.min] * n
     for r, d in zip(rows.tolist(), appt.date.astype(object).tolist(), strict=True):
         dates[r] = d
@@ -126,7 +140,7 @@ def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old
         if k not in kec:
             raise InputError(plan_dir / "devices.csv", f"device {dev}", f"kecamatan {k} is not in the scenario")
         devices[dev] = (kec[k], delivered, avail)
-    return _Old(day, dates, shift, device, site, devices)
+    return _Old(day, dates, shift, device, site, devices, visited, visit_days)
 
 
 def _cell_tables(
@@ -191,14 +205,16 @@ def resolve(
     sc = ls.scenario
     if sc.operators is not None:
         raise InputError(ls.path, "operators", "resolve does not model operator limits yet; remove them to re-plan")
-    data = build_problem(ls, households)
+    # Home visits of the old plan are kept as they are (their devices are taken out of the office
+    # on those days below); the fresh home-visit plan build_problem makes is not used.
+    data = dataclasses.replace(build_problem(ls, households), mobile=None, home_visits=None)
     n_days, n_kec = data.regular_days, data.n_kec
     members = households.members.astype(np.int64)
     with reporter.stage("read old plan"):
         old = _read_old(old_plan, data, households)
     a = index_on_or_after(data.days[:n_days], as_of)
     w_end = min(n_days, a + notice_days)
-    past = np.array([d < as_of for d in old.date])
+    past = np.array([d < as_of for d in old.date]) & ~old.visited
     if (past & (old.day < 0)).any():
         i = int(np.flatnonzero(past & (old.day < 0))[0])
         raise InputError(
@@ -257,7 +273,7 @@ def resolve(
     ]
     top = int(fixed[-1].max() + sum(c for c, _ in pool_items)) if segments else 0
 
-    future = ~past
+    future = ~past & ~old.visited  # home visits are kept as the old plan made them
     with reporter.stage("resolve: fewest moves"):
         moves_t, freed_t, free_t = _cell_tables(data, old, members, future, a, w_end, top)
         seg_sum = lambda t: np.stack([t[:, s:e].sum(axis=1) for s, e in segments])  # noqa: E731
@@ -280,6 +296,13 @@ def resolve(
     for i, dev in enumerate(devices):
         for d in range(dev.first_day, n_days):
             in_service[dev.kecamatan][d].append(i)
+    day_index = {d: i for i, d in enumerate(data.days[:n_days])}
+    for dev_id, date in old.visit_days:  # a device out on home visits serves no office seat that day
+        if dev_id in dev_index and date in day_index:
+            dv = dev_index[dev_id]
+            row = in_service[devices[dv].kecamatan][day_index[date]]
+            if dv in row:
+                row.remove(dv)
 
     with reporter.stage("resolve: seat KK"):
         n = len(households)
@@ -385,11 +408,14 @@ def resolve(
                 )
             )
 
-    kept = ~np.isin(np.arange(n), [m[0] for m in movers])
+    office = ~old.visited
+    kept = ~np.isin(np.arange(n), [m[0] for m in movers]) & office
     home = data.kelurahan_kecamatan[households.kelurahan]
-    measured = plan_objectives(day, members, households.kelurahan, old.site, home)
+    measured = plan_objectives(
+        day[office], members[office], households.kelurahan[office], old.site[office], home[office]
+    )
     kept_obj = plan_objectives(day[kept], members[kept], households.kelurahan[kept], old.site[kept], home[kept])
-    moved = int(((day != old.day) | (shift != old.shift)).sum())
+    moved = int((((day != old.day) | (shift != old.shift)) & office).sum())
     levels = [
         _level(
             "moves", moved, split.bound, split.status == "OPTIMAL", split.seconds, "movers go after the notice window"
@@ -400,8 +426,9 @@ def resolve(
         _level("waiting", measured["waiting"], kept_obj["waiting"] + bound_wait, True, 0.0, KEPT_SCOPE),
         _level("compactness", measured["compactness"], kept_obj["compactness"], True, 0.0, KEPT_SCOPE),
     ]
+    site_out = np.where(old.visited, -1, old.site)  # visited KK have no office appointment
     assignment = Assignment(
-        old.site.astype(np.int32), day.astype(np.int32), shift.astype(np.int8), device.astype(np.int32), devices, 0
+        site_out.astype(np.int32), day.astype(np.int32), shift.astype(np.int8), device.astype(np.int32), devices, 0
     )
     timings = Timings()
     timings.add("resolve", time.perf_counter() - start)

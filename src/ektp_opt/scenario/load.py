@@ -91,6 +91,10 @@ def _check_against_admin(path: Path, sc: Scenario, admin: AdminData) -> None:
         for code in sc.operators.overrides:
             if code not in known:
                 raise InputError(path, f"operators.overrides.{code}", f"unknown kecamatan {code}")
+    if sc.home_visits is not None:
+        for code in sc.home_visits.overrides:
+            if code not in known:
+                raise InputError(path, f"home_visits.overrides.{code}", f"unknown kecamatan {code}")
     first_delivery = min(d.date for d in sc.deliveries)
     horizon_start = min(sc.start, first_delivery)
     for i, h in enumerate(sc.calendar.holidays):

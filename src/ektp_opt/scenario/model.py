@@ -83,6 +83,22 @@ class OperatorsSpec(_Strict):
     overrides: dict[KecamatanCode, Annotated[int, Field(ge=0, le=100_000)]] = Field(default_factory=dict)
 
 
+class HomeVisitSpec(_Strict):
+    """Mobile enrolment days for KK flagged ``needs_home_visit``. With this section present those
+    KK get a home visit instead of an office seat; without it they are given office seats."""
+
+    portable_per_kecamatan: int = Field(default=0, ge=0, le=1_000)
+    overrides: dict[KecamatanCode, Annotated[int, Field(ge=0, le=1_000)]] = Field(default_factory=dict)
+    # 12 visits a day: about 40 minutes per home (travel, setup, 1-3 people) in an 8-hour day.
+    visits_per_day: int = Field(default=12, ge=1, le=200)
+    # 0: a mobile day stays inside one kelurahan; > 0: it may join kelurahan whose centroids are
+    # all within this distance of each other.
+    cluster_km: float = Field(default=0.0, ge=0.0, le=50.0)
+
+    def portable(self, kecamatan_code: str) -> int:
+        return self.overrides.get(kecamatan_code, self.portable_per_kecamatan)
+
+
 class GeneratorSpec(_Strict):
     """A synthetic population, built deterministically from the seed (see generate.py)."""
 
@@ -117,6 +133,7 @@ class Scenario(_Strict):
     deliveries: list[Delivery] = Field(min_length=1)
     overflow_km: float = Field(default=0.0, ge=0.0, le=100.0)
     operators: OperatorsSpec | None = None
+    home_visits: HomeVisitSpec | None = None
     kecamatan: str = Field(min_length=1)
     kelurahan: str = Field(min_length=1)
     households: GeneratorSpec | HouseholdsFile

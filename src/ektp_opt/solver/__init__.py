@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from ektp_opt.homevisit import advance_mobile_days
 from ektp_opt.households import Households
 from ektp_opt.metrics import plan_objectives
 from ektp_opt.problem import ProblemData
@@ -100,13 +101,22 @@ def solve(
     with reporter.stage("assign"):
         assignment = assign_households(data, households, agg.pool_split, compact.quotas, horizon)
     timings.add("assign", time.perf_counter() - t)
+    if data.home_visits is not None:
+        busy = {(int(dv), int(d)) for dv, d in zip(assignment.device, assignment.day, strict=True) if dv >= 0}
+        advance_mobile_days(
+            data.home_visits,
+            [dv.kecamatan for dv in assignment.devices],
+            [dv.first_day for dv in assignment.devices],
+            busy,
+        )
 
+    office = assignment.site >= 0  # KK visited at home have no office appointment
     measured = plan_objectives(
-        assignment.day,
-        households.members,
-        households.kelurahan,
-        assignment.site,
-        data.kelurahan_kecamatan[households.kelurahan],
+        assignment.day[office],
+        households.members[office],
+        households.kelurahan[office],
+        assignment.site[office],
+        data.kelurahan_kecamatan[households.kelurahan[office]],
     )
     levels = [
         _measured(agg.completion, measured["completion"]),

@@ -137,7 +137,9 @@ def assign_households(
 ) -> Assignment:
     n = len(households)
     members = households.members.tolist()
-    taken = bytearray(n)
+    home_visit = data.home_visits is not None
+    # KK visited at home never take an office seat.
+    taken = bytearray(households.home_visit.astype(np.uint8).tobytes()) if home_visit else bytearray(n)
     order = np.lexsort((np.arange(n), households.lingkungan, households.kelurahan))
     starts = np.searchsorted(households.kelurahan[order], np.arange(data.n_kel + 1))
 
@@ -185,7 +187,9 @@ def assign_households(
                 if d >= horizon:
                     break
                 continue
-            present = [i for i in by_site[k] if devices[i].first_day <= d]
+            away = int(data.mobile[k, d]) if data.mobile is not None and d < data.mobile.shape[1] else 0
+            # a kecamatan's first devices are its portable ones: out on home visits, not in the office
+            present = [i for i in by_site[k] if devices[i].first_day <= d][away:]
             slots = [(s, i) for s in range(1, int(data.shifts[k]) + 1) for i in present]
             if data.slot_limit[k] >= 0:
                 slots = slots[: int(data.slot_limit[k])]
@@ -199,6 +203,7 @@ def assign_households(
                 f"could not place {sum(members[i] for i in carry)} residents at "
                 f"{data.kecamatan_codes[k]} within the regular days"
             )
-    if (site < 0).any():
-        raise PlanningError(f"{int((site < 0).sum())} KK left without an appointment")
+    unplaced = (site < 0) & ~households.home_visit if home_visit else site < 0
+    if unplaced.any():
+        raise PlanningError(f"{int(unplaced.sum())} KK left without an appointment")
     return Assignment(site, day, shift, device, devices, carried)

@@ -85,8 +85,7 @@ def add_period_capacity(
     period), not per (site, day). Exactly equivalent to the day form for feasibility."""
     add_pool_split(model, data, pool_split)
     add_away_limits(model, data, away)
-    starts = {0, horizon} | {b.first_day for b in data.batches if b.first_day < horizon}
-    breaks = sorted(starts)
+    breaks = data.capacity_breaks(horizon)
     demand = site_demand(data, away)
     for k, code in enumerate(data.kecamatan_codes):
         per_device = int(data.seats[k] * data.shifts[k])

@@ -113,7 +113,13 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     rep.add("unknown KK", "1", ~known, labels)
     present = np.zeros(len(households), dtype=bool)
     present[hh[known]] = True
-    rep.add("KK missing from the plan", "1", ~present, households.kk_id)
+    visits = _read_home_visits(plan_dir / "home_visits.csv", index) if sc.home_visits is not None else []
+    visited = np.zeros(len(households), dtype=bool)
+    for v in visits:
+        if v.hh >= 0:
+            visited[v.hh] = True
+    rep.add("KK missing from the plan", "1", ~(present | visited), households.kk_id)
+    rep.add("KK both visited at home and given an office seat", "1", present & visited, households.kk_id)
     multi = set(ids[counts > 1].tolist())
     split: list[str] = []
     dup: list[str] = []
@@ -211,11 +217,14 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
                 over_ops.append(f"{code} {appt.date[i]} ({n} device-shifts)")
         rep.add("more device-shifts than operators can staff", "7", over_ops)
 
+    home_members = int(sum(int(households.members[v.hh]) for v in visits if v.hh >= 0))
     rep.add(
         "summary.json disagrees with the plan",
         "summary",
-        _summary_mismatch(info, appt, ls, households),
+        _summary_mismatch(info, appt, ls, households, home_members, len(visits)),
     )
+    if sc.home_visits is not None:
+        _check_home_visits(rep, ls, cal, visits, households, appt, dev_kec, dev_from, present)
     if (plan_dir / "backlog.csv").exists():
         _check_backlog(rep, plan_dir / "backlog.csv", ls, cal, appt, dev_kec, dev_from)
     return rep
@@ -317,13 +326,20 @@ def _site_violations(ls: LoadedScenario, appt: Appointments) -> npt.NDArray[np.b
 
 
 def _summary_mismatch(
-    info: dict[str, Any], appt: Appointments, ls: LoadedScenario, households: Households
+    info: dict[str, Any],
+    appt: Appointments,
+    ls: LoadedScenario,
+    households: Households,
+    home_members: int = 0,
+    home_kk: int = 0,
 ) -> list[str]:
     out = []
-    if info.get("residents") != int(appt.members.sum()):
-        out.append(f"residents {info.get('residents')} vs {int(appt.members.sum())} in the plan")
-    if info.get("households") != len(np.unique(appt.kk_id)):
-        out.append(f"households {info.get('households')} vs {len(np.unique(appt.kk_id))} in the plan")
+    residents = int(appt.members.sum()) + home_members
+    if info.get("residents") != residents:
+        out.append(f"residents {info.get('residents')} vs {residents} in the plan")
+    kk = len(np.unique(appt.kk_id)) + home_kk
+    if info.get("households") != kk:
+        out.append(f"households {info.get('households')} vs {kk} in the plan")
     if len(appt.date) and info.get("completion_date") != str(appt.date.max()):
         out.append(f"completion_date {info.get('completion_date')} vs {appt.date.max()}")
     per = info.get("kecamatan_completion")
@@ -341,3 +357,113 @@ def _summary_mismatch(
     if inputs.get("households_sha256") != households.sha256:
         out.append("households_sha256 does not match the household input")
     return out
+
+
+@dataclass(frozen=True)
+class _Visit:
+    kk: str
+    hh: int  # household index, -1 when unknown
+    date: dt.date | None  # None: listed as not served
+    device: str
+    kelurahan: str
+    order: int
+
+
+def _read_home_visits(path: Path, index: dict[str, int]) -> list[_Visit]:
+    if not path.exists():
+        raise InputError(path, None, "the scenario plans home visits but the plan has no home_visits.csv")
+    out = []
+    for row_no, row in iter_rows(path, ["kk_id", "date", "device_id", "kelurahan_code", "order"]):
+        date = parse_date(path, row_no, "date", row["date"]) if row["date"] else None
+        order = parse_int(path, row_no, "order", row["order"], 1, 100_000) if row["order"] else 0
+        out.append(
+            _Visit(row["kk_id"], index.get(row["kk_id"], -1), date, row["device_id"], row["kelurahan_code"], order)
+        )
+    return out
+
+
+def _check_home_visits(
+    rep: Report,
+    ls: LoadedScenario,
+    cal: Calendar,
+    visits: list[_Visit],
+    households: Households,
+    appt: Appointments,
+    dev_kec: dict[str, str],
+    dev_from: dict[str, np.datetime64],
+    present: npt.NDArray[np.bool_],
+) -> None:
+    """Home visits (issue 10): every flagged KK visited (or listed as unserved) and given no
+    office seat; a mobile day is one device, out of the office all day, within its kecamatan,
+    inside one kelurahan or a cluster within cluster_km, at most visits_per_day homes, on a
+    regular working day; no more portable devices out than the kecamatan has."""
+    spec = ls.scenario.home_visits
+    assert spec is not None
+    admin = ls.admin
+    kel_kec = {k.code: k.kecamatan_code for k in admin.kelurahan}
+    where = {k.code: (k.lat, k.lon) for k in admin.kelurahan}
+    flagged = households.home_visit
+    rep.add("home-visit KK given an office seat", "home visits", flagged & present, households.kk_id)
+    visited = {v.hh for v in visits if v.hh >= 0}
+    not_flagged = [v.kk for v in visits if v.hh >= 0 and not flagged[v.hh]]
+    rep.add("home visit for a KK not flagged needs_home_visit", "home visits", not_flagged)
+    rep.add("unknown KK in home_visits.csv", "home visits", [v.kk for v in visits if v.hh < 0])
+    missing = [households.kk_id[i] for i in np.flatnonzero(flagged) if int(i) not in visited]
+    rep.add("flagged KK neither visited nor listed as unserved", "home visits", missing)
+    days: dict[tuple[str, dt.date], list[_Visit]] = {}
+    unserved = 0
+    for v in visits:
+        if v.date is None:
+            unserved += 1
+        else:
+            days.setdefault((v.device, v.date), []).append(v)
+    if unserved:
+        rep.warnings.append(
+            f"{unserved} flagged KK have no home visit: no portable device reaches them (see summary.json)"
+        )
+    office_days = set(zip(appt.device.tolist(), appt.date.astype(object).tolist(), strict=True))
+    wrong_place, too_many, spread, off_days, busy, orders = [], [], [], [], [], []
+    out_per_kec_day: dict[tuple[str, dt.date], int] = {}
+    for (device, date), group in sorted(days.items()):
+        label = f"{device} {date}"
+        kec = dev_kec.get(device)
+        if (
+            kec is None
+            or any(kel_kec.get(v.kelurahan) != kec for v in group)
+            or np.datetime64(date) < dev_from.get(device, np.datetime64("9999-12-31"))
+        ):
+            wrong_place.append(label)
+        if any(v.hh >= 0 and households.kelurahan[v.hh] != admin.kelurahan_index().get(v.kelurahan, -1) for v in group):
+            wrong_place.append(label)
+        if len(group) > spec.visits_per_day:
+            too_many.append(f"{label} ({len(group)} > {spec.visits_per_day})")
+        kels = sorted({v.kelurahan for v in group})
+        far = any(
+            _haversine(*where[a], *where[b]) > spec.cluster_km
+            for a in kels
+            for b in kels
+            if a < b and a in where and b in where
+        )
+        if (spec.cluster_km == 0 and len(kels) > 1) or far:
+            spread.append(label)
+        working = bool(cal.is_working(np.array([date], dtype="datetime64[D]"))[0])
+        if not working or np.datetime64(date) > cal.last_regular or np.datetime64(date) < cal.start:
+            off_days.append(label)
+        if (device, date) in office_days:
+            busy.append(label)
+        if sorted(v.order for v in group) != list(range(1, len(group) + 1)):
+            orders.append(label)
+        if kec is not None:
+            out_per_kec_day[(kec, date)] = out_per_kec_day.get((kec, date), 0) + 1
+    over = [
+        f"{k} {d} ({n} > {spec.portable(k)})" for (k, d), n in sorted(out_per_kec_day.items()) if n > spec.portable(k)
+    ]
+    rep.add(
+        "home visit away from the KK's kecamatan or kelurahan, or before the device arrives", "home visits", wrong_place
+    )
+    rep.add("more home visits in a mobile day than visits_per_day", "home visits", too_many)
+    rep.add("mobile day spread beyond one kelurahan or cluster_km", "home visits", spread)
+    rep.add("home visit outside the regular working days", "home visits", off_days)
+    rep.add("device on a mobile day also has office appointments", "home visits", busy)
+    rep.add("visit order of a mobile day is not 1..n", "home visits", orders)
+    rep.add("more portable devices out than the kecamatan has", "home visits", over)
