@@ -2,6 +2,7 @@
 method (ektp, monolithic or queue). Prints one JSON object on the last line of stdout.
 
     python -m ektp_opt.bench.worker --method ektp --residents 200000 --dir /tmp/city --time-limit 60
+    python -m ektp_opt.bench.worker --method ektp --scenario data/medan/medan-2011.toml
 """
 
 from __future__ import annotations
@@ -26,16 +27,21 @@ def _peak_mib() -> int:
 
 
 def measure(
-    method: str, residents: int, folder: Path, time_limit: float, workers: int, max_booleans: int = 3_000_000
+    method: str,
+    scenario: Path,
+    time_limit: float,
+    workers: int,
+    max_booleans: int = 3_000_000,
 ) -> dict[str, Any]:
     stages: dict[str, float] = {}
     t0 = time.perf_counter()
-    ls = load_scenario(write_city(residents, folder))
+    ls = load_scenario(scenario)
     stages["load"] = time.perf_counter() - t0
     t = time.perf_counter()
     h = load_population(ls, use_cache=False)
     stages["generate"] = time.perf_counter() - t
     out: dict[str, Any] = {
+        "scenario": ls.scenario.name,
         "method": method,
         "residents": h.residents,
         "households": len(h),
@@ -107,13 +113,17 @@ def measure(
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--method", choices=["ektp", "monolithic", "queue"], required=True)
-    ap.add_argument("--residents", type=int, required=True)
-    ap.add_argument("--dir", type=Path, required=True)
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--residents", type=int, help="a synthetic Medan-shaped city of this size (written to --dir)")
+    where.add_argument("--scenario", type=Path, help="a scenario file, e.g. data/medan/medan-2011.toml")
+    ap.add_argument("--dir", type=Path, default=Path("."), help="where a synthetic city is written")
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--max-booleans", type=int, default=3_000_000)
     args = ap.parse_args(argv)
-    result = measure(args.method, args.residents, args.dir, args.time_limit, args.workers, args.max_booleans)
+    scenario = args.scenario or write_city(args.residents, args.dir)
+    result = measure(args.method, scenario, args.time_limit, args.workers, args.max_booleans)
+    result["command"] = " ".join(["python -m ektp_opt.bench.worker", *(argv if argv is not None else sys.argv[1:])])
     sys.stdout.write(json.dumps(result) + "\n")
 
 
