@@ -222,3 +222,9 @@ def test_moves_equal_brute_force_minimum(tiny_city: Callable[..., Path], tmp_pat
     assert info["objectives"]["moves"]["value"] == want
     assert info["objectives"]["moves"]["bound"] <= want
     assert run("verify", str(out))[0] == 0
+
+
+def test_as_of_after_the_last_regular_day_is_an_input_error(medan_10k_plan: Path, tmp_path: Path) -> None:
+    args = ["resolve", "--plan", str(medan_10k_plan), "--scenario", str(MEDAN / "medan-10k.toml")]
+    code, _o, err = run(*args, "--as-of", "2011-12-14", "--out", str(tmp_path / "x"), "--quiet")
+    assert code == 3 and "--as-of" in err and not (tmp_path / "x").exists()

@@ -212,6 +212,12 @@ def resolve(
     members = households.members.astype(np.int64)
     with reporter.stage("read old plan"):
         old = _read_old(old_plan, data, households)
+    if as_of > data.last_regular_day:
+        raise InputError(
+            "--as-of",
+            None,
+            f"{as_of} is after the last regular day {data.last_regular_day}: nothing is left to re-plan",
+        )
     a = index_on_or_after(data.days[:n_days], as_of)
     w_end = min(n_days, a + notice_days)
     past = np.array([d < as_of for d in old.date]) & ~old.visited
