@@ -37,3 +37,54 @@ def test_fuzzed_scenario(tiny_city: Callable[..., Path], data: st.DataObject) ->
         load_scenario(path)
     except InputError as exc:
         assert "\n" not in exc.message and str(path) in exc.message
+
+
+_PLAN: dict[str, Path] = {}
+
+
+def _tiny_plan() -> tuple[Path, Path]:
+    """One real tiny plan per test session, built outside hypothesis' examples."""
+    import tempfile
+
+    from click.testing import CliRunner
+
+    from ektp_opt.cli import main
+    from tests.conftest import KECAMATAN, KELURAHAN, scenario_text
+
+    if "plan" not in _PLAN:
+        root = Path(tempfile.mkdtemp(prefix="ektp-fuzz-"))
+        (root / "kecamatan.csv").write_text(KECAMATAN)
+        (root / "kelurahan.csv").write_text(KELURAHAN)
+        (root / "tiny.toml").write_text(scenario_text())
+        r = CliRunner().invoke(
+            main, ["solve", str(root / "tiny.toml"), "--out", str(root / "plan"), "--workers", "1", "--quiet"]
+        )
+        assert r.exit_code == 0, r.stderr
+        _PLAN["plan"], _PLAN["scenario"] = root / "plan", root / "tiny.toml"
+    return _PLAN["plan"], _PLAN["scenario"]
+
+
+@settings(max_examples=int(__import__("os").environ.get("EKTP_FUZZ_EXAMPLES", "60")), deadline=None)
+@given(data=st.data(), target=st.sampled_from(["appointments.csv", "devices.csv", "summary.json"]))
+def test_fuzzed_plan_folder(data: st.DataObject, target: str) -> None:
+    """A damaged plan folder is a verdict (rules broken) or an InputError naming the file; the
+    readers behind simulate and the reports agree. Never a crash."""
+    import shutil
+    import tempfile
+
+    from ektp_opt.planview import load_plan_view
+    from ektp_opt.population import load_population
+    from ektp_opt.verify import verify_plan
+
+    plan, scenario = _tiny_plan()
+    ls = load_scenario(scenario)
+    households = load_population(ls)
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "plan"
+        shutil.copytree(plan, copy)
+        (copy / target).write_bytes(_mutate(data, (copy / target).read_bytes()))
+        for reader in (lambda: verify_plan(copy, ls, households), lambda: load_plan_view(copy, ls)):
+            try:
+                reader()
+            except InputError as exc:
+                assert "\n" not in exc.message and str(copy) in exc.message  # names a file of the plan

@@ -57,7 +57,9 @@ def calendar_of(ls: LoadedScenario) -> tuple[tuple[dt.date, ...], int]:
     return days, len(days) - sc.backlog.catch_up_days
 
 
-def _lookup(path: Path, column: str, values: npt.NDArray[Any], table: dict[Any, int]) -> IntArray:
+def _lookup(
+    path: Path, column: str, values: npt.NDArray[Any], table: dict[Any, int], known_in: str = "the scenario"
+) -> IntArray:
     uniq, inverse = np.unique(values, return_inverse=True)
     mapped = np.array([table.get(u, -1) for u in uniq.tolist()], dtype=np.int64)
     bad = np.flatnonzero(mapped < 0)
@@ -90,11 +92,13 @@ def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
         kelurahan=kel,
         kk_id=appt.kk_id,
         site=_lookup(path, "site_kecamatan", appt.site, kec_index),
-        day=_lookup(path, "date", appt.date.astype("datetime64[D]"), {d: i for i, d in enumerate(days)}),
+        day=_lookup(
+            path, "date", appt.date.astype("datetime64[D]"), {d: i for i, d in enumerate(days)}, "the working days"
+        ),
         shift=appt.shift,
         members=appt.members,
         kel=_lookup(path, "kelurahan_code", appt.kelurahan, {c: i for i, c in enumerate(kel)}),
-        device=_lookup(path, "device_id", appt.device, {d: i for i, d in enumerate(ids)}),
+        device=_lookup(path, "device_id", appt.device, {d: i for i, d in enumerate(ids)}, "devices.csv"),
         device_ids=ids,
         device_kec=np.array(dev_kec, dtype=np.int64),
         device_from=tuple(d[3] for d in devices),
