@@ -51,6 +51,11 @@ def main(debug: bool) -> None:
       ektp-opt scenario data/medan/medan-2011.toml      # what is being planned
       ektp-opt solve --out plans/medan                  # plan the default Medan scenario
       ektp-opt verify plans/medan                       # check it against SPEC.md's hard rules
+      ektp-opt capacity data/medan/medan-2011-actual.toml  # when is the deadline impossible?
+      ektp-opt resolve --plan plans/medan --scenario data/medan/medan-2011-slip.toml \\
+          --as-of 2011-09-05 --out plans/medan-slip     # plan again, moving the fewest KK
+      ektp-opt simulate plans/medan --late-rate 0.1     # can the backlog absorb late arrivals?
+      ektp-opt report plans/medan --out medan.html      # the plan for people: charts and tables
 
     \b
     Exit codes: 0 ok · 1 internal error · 2 usage · 3 bad input file ·
