@@ -140,3 +140,17 @@ def test_capacity_counts_home_visits(tiny_city: Callable[..., Path]) -> None:
     seats = "seats_by_last_regular_day_upper_bound"
     assert a["seat_arithmetic"][seats] < b["seat_arithmetic"][seats]
     assert a["home_visits"]["mobile_device_days"] > 0 and b["home_visits"] is None
+
+
+def test_resolve_keeps_home_visits(tmp_path: Path) -> None:
+    from tests.conftest import MEDAN
+
+    scenario = MEDAN / "medan-10k-homevisits.toml"
+    old, new = tmp_path / "old", tmp_path / "new"
+    assert run("solve", str(scenario), "--out", str(old), "--workers", "1", "--quiet")[0] == 0
+    args = ["resolve", "--plan", str(old), "--scenario", str(scenario), "--as-of", "2011-08-22", "--out", str(new)]
+    code, _o, err = run(*args, "--workers", "1", "--quiet")
+    assert code == 0, err
+    assert (new / "home_visits.csv").read_text() == (old / "home_visits.csv").read_text()
+    assert json.loads((new / "summary.json").read_text())["resolve"]["moved_kk"] == 0
+    assert run("verify", str(new))[0] == 0
