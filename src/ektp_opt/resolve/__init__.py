@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from ektp_opt.calendar import index_on_or_after, working_days
 from ektp_opt.csvread import iter_rows
-from ektp_opt.errors import InfeasibleError, InputError
+from ektp_opt.errors import InfeasibleError, InputError, NoSolutionError
 from ektp_opt.households import Households
 from ektp_opt.metrics import plan_objectives
 from ektp_opt.planread import parse_date, read_appointments, read_devices
@@ -235,7 +235,7 @@ def resolve(
     for k in missed:
         if not past[k]:
             raise InputError(
-                Path("attendance"), f"kk_id {households.kk_id[k]}", f"appointment on {old.date[k]} is not before as-of"
+                "--attendance", f"kk_id {households.kk_id[k]}", f"appointment on {old.date[k]} is not before as-of"
             )
 
     # Devices: pools delivered before as-of are where the old plan put them.
@@ -289,10 +289,12 @@ def resolve(
         )
         cpsat, _budget = load_preset(options.preset)
         split = solve_split(inp, options, cpsat, options.time_limit * 0.5)
-    if split.status in ("INFEASIBLE", "MODEL_INVALID"):
+    if split.status == "INFEASIBLE":
         raise InfeasibleError("the changed deliveries cannot seat every KK by the last regular day")
     if split.status == "UNKNOWN":
-        raise InfeasibleError("no device placement found within the time limit; raise --time-limit")
+        raise NoSolutionError("no device placement found within the time limit; raise --time-limit")
+    if split.status not in ("OPTIMAL", "FEASIBLE"):
+        raise RuntimeError(f"device placement model: {split.status}")
     for i, p in enumerate(replan):
         split_all[p] = split.pools[i]
 
