@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ektp_opt.errors import InfeasibleError, InputError
+from ektp_opt.errors import InfeasibleError, InputError, NoSolutionError
 from ektp_opt.households import Households
 from ektp_opt.problem import build_problem
 from ektp_opt.scenario import LoadedScenario
@@ -75,7 +75,11 @@ def recommend(
             try:
                 data = build_problem(trial, households)
                 result = solve(data, households, options)
-            except (InfeasibleError, InputError):  # no regular day left, or families no longer fit
+            except (
+                InfeasibleError,
+                InputError,
+                NoSolutionError,
+            ):  # no regular day left, families no longer fit, or no plan in time
                 break
             if on_step:
                 on_step(f"catch-up {c}, reserve {r}: simulating")
