@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from ektp_opt.admin import AdminData
+from ektp_opt.admin import AdminData, haversine_km
 from ektp_opt.households import Households
 from ektp_opt.scenario import HomeVisitSpec
 
@@ -56,9 +56,7 @@ class HomeVisitPlan:
 
 
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    la1, lo1, la2, lo2 = map(math.radians, (*a, *b))
-    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
+    return haversine_km(*a, *b)
 
 
 def _day_loads(

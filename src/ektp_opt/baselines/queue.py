@@ -15,6 +15,7 @@ import datetime as dt
 import numpy as np
 import numpy.typing as npt
 
+from ektp_opt.apportion import largest_remainder
 from ektp_opt.households import Households
 from ektp_opt.metrics import plan_objectives
 from ektp_opt.problem import ProblemData
@@ -39,11 +40,7 @@ def proportional_split(data: ProblemData) -> IntArray:
     weight = np.bincount(data.kelurahan_kecamatan, weights=data.kelurahan_residents, minlength=data.n_kec)
     out = np.zeros((len(data.pools), data.n_kec), dtype=np.int64)
     for p, b in enumerate(data.pools):
-        share = weight * b.count / max(1.0, float(weight.sum()))
-        take = np.floor(share).astype(np.int64)
-        for k in np.argsort(-(share - take), kind="stable")[: b.count - int(take.sum())]:
-            take[k] += 1
-        out[p] = take
+        out[p] = largest_remainder(weight, b.count)
     return out
 
 

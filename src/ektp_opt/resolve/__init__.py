@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ektp_opt.apportion import largest_remainder
 from ektp_opt.calendar import index_on_or_after, working_days
 from ektp_opt.csvread import iter_rows
 from ektp_opt.errors import InfeasibleError, InputError, NoSolutionError
@@ -471,10 +472,7 @@ def _old_split_hint(
         if total == 0:
             hint[p, 0] = b.count
             continue
-        share = left * min(b.count, total) / total
-        take = np.floor(share).astype(np.int64)
-        for k in np.argsort(-(share - take), kind="stable")[: min(b.count, total) - int(take.sum())]:
-            take[k] += 1
+        take = largest_remainder(left, min(b.count, total))
         take[0] += b.count - int(take.sum())
         hint[p] = take
         left = np.maximum(left - take, 0)
