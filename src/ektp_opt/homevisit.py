@@ -41,6 +41,7 @@ class MobileDay:
     day: int  # index into the regular days
     slot: int  # which portable device of the kecamatan (0 = its first device)
     kk: tuple[int, ...]  # household indices, in route order
+    device: int = -1  # index into the plan's devices, once they are placed (advance_mobile_days)
 
 
 @dataclass
@@ -149,5 +150,5 @@ def advance_mobile_days(
         taken.add((device, day))
         plan.mobile[m.kecamatan, m.day] -= 1
         plan.mobile[m.kecamatan, day] += 1
-        moved.append(MobileDay(m.kecamatan, day, m.slot, m.kk))
+        moved.append(MobileDay(m.kecamatan, day, m.slot, m.kk, device))
     plan.days = sorted(moved, key=lambda m: (m.kecamatan, m.day, m.slot))

@@ -144,12 +144,9 @@ def home_visits_csv(result: Result, households: Households) -> str:
     lines = ["kk_id,date,device_id,kelurahan_code,order"]
     if hv is None:
         return "\n".join(lines) + "\n"
-    by_site: list[list[int]] = [[] for _ in range(data.n_kec)]
-    for i, dev in enumerate(a.devices):
-        by_site[dev.kecamatan].append(i)
     for m in hv.days:
-        present = [i for i in by_site[m.kecamatan] if a.devices[i].first_day <= m.day]
-        device = a.devices[present[m.slot]].device_id
+        assert m.device >= 0, "mobile days get their device when the plan's devices are placed"
+        device = a.devices[m.device].device_id
         for n, i in enumerate(m.kk, start=1):
             kel = data.kelurahan_codes[households.kelurahan[i]]
             lines.append(f"{households.kk_id[i]},{data.days[m.day].isoformat()},{device},{kel},{n}")

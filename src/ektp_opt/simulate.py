@@ -177,7 +177,7 @@ class SimulationResult:
         t = len(self.days)
         for k, code in enumerate(self.kecamatan):
             days = self.clear_day[:, k]
-            p95 = float(np.percentile(np.where(days < 0, -1, days), 95, method="higher"))
+            p95 = float(np.percentile(days, 95, method="higher"))
             cleared = days[(days >= 0) & (days < t)]
             mean = float(np.round(cleared.mean())) if cleared.size else (-1.0 if (days < 0).all() else float(t))
             out.append(

@@ -402,6 +402,7 @@ def _check_home_visits(
     admin = ls.admin
     kel_kec = {k.code: k.kecamatan_code for k in admin.kelurahan}
     where = {k.code: (k.lat, k.lon) for k in admin.kelurahan}
+    kel_index = admin.kelurahan_index()
     flagged = households.home_visit
     rep.add("home-visit KK given an office seat", "home visits", flagged & present, households.kk_id)
     visited = {v.hh for v in visits if v.hh >= 0}
@@ -433,7 +434,7 @@ def _check_home_visits(
             or np.datetime64(date) < dev_from.get(device, np.datetime64("9999-12-31"))
         ):
             wrong_place.append(label)
-        if any(v.hh >= 0 and households.kelurahan[v.hh] != admin.kelurahan_index().get(v.kelurahan, -1) for v in group):
+        if any(v.hh >= 0 and households.kelurahan[v.hh] != kel_index.get(v.kelurahan, -1) for v in group):
             wrong_place.append(label)
         if len(group) > spec.visits_per_day:
             too_many.append(f"{label} ({len(group)} > {spec.visits_per_day})")
