@@ -221,6 +221,7 @@ def resolve(
         )
     a = index_on_or_after(data.days[:n_days], as_of)
     w_end = min(n_days, a + notice_days)
+    notice_end = data.days[w_end - 1] if w_end > a else None  # last day of the notice window
     past = np.array([d < as_of for d in old.date]) & ~old.visited
     if (past & (old.day < 0)).any():
         i = int(np.flatnonzero(past & (old.day < 0))[0])
@@ -330,7 +331,7 @@ def resolve(
                     (
                         i,
                         f"{old.date[i]} is no longer a regular working day",
-                        old.date[i] < data.days[min(w_end, n_days - 1)],
+                        notice_end is not None and old.date[i] <= notice_end,  # inside the notice window
                     )
                 )
             else:
@@ -444,7 +445,6 @@ def resolve(
     result = Result(
         overall_status(levels), levels, assignment, data, None, time.perf_counter() - start, options, timings
     )
-    notice_end = data.days[w_end - 1] if w_end > a else None
     return Replan(result, changes, as_of, notice_end, split, backlog)
 
 
