@@ -85,7 +85,7 @@ def test_solve_on_medan_actual_exits_infeasible_with_the_same_numbers(tmp_path: 
     out = tmp_path / "actual"
     code, _o, err = run("solve", str(MEDAN / "medan-2011-actual.toml"), "--out", str(out), "--quiet", "--workers", "1")
     assert code == 4, err
-    assert sorted(p.name for p in out.iterdir()) == ["diagnosis.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".ektp-opt", "diagnosis.json"]
     ls = load_scenario(MEDAN / "medan-2011-actual.toml")
     same = diagnose(ls, load_population(ls), SolveOptions(workers=1))
     written = json.loads((out / "diagnosis.json").read_text())

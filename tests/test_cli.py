@@ -20,6 +20,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_solve_writes_contract_and_verifies(medan_10k_plan: Path) -> None:
     assert sorted(p.name for p in medan_10k_plan.iterdir()) == [
+        ".ektp-opt",
         "appointments.csv",
         "devices.csv",
         "summary.json",

@@ -84,7 +84,7 @@ def test_changed_scenario_that_cannot_finish_gets_a_diagnosis(tiny_city: Callabl
     args = ["resolve", "--plan", str(old), "--scenario", str(after), "--as-of", "2011-08-20"]
     code, stdout, err = run(*args, "--out", str(tmp_path / "late"), "--workers", "1", "--quiet")
     assert code == 4, err
-    assert sorted(p.name for p in (tmp_path / "late").iterdir()) == ["diagnosis.json"]
+    assert sorted(p.name for p in (tmp_path / "late").iterdir()) == [".ektp-opt", "diagnosis.json"]
     assert "deadline cannot be met" in stdout
 
 

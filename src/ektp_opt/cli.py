@@ -7,7 +7,6 @@ Every command turns a user's mistake into one line on stderr and an exit code fr
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,8 @@ from ektp_opt import __version__
 from ektp_opt.atomic import atomic_folder
 from ektp_opt.commands.bench import bench as bench_command
 from ektp_opt.commands.common import (
+    SEED,
+    Range,
     chart_option,
     guarded,
     json_option,
@@ -38,6 +39,7 @@ from ektp_opt.households import write_households_csv
 from ektp_opt.population import load_population
 from ektp_opt.problem import build_problem
 from ektp_opt.scenario import load_scenario
+from ektp_opt.textsafe import plain
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -121,7 +123,7 @@ def scenario(scenario: Path | None) -> None:
 )
 @click.option(
     "--time-limit",
-    type=click.FloatRange(1, 86_400),
+    type=Range(1, 86_400),
     default=120.0,
     show_default=True,
     help="Seconds for all CP-SAT phases together; the best plan found is kept.",
@@ -129,7 +131,7 @@ def scenario(scenario: Path | None) -> None:
 @workers_option
 @click.option(
     "--seed",
-    type=click.IntRange(0, 2**31 - 1),
+    type=SEED,
     default=0,
     show_default=True,
     help="CP-SAT random seed.",
@@ -218,9 +220,8 @@ def solve(
                 raise VerificationError(f"the plan broke a hard rule ({names}); nothing was written")
     con.print(result_table(result, info))
     con.print(levels_table(result.levels))
-    con.print(
-        f"Plan written to [bold]{out}[/] · status [bold]{result.status}[/]{' · [red]LATE[/]' if info['late'] else ''}"
-    )
+    late = " · [red]LATE[/]" if info["late"] else ""
+    con.print(f"Plan written to [bold]{plain(out)}[/] · status [bold]{result.status}[/]{late}")
     if info["late"]:
         err.print("[yellow]warning:[/] this plan ends after the last regular day (--allow-late)")
 
@@ -284,7 +285,7 @@ def capacity(
 
     Exit 0 whether or not the deadline can be met (the answer is the output); 3 on bad input.
     """
-    from ektp_opt.atomic import write_text_atomic
+    from ektp_opt.atomic import write_json_atomic
     from ektp_opt.capacity import diagnose, pool_sensitivity
     from ektp_opt.console import out as con
     from ektp_opt.console import progress_display
@@ -311,13 +312,13 @@ def capacity(
         ],
     }
     if json_out is not None:
-        write_text_atomic(json_out, json.dumps(diagnosis, indent=2) + "\n")
-        con.print(f"Figures written to [bold]{json_out}[/]")
+        write_json_atomic(json_out, diagnosis)
+        con.print(f"Figures written to [bold]{plain(json_out)}[/]")
     if chart is not None:
         plot_pool_sensitivity(
             [(p.pool, p.completion) for p in points], ls.scenario.deadline, on, chart, ls.scenario.name, current
         )
-        con.print(f"Chart written to [bold]{chart}[/]")
+        con.print(f"Chart written to [bold]{plain(chart)}[/]")
 
 
 main.add_command(simulate_command)
@@ -327,5 +328,31 @@ main.add_command(report_command)
 main.add_command(invitations_command)
 main.add_command(roster_command)
 
+
+def run() -> None:
+    """The console script: ektp-opt's own SIGINT/SIGTERM handling around the click group.
+
+    A signal that arrives after the command finished its own handling (while click or Python
+    winds down) still ends in 130/143 with a true message, never in click's "Aborted!" exit 1.
+    """
+    import sys
+
+    from ektp_opt import interrupt
+    from ektp_opt.commands.common import interrupted_exit
+
+    interrupt.install()
+    code: Any = 0
+    try:
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code
+    except KeyboardInterrupt:
+        code = None
+    if interrupt.received() is not None and code not in (130, 143):
+        interrupted_exit()
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

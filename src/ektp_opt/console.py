@@ -8,11 +8,11 @@ from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ektp_opt.solver.objectives import UNITS
 from ektp_opt.solver.progress import Reporter
 from ektp_opt.solver.result import LevelResult
+from ektp_opt.textsafe import TextTable, plain
 
 err = Console(stderr=True)
 out = Console()
@@ -28,7 +28,7 @@ class RichReporter(Reporter):
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        task = self.progress.add_task(name, total=1, detail="")
+        task = self.progress.add_task(plain(name), total=1, detail="")
         previous, self.task = self.task, task
         start = time.perf_counter()
         try:
@@ -49,10 +49,10 @@ class RichReporter(Reporter):
 
     def detail(self, text: str) -> None:
         if self.task is not None:
-            self.progress.update(self.task, detail=text)
+            self.progress.update(self.task, detail=plain(text))
 
     def note(self, text: str) -> None:
-        self.progress.console.print(f"  [dim]{text}[/]")
+        self.progress.console.print(f"  [dim]{plain(text)}[/]")
 
 
 @contextmanager
@@ -70,8 +70,8 @@ def progress_display(quiet: bool = False) -> Iterator[RichReporter]:
         yield RichReporter(progress)
 
 
-def levels_table(levels: list[LevelResult]) -> Table:
-    t = Table(title="Objectives (lexicographic)", title_justify="left")
+def levels_table(levels: list[LevelResult]) -> TextTable:
+    t = TextTable(title="Objectives (lexicographic)", title_justify="left")
     for col in ("level", "value", "proven bound", "gap", "status", "what it counts"):
         t.add_column(col, justify="right" if col in ("value", "proven bound", "gap") else "left")
     for i, lv in enumerate(levels, 1):

@@ -19,7 +19,8 @@ class ExitCode(IntEnum):
     INFEASIBLE = 4  # the deadline cannot be met; diagnosis.json says what is missing
     VERIFY_FAILED = 5  # a plan breaks a hard rule
     NO_SOLUTION = 6  # the time limit ran out before any plan was found
-    INTERRUPTED = 130  # Ctrl-C
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM
 
 
 class EktpError(Exception):

@@ -19,6 +19,7 @@ from ektp_opt.admin import AdminData
 from ektp_opt.atomic import write_text_atomic
 from ektp_opt.csvread import iter_rows, parse_int
 from ektp_opt.errors import InputError
+from ektp_opt.ids import is_id
 
 MAX_MEMBERS = 30  # the largest KK we accept; a real KK card rarely lists more than 15 adults
 COLUMNS = ("kk_id", "kelurahan_code", "members", "lingkungan", "needs_home_visit")
@@ -64,8 +65,12 @@ def load_households_csv(path: Path, admin: AdminData) -> Households:
     first_row: dict[str, int] = {}
     for row_no, row in iter_rows(path, ["kk_id", "kelurahan_code", "members"], ["lingkungan", "needs_home_visit"]):
         kk = row["kk_id"]
-        if not kk or len(kk) > 32 or not kk.replace("-", "").isalnum():
-            raise InputError(path, f"row {row_no}, column kk_id", "kk_id must be 1-32 letters/digits")
+        if len(kk) > 32 or not is_id(kk):
+            raise InputError(
+                path,
+                f"row {row_no}, column kk_id",
+                "kk_id must be 1-32 letters, digits, '-' or '.', starting alphanumeric",
+            )
         if kk in first_row:
             raise InputError(
                 path,

@@ -14,11 +14,12 @@ from ektp_opt.households import Households
 from ektp_opt.problem import ProblemData
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result
+from ektp_opt.textsafe import TextTable, plain, text
 from ektp_opt.verify import Report
 
 
 def _table(title: str, *columns: str) -> Table:
-    t = Table(title=title, title_justify="left")
+    t = TextTable(title=title, title_justify="left")
     for i, c in enumerate(columns):
         t.add_column(c, justify="left" if i == 0 else "right")
     return t
@@ -77,11 +78,10 @@ def scenario_tables(ls: LoadedScenario, data: ProblemData, h: Households) -> lis
     bound.add_row("regular seats, pools", f"{pooled:,}")
     bound.add_row("residents", f"{h.residents:,}")
     verdict = (
-        "enough seats (a plan may exist)"
-        if fixed + pooled >= h.residents
-        else "[red]too few seats: deadline cannot be met[/]"
+        "enough seats (a plan may exist)" if fixed + pooled >= h.residents else "too few seats: deadline cannot be met"
     )
-    bound.add_row("seats / residents", f"{(fixed + pooled) / h.residents:.3f} · {verdict}")
+    ok = fixed + pooled >= h.residents
+    bound.add_row("seats / residents", text(f"{(fixed + pooled) / h.residents:.3f} · {verdict}", "" if ok else "red"))
     return [head, dev, per, bound]
 
 
@@ -97,10 +97,10 @@ def result_table(result: Result, info: dict[str, Any]) -> Table:
             str(info["kecamatan_completion"][code]),
         )
     t.add_row(
-        "[bold]city[/]",
-        f"[bold]{info['devices']}[/]",
-        f"[bold]{info['residents']:,}[/]",
-        f"[bold]{info['completion_date']}[/]",
+        text("city", "bold"),
+        text(info["devices"], "bold"),
+        text(f"{info['residents']:,}", "bold"),
+        text(info["completion_date"], "bold"),
     )
     t.caption = (
         f"seat utilisation {info['seat_utilisation']:.1%} of regular seats up to the completion day · "
@@ -111,11 +111,11 @@ def result_table(result: Result, info: dict[str, Any]) -> Table:
 
 def verify_table(report: Report, seconds: float) -> Table | Panel:
     if report.ok:
-        warnings = "".join(f"\n[yellow]warning:[/] {w}" for w in report.warnings)
+        warnings = "".join(f"\n[yellow]warning:[/] {plain(w)}" for w in report.warnings)
         return Panel(
             f"[green]plan is clean[/]: {report.rows:,} appointments, {len(report.checked)} checks "
             f"passed in {seconds:.1f} s{warnings}",
-            title=str(report.plan_dir),
+            title=plain(report.plan_dir),
         )
     t = _table(f"Broken hard rules in {report.plan_dir}", "rule", "SPEC rule", "rows", "first examples")
     for v in report.violations:
@@ -146,18 +146,18 @@ def diagnosis_panel(d: dict[str, Any]) -> Panel:
         )
     for e in d["extra_devices_needed"]:
         if not e.get("possible"):
-            lines.append(f"Extra devices delivered {e['date']}: [red]cannot help[/] ({e.get('reason', '')})")
+            lines.append(f"Extra devices delivered {e['date']}: [red]cannot help[/] ({plain(e.get('reason', ''))})")
     names = d.get("kecamatan_names", {})
     t = _table("", "kecamatan", "earliest finish", *(f"+devices if {e['date']}" for e in options))
     for code, when in ec["per_kecamatan"].items():
         late = when is not None and when > d["last_regular_day"]
         cells = [str(e["split"].get(code, "")) for e in options]
-        t.add_row(f"{code} {names.get(code, '')}", f"[red]{when}[/]" if late else str(when), *cells)
+        t.add_row(f"{code} {names.get(code, '')}", text(when, "red") if late else str(when), *cells)
     body: list[Any] = ["\n".join(lines)]
     if not d["meets_deadline"]:
         body.append(t)
     title = "[green]deadline can be met[/]" if d["meets_deadline"] else "[red]deadline cannot be met[/]"
-    return Panel(Group(*body), title=f"{d['scenario']}: {title}")
+    return Panel(Group(*body), title=f"{plain(d['scenario'])}: {title}")
 
 
 def sensitivity_table(points: list[Any], on: str, current: int, last_regular_day: str) -> Table:
@@ -170,7 +170,7 @@ def sensitivity_table(points: list[Any], on: str, current: int, last_regular_day
     for p in points:
         mark = " ← scenario" if p.pool == current else ""
         t.add_row(
-            f"{p.pool}{mark}", f"{p.completion} ({p.working_days} wd)", "yes" if p.meets_deadline else "[red]no[/]"
+            f"{p.pool}{mark}", f"{p.completion} ({p.working_days} wd)", "yes" if p.meets_deadline else text("no", "red")
         )
     return t
 
@@ -232,7 +232,7 @@ def recommendation_table(table: list[Any], target: float, best: Any) -> Table:
         mark = " ← recommended" if c is best else ""
         t.add_row(
             f"{c.catch_up_days}{mark}",
-            str(c.reserve_per_shift) if c.reserve_per_shift is not None else "[red]none[/]",
+            str(c.reserve_per_shift) if c.reserve_per_shift is not None else text("none", "red"),
             f"{c.probability:.1%}" if c.probability is not None else "-",
             c.completion.isoformat() if c.completion else c.note,
             c.last_regular_day.isoformat() if c.last_regular_day else "-",

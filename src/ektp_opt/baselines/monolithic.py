@@ -16,6 +16,7 @@ from ortools.sat.python import cp_model
 
 from ektp_opt.households import Households
 from ektp_opt.problem import ProblemData
+from ektp_opt.solver.cpsat import run as cpsat_run
 
 
 @dataclass
@@ -139,7 +140,7 @@ def solve_monolithic(
         solver.parameters.max_time_in_seconds = max(0.1, time_limit / len(levels))
         solver.parameters.num_workers = workers
         solver.parameters.random_seed = 0
-        status = solver.solve(m)
+        status = cpsat_run(solver, m)
         name_s = solver.status_name(status)
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         result.levels[name] = {

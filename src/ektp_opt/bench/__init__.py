@@ -150,6 +150,8 @@ def check_results(data: dict[str, Any]) -> list[str]:
                 problems.append(f"no {m} run at {n}")
     for r in data.get("runs", []):
         problems += [f"run without {k}" for k in REQUIRED_RUN_KEYS if k not in r]
+        if r.get("method") == "ektp" and r.get("status") not in ("OPTIMAL", "FEASIBLE"):
+            problems.append(f"ektp-opt found no plan at {r.get('residents')} ({r.get('status')})")
         if r.get("method") == "ektp" and r.get("status") in ("OPTIMAL", "FEASIBLE"):
             for k in ("stage_seconds", "total_seconds", "peak_rss_mib", "levels"):
                 if k not in r:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -10,8 +9,11 @@ from typing import Any
 
 import click
 
-from ektp_opt.commands.common import guarded, quiet_option, workers_option
+from ektp_opt.commands.common import Range, guarded, quiet_option, workers_option
+from ektp_opt.textsafe import plain
 
+MIN_RESIDENTS = 1_000  # below this a Medan-shaped city leaves kelurahan without a KK
+MAX_RESIDENTS = 100_000_000
 DEFAULT_OUT = Path(__file__).resolve().parents[3] / "benchmarks" / "results" / "scaling.json"
 
 
@@ -21,9 +23,7 @@ DEFAULT_OUT = Path(__file__).resolve().parents[3] / "benchmarks" / "results" / "
 )
 @click.option("--sizes", type=str, default=None, help="Comma-separated residents, e.g. 10000,2100000 [default: all 7].")
 @click.option("--methods", type=str, default="ektp,monolithic,queue", show_default=True, help="Which to run.")
-@click.option(
-    "--time-limit", type=click.FloatRange(1.0), default=None, help="Seconds per solve [default 120; quick 10]."
-)
+@click.option("--time-limit", type=Range(1.0), default=None, help="Seconds per solve [default 120; quick 10].")
 @workers_option
 @click.option(
     "--sweep",
@@ -70,7 +70,7 @@ def bench(
       ektp-opt bench --quick --out /tmp/quick.json          # about a minute
       ektp-opt bench                                         # the whole study (most of an hour)
     """
-    from ektp_opt.atomic import write_text_atomic
+    from ektp_opt.atomic import write_json_atomic
     from ektp_opt.bench import MEDAN, METHODS, QUICK_SIZES, SIZES, check_results, run_study
     from ektp_opt.console import out as con
     from ektp_opt.console import progress_display
@@ -78,20 +78,24 @@ def bench(
     from ektp_opt.plotting.scaling import plot_scaling
     from ektp_opt.summary import scaling_table
 
-    def ints(text: str, what: str) -> list[int]:
+    def ints(text: str, what: str, lo: int, hi: int) -> list[int]:
         try:
-            return [int(x) for x in text.split(",") if x.strip()]
+            values = [int(x) for x in text.split(",") if x.strip()]
         except ValueError:
-            raise click.UsageError(f"{what}: expected comma-separated integers, got {text!r}") from None
+            raise click.UsageError(f"{what}: expected comma-separated integers, got {plain(text)!r}") from None
+        bad = [v for v in values if not lo <= v <= hi]
+        if not values or bad:
+            raise click.UsageError(f"{what}: each value must be in {lo:,}..{hi:,} (got {plain(text)!r})")
+        return values
 
-    chosen = ints(sizes, "--sizes") if sizes else list(QUICK_SIZES if quick else SIZES)
+    chosen = ints(sizes, "--sizes", MIN_RESIDENTS, MAX_RESIDENTS) if sizes else list(QUICK_SIZES if quick else SIZES)
     wanted = [m.strip() for m in methods.split(",") if m.strip()]
     unknown = [m for m in wanted if m not in METHODS]
     if unknown:
         raise click.UsageError(f"--methods: unknown {', '.join(unknown)} (have {', '.join(METHODS)})")
     limit = time_limit or (10.0 if quick else 120.0)
     cores = os.cpu_count() or 1
-    sweep_list = ints(sweep, "--sweep") if sweep else sorted({1, 2, cores} if not quick else {1, 2})
+    sweep_list = ints(sweep, "--sweep", 1, 256) if sweep else sorted({1, 2, cores} if not quick else {1, 2})
     sweep_size = MEDAN if MEDAN in chosen else max(chosen)
     out = out or DEFAULT_OUT
     chart = chart or out.with_suffix(".png")
@@ -102,12 +106,12 @@ def bench(
             max_booleans or (500_000 if quick else 3_000_000), command, rep.detail,
         )  # fmt: skip
     problems = check_results(results)
-    write_text_atomic(out, json.dumps(results, indent=2) + "\n")
-    plot_scaling(results, chart)
     con.print(scaling_table(results))
+    if problems:  # a failed study never replaces the results that are there
+        raise EktpError("results incomplete, nothing written: " + "; ".join(problems[:5]))
+    write_json_atomic(out, results)
+    plot_scaling(results, chart)
     con.print(
         f"Fitted time exponent from 200 k: {results['fit']['time_exponent_from_200k']} · targets: {results['targets']}"
     )
-    con.print(f"Results written to [bold]{out}[/] and [bold]{chart}[/]")
-    if problems:
-        raise EktpError("results incomplete: " + "; ".join(problems[:5]))
+    con.print(f"Results written to [bold]{plain(out)}[/] and [bold]{plain(chart)}[/]")

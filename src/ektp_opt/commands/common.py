@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ektp_opt import interrupt
 from ektp_opt.errors import EktpError, ExitCode
 from ektp_opt.scenario import LoadedScenario, load_scenario
 
@@ -19,9 +21,21 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parents[3] / "data" / "medan" / "med
 
 def _fail(message: str, code: ExitCode) -> None:
     from ektp_opt.console import err
+    from ektp_opt.textsafe import plain
 
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {plain(message)}", highlight=False, soft_wrap=True)
     sys.exit(int(code))
+
+
+def interrupted_exit() -> None:
+    """Exit 130 (SIGINT) or 143 (SIGTERM), saying truthfully what was written before the stop."""
+    sig = interrupt.received()
+    code = ExitCode.TERMINATED if sig == signal.SIGTERM else ExitCode.INTERRUPTED
+    written = interrupt.committed_paths()
+    if written:
+        what = ", ".join(str(p) for p in written)
+        _fail(f"interrupted after writing {what} (complete); nothing else was written", code)
+    _fail("interrupted; nothing was written, earlier outputs are untouched", code)
 
 
 def guarded(fn: F) -> F:
@@ -32,21 +46,29 @@ def guarded(fn: F) -> F:
         debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return fn(*args, **kwargs)
-        except EktpError as exc:
-            if debug:
-                raise
-            _fail(exc.message, exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            if interrupt.received() is not None:
+                interrupted_exit()
+            raise
         except KeyboardInterrupt:
-            _fail("interrupted; nothing was written", ExitCode.INTERRUPTED)
-        except MemoryError:
-            _fail("out of memory", ExitCode.INTERNAL)
-        except Exception as exc:  # a bug: say so plainly, keep data out of it
+            interrupted_exit()
+        except BaseException as exc:
+            # After a signal, whatever surfaced (an import cut in half, a solver stopped early)
+            # is the interrupt, not a bug.
+            if interrupt.received() is not None:
+                interrupted_exit()
+            if isinstance(exc, SystemExit):
+                raise
+            if isinstance(exc, EktpError):
+                if debug:
+                    raise
+                _fail(exc.message, exc.exit_code)
+            if isinstance(exc, MemoryError):
+                _fail("out of memory", ExitCode.INTERNAL)
             if debug:
                 raise
-            _fail(
-                f"internal error ({type(exc).__name__}); rerun with --debug and report it",
-                ExitCode.INTERNAL,
-            )
+            # a bug: say so plainly, keep data out of it
+            _fail(f"internal error ({type(exc).__name__}); rerun with --debug and report it", ExitCode.INTERNAL)
         return None
 
     return wrapper  # type: ignore[return-value]
@@ -62,7 +84,7 @@ def write_diagnosis(out: Path, diagnosis: dict[str, Any]) -> None:
 
     from ektp_opt.atomic import atomic_folder
 
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, kind="diagnosis") as tmp:
         (tmp / "diagnosis.json").write_text(json.dumps(diagnosis, indent=2) + "\n", encoding="utf-8")
 
 
@@ -72,6 +94,18 @@ def print_diagnosis(diagnosis: dict[str, Any]) -> None:
 
     con.print(diagnosis_panel(diagnosis))
 
+
+class Range(click.FloatRange):
+    """A float range that also refuses nan and infinity (click's own lets nan through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if rv != rv or rv in (float("inf"), float("-inf")):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
+
+
+SEED = click.IntRange(0, 2**31 - 1)  # CP-SAT's random_seed is a 32-bit int
 
 # Options several commands share, written once so their meaning and ranges cannot drift.
 workers_option = click.option(

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ektp_opt.commands.common import guarded, plan_scenario_option
+from ektp_opt.textsafe import plain
 
 
 def _view(plan_dir: Path, scenario_path: Path | None) -> tuple[Any, Any]:
@@ -43,7 +44,7 @@ def report(plan_dir: Path, scenario_path: Path | None, out: Path) -> None:
             view, ls = _view(plan_dir, scenario_path)
         with rep.stage("charts + html"):
             write_text_atomic(out, render(view, ls))
-    con.print(f"Report written to [bold]{out}[/] ({out.stat().st_size / 1e6:.1f} MB, self-contained)")
+    con.print(f"Report written to [bold]{plain(out)}[/] ({out.stat().st_size / 1e6:.1f} MB, self-contained)")
 
 
 @click.command()
@@ -77,7 +78,7 @@ def invitations(plan_dir: Path, scenario_path: Path | None, kelurahan: str, fmt:
                 write_bytes_atomic(out, letters_pdf(items, ls.scenario.city))
             else:
                 write_text_atomic(out, distribution_csv(items))
-    con.print(f"{len(items):,} invitations for {kelurahan} written to [bold]{out}[/]")
+    con.print(f"{len(items):,} invitations for {plain(kelurahan)} written to [bold]{plain(out)}[/]")
 
 
 @click.command()
@@ -98,6 +99,7 @@ def roster(plan_dir: Path, scenario_path: Path | None, kecamatan: str, day: Any,
     from ektp_opt.atomic import write_text_atomic
     from ektp_opt.console import out as con
     from ektp_opt.console import progress_display
+    from ektp_opt.csvwrite import csv_text
     from ektp_opt.report.roster import roster as build_roster
     from ektp_opt.summary import roster_table
 
@@ -106,10 +108,11 @@ def roster(plan_dir: Path, scenario_path: Path | None, kecamatan: str, day: Any,
     rows = build_roster(view, ls, kecamatan, day.date())
     con.print(roster_table(rows, kecamatan, day.date()))
     if csv_out is not None:
-        lines = ["device_id,shift,start,end,kk,residents,regular_seats,backlog_seats"]
-        lines += [
-            f"{r.device_id},{r.shift},{r.start:%H:%M},{r.end:%H:%M},{r.kk},{r.residents},{r.regular_seats},{r.backlog_seats}"
+        header = ("device_id", "shift", "start", "end", "kk", "residents", "regular_seats", "backlog_seats")
+        cells = (
+            (r.device_id, r.shift, f"{r.start:%H:%M}", f"{r.end:%H:%M}", r.kk, r.residents, r.regular_seats,
+             r.backlog_seats)
             for r in rows
-        ]
-        write_text_atomic(csv_out, "\n".join(lines) + "\n")
-        con.print(f"Roster written to [bold]{csv_out}[/]")
+        )  # fmt: skip
+        write_text_atomic(csv_out, csv_text(header, cells))
+        con.print(f"Roster written to [bold]{plain(csv_out)}[/]")

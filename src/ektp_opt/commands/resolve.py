@@ -9,7 +9,16 @@ from typing import Any
 
 import click
 
-from ektp_opt.commands.common import guarded, print_diagnosis, quiet_option, workers_option, write_diagnosis
+from ektp_opt.commands.common import (
+    SEED,
+    Range,
+    guarded,
+    print_diagnosis,
+    quiet_option,
+    workers_option,
+    write_diagnosis,
+)
+from ektp_opt.textsafe import plain
 
 
 @click.command()
@@ -38,9 +47,9 @@ from ektp_opt.commands.common import guarded, print_diagnosis, quiet_option, wor
     help="CSV kk_id,attended (1/0) for past appointments; KK that missed go to backlog seats.",
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New plan folder to write.")
-@click.option("--time-limit", type=click.FloatRange(1.0), default=60.0, show_default=True, help="Seconds for CP-SAT.")
+@click.option("--time-limit", type=Range(1.0), default=60.0, show_default=True, help="Seconds for CP-SAT.")
 @workers_option
-@click.option("--seed", type=int, default=0, show_default=True, help="CP-SAT random seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="CP-SAT random seed.")
 @quiet_option
 @guarded
 def resolve(
@@ -126,13 +135,16 @@ def resolve(
     for table in moves_tables(move_stats(rp, households), reinvite_rows(rp, households), kec_names):
         con.print(table)
     con.print(levels_table(rp.result.levels))
+    bound = extra["moved_kk_proven_minimum"]
+    proof = "proven minimum" if bound == extra["moved_kk"] else "lower bound"
     con.print(
-        f"Moved [bold]{extra['moved_kk']:,}[/] KK (proven minimum {extra['moved_kk_proven_minimum']:,}); "
+        f"Moved [bold]{extra['moved_kk']:,}[/] KK ({proof} {bound:,}); "
         f"{extra['forced_in_notice_window']:,} forced inside the notice window; "
         f"{extra['new_device_same_slot']:,} keep date and shift on another device; "
         f"{extra['missed_rebooked']:,} missed KK re-booked."
     )
-    con.print(f"New plan written to [bold]{out}[/] (changes.csv, reinvite.csv) · status [bold]{rp.result.status}[/]")
+    status = rp.result.status
+    con.print(f"New plan written to [bold]{plain(out)}[/] (changes.csv, reinvite.csv) · status [bold]{status}[/]")
     if extra["missed_not_rebooked"]:
         err.print(
             f"[yellow]warning:[/] {extra['missed_not_rebooked']} missed KK found no backlog seat before the "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ektp_opt.commands.common import (
+    SEED,
+    Range,
     chart_option,
     guarded,
     json_option,
@@ -17,6 +18,7 @@ from ektp_opt.commands.common import (
     workers_option,
 )
 from ektp_opt.scenario import LoadedScenario
+from ektp_opt.textsafe import plain
 
 
 @click.command()
@@ -25,7 +27,7 @@ from ektp_opt.scenario import LoadedScenario
 @click.option(
     "--late-rate",
     "late_rates",
-    type=click.FloatRange(0.0, 1.0),
+    type=Range(0.0, 1.0),
     multiple=True,
     help="Share of KK that miss their slot; repeat to compare [default: the scenario's late_rate].",
 )
@@ -36,10 +38,10 @@ from ektp_opt.scenario import LoadedScenario
     show_default=True,
     help="Simulated campaigns per late rate.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same figures.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed, same figures.")
 @click.option(
     "--mean-delay",
-    type=click.FloatRange(1.0, 250.0),
+    type=Range(1.0, 250.0),
     default=5.0,
     show_default=True,
     help="Mean working days before a late KK comes back (geometric).",
@@ -59,7 +61,7 @@ from ektp_opt.scenario import LoadedScenario
 )
 @click.option(
     "--target",
-    type=click.FloatRange(0.0, 1.0),
+    type=Range(0.0, 1.0),
     default=0.95,
     show_default=True,
     help="Probability that everyone back by the deadline is enrolled by it.",
@@ -73,7 +75,7 @@ from ektp_opt.scenario import LoadedScenario
 )
 @click.option(
     "--time-limit",
-    type=click.FloatRange(1.0),
+    type=Range(1.0),
     default=20.0,
     show_default=True,
     help="Seconds per re-plan with --recommend.",
@@ -116,7 +118,7 @@ def simulate(
 
     Exit 0 with the figures (a low probability is an answer, not an error); 3 on bad input.
     """
-    from ektp_opt.atomic import write_text_atomic
+    from ektp_opt.atomic import write_json_atomic
     from ektp_opt.console import out as con
     from ektp_opt.console import progress_display
     from ektp_opt.planread import scenario_of
@@ -154,11 +156,11 @@ def simulate(
             ls, rates[0], runs, seed, target, mean_delay, catch_up, idle_seats, time_limit, workers, quiet
         )
     if json_out is not None:
-        write_text_atomic(json_out, json.dumps(figures, indent=2) + "\n")
-        con.print(f"Figures written to [bold]{json_out}[/]")
+        write_json_atomic(json_out, figures)
+        con.print(f"Figures written to [bold]{plain(json_out)}[/]")
     if chart is not None:
         plot_backlog(campaign.days, campaign.days[campaign.regular_days - 1], series, chart, ls.scenario.name)
-        con.print(f"Chart written to [bold]{chart}[/]")
+        con.print(f"Chart written to [bold]{plain(chart)}[/]")
 
 
 def _recommend(

@@ -14,7 +14,7 @@ from ektp_opt.atomic import write_bytes_atomic
 def png_bytes(fig: Figure) -> bytes:
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", metadata={"Software": "ektp-opt"})  # see atomic.py
     plt.close(fig)
     return buf.getvalue()
 

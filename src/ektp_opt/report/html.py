@@ -93,6 +93,7 @@ def render(view: PlanView, ls: LoadedScenario) -> str:
     ]
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        '<meta name="generator" content="ektp-opt">',
         f"<title>{html.escape(sc.name)}: e-KTP enrolment plan</title><style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(sc.city)}: e-KTP enrolment plan</h1>",
         f"<p class='sub'>scenario {html.escape(sc.name)} · {len(view.kk_id):,} KK · "

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ektp_opt.csvwrite import csv_text
 from ektp_opt.errors import InputError
 from ektp_opt.households import Households
 from ektp_opt.planview import PlanView
@@ -99,11 +100,13 @@ def letters(view: PlanView, ls: LoadedScenario, households: Households, keluraha
 
 
 def distribution_csv(items: list[Letter]) -> str:
-    lines = ["lingkungan,kk_id,members,date,shift,start,end,office"]
-    for x in items:
-        date = x.date if x.scheduled else ""
-        lines.append(f"{x.lingkungan},{x.kk_id},{x.members},{date},{x.shift},{x.start:%H:%M},{x.end:%H:%M},{x.office}")
-    return "\n".join(lines) + "\n"
+    header = ("lingkungan", "kk_id", "members", "date", "shift", "start", "end", "office")
+    rows = (
+        (x.lingkungan, x.kk_id, x.members, x.date if x.scheduled else "", x.shift, f"{x.start:%H:%M}",
+         f"{x.end:%H:%M}", x.office)
+        for x in items
+    )  # fmt: skip
+    return csv_text(header, rows)
 
 
 def letters_pdf(items: list[Letter], city: str) -> bytes:
@@ -114,6 +117,7 @@ def letters_pdf(items: list[Letter], city: str) -> bytes:
 
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4, pageCompression=1)
+    c.setCreator("ektp-opt")  # lets a later run recognise the file as its own (atomic.py)
     c.setTitle(f"Undangan perekaman e-KTP {items[0].kelurahan if items else ''}")
     width, height = A4
     for x in items:

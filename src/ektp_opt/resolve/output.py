@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ektp_opt.csvwrite import csv_text
 from ektp_opt.households import Households
 from ektp_opt.resolve import Replan
 
@@ -16,22 +17,14 @@ CHANGE_COLUMNS = ("kk_id", "old_date", "old_shift", "old_device", "new_date", "n
 BACKLOG_COLUMNS = ("kk_id", "kelurahan_code", "site_kecamatan", "missed_date", "date", "shift", "device_id", "members")
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return f'"{text}"' if "," in text else text
-
-
 def changes_csv(rp: Replan, households: Households) -> str:
-    lines = [",".join(CHANGE_COLUMNS)]
-    for c in sorted(rp.changes, key=lambda c: (c.old[0], c.old[1], c.old[2], households.kk_id[c.kk])):
-        row = (households.kk_id[c.kk], *c.old, *c.new, c.reason)
-        lines.append(",".join(_cell(v) for v in row))
-    return "\n".join(lines) + "\n"
+    ordered = sorted(rp.changes, key=lambda c: (c.old[0], c.old[1], c.old[2], households.kk_id[c.kk]))
+    return csv_text(CHANGE_COLUMNS, ((households.kk_id[c.kk], *c.old, *c.new, c.reason) for c in ordered))
 
 
 def backlog_csv(rp: Replan, households: Households) -> str:
     data, a = rp.result.problem, rp.result.assignment
-    lines = [",".join(BACKLOG_COLUMNS)]
+    rows = []
     for i, spot in sorted(rp.backlog.items(), key=lambda kv: households.kk_id[kv[0]]):
         date, shift, device = spot if spot is not None else (None, None, None)
         row = (
@@ -44,8 +37,8 @@ def backlog_csv(rp: Replan, households: Households) -> str:
             device,
             households.members[i],
         )
-        lines.append(",".join(_cell(v) for v in row))
-    return "\n".join(lines) + "\n"
+        rows.append(row)
+    return csv_text(BACKLOG_COLUMNS, rows)
 
 
 def reinvite_rows(rp: Replan, households: Households) -> list[tuple[str, str, int, int]]:
@@ -62,9 +55,7 @@ def reinvite_rows(rp: Replan, households: Households) -> list[tuple[str, str, in
 
 
 def reinvite_csv(rp: Replan, households: Households) -> str:
-    lines = ["kelurahan_code,new_date,kk,residents"]
-    lines += [",".join(map(str, r)) for r in reinvite_rows(rp, households)]
-    return "\n".join(lines) + "\n"
+    return csv_text(("kelurahan_code", "new_date", "kk", "residents"), reinvite_rows(rp, households))
 
 
 def write_replan_files(folder: Path, rp: Replan, households: Households) -> None:

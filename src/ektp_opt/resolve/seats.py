@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ektp_opt.solver.assign import pack_slots
+from ektp_opt.solver.cpsat import run as cpsat_run
 
 
 def keep_in_cell(
@@ -86,7 +87,7 @@ def pack_exact(members: list[int], bins: int, seats: int, least: int, seconds: f
     solver.parameters.max_time_in_seconds = seconds
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
-    if solver.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if cpsat_run(solver, m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return [next((b for b in range(bins) if solver.value(x[i][b])), -1) for i in range(n)]
 

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
+from ektp_opt.solver.cpsat import run as cpsat_run
 from ektp_opt.solver.params import SolveOptions, make_solver
 
 IntArray = npt.NDArray[np.int64]
@@ -93,7 +94,7 @@ def solve_split(inp: SplitInput, options: SolveOptions, cpsat: dict[str, object]
     weight = sum((b - a) * top for a, b in inp.segments) * n_kec + 1
     m.minimize(weight * sum(cost_terms) + sum(diff_terms))
     solver = make_solver(options, cpsat, limit)
-    status = solver.solve(m)
+    status = cpsat_run(solver, m)
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         empty = np.zeros((0, n_kec), dtype=np.int64)

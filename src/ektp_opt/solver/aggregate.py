@@ -20,6 +20,7 @@ from ortools.sat.python import cp_model
 from ektp_opt.errors import InfeasibleError, NoSolutionError
 from ektp_opt.problem import ProblemData
 from ektp_opt.solver import constraints, objectives
+from ektp_opt.solver.cpsat import run as cpsat_run
 from ektp_opt.solver.params import SolveOptions, make_solver
 from ektp_opt.solver.progress import IncumbentCallback, Reporter
 from ektp_opt.solver.result import LevelResult, Status
@@ -81,7 +82,7 @@ class HorizonModel:
     ) -> tuple[cp_model.CpSolver, Status, float]:
         solver = make_solver(options, cpsat, limit)  # type: ignore[arg-type]
         start = time.perf_counter()
-        code = solver.solve(self.model, IncumbentCallback(reporter, phase))
+        code = cpsat_run(solver, self.model, IncumbentCallback(reporter, phase))
         return solver, cp_status(code), time.perf_counter() - start
 
     def values(self, solver: cp_model.CpSolver) -> Values:
@@ -153,7 +154,7 @@ class FeasibilityModel:
         self, options: SolveOptions, cpsat: dict[str, object], limit: float
     ) -> tuple[Status, npt.NDArray[np.int64], dict[tuple[int, int], int]]:
         solver = make_solver(options, cpsat, limit)  # type: ignore[arg-type]
-        status = cp_status(solver.solve(self.model))
+        status = cp_status(cpsat_run(solver, self.model))
         if status not in ("OPTIMAL", "FEASIBLE"):
             return status, np.zeros((len(self.split), self.n_kec), dtype=np.int64), {}
         split = np.array([[solver.value(x) for x in row] for row in self.split], dtype=np.int64)

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from ektp_opt.problem import ProblemData
+from ektp_opt.solver.cpsat import run as cpsat_run
 from ektp_opt.solver.params import SolveOptions, make_solver
 from ektp_opt.solver.progress import Reporter
 from ektp_opt.solver.result import LevelResult, Status
@@ -112,7 +113,7 @@ def _kecamatan_search(
             m.add_hint(r[where[kel]][col[d]], q)
             m.add_hint(u[where[kel]][col[d]], 1)
     solver = make_solver(options, cpsat, limit)  # type: ignore[arg-type]
-    code = solver.solve(m)
+    code = cpsat_run(solver, m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return hint, bound, "FEASIBLE"
     out: dict[int, list[tuple[int, int]]] = {d: [] for d in days}
@@ -252,7 +253,7 @@ def compact_with_overflow(
     pairs_total = sum(pair.values())
     m.minimize(pairs_total)
     solver = make_solver(options, cpsat, limit / 2)  # type: ignore[arg-type]
-    code = solver.solve(m)
+    code = cpsat_run(solver, m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise RuntimeError("compactness model found no solution although its hint is feasible")
     p_value = int(solver.objective_value)
@@ -267,7 +268,7 @@ def compact_with_overflow(
         m.add_hint(x, solver.value(x))
     m.minimize(sum(away_terms))
     solver2 = make_solver(options, cpsat, max(0.2, limit - t_pairs))  # type: ignore[arg-type]
-    code2 = solver2.solve(m)
+    code2 = cpsat_run(solver2, m)
     best = solver2 if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE) else solver
     a_value = int(sum(best.value(x) for x in away_terms))
     a_bound = int(np.ceil(solver2.best_objective_bound - 1e-6)) if best is solver2 else 0
