@@ -329,30 +329,5 @@ main.add_command(invitations_command)
 main.add_command(roster_command)
 
 
-def run() -> None:
-    """The console script: ektp-opt's own SIGINT/SIGTERM handling around the click group.
-
-    A signal that arrives after the command finished its own handling (while click or Python
-    winds down) still ends in 130/143 with a true message, never in click's "Aborted!" exit 1.
-    """
-    import sys
-
-    from ektp_opt import interrupt
-    from ektp_opt.commands.common import interrupted_exit
-
-    interrupt.install()
-    code: Any = 0
-    try:
-        try:
-            main()
-        except SystemExit as exc:
-            code = exc.code
-    except KeyboardInterrupt:
-        code = None
-    if interrupt.received() is not None and code not in (130, 143):
-        interrupted_exit()
-    sys.exit(code)
-
-
 if __name__ == "__main__":  # pragma: no cover
-    run()
+    main()

@@ -7,10 +7,12 @@ own handler logged from inside the signal handler and could hang or abort the pr
 CP-SAT search runs in a worker thread while the main thread waits, so the interrupt reaches the
 main thread at once and stops the search through ``CpSolver.stop_search()``.
 
-The commit of an output (the final rename or swap) runs inside ``deferred()``: the signals are
-blocked for those few system calls and delivered right after, so an output is either the old one
-or the complete new one. ``committed()`` records what was written, so that the message after an
-interrupt can say so truthfully.
+The commit of an output (the final rename or swap) runs inside ``deferred()``: a signal that
+arrives during those few system calls is held and raised right after, so an output is either the
+old one or the complete new one. (Blocking the signal with ``pthread_sigmask`` would not do: the
+kernel hands a process signal to any thread that does not block it, such as CP-SAT's.)
+``committed()`` records what was written, so that the message after an interrupt can say so
+truthfully.
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
+_deferring: list[bool] = []
+
+
 def _handler(signum: int, frame: FrameType | None) -> None:
     first = not _received
     _received.append(signum)
-    if first:
+    if first and not _deferring:
         raise Interrupted(signum)
 
 
@@ -49,12 +54,32 @@ def install() -> None:
     _received.clear()
     _committed.clear()
     for sig in _SIGNALS:
+        if signal.getsignal(sig) is signal.SIG_IGN:
+            continue  # started with the signal ignored (nohup, a background job): keep it so
         signal.signal(sig, _handler)
+
+
+def settle() -> None:
+    """The command is over and its exit code decided: ignore SIGINT and SIGTERM from now on, so
+    that Python's own shutdown (which restores the default handlers) is not killed half-way. A
+    signal that came before this call is still seen by ``received()``."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in _SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def received() -> int | None:
     """The first signal received since ``install()``, if any."""
     return _received[0] if _received else None
+
+
+def outcome() -> tuple[int, str]:
+    """The exit code (130 SIGINT, 143 SIGTERM) and the one-line message after an interrupt."""
+    code = 143 if received() == signal.SIGTERM else 130
+    written = [str(p).encode("unicode_escape").decode("ascii") for p in _committed]
+    if written:
+        return code, f"interrupted after writing {', '.join(written)} (complete); nothing else was written"
+    return code, "interrupted; nothing was written, earlier outputs are untouched"
 
 
 def committed(path: Path) -> None:
@@ -67,12 +92,13 @@ def committed_paths() -> list[Path]:
 
 @contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back for the few calls inside (an output's commit)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    """Hold SIGINT and SIGTERM back for the few calls inside (an output's commit): a signal that
+    arrives meanwhile is raised as ``Interrupted`` when the block ends, after the commit."""
+    before = len(_received)
+    _deferring.append(True)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        _deferring.pop()
+    if not _deferring and before == 0 and _received:
+        raise Interrupted(_received[0])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,14 +27,14 @@ def _fail(message: str, code: ExitCode) -> None:
 
 
 def interrupted_exit() -> None:
-    """Exit 130 (SIGINT) or 143 (SIGTERM), saying truthfully what was written before the stop."""
-    sig = interrupt.received()
-    code = ExitCode.TERMINATED if sig == signal.SIGTERM else ExitCode.INTERRUPTED
-    written = interrupt.committed_paths()
-    if written:
-        what = ", ".join(str(p) for p in written)
-        _fail(f"interrupted after writing {what} (complete); nothing else was written", code)
-    _fail("interrupted; nothing was written, earlier outputs are untouched", code)
+    """Exit 130 (SIGINT) or 143 (SIGTERM), saying truthfully what was written before the stop.
+
+    Plain ``sys.stderr``, no rich: the interrupt may have cut an import (numpy, rich) in half,
+    and importing it again here would fail."""
+    code, message = interrupt.outcome()
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+    sys.exit(code)
 
 
 def guarded(fn: F) -> F:

@@ -18,22 +18,31 @@ def run(solver: cp_model.CpSolver, model: cp_model.CpModel, callback: Any = None
     """``solver.solve(model, callback)``, interruptible. Returns CP-SAT's status code."""
     solver.parameters.catch_sigint_signal = False  # ektp-opt handles signals, never the solver
     box: dict[str, Any] = {}
+    done = threading.Event()
 
     def work() -> None:
         try:
             box["status"] = solver.solve(model, callback)
         except BaseException as exc:  # handed to the caller's thread below
             box["error"] = exc
+        finally:
+            done.set()
 
     thread = threading.Thread(target=work, name="cp-sat", daemon=True)
     thread.start()
+    # Wait on an Event, not on Thread.join: in Python 3.11 a join cut by KeyboardInterrupt can
+    # leave the thread marked as stopped while CP-SAT still runs (the process then aborts at exit).
     try:
-        while thread.is_alive():
-            thread.join(0.1)
+        while not done.wait(0.1):
+            pass
     except BaseException:
         solver.stop_search()
-        thread.join()
+        while not done.wait(0.1):
+            pass
         raise
+    finally:
+        if done.is_set():
+            thread.join()
     if "error" in box:
         raise box["error"]
     return box["status"]

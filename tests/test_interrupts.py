@@ -1,0 +1,82 @@
+"""Ctrl-C and SIGTERM at any moment of a real command: exit 130 (143 for TERM), no crash, no hang,
+and the output folder is the old plan untouched or a complete new one that verifies."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MEDAN
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = MEDAN / "medan-10k.toml"
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ektp_opt.entry", *args]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def old_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("old") / "plan"
+    r = subprocess.run(cli("solve", str(SCENARIO), "--out", str(out), "--workers", "1", "--quiet"), cwd=ROOT)
+    assert r.returncode == 0
+    return out
+
+
+def interrupt_at(args: list[str], delay: float, sig: signal.Signals) -> tuple[int, str, float]:
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        _out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # a hang is a failure, and must not hang the suite
+        proc.kill()
+        pytest.fail(f"no exit within 60 s of {sig.name} at {delay} s")
+    return proc.returncode, err, time.monotonic() - sent
+
+
+def check_outcome(code: int, err: str, old: dict[str, bytes], out: Path, sig: signal.Signals) -> str:
+    assert "Traceback" not in err and "internal error" not in err and "terminate called" not in err, err
+    wanted = 143 if sig == signal.SIGTERM else 130
+    assert code in (0, wanted), (code, err)
+    assert not [p for p in out.parent.iterdir() if ".ektp-" in p.name], "leftovers beside the output"
+    if code == wanted and "after writing" not in err:
+        assert snapshot(out) == old, "interrupted run changed the old output"
+        return "old"
+    r = subprocess.run(cli("verify", str(out)), cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr  # the complete new plan
+    return "new"
+
+
+@pytest.mark.parametrize(("delay", "sig"), [(0.2, signal.SIGINT), (0.9, signal.SIGINT), (1.6, signal.SIGINT),
+                                            (2.2, signal.SIGINT), (1.2, signal.SIGTERM)])  # fmt: skip
+def test_solve_interrupted(old_plan: Path, tmp_path: Path, delay: float, sig: signal.Signals) -> None:
+    out = tmp_path / "plan"
+    subprocess.run(["cp", "-r", str(old_plan), str(out)], check=True)
+    old = snapshot(out)
+    args = cli("solve", str(SCENARIO), "--out", str(out), "--workers", "2", "--seed", "3", "--quiet")
+    code, err, took = interrupt_at(args, delay, sig)
+    check_outcome(code, err, old, out, sig)
+    assert took < 10, f"took {took:.1f} s to stop"
+
+
+@pytest.mark.parametrize("delay", [0.6, 2.0])
+def test_resolve_interrupted(old_plan: Path, tmp_path: Path, delay: float) -> None:
+    out = tmp_path / "new"
+    subprocess.run(["cp", "-r", str(old_plan), str(out)], check=True)
+    old = snapshot(out)
+    args = cli("resolve", "--plan", str(old_plan), "--scenario", str(SCENARIO), "--as-of", "2011-09-05",
+               "--out", str(out), "--workers", "1", "--quiet")  # fmt: skip
+    code, err, _took = interrupt_at(args, delay, signal.SIGINT)
+    check_outcome(code, err, old, out, signal.SIGINT)
