@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ektp_opt.admin import AdminData, load_admin
 from ektp_opt.errors import InputError
 from ektp_opt.generate import generate_population
 from ektp_opt.households import households_csv_text, load_households_csv
@@ -105,3 +108,20 @@ def test_medan_population_exact_and_deterministic() -> None:
     assert 0 < a.home_visit.mean() < 0.02
     other = generate_population(spec.model_copy(update={"seed": 1}), ls.admin)
     assert not np.array_equal(a.members, other.members)
+
+
+@settings(max_examples=int(os.environ.get("EKTP_FUZZ_EXAMPLES", "60")), deadline=None)
+@given(households=st.integers(1, 40_000), per_kk=st.floats(1.0, 10.0), seed=st.integers(0, 2**32))
+def test_generator_hits_every_valid_spec_exactly(households: int, per_kk: float, seed: int) -> None:
+    """Every spec that passes validation (households <= residents <= 10 x households) gives
+    exactly that many KK and residents, 1..10 members each (issue: 50/51 and 1/10 failed)."""
+    residents = min(10 * households, max(households, round(households * per_kk)))
+    spec = GeneratorSpec(seed=seed, households=households, residents=residents)
+    h = generate_population(spec, _medan_admin())
+    assert len(h) == households and h.residents == residents
+    assert h.members.min() >= 1 and h.members.max() <= 10
+
+
+@cache
+def _medan_admin() -> AdminData:
+    return load_admin(MEDAN / "kecamatan.csv", MEDAN / "kelurahan.csv")

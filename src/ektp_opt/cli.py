@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ektp_opt import __version__
-from ektp_opt.atomic import atomic_folder
+from ektp_opt.atomic import atomic_folder, check_folder_target
 from ektp_opt.commands.bench import bench as bench_command
 from ektp_opt.commands.common import (
     SEED,
@@ -34,7 +34,7 @@ from ektp_opt.commands.report import report as report_command
 from ektp_opt.commands.report import roster as roster_command
 from ektp_opt.commands.resolve import resolve as resolve_command
 from ektp_opt.commands.simulate import simulate as simulate_command
-from ektp_opt.errors import InfeasibleError, InputError, VerificationError
+from ektp_opt.errors import EktpError, InfeasibleError, InputError, VerificationError
 from ektp_opt.households import write_households_csv
 from ektp_opt.population import load_population
 from ektp_opt.problem import build_problem
@@ -112,6 +112,17 @@ def scenario(scenario: Path | None) -> None:
         con.print(table)
 
 
+def _check_preset(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """An unknown preset is a usage error naming the option, before any work starts."""
+    from ektp_opt.solver.params import load_preset
+
+    try:
+        load_preset(value)
+    except EktpError as exc:
+        raise click.BadParameter(plain(exc.message)) from None
+    return value
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(path_type=Path), required=False)
 @click.option(
@@ -140,6 +151,7 @@ def scenario(scenario: Path | None) -> None:
     "--preset",
     default="default",
     show_default=True,
+    callback=_check_preset,
     help="Parameter preset from models/presets.toml.",
 )
 @click.option(
@@ -191,6 +203,7 @@ def solve(
         log=log,
     )
     ls = scenario_arg(scenario)  # before the display: a bad file gets a clean one-line error
+    check_folder_target(out)  # refuse a folder ektp-opt may not replace before any work
     with progress_display(quiet) as rep:
         with rep.stage("load households"):
             households = load_population(ls)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -12,9 +13,25 @@ import numpy as np
 
 from ektp_opt.errors import InputError
 
+MAX_INPUT_BYTES = 2 * 1024**3  # 2 GiB: a households file of 50 M KK; /dev/zero is refused at once
+
 
 def read_text(path: Path) -> str:
-    """Read a UTF-8 file, or fail naming the file and the byte offset of the first bad byte."""
+    """Read a UTF-8 file, or fail naming the file and the byte offset of the first bad byte.
+
+    Only regular files: a FIFO would hang and ``/dev/zero`` would read until memory runs out."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError(path, None, "file not found") from None
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(path, None, "is a folder, expected a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(path, None, "is not a regular file (a device, a pipe or a socket)")
+    if st.st_size > MAX_INPUT_BYTES:
+        raise InputError(path, None, f"is {st.st_size / 1024**3:.1f} GiB, more than an input file can be")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -138,7 +155,7 @@ def date_column(path: Path, column: str, values: list[str]) -> np.ndarray:
     import numpy as np
 
     try:
-        return np.array(values, dtype="datetime64[D]")
+        arr = np.array(values, dtype="datetime64[D]")
     except ValueError:
         for i, v in enumerate(values):
             try:
@@ -146,3 +163,9 @@ def date_column(path: Path, column: str, values: list[str]) -> np.ndarray:
             except ValueError:
                 raise InputError(path, f"row {i + 2}, column {column}", f"{v!r} is not an ISO date") from None
         raise
+    # '' parses as NaT and '0000-01-01' as a date no calendar here can hold: both are bad cells.
+    bad = np.flatnonzero(np.isnat(arr) | (arr < np.datetime64("1900-01-01")) | (arr > np.datetime64("2200-12-31")))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(path, f"row {i + 2}, column {column}", f"{values[i]!r} is not an ISO date (1900..2200)")
+    return arr

@@ -64,12 +64,33 @@ def _nudge_to_total(rng: np.random.Generator, members: npt.NDArray[np.int32], ta
         members[pick] += step
 
 
+def residents_per_kecamatan(
+    residents: int, kk: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Residents per kecamatan, in proportion to the weights, yet reachable: every kecamatan gets
+    between one and ``MAX_GENERATED_MEMBERS`` residents per KK it holds (so 1 KK / 10 residents,
+    50 / 51 or 3,095 / 30,950 come out exact). The members above one per KK are apportioned over
+    the kecamatan that have KK, and what a full kecamatan cannot hold goes to those with room."""
+    plain = apportion(residents, weights)  # the shares alone, when every kecamatan can hold them
+    if np.all((plain >= kk) & (plain <= kk * MAX_GENERATED_MEMBERS)):
+        return plain
+    extra_total = residents - int(kk.sum())
+    room = kk * (MAX_GENERATED_MEMBERS - 1)
+    if extra_total < 0 or extra_total > int(room.sum()):
+        raise ValueError(f"{residents} residents cannot fill {int(kk.sum())} KK of 1..{MAX_GENERATED_MEMBERS}")
+    extra = np.minimum(apportion(extra_total, np.where(kk > 0, weights, 0.0) + (kk > 0) * 1e-12), room)
+    while (left := extra_total - int(extra.sum())) > 0:
+        free = room - extra
+        extra += np.minimum(free, apportion(left, free.astype(np.float64)))
+    return kk + extra
+
+
 def generate_population(spec: GeneratorSpec, admin: AdminData) -> Households:
     rng = np.random.default_rng(spec.seed)
     n_kec = len(admin.kecamatan)
     kec_weights = np.array([k.weight for k in admin.kecamatan])
     kk_per_kec = apportion(spec.households, kec_weights)
-    res_per_kec = apportion(spec.residents, kec_weights)
+    res_per_kec = residents_per_kecamatan(spec.residents, kk_per_kec, kec_weights)
     kel_kec = np.array([admin.kecamatan_index()[k.kecamatan_code] for k in admin.kelurahan], dtype=np.int64)
     kk_per_kel = np.zeros(len(admin.kelurahan), dtype=np.int64)
     for k in range(n_kec):

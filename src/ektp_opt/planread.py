@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ektp_opt.csvread import date_column, int_column, iter_rows, read_columns
+from ektp_opt.csvread import date_column, int_column, iter_rows, read_columns, read_text
 from ektp_opt.errors import InputError
 
 APPOINTMENT_COLUMNS = (  # SPEC.md's output contract
@@ -40,11 +40,22 @@ class Appointments:
     members: npt.NDArray[np.int64]
 
 
+def check_plan_dir(plan_dir: Path) -> None:
+    """A plan path that is missing or a file is an input error naming it (never a crash)."""
+    if not plan_dir.exists():
+        raise InputError(plan_dir, None, "plan folder not found")
+    if not plan_dir.is_dir():
+        raise InputError(plan_dir, None, "is a file, expected a plan folder")
+
+
 def parse_date(path: Path, row: int, column: str, value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise InputError(path, f"row {row}, column {column}", f"{value!r} is not an ISO date") from None
+        day = None
+    if day is None or not 1900 <= day.year <= 2200:
+        raise InputError(path, f"row {row}, column {column}", f"{value!r} is not an ISO date (1900..2200)")
+    return day
 
 
 def read_appointments(path: Path) -> Appointments:
@@ -76,12 +87,10 @@ def read_devices(path: Path) -> list[tuple[str, str, dt.date, dt.date]]:
 
 
 def read_summary(path: Path) -> dict[str, Any]:
+    text = read_text(path)
     try:
-        text = path.read_bytes().decode("utf-8")
         data = json.loads(text)
-    except FileNotFoundError:
-        raise InputError(path, None, "file not found") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise InputError(path, None, f"not valid JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise InputError(path, None, "expected a JSON object")
@@ -90,6 +99,7 @@ def read_summary(path: Path) -> dict[str, Any]:
 
 def scenario_of(plan_dir: Path, scenario_path: Path | None) -> Path:
     """The scenario a plan was made for: the one given, else the one named in summary.json."""
+    check_plan_dir(plan_dir)
     if scenario_path is not None:
         return scenario_path
     named = read_summary(plan_dir / "summary.json").get("scenario_file")

@@ -16,8 +16,9 @@ import numpy.typing as npt
 
 from ektp_opt.calendar import working_days
 from ektp_opt.csvread import iter_rows
-from ektp_opt.errors import InputError
-from ektp_opt.planread import read_appointments, read_devices, read_summary
+from ektp_opt.errors import InputError, VerificationError
+from ektp_opt.households import Households
+from ektp_opt.planread import check_plan_dir, read_appointments, read_devices, read_summary
 from ektp_opt.scenario import LoadedScenario
 
 IntArray = npt.NDArray[np.int64]
@@ -70,8 +71,9 @@ def _lookup(
 
 
 def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
-    if not plan_dir.is_dir():
-        raise InputError(plan_dir, None, "plan folder not found")
+    """Read a plan folder for the reports and the simulator, after the quick checks that it is
+    whole and was made for this scenario (``check_whole``); the full rules are ``verify``'s."""
+    check_plan_dir(plan_dir)
     path = plan_dir / "appointments.csv"
     appt = read_appointments(path)
     days, regular = calendar_of(ls)
@@ -85,7 +87,7 @@ def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
         if code not in kec_index:
             raise InputError(plan_dir / "devices.csv", f"device {dev}", f"kecamatan {code} is not in the scenario")
         dev_kec.append(kec_index[code])
-    return PlanView(
+    view = PlanView(
         days=days,
         regular_days=regular,
         kecamatan=kec,
@@ -105,6 +107,51 @@ def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
         summary=read_summary(plan_dir / "summary.json"),
         home_visits=_home_visit_rows(plan_dir / "home_visits.csv"),
     )
+    check_whole(plan_dir, view, ls)
+    return view
+
+
+def check_whole(plan_dir: Path, view: PlanView, ls: LoadedScenario) -> None:
+    """Quick checks before a plan is used: made for this scenario (its hash in summary.json), as
+    many KK as summary.json says, and every shift and family size possible. A plan cut in half
+    or edited by hand is refused (exit 5), a plan of another scenario is an input error (exit 3)."""
+    summary_path = plan_dir / "summary.json"
+    s = view.summary
+    inputs = s.get("inputs")
+    if not isinstance(inputs, dict) or not isinstance(inputs.get("scenario_sha256"), str):
+        raise InputError(summary_path, "inputs.scenario_sha256", "missing: not a plan folder ektp-opt wrote")
+    if inputs["scenario_sha256"] != ls.sha256:
+        raise InputError(summary_path, "inputs.scenario_sha256", f"the plan was made for another version of {ls.path}")
+    expected = s.get("households")
+    if not isinstance(expected, int) or isinstance(expected, bool):
+        raise InputError(summary_path, "households", "missing or not a whole number")
+    visited = len(view.home_visits)
+    if len(view.kk_id) + visited != expected:
+        raise VerificationError(
+            f"{plan_dir}: not whole: appointments.csv and home_visits.csv hold {len(view.kk_id) + visited:,} KK, "
+            f"summary.json says {expected:,}; run `ektp-opt verify` on it"
+        )
+    shifts = np.array([ls.scenario.shifts_for(k) for k in view.kecamatan], dtype=np.int64)
+    bad = np.flatnonzero((view.shift < 1) | (view.shift > shifts[view.site]) | (view.members < 1))
+    if bad.size:
+        row = int(bad[0]) + 2
+        raise VerificationError(
+            f"{plan_dir / 'appointments.csv'}: row {row}: shift {view.shift[bad[0]]} or members "
+            f"{view.members[bad[0]]} is not possible; run `ektp-opt verify` on it"
+        )
+    if len(np.unique(view.kk_id)) != len(view.kk_id):
+        raise VerificationError(f"{plan_dir / 'appointments.csv'}: a kk_id appears twice; run `ektp-opt verify`")
+
+
+def check_population(plan_dir: Path, view: PlanView, households: Households) -> None:
+    """The plan was made for this population (the households hash in summary.json)."""
+    inputs = view.summary.get("inputs", {})
+    if isinstance(inputs, dict) and inputs.get("households_sha256") != households.sha256:
+        raise InputError(
+            plan_dir / "summary.json",
+            "inputs.households_sha256",
+            "the plan was made for other households than the scenario's",
+        )
 
 
 def _home_visit_rows(path: Path) -> list[dict[str, str]]:

@@ -86,7 +86,7 @@ def resolve(
     Exit 0 on success; 4 when the changed scenario cannot meet the deadline (OUT/diagnosis.json,
     as `solve` writes); 3 on bad input; 5 if the new plan would break a hard rule.
     """
-    from ektp_opt.atomic import atomic_folder
+    from ektp_opt.atomic import atomic_folder, check_folder_target
     from ektp_opt.console import err, levels_table, progress_display
     from ektp_opt.console import out as con
     from ektp_opt.errors import InfeasibleError, VerificationError
@@ -103,6 +103,7 @@ def resolve(
 
     options = SolveOptions(time_limit=time_limit, workers=workers or default_workers(), seed=seed)
     ls = load_scenario(scenario_path)
+    check_folder_target(out)
     with progress_display(quiet) as rep:
         with rep.stage("load households"):
             households = load_population(ls)

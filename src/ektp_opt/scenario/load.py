@@ -46,8 +46,8 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in ("GeneratorSpec", "HouseholdsFile"):
-            continue  # pydantic's union branch names mean nothing to a user
+        elif item in ("GeneratorSpec", "HouseholdsFile") or "[" in str(item) or "-" in str(item):
+            continue  # pydantic's branch names (GeneratorSpec, function-after[...]) mean nothing to a user
         else:
             parts.append(("." if parts else "") + str(item))
     return "".join(parts) or "(top level)"

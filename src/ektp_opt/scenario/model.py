@@ -142,6 +142,10 @@ class Scenario(_Strict):
     def _check(self) -> Self:
         if self.deadline <= self.start:
             raise ValueError(f"deadline {self.deadline} must be after start {self.start}")
+        if not (self.start.year >= 1900 and self.deadline.year <= 2100):
+            raise ValueError("start and deadline must lie between 1900 and 2100")
+        if (self.deadline - self.start).days > 3653:
+            raise ValueError("a campaign longer than ten years is not a plan ektp-opt can make")
         shifts = {self.shifts_per_day, *self.shifts_override.values()}
         for n in shifts:
             seats = self.device.capacity_per_day // n - self.backlog.reserve_per_shift
