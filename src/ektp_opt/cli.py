@@ -81,6 +81,11 @@ def generate(scenario: Path | None, out: Path) -> None:
 
     The population comes from the scenario's [households] seed, residents and households: the
     same spec always gives the same file. Without SCENARIO, the default Medan scenario is used.
+
+    \b
+    Examples:
+      ektp-opt generate data/medan/medan-10k.toml --out households-10k.csv
+      ektp-opt generate --out medan-2011-households.csv      # the default Medan population
     """
     from ektp_opt.console import out as con
     from ektp_opt.generate import generate_population
@@ -102,7 +107,13 @@ def generate(scenario: Path | None, out: Path) -> None:
 @guarded
 def scenario(scenario: Path | None) -> None:
     """Summarise a scenario: working days, devices by date, residents per kecamatan, and the
-    simple seat bound (seats before the last regular day against residents)."""
+    simple seat bound (seats before the last regular day against residents).
+
+    \b
+    Examples:
+      ektp-opt scenario                                  # the default Medan scenario
+      ektp-opt scenario data/medan/medan-2011-actual.toml
+    """
     from ektp_opt.console import out as con
     from ektp_opt.summary import scenario_tables
 
@@ -185,6 +196,14 @@ def solve(
     Without SCENARIO the default Medan scenario (2.1 M residents) is planned.
     Writes OUT/appointments.csv, OUT/devices.csv, OUT/summary.json.
     If the deadline cannot be met: exit 4 and OUT/diagnosis.json, no appointments.
+    OUT must be new, empty or an earlier ektp-opt output (it holds a .ektp-opt marker);
+    anything else is refused (exit 3). Ctrl-C leaves the old OUT untouched (exit 130).
+
+    \b
+    Examples:
+      ektp-opt solve --out plans/medan-2011               # default Medan, about a minute
+      ektp-opt solve data/medan/medan-10k.toml --out plans/10k --workers 1   # byte-identical reruns
+      ektp-opt solve data/medan/medan-2011-actual.toml --out plans/late --allow-late
     """
     from ektp_opt.console import err, levels_table, progress_display
     from ektp_opt.console import out as con
@@ -252,6 +271,11 @@ def verify(plan_dir: Path, scenario_path: Path | None) -> None:
 
     Exit 0 when the plan is clean; exit 5 with a table of broken rules (how many rows break
     each, and the first examples) otherwise.
+
+    \b
+    Examples:
+      ektp-opt verify plans/medan-2011
+      ektp-opt verify plans/medan-2011 --scenario data/medan/medan-2011.toml
     """
     from ektp_opt.console import out as con
     from ektp_opt.planread import scenario_of

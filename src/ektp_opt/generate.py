@@ -139,6 +139,15 @@ def spec_digest(spec: GeneratorSpec, admin: AdminData) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def content_digest(h: Households) -> str:
+    """A checksum of the arrays themselves, so an edited cache file is noticed."""
+    d = hashlib.sha256()
+    for a in (h.kk_id, h.kelurahan, h.members, h.lingkungan, h.home_visit):
+        d.update(str(a.dtype).encode())
+        d.update(np.ascontiguousarray(a).tobytes())
+    return d.hexdigest()
+
+
 def cache_dir() -> Path:
     env = os.environ.get("EKTP_OPT_CACHE")
     if env:
@@ -153,7 +162,7 @@ def generate_cached(spec: GeneratorSpec, admin: AdminData) -> Households:
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
-                return Households(
+                cached = Households(
                     kk_id=z["kk_id"],
                     kelurahan=z["kelurahan"],
                     members=z["members"],
@@ -161,8 +170,11 @@ def generate_cached(spec: GeneratorSpec, admin: AdminData) -> Households:
                     home_visit=z["home_visit"],
                     sha256=digest,
                 )
-        except (OSError, ValueError, KeyError):
-            path.unlink(missing_ok=True)  # a damaged cache is rebuilt, never trusted
+                if str(z["content"]) == content_digest(cached):
+                    return cached
+        except (OSError, ValueError, KeyError, EOFError):
+            pass
+        path.unlink(missing_ok=True)  # a damaged or edited cache is rebuilt, never trusted
     h = generate_population(spec, admin)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,6 +186,7 @@ def generate_cached(spec: GeneratorSpec, admin: AdminData) -> Households:
             members=h.members,
             lingkungan=h.lingkungan,
             home_visit=h.home_visit,
+            content=np.array(content_digest(h)),
         )
         os.replace(tmp, path)
     except OSError:

@@ -66,13 +66,16 @@ def invitations(plan_dir: Path, scenario_path: Path | None, kelurahan: str, fmt:
     from ektp_opt.atomic import write_bytes_atomic, write_text_atomic
     from ektp_opt.console import out as con
     from ektp_opt.console import progress_display
+    from ektp_opt.planview import check_population
     from ektp_opt.population import load_population
     from ektp_opt.report.invitations import distribution_csv, letters, letters_pdf
 
     with progress_display() as rep:
         with rep.stage("read plan"):
             view, ls = _view(plan_dir, scenario_path)
-            items = letters(view, ls, load_population(ls), kelurahan)
+            households = load_population(ls)
+            check_population(plan_dir, view, households)
+            items = letters(view, ls, households, kelurahan)
         with rep.stage(f"{len(items):,} letters"):
             if fmt == "pdf":
                 write_bytes_atomic(out, letters_pdf(items, ls.scenario.city))

@@ -96,6 +96,8 @@ def letters(view: PlanView, ls: LoadedScenario, households: Households, keluraha
                 ls.scenario.deadline,
             )
         )  # fmt: skip
+    if not out:
+        raise InputError("--kelurahan", None, f"{kelurahan} has no KK in this plan: no letters to print")
     return sorted(out, key=lambda x: (x.lingkungan, x.date, x.home_visit, x.shift, x.kk_id))
 
 
@@ -109,11 +111,32 @@ def distribution_csv(items: list[Letter]) -> str:
     return csv_text(header, rows)
 
 
+REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+
+
+def _register_fonts() -> None:
+    """DejaVu Sans, embedded: it covers Latin, Greek, Cyrillic and more, so a name such as
+    "Đức" or "Ёлка" prints as written (Helvetica showed ■). Taken from matplotlib's own fonts."""
+    from pathlib import Path
+
+    import matplotlib
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if REGULAR in pdfmetrics.getRegisteredFontNames():
+        return
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont(REGULAR, str(ttf / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(ttf / "DejaVuSans-Bold.ttf")))
+
+
 def letters_pdf(items: list[Letter], city: str) -> bytes:
     """One A4 page per KK (reportlab canvas: thousands of pages in seconds)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import cm
     from reportlab.pdfgen import canvas
+
+    _register_fonts()
 
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4, pageCompression=1)
@@ -122,13 +145,13 @@ def letters_pdf(items: list[Letter], city: str) -> bytes:
     width, height = A4
     for x in items:
         y = height - 2.5 * cm
-        c.setFont("Helvetica-Bold", 13)
+        c.setFont(BOLD, 13)
         c.drawCentredString(width / 2, y, "SURAT UNDANGAN PEREKAMAN KTP ELEKTRONIK (e-KTP)")
         y -= 0.6 * cm
-        c.setFont("Helvetica", 10)
+        c.setFont(REGULAR, 10)
         c.drawCentredString(width / 2, y, f"Kelurahan {x.kelurahan_name} ({x.kelurahan}) - {city}")
         y -= 1.4 * cm
-        c.setFont("Helvetica", 11)
+        c.setFont(REGULAR, 11)
         for text in (
             "Kepada Yth. Kepala Keluarga",
             f"Nomor KK: {x.kk_id}",
@@ -154,28 +177,28 @@ def letters_pdf(items: list[Letter], city: str) -> bytes:
             )
         c.drawString(2.5 * cm, y, intro)
         y -= 0.9 * cm
-        c.setFont("Helvetica-Bold", 12)
+        c.setFont(BOLD, 12)
         for label, value in rows:
             c.drawString(3 * cm, y, f"{label}")
             c.drawString(6.5 * cm, y, f": {value}")
             y -= 0.7 * cm
         y -= 0.5 * cm
-        c.setFont("Helvetica-Bold", 11)
+        c.setFont(BOLD, 11)
         c.drawString(2.5 * cm, y, "Harap membawa:")
-        c.setFont("Helvetica", 11)
+        c.setFont(REGULAR, 11)
         for n, item in enumerate(BRING, start=1):
             y -= 0.6 * cm
             c.drawString(3 * cm, y, f"{n}. {item}")
         y -= 1.0 * cm
-        c.setFont("Helvetica-Bold", 11)
+        c.setFont(BOLD, 11)
         c.drawString(2.5 * cm, y, "Bila berhalangan hadir:")
-        c.setFont("Helvetica", 10)
+        c.setFont(REGULAR, 10)
         text = c.beginText(3 * cm, y - 0.6 * cm)
         note = HOME_NOTE if x.home_visit else CANNOT_COME
         for line in _wrap(note + f" Batas akhir perekaman: {tanggal(x.deadline)}.", 90):
             text.textLine(line)
         c.drawText(text)
-        c.setFont("Helvetica", 8)
+        c.setFont(REGULAR, 8)
         c.drawString(2.5 * cm, 1.5 * cm, f"KK {x.kk_id} · {x.kelurahan} · lingkungan {x.lingkungan}")
         c.showPage()
     c.save()

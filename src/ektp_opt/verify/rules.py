@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,15 @@ def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0088 * math.asin(math.sqrt(a))
 
 
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,63}$")  # SPEC.md: ids in a plan folder
+
+
+def _safe_ids(values: np.ndarray) -> np.ndarray:
+    uniq, inverse = np.unique(values, return_inverse=True)
+    ok = np.array([_SAFE_ID.match(str(v)) is not None for v in uniq.tolist()], dtype=bool)
+    return ok[inverse] if len(values) else np.zeros(0, dtype=bool)
+
+
 def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> Report:
     """Check every hard rule; raises InputError only when a file cannot be read at all."""
     if not plan_dir.is_dir():
@@ -101,7 +111,11 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     sc, admin = ls.scenario, ls.admin
     cal = Calendar(ls)
     rep = Report(plan_dir, len(appt.kk_id))
-    labels = appt.kk_id
+    # Ids first: an id a spreadsheet would run as a formula (=HYPERLINK(...)) or a shell would read
+    # as an option (-cmd) is refused, and is never shown as an example.
+    bad_id = ~_safe_ids(appt.kk_id) | ~_safe_ids(appt.device)
+    rep.add("kk_id or device_id not of letters, digits, '-' and '.' (starting alphanumeric)", "ids", bad_id)
+    labels = np.where(bad_id, "(unsafe id)", appt.kk_id)
 
     # Rule 1: every KK exactly once, with all its members, unsplit.
     kel_codes = np.array([k.code for k in admin.kelurahan])
