@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -88,3 +89,90 @@ def test_fuzzed_plan_folder(data: st.DataObject, target: str) -> None:
                 reader()
             except InputError as exc:
                 assert "\n" not in exc.message and str(copy) in exc.message  # names a file of the plan
+
+
+# ---------------------------------------------------------------- issue 14: lose nothing, exit codes
+def _cli(*args: str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from ektp_opt.cli import main
+
+    r = CliRunner().invoke(main, list(args))
+    return r.exit_code, r.stdout, r.stderr
+
+
+def test_markup_and_escapes_print_as_text(tmp_path: Path) -> None:
+    from tests.conftest import KELURAHAN, scenario_text
+
+    evil = "Amplas [/bold] broken [link=http://evil.example]click[/link] \x1b]8;;http://x\x07 \x1b[31m"
+    (tmp_path / "kecamatan.csv").write_text(
+        "code,name,population_2013,lat,lon\n"
+        f'12.71.01,"{evil}",100,3.50,98.60\n12.71.02,Beta,80,3.52,98.61\n12.71.03,Gamma,60,3.80,98.90\n'
+    )
+    (tmp_path / "kelurahan.csv").write_text(KELURAHAN)
+    scenario = tmp_path / "x[bold].toml"
+    scenario.write_text(scenario_text())
+    code, out, err = _cli("scenario", str(scenario))
+    assert code == 0, err
+    assert "[/bold]" in out and "[link=" in out and "Amplas" in out  # shown as typed, not as markup
+    assert "\x1b" not in out and "\\x1b" in out  # escapes shown escaped, never sent to the terminal
+    code, _out, err = _cli("verify", "[/]")
+    assert code == 3 and "[/]" in err
+    code, _out, err = _cli("scenario", str(tmp_path / "y[/b].toml"))
+    assert code == 3 and "y[/b].toml" in err
+
+
+@pytest.mark.parametrize(("args", "want"), [(["--sizes", "0"], 2), (["--sizes", "-5"], 2), (["--sizes", "abc"], 2),
+                                            (["--methods", "nope"], 2), (["--time-limit", "nan"], 2)])  # fmt: skip
+def test_bench_bad_options_are_usage_errors_and_write_nothing(tmp_path: Path, args: list[str], want: int) -> None:
+    out = tmp_path / "scaling.json"
+    out.write_text('{"generator": "ektp-opt 0.1.0", "kept": true}\n')
+    code, _o, err = _cli("bench", *args, "--out", str(out), "--quiet")
+    assert code == want, err
+    assert out.read_text() == '{"generator": "ektp-opt 0.1.0", "kept": true}\n'
+    assert not (tmp_path / "scaling.png").exists()
+
+
+def test_bad_numbers_are_usage_errors(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    s = str(tiny_city())
+    out = str(tmp_path / "p")
+    for args in (["solve", s, "--out", out, "--time-limit", "nan"], ["solve", s, "--out", out, "--preset", "nope"],
+                 ["solve", s, "--out", out, "--seed", "99999999999999"],
+                 ["simulate", out, "--seed", "-1"]):  # fmt: skip
+        code, _o, err = _cli(*args)
+        assert code == 2, (args, err)
+    assert not (tmp_path / "p").exists()
+
+
+def test_specs_that_cannot_be_planned_are_input_errors(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    for head_extra in ("deadline = 9999-12-31", "start = 1011-08-18"):
+        text = tiny_city().read_text()
+        key = head_extra.split(" = ")[0]
+        lines = [ln for ln in text.splitlines() if not ln.startswith(f"{key} =")]
+        path = tmp_path / "big.toml"
+        path.write_text(head_extra + "\n" + "\n".join(lines) + "\n")
+        code, _o, err = _cli("solve", str(path), "--out", str(tmp_path / "p"), "--quiet")
+        assert code == 3, err
+        assert "function-after" not in err
+
+
+def test_non_regular_input_files_are_refused(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", str(fifo)):
+        code, _o, err = _cli("scenario", path)
+        assert code == 3 and "not a regular file" in err
+
+
+def test_a_kecamatan_no_delivery_reaches_gets_a_diagnosis(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    s = tiny_city(deliveries='[[deliveries]]\ndate = 2011-08-15\nkecamatan = "12.71.01"\ncount = 1\n')
+    code, _o, err = _cli("solve", str(s), "--out", str(tmp_path / "p"), "--quiet")
+    assert code == 4, err
+    d = __import__("json").loads((tmp_path / "p" / "diagnosis.json").read_text())
+    assert d["earliest_completion"]["citywide"] is None
+    assert d["earliest_completion"]["never_served"] == ["12.71.02", "12.71.03"]
+    code, out, err = _cli("capacity", str(s))
+    assert code == 0, err  # the answer is the output
+    assert "never" in out

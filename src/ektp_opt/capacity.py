@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ektp_opt.calendar import available_from, index_on_or_after
-from ektp_opt.errors import InfeasibleError
+from ektp_opt.errors import InfeasibleError, NoSolutionError
 from ektp_opt.households import Households
 from ektp_opt.problem import DeviceBatch, ProblemData, build_problem
 from ektp_opt.scenario import LoadedScenario
@@ -63,7 +63,7 @@ def fewest_extra(
         trial = with_extra_pool(ls, regular, n, on)
         status, split, _ = FeasibilityModel(trial, trial.regular_days).solve(options, cpsat, 30.0)
         if status == "UNKNOWN":
-            raise RuntimeError("capacity check timed out")
+            raise NoSolutionError("the extra-device check ran out of time (30 s) without an answer")
         return status != "INFEASIBLE", (split[-1] if status != "INFEASIBLE" else None)
 
     avail = available_from(on, ls.scenario.device.setup_days, ls.workdays, ls.holidays)
@@ -119,15 +119,44 @@ def diagnose(
     can (then extra devices are 0)."""
     cpsat, _budget = load_preset(options.preset)
     data = extended_problem(ls, households)
-    search = search_completion(data, options, cpsat, 60.0, Reporter())
-    horizon = search.level.value
-    served = fill_earliest(data, search.split, search.away, horizon)
-    last = [int(np.flatnonzero(row)[-1]) if row.any() else -1 for row in served]
-    per_kec = {
-        code: (data.days[d].isoformat() if d >= 0 else None) for code, d in zip(data.kecamatan_codes, last, strict=True)
-    }
-    citywide = data.days[horizon - 1]
-    meets = citywide <= data.last_regular_day
+    try:
+        search: Any = search_completion(data, options, cpsat, 60.0, Reporter())
+    except InfeasibleError:
+        search = None  # some residents can never be served by these deliveries, however long
+    if search is not None:
+        horizon = search.level.value
+        served = fill_earliest(data, search.split, search.away, horizon)
+        last = [int(np.flatnonzero(row)[-1]) if row.any() else -1 for row in served]
+        per_kec = {
+            code: (data.days[d].isoformat() if d >= 0 else None)
+            for code, d in zip(data.kecamatan_codes, last, strict=True)
+        }
+        citywide: dt.date | None = data.days[horizon - 1]
+        meets = citywide is not None and citywide <= data.last_regular_day
+        completion = {
+            "citywide": citywide.isoformat() if citywide else None,
+            "status": search.level.status,
+            "working_days": horizon,
+            "per_kecamatan": per_kec,
+            "pool_split": [dict(zip(data.kecamatan_codes, (int(x) for x in row), strict=True)) for row in search.split],
+        }
+    else:
+        never = never_served(data, households)
+        per_kec = {code: None for code in data.kecamatan_codes}
+        meets = False
+        completion = {
+            "citywide": None,
+            "status": "INFEASIBLE",
+            "working_days": None,
+            "per_kecamatan": per_kec,
+            "pool_split": [],
+            "never_served": never,
+            "reason": (
+                f"no delivery ever brings a device to {', '.join(never)}"
+                if never
+                else f"these deliveries cannot serve every resident even by {data.days[-1]}"
+            ),
+        }
     dates = sorted({d.date for d in ls.scenario.deliveries} | ({extra_on} if extra_on else set()))
     extra = [fewest_extra(ls, data, d, options, cpsat) for d in dates] if not meets else []
     short = sorted((code for code, d in per_kec.items() if d is not None and d > data.last_regular_day.isoformat()))
@@ -142,13 +171,7 @@ def diagnose(
         "households": len(households),
         "devices_delivered": sum(b.count for b in data.batches),
         "kecamatan_names": {k.code: k.name for k in ls.admin.kecamatan},
-        "earliest_completion": {
-            "citywide": citywide.isoformat(),
-            "status": search.level.status,
-            "working_days": horizon,
-            "per_kecamatan": per_kec,
-            "pool_split": [dict(zip(data.kecamatan_codes, (int(x) for x in row), strict=True)) for row in search.split],
-        },
+        "earliest_completion": completion,
         "seat_arithmetic": {
             "regular_working_days": data.regular_days,
             "seats_by_last_regular_day_upper_bound": seats_by_deadline,
@@ -170,6 +193,18 @@ def diagnose(
         "calendar_note": "past the scenario's holidays the calendar has workdays only; add the "
         "next year's holidays to the scenario for a sharper date",
     }
+
+
+def never_served(data: ProblemData, households: Households) -> list[str]:
+    """Kecamatan with residents that no delivery can ever reach: no named device and no pool."""
+    if data.pools:
+        return []
+    has_device = np.zeros(data.n_kec, dtype=bool)
+    for b in data.batches:
+        if b.kecamatan is not None and b.count > 0:
+            has_device[b.kecamatan] = True
+    people = np.bincount(data.kelurahan_kecamatan[households.kelurahan], minlength=data.n_kec)
+    return [data.kecamatan_codes[k] for k in range(data.n_kec) if people[k] > 0 and not has_device[k]]
 
 
 @dataclasses.dataclass(frozen=True)

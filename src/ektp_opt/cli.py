@@ -235,7 +235,7 @@ def solve(
 
             with rep.stage("diagnose"):
                 diagnosis = diagnose(ls, households, options)
-            if not allow_late:
+            if not allow_late or diagnosis["earliest_completion"]["citywide"] is None:
                 write_diagnosis(out, diagnosis)
                 rep.progress.stop()
                 print_diagnosis(diagnosis)
@@ -338,7 +338,10 @@ def capacity(
         with rep.stage("completion + extra"):
             diagnosis = diagnose(ls, households, options, extra_on=on_date.date() if on_date else None)
         with rep.stage("pool sensitivity"):
-            on, points = pool_sensitivity(ls, households, options, diagnosis)
+            try:
+                on, points = pool_sensitivity(ls, households, options, diagnosis)
+            except InfeasibleError:  # no pool size helps a kecamatan no delivery reaches
+                on, points = ls.scenario.deliveries[0].date, []
     print_diagnosis(diagnosis)
     current = sum(d.pool for d in ls.scenario.deliveries if d.pool and d.date == on)
     con.print(sensitivity_table(points, on.isoformat(), current, diagnosis["last_regular_day"]))

@@ -136,7 +136,9 @@ def diagnosis_panel(d: dict[str, Any]) -> Panel:
         f"{sa['regular_working_days']} regular working days for {d['residents']:,} residents"
         + (f" → [red]{sa['shortfall']:,} short[/]" if sa.get("shortfall") else ""),
         f"Earliest completion with these deliveries: [bold]{ec['citywide']}[/] "
-        f"({ec['working_days']} working days, {ec['status']})",
+        f"({ec['working_days']} working days, {ec['status']})"
+        if ec["citywide"] is not None
+        else f"Earliest completion with these deliveries: [red]never[/] ({plain(ec.get('reason', ''))})",
     ]
     for e in options:
         lines.append(
