@@ -122,6 +122,16 @@ def check_whole(plan_dir: Path, view: PlanView, ls: LoadedScenario) -> None:
         raise InputError(summary_path, "inputs.scenario_sha256", "missing: not a plan folder ektp-opt wrote")
     if inputs["scenario_sha256"] != ls.sha256:
         raise InputError(summary_path, "inputs.scenario_sha256", f"the plan was made for another version of {ls.path}")
+    objectives = s.get("objectives")
+    if not isinstance(objectives, dict) or not all(
+        isinstance(lv, dict)
+        and all(
+            isinstance(lv.get(k), int | float) and not isinstance(lv.get(k), bool) for k in ("value", "bound", "gap")
+        )
+        and isinstance(lv.get("status"), str)
+        for lv in objectives.values()
+    ):
+        raise InputError(summary_path, "objectives", "not a table of levels with value, bound, gap and status")
     expected = s.get("households")
     if not isinstance(expected, int) or isinstance(expected, bool):
         raise InputError(summary_path, "households", "missing or not a whole number")

@@ -92,7 +92,7 @@ def resolve(
     from ektp_opt.errors import InfeasibleError, VerificationError
     from ektp_opt.plan import write_plan_files
     from ektp_opt.population import load_population
-    from ektp_opt.resolve import read_attendance, summary_extra
+    from ektp_opt.resolve import check_home_visits_kept, check_old_plan, read_attendance, summary_extra
     from ektp_opt.resolve import resolve as replan
     from ektp_opt.resolve.output import move_stats, reinvite_rows, write_replan_files
     from ektp_opt.scenario import load_scenario
@@ -104,7 +104,10 @@ def resolve(
     options = SolveOptions(time_limit=time_limit, workers=workers or default_workers(), seed=seed)
     ls = load_scenario(scenario_path)
     check_folder_target(out)
+    check_home_visits_kept(old_plan, ls)
     with progress_display(quiet) as rep:
+        with rep.stage("check old plan"):
+            check_old_plan(old_plan)
         with rep.stage("load households"):
             households = load_population(ls)
             seen = read_attendance(attendance, households) if attendance else None

@@ -101,6 +101,43 @@ class _Old:
     visit_days: list[tuple[str, dt.date]]  # (device, date) of the old plan's mobile days
 
 
+def check_old_plan(plan_dir: Path) -> None:
+    """The plan in force must keep every hard rule for the scenario it was made for, or a re-plan
+    that keeps its past appointments would inherit the breakage and blame itself (exit 5). A
+    broken old plan is an input error naming it (exit 3). Skipped, with nothing claimed, when the
+    scenario named in its summary.json is no longer there."""
+    from ektp_opt.planread import check_plan_dir, scenario_of
+    from ektp_opt.population import load_population
+    from ektp_opt.scenario import load_scenario
+    from ektp_opt.verify import verify_plan
+
+    check_plan_dir(plan_dir)
+    try:
+        old_scenario = scenario_of(plan_dir, None)
+    except InputError:
+        raise InputError(plan_dir, None, "not a plan folder (no summary.json naming its scenario)") from None
+    if not old_scenario.is_file():
+        return
+    ls_old = load_scenario(old_scenario)
+    report = verify_plan(plan_dir, ls_old, load_population(ls_old))
+    if not report.ok:
+        names = ", ".join(v.rule for v in report.violations[:3])
+        raise InputError(plan_dir, None, f"the plan to re-plan breaks hard rules ({names}); see `ektp-opt verify`")
+
+
+def check_home_visits_kept(plan_dir: Path, ls: LoadedScenario) -> None:
+    """resolve keeps the old plan's home visits as they are: it cannot add or drop [home_visits]."""
+    has_visits = (plan_dir / "home_visits.csv").exists()
+    if ls.scenario.home_visits is not None and not has_visits:
+        raise InputError(
+            plan_dir, None, f"has no home_visits.csv but {ls.path} has [home_visits]: plan it afresh with `solve`"
+        )
+    if ls.scenario.home_visits is None and has_visits:
+        raise InputError(
+            ls.path, "home_visits", f"missing, but {plan_dir} plans home visits: resolve cannot drop them yet"
+        )
+
+
 def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old:
     path = plan_dir / "appointments.csv"
     appt = read_appointments(path)
