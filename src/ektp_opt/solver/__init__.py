@@ -17,6 +17,7 @@ from ektp_opt.solver.assign import Assignment, assign_households
 from ektp_opt.solver.compact import CompactResult, compact_home_only, compact_with_overflow
 from ektp_opt.solver.params import SolveOptions, load_preset
 from ektp_opt.solver.progress import Reporter
+from ektp_opt.solver.repair import exact_assignment
 from ektp_opt.solver.result import LevelResult, Status, Timings, overall_status
 
 __all__ = ["Result", "SolveOptions", "solve"]
@@ -46,6 +47,27 @@ def _measured(level: LevelResult, value: int) -> LevelResult:
     if value != level.value:
         note = (note + "; " if note else "") + f"model value {level.value}, plan value {value}"
     return LevelResult(level.name, value, level.bound, status, level.seconds, level.scope, note)
+
+
+REPAIR_SECONDS = 20.0  # the exact seating is small; if it has no answer in this time, it has none soon
+
+
+def _reaches(
+    assignment: Assignment, households: Households, data: ProblemData, agg: AggregateSolution
+) -> dict[str, bool]:
+    """Which of the aggregate's first two levels the greedy seating reached."""
+    office = assignment.site >= 0
+    got = plan_objectives(
+        assignment.day[office],
+        households.members[office],
+        households.kelurahan[office],
+        assignment.site[office],
+        data.kelurahan_kecamatan[households.kelurahan[office]],
+    )
+    return {
+        "completion": got["completion"] <= agg.completion.value,
+        "waiting": got["waiting"] <= agg.waiting.value,
+    }
 
 
 def solve(
@@ -101,6 +123,19 @@ def solve(
     with reporter.stage("assign"):
         assignment = assign_households(data, households, agg.pool_split, compact.quotas, horizon)
     timings.add("assign", time.perf_counter() - t)
+    reached = _reaches(assignment, households, data, agg)
+    if not all(reached.values()):
+        # Level 1 missed: the exact seating may also move families between days. Only waiting
+        # missed: it tries the compactness level's own quotas, which is quick either way.
+        t = time.perf_counter()
+        with reporter.stage("assign: exact"):
+            left = min(REPAIR_SECONDS, max(2.0, options.time_limit - (time.perf_counter() - start)))
+            exact = exact_assignment(
+                data, households, agg.pool_split, compact.quotas, options, left, relax=not reached["completion"]
+            )
+        if exact is not None:
+            assignment = exact
+        timings.add("assign", time.perf_counter() - t)
     if data.home_visits is not None:
         busy = {(int(dv), int(d)) for dv, d in zip(assignment.device, assignment.day, strict=True) if dv >= 0}
         advance_mobile_days(

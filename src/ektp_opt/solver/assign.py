@@ -71,6 +71,23 @@ def place_devices(data: ProblemData, split: npt.NDArray[np.int64]) -> list[Devic
     return devices
 
 
+def office_slots(
+    data: ProblemData, devices: list[Device], k: int, d: int, at_site: list[int] | None = None
+) -> list[tuple[int, int]]:
+    """(shift, device index) of every device-shift kecamatan ``k`` can staff on day ``d``, in
+    the order they are filled: shift-major, devices in service, those out on home visits and
+    those no operator can staff left out."""
+    if at_site is None:
+        at_site = [i for i, dev in enumerate(devices) if dev.kecamatan == k]
+    away = int(data.mobile[k, d]) if data.mobile is not None and d < data.mobile.shape[1] else 0
+    # a kecamatan's first devices are its portable ones: out on home visits, not in the office
+    present = [i for i in at_site if devices[i].first_day <= d][away:]
+    slots = [(s, i) for s in range(1, int(data.shifts[k]) + 1) for i in present]
+    if data.slot_limit[k] >= 0:
+        slots = slots[: int(data.slot_limit[k])]
+    return slots
+
+
 def _pick_exact(
     seq: list[int], members: list[int], taken: bytearray, target: int, backward: bool
 ) -> tuple[list[int], int]:
@@ -187,12 +204,7 @@ def assign_households(
                 if d >= horizon:
                     break
                 continue
-            away = int(data.mobile[k, d]) if data.mobile is not None and d < data.mobile.shape[1] else 0
-            # a kecamatan's first devices are its portable ones: out on home visits, not in the office
-            present = [i for i in by_site[k] if devices[i].first_day <= d][away:]
-            slots = [(s, i) for s in range(1, int(data.shifts[k]) + 1) for i in present]
-            if data.slot_limit[k] >= 0:
-                slots = slots[: int(data.slot_limit[k])]
+            slots = office_slots(data, devices, k, d, by_site[k])
             bins, carry = pack_slots(todo, members, len(slots), seats)
             for (s, dev_i), kks in zip(slots, bins, strict=False):
                 for i in kks:
