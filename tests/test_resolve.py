@@ -195,8 +195,13 @@ def test_slip_keeps_the_past_and_the_notice_window(tiny_city: Callable[..., Path
     }
     forced = [kk for kk in moved if old[kk][0] <= notice_end]
     assert forced  # the slipped device had bookings on 24 Aug
-    for kk in forced:
-        assert "device not in service" in changes[kk]["reason"]  # forced, and says why
+    with (out / "devices.csv").open() as fh:
+        serving = {r["device_id"]: r["available_from"] for r in csv.DictReader(fh)}
+    for kk in forced:  # forced, and says why: its own device gone, or its shift lost one (cell rule)
+        reason = changes[kk]["reason"]
+        assert "inside the notice window" in reason
+        own_kept = old[kk][2] in serving and serving[old[kk][2]] <= old[kk][0]
+        assert ("its shift lost a device" if own_kept else "its device is not in service") in reason, reason
     assert all(new[kk][0] > notice_end for kk in moved)  # movers go after the notice window
     info = json.loads((out / "summary.json").read_text())
     moves = info["objectives"]["moves"]
@@ -228,3 +233,38 @@ def test_as_of_after_the_last_regular_day_is_an_input_error(medan_10k_plan: Path
     args = ["resolve", "--plan", str(medan_10k_plan), "--scenario", str(MEDAN / "medan-10k.toml")]
     code, _o, err = run(*args, "--as-of", "2011-12-14", "--out", str(tmp_path / "x"), "--quiet")
     assert code == 3 and "--as-of" in err and not (tmp_path / "x").exists()
+
+
+OPERATORS = "[operators]\nper_kecamatan = 2\nshifts_per_operator = 3\n"
+SLIPPED_POOL = """[[deliveries]]
+date = 2011-08-15
+per_kecamatan = 1
+
+[[deliveries]]
+date = 2011-08-29
+pool = 2
+"""
+
+
+@pytest.mark.parametrize("tighter", [False, True])
+def test_resolve_keeps_the_operator_rule(tiny_city: Callable[..., Path], tmp_path: Path, tighter: bool) -> None:
+    """Issue 15.2: operators are planned, not refused, and rule 7 holds in the new plan, also
+    when the changed scenario has fewer operators than the plan in force was made for."""
+    people = "[households]\nseed = 7\nresidents = 1200\nhouseholds = 400\n"  # the pool is needed
+    before = tiny_city("before.toml", extra=OPERATORS, households=people)
+    ops = "[operators]\nper_kecamatan = 1\nshifts_per_operator = 4\n" if tighter else OPERATORS
+    change = {} if tighter else {"deliveries": SLIPPED_POOL}  # fewer operators, or a pool that slips
+    after = tiny_city("after.toml", extra=ops, households=people, **change)
+    old, out = tmp_path / "old", tmp_path / "new"
+    assert run("solve", str(before), "--out", str(old), "--workers", "1", "--quiet")[0] == 0
+    as_of = "2011-08-18" if tighter else "2011-08-20"  # the past stays as it was, under the old rule
+    code, _stdout, err = run("resolve", "--plan", str(old), "--scenario", str(after), "--as-of", as_of,
+                             "--out", str(out), "--workers", "1", "--quiet")  # fmt: skip
+    assert code == 0, err
+    code, stdout, _err = run("verify", str(out))
+    assert code == 0, stdout
+    if tighter:
+        with (out / "changes.csv").open() as fh:
+            assert any("operators can staff only 4" in r["reason"] for r in csv.DictReader(fh))
+    else:
+        assert rows(old) != rows(out)  # the slip moved someone, and rule 7 still holds

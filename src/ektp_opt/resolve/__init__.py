@@ -201,6 +201,7 @@ def _cell_tables(
         idx.tolist(), old.site[idx].tolist(), old.day[idx].tolist(), old.shift[idx].tolist(), strict=True
     ):
         cells[(k, d, s)].append(int(members[i]))
+    stay = np.zeros_like(moves)
     for (k, d, _s), sizes in cells.items():
         seats = int(data.seats[k])
         prefix = np.concatenate(([0], np.cumsum(sorted(sizes, reverse=True))))
@@ -208,8 +209,13 @@ def _cell_tables(
         count = np.searchsorted(prefix, excess, side="left")
         moves[k, d] += count
         freed[k, d] += prefix[np.minimum(count, len(sizes))]
+        stay[k, d] += prefix[-1] - prefix[np.minimum(count, len(sizes))]
         if d >= w_end:
             free[k, d] += np.maximum(0, n * seats - prefix[-1]) - n * seats
+    # Operators (rule 7): a day holds at most limit device-shifts of seats, whatever the devices.
+    for k in np.flatnonzero(data.slot_limit >= 0).tolist():
+        cap = int(data.slot_limit[k]) * int(data.seats[k])
+        free[k] = np.minimum(free[k], np.maximum(0, cap - stay[k]))
     return moves, freed, free
 
 
@@ -240,9 +246,6 @@ def resolve(
     options = options or SolveOptions()
     reporter = reporter or Reporter()
     start = time.perf_counter()
-    sc = ls.scenario
-    if sc.operators is not None:
-        raise InputError(ls.path, "operators", "resolve does not model operator limits yet; remove them to re-plan")
     # Home visits of the old plan are kept as they are (their devices are taken out of the office
     # on those days below); the fresh home-visit plan build_problem makes is not used.
     data = dataclasses.replace(build_problem(ls, households), mobile=None, home_visits=None)
@@ -374,6 +377,7 @@ def resolve(
             else:
                 cells[(int(old.site[i]), int(old.day[i]), int(old.shift[i]))].append(i)
         seats_of = data.seats
+        decided: dict[tuple[int, int, int], dict[int, int]] = {}
         for (k, d, s), kk in sorted(cells.items()):
             here = in_service[k][d]
             olddev_i = [dev_index.get(old.device[i], -1) for i in kk]
@@ -387,9 +391,17 @@ def resolve(
             else:
                 seat, leave = keep_in_cell(kk, [int(members[i]) for i in kk], olddev_i, here, int(seats_of[k]))
             forced = d < w_end
-            for i in leave:
-                why = "device not in service that day" if forced else "fewer devices that day after the delivery change"
+            lost = len({dv for dv in olddev_i if dv >= 0}) - len(valid & set(olddev_i))
+            for i, dv in zip(kk, olddev_i, strict=True):
+                if i not in leave:
+                    continue
+                why = move_reason(dv in valid, lost, forced)
                 movers.append((i, f"{old.date[i]} shift {old.shift[i]}: {why}", forced))
+            decided[(k, d, s)] = seat
+        for i, _k, d, why in over_operators(decided, members, data.slot_limit):
+            movers.append((i, f"{old.date[i]} shift {old.shift[i]}: {why}", d < w_end))
+        for (k, d, s), seat in decided.items():
+            forced = d < w_end
             for i, dv in seat.items():
                 day[i], shift[i], device[i] = d, s, dv
                 load[(k, d, s, dv)] += int(members[i])
@@ -417,7 +429,8 @@ def resolve(
                 for s in range(1, int(data.shifts[k]) + 1)
                 for dv in in_service[k][d]
             ]
-            filler = SlotFiller(slots)
+            staffed = {(d, s, dv) for (kk, d, s, dv), v in load.items() if kk == k and v > 0}
+            filler = SlotFiller(slots, int(data.slot_limit[k]), staffed)
             last, wait = _fluid_fill(filler.free_by_day(n_days), sum(int(members[i]) for i, _r, _f in group))
             bound_last, bound_wait = max(bound_last, last), bound_wait + wait
             group.sort(key=lambda m: (households.kelurahan[m[0]], old.date[m[0]], m[0]))
@@ -483,6 +496,41 @@ def resolve(
         overall_status(levels), levels, assignment, data, None, time.perf_counter() - start, options, timings
     )
     return Replan(result, changes, as_of, notice_end, split, backlog)
+
+
+def move_reason(own_device_kept: bool, devices_lost: int, in_notice_window: bool) -> str:
+    """Why a KK of a cell (office, day, shift) that lost seats is moved. The rule is per cell
+    (SPEC.md "Planning again"): the fewest KK that free the seats move, largest families first,
+    whichever device of the cell they sat at; the reason says which case the KK is."""
+    when = "inside the notice window: " if in_notice_window else ""
+    if not own_device_kept:
+        return when + "its device is not in service that day"
+    if devices_lost > 0:
+        return when + "its shift lost a device; the fewest KK that free the seats move, largest first"
+    return when + "fewer seats in its shift after the change; the fewest KK that free them move, largest first"
+
+
+def over_operators(
+    decided: dict[tuple[int, int, int], dict[int, int]], members: IntArray, slot_limit: IntArray
+) -> list[tuple[int, int, int, str]]:
+    """Rule 7 for the KK that keep their slot: where a kecamatan's kept KK would fill more
+    device-shifts on a day than its operators can staff, the least-filled device-shifts are
+    emptied (their KK move, with the reason). Removes those KK from ``decided``."""
+    by_day: dict[tuple[int, int], dict[tuple[int, int], list[int]]] = defaultdict(lambda: defaultdict(list))
+    for (k, d, s), seat in decided.items():
+        for i, dv in seat.items():
+            by_day[(k, d)][(s, dv)].append(i)
+    out: list[tuple[int, int, int, str]] = []
+    for (k, d), used in sorted(by_day.items()):
+        limit = int(slot_limit[k])
+        if limit < 0 or len(used) <= limit:
+            continue
+        ranked = sorted(used.items(), key=lambda kv: (sum(int(members[i]) for i in kv[1]), kv[0]))
+        for (s, _dv), kks in ranked[: len(used) - limit]:
+            for i in kks:
+                del decided[(k, d, s)][i]
+                out.append((i, k, d, f"operators can staff only {limit} device-shifts that day"))
+    return out
 
 
 def _old_split_hint(

@@ -6,6 +6,7 @@ Every function here works on plain lists for one kecamatan at a time; the orches
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 
 from ektp_opt.solver.assign import pack_slots
@@ -99,20 +100,44 @@ class SlotFiller:
     sizes are small integers, one pointer per size skips the slots already too full for it, so
     filling is linear in slots plus KK."""
 
-    def __init__(self, slots: list[tuple[int, int, int, int]]) -> None:
+    def __init__(
+        self,
+        slots: list[tuple[int, int, int, int]],
+        limit: int = -1,
+        staffed: set[tuple[int, int, int]] | None = None,
+    ) -> None:
+        """``limit``: device-shifts the kecamatan's operators can staff a day (-1: no limit);
+        ``staffed``: the (day, shift, device) already in use by KK that stay."""
         self.slots = slots
         self.room = [s[3] for s in slots]
         self.ptr: dict[int, int] = {}
+        self.limit = limit
+        self.staffed = set(staffed or ())
+        self.per_day: dict[int, int] = defaultdict(int)
+        for day, _s, _dv in self.staffed:
+            self.per_day[day] += 1
+
+    def _usable(self, i: int) -> bool:
+        """A slot can take a KK if its device-shift is staffed already or one more can be.
+        (Once a day is at its limit, an unstaffed slot never becomes usable: the pointers stay
+        valid.)"""
+        if self.limit < 0:
+            return True
+        day, shift, device, _ = self.slots[i]
+        return (day, shift, device) in self.staffed or self.per_day[day] < self.limit
 
     def place(self, members: int) -> tuple[int, int, int] | None:
         i = self.ptr.get(members, 0)
-        while i < len(self.room) and self.room[i] < members:
+        while i < len(self.room) and (self.room[i] < members or not self._usable(i)):
             i += 1
         self.ptr[members] = i
         if i == len(self.room):
             return None
         self.room[i] -= members
         day, shift, device, _ = self.slots[i]
+        if (day, shift, device) not in self.staffed:
+            self.staffed.add((day, shift, device))
+            self.per_day[day] += 1
         return day, shift, device
 
     def free_by_day(self, n_days: int) -> list[int]:
