@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -140,3 +141,23 @@ def test_plan_date_not_a_working_day_is_an_input_error(medan_10k_plan: Path, tmp
     path.write_text("\n".join(lines) + "\n")
     code, _o, err = run("simulate", str(broken), "--runs", "5", "--quiet")
     assert code == 3 and "row 2, column date" in err
+
+
+def test_operators_limit_backlog_seats_and_catch_up_days(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    """Issue 15.4: with one operator working one shift, a day has one staffed device-shift: its
+    reserve seats on a regular day, its seats on a catch-up day; without operators, every
+    device-shift in service counts, and the simulated figures differ."""
+    people = "[households]\nseed = 7\nresidents = 90\nhouseholds = 30\n"
+    free_for = {}
+    for name, extra in (("none", ""), ("one", "[operators]\nper_kecamatan = 1\nshifts_per_operator = 1\n")):
+        s = tiny_city(f"{name}.toml", extra=extra, households=people)
+        plan = tmp_path / name
+        assert run("solve", str(s), "--out", str(plan), "--workers", "1", "--quiet")[0] == 0
+        ls = load_scenario(s)
+        free_for[name] = campaign_from_plan(plan, ls).free_seats
+        sc = ls.scenario
+    c_one, c_none = free_for["one"], free_for["none"]
+    regular = c_one.shape[1] - sc.backlog.catch_up_days
+    assert set(np.unique(c_one[:, :regular]).tolist()) <= {0, sc.backlog.reserve_per_shift}
+    assert set(np.unique(c_one[:, regular:]).tolist()) <= {0, sc.device.capacity_per_day // sc.shifts_per_day}
+    assert (c_none >= c_one).all() and (c_none > c_one).any()

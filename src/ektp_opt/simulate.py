@@ -74,19 +74,24 @@ def _campaign(
 ) -> Campaign:
     """Seats for late KK per office and day, from the devices in service: on a regular day the
     ``reserve_per_shift`` backlog seats of every device-shift (with ``idle_seats``, every seat
-    the plan left unbooked instead); on a catch-up day the whole device."""
+    the plan left unbooked instead); on a catch-up day the whole device. Only as many
+    device-shifts a day as the kecamatan's operators can staff count (rule 7)."""
     sc = ls.scenario
     days, regular = calendar_of(ls)
     codes = tuple(k.code for k in ls.admin.kecamatan)
     cap = sc.device.capacity_per_day
-    whole = np.zeros((len(codes), len(days)), dtype=np.int64)
-    backlog = np.zeros_like(whole)
+    device_shifts = np.zeros((len(codes), len(days)), dtype=np.int64)
     as_dates = np.array(days, dtype="datetime64[D]")
     for k, avail in devices:
-        shifts = sc.shifts_for(codes[k])
-        serving = as_dates >= np.datetime64(avail, "D")
-        whole[k] += np.where(serving, (cap // shifts) * shifts, 0)
-        backlog[k] += np.where(serving, sc.backlog.reserve_per_shift * shifts, 0)
+        device_shifts[k] += np.where(as_dates >= np.datetime64(avail, "D"), sc.shifts_for(codes[k]), 0)
+    if sc.operators is not None:  # rule 7: no more device-shifts a day than the operators staff
+        ops = sc.operators
+        for k, code in enumerate(codes):
+            limit = ops.overrides.get(code, ops.per_kecamatan) * ops.shifts_per_operator
+            np.minimum(device_shifts[k], limit, out=device_shifts[k])
+    per_shift = np.array([cap // sc.shifts_for(c) for c in codes], dtype=np.int64)[:, None]
+    whole = device_shifts * per_shift
+    backlog = device_shifts * sc.backlog.reserve_per_shift
     if idle_seats:
         free = whole.copy()
         np.subtract.at(free, (site, day), members)
