@@ -91,3 +91,41 @@ def test_solve_on_medan_actual_exits_infeasible_with_the_same_numbers(tmp_path: 
     written = json.loads((out / "diagnosis.json").read_text())
     assert written["earliest_completion"] == same["earliest_completion"]
     assert written["extra_devices_needed"] == same["extra_devices_needed"]
+
+
+def test_operator_limit_is_named_when_no_device_helps(tiny_city: Callable[..., Path]) -> None:
+    """Issue 15.6: one operator on one shift cannot enrol a kecamatan however many devices come:
+    the answer names the operator rule and the kecamatan, not "a million devices"."""
+    s = tiny_city(
+        extra='[operators]\nper_kecamatan = 2\nshifts_per_operator = 4\noverrides = { "12.71.03" = 0 }\n',
+        households="[households]\nseed = 7\nresidents = 900\nhouseholds = 300\n",
+    )
+    out = s.parent / "cap.json"
+    code, _o, err = run("capacity", str(s), "--json", str(out))
+    assert code == 0, err
+    d = json.loads(out.read_text())
+    reasons = [e.get("reason", "") for e in d["extra_devices_needed"] if not e.get("possible")]
+    assert reasons and all("operators at 12.71.03" in r for r in reasons), reasons
+
+
+def test_holidays_after_the_deadline_are_used_when_projecting(tiny_city: Callable[..., Path]) -> None:
+    """Issue 15.7: a holiday past the deadline is accepted, and no projected date falls on it."""
+    short = "[[deliveries]]\ndate = 2011-08-15\nper_kecamatan = 1\n"
+    base = tiny_city(
+        "base.toml", deliveries=short, households="[households]\nseed = 7\nresidents = 3000\nhouseholds = 1000\n"
+    )
+    code, _o, err = run("capacity", str(base), "--json", str(base.parent / "a.json"))
+    assert code == 0, err
+    first = json.loads((base.parent / "a.json").read_text())["earliest_completion"]["citywide"]
+    assert first > "2011-09-10"  # past the deadline
+    holiday = dt.date.fromisoformat(first)
+    text = base.read_text().replace(
+        "holidays = [2011-08-17, 2011-08-29, 2011-08-30]", f"holidays = [2011-08-17, 2011-08-29, 2011-08-30, {holiday}]"
+    )
+    with_holiday = base.parent / "with.toml"
+    with_holiday.write_text(text)
+    code, _o, err = run("capacity", str(with_holiday), "--json", str(base.parent / "b.json"))
+    assert code == 0, err
+    d = json.loads((base.parent / "b.json").read_text())
+    assert d["earliest_completion"]["citywide"] != first  # the holiday is not a working day
+    assert all(p["completion"] != first for p in d["pool_sensitivity"]["points"])

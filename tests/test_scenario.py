@@ -54,9 +54,9 @@ BROKEN = [
         "greater than or equal to 0",
     ),
     (
-        {"calendar": '[calendar]\nworkdays = ["mon"]\nholidays = [2012-01-01]\n'},
+        {"calendar": '[calendar]\nworkdays = ["mon"]\nholidays = [2031-01-01]\n'},
         "calendar.holidays[0]",
-        "outside the horizon",
+        "more than ten years after",
     ),
     (
         {"device": "[device]\ncapacity_per_day = 48\nsetup_dayz = 1\n"},

@@ -87,7 +87,7 @@ def fewest_extra(
             return {
                 "date": on.isoformat(),
                 "possible": False,
-                "reason": "more than a million devices",
+                "reason": binding_rule(ls, regular) or "more than a million devices",
             }
     while hi - lo > 1:
         mid = (lo + hi) // 2
@@ -107,6 +107,27 @@ def fewest_extra(
         "available_from": avail.isoformat(),
         "split": {code: int(n) for code, n in zip(data.kecamatan_codes, split.tolist(), strict=True) if n},
     }
+
+
+def binding_rule(ls: LoadedScenario, regular: ProblemData) -> str | None:
+    """Why no number of devices helps, when it is the operator rule: a kecamatan whose operators
+    cannot staff enough device-shifts by the last regular day, even with a device for each one
+    from the first day. (With overflow its residents might go elsewhere: then nothing is named.)"""
+    if ls.scenario.operators is None or ls.scenario.overflow_km > 0:
+        return None
+    people = regular.kecamatan_residents
+    for k in range(regular.n_kec):
+        limit = int(regular.slot_limit[k])
+        if limit < 0:
+            continue
+        most = limit * int(regular.seats[k]) * regular.regular_days
+        if people[k] > most:
+            code = regular.kecamatan_codes[k]
+            return (
+                f"operators at {code}: at most {limit} device-shifts a day, so {most:,} seats by "
+                f"{regular.last_regular_day} for {int(people[k]):,} residents; more operators are needed there"
+            )
+    return None
 
 
 def diagnose(
@@ -190,8 +211,8 @@ def diagnose(
             "unserved_kk": sum(len(v) for v in data.home_visits.unserved.values()),
             "note": "each mobile day takes a portable device out of the office; the figures above count it",
         },
-        "calendar_note": "past the scenario's holidays the calendar has workdays only; add the "
-        "next year's holidays to the scenario for a sharper date",
+        "calendar_note": "past the deadline the calendar keeps the scenario's holidays (they may be "
+        "listed past the deadline); beyond the last one listed it has workdays only",
     }
 
 

@@ -150,7 +150,7 @@ def diagnosis_panel(d: dict[str, Any]) -> Panel:
         if not e.get("possible"):
             lines.append(f"Extra devices delivered {e['date']}: [red]cannot help[/] ({plain(e.get('reason', ''))})")
     names = d.get("kecamatan_names", {})
-    t = _table("", "kecamatan", "earliest finish", *(f"+devices if {e['date']}" for e in options))
+    t = _table("", "kecamatan", "finish in the earliest citywide plan", *(f"+devices if {e['date']}" for e in options))
     for code, when in ec["per_kecamatan"].items():
         late = when is not None and when > d["last_regular_day"]
         cells = [str(e["split"].get(code, "")) for e in options]

@@ -97,12 +97,14 @@ def _check_against_admin(path: Path, sc: Scenario, admin: AdminData) -> None:
                 raise InputError(path, f"home_visits.overrides.{code}", f"unknown kecamatan {code}")
     first_delivery = min(d.date for d in sc.deliveries)
     horizon_start = min(sc.start, first_delivery)
+    # Holidays after the deadline are welcome: capacity projects the campaign past it with them.
+    latest = sc.deadline + dt.timedelta(days=3653)
     for i, h in enumerate(sc.calendar.holidays):
-        if not horizon_start <= h <= sc.deadline:
+        if not horizon_start <= h <= latest:
             raise InputError(
                 path,
                 f"calendar.holidays[{i}]",
-                f"{h} is outside the horizon {horizon_start}..{sc.deadline}",
+                f"{h} is before the campaign ({horizon_start}) or more than ten years after its deadline",
             )
     for i, d in enumerate(sc.deliveries):
         if d.date > sc.deadline:

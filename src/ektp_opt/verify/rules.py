@@ -114,7 +114,7 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     # Ids first: an id a spreadsheet would run as a formula (=HYPERLINK(...)) or a shell would read
     # as an option (-cmd) is refused, and is never shown as an example.
     bad_id = ~_safe_ids(appt.kk_id) | ~_safe_ids(appt.device)
-    rep.add("kk_id or device_id not of letters, digits, '-' and '.' (starting alphanumeric)", "ids", bad_id)
+    rep.add("kk_id or device_id not of letters, digits, '-' and '.' (starting alphanumeric)", "8", bad_id)
     labels = np.where(bad_id, "(unsafe id)", appt.kk_id)
 
     # Rule 1: every KK exactly once, with all its members, unsplit.
