@@ -128,6 +128,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         # mkstemp makes private files; outputs are for sharing, so use the usual permissions.
         os.chmod(tmp, 0o666 & ~_umask())
+        interrupt.check()
         with interrupt.deferred():
             os.replace(tmp, path)
             interrupt.committed(path)
@@ -256,6 +257,7 @@ def _parent_lock(parent: Path) -> Iterator[None]:
 def _swap_into_place(staging: Path, target: Path) -> None:
     """Put ``staging`` at ``target``; the old target, if any, is deleted afterwards."""
     parent = target.parent
+    interrupt.check()  # never commit after a signal: the old output stays
     with _parent_lock(parent), interrupt.deferred():
         clean_leftovers(target)
         check_folder_target(target)

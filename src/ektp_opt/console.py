@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
+from ektp_opt import interrupt
 from ektp_opt.solver.objectives import UNITS
 from ektp_opt.solver.progress import Reporter
 from ektp_opt.solver.result import LevelResult
@@ -28,6 +29,7 @@ class RichReporter(Reporter):
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        interrupt.check()
         task = self.progress.add_task(plain(name), total=1, detail="")
         previous, self.task = self.task, task
         start = time.perf_counter()

@@ -59,6 +59,14 @@ def install() -> None:
         signal.signal(sig, _handler)
 
 
+def check() -> None:
+    """Raise ``Interrupted`` if a signal came: a checkpoint before long or irreversible steps (a
+    CP-SAT search, an output's commit). The handler raises at once, but an exception raised inside
+    an import can be swallowed by C code; the checkpoint makes sure it is not lost."""
+    if _received and not _deferring:
+        raise Interrupted(_received[0])
+
+
 def settle() -> None:
     """The command is over and its exit code decided: ignore SIGINT and SIGTERM from now on, so
     that Python's own shutdown (which restores the default handlers) is not killed half-way. A

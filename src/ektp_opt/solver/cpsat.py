@@ -13,36 +13,40 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from ektp_opt import interrupt
+
 
 def run(solver: cp_model.CpSolver, model: cp_model.CpModel, callback: Any = None) -> Any:
     """``solver.solve(model, callback)``, interruptible. Returns CP-SAT's status code."""
     solver.parameters.catch_sigint_signal = False  # ektp-opt handles signals, never the solver
+    interrupt.check()  # a signal whose first raise was swallowed (inside an import) stops here
     box: dict[str, Any] = {}
     done = threading.Event()
+    cancelled = threading.Event()
 
     def work() -> None:
         try:
-            box["status"] = solver.solve(model, callback)
+            if not cancelled.is_set():
+                box["status"] = solver.solve(model, callback)
         except BaseException as exc:  # handed to the caller's thread below
             box["error"] = exc
         finally:
             done.set()
 
     thread = threading.Thread(target=work, name="cp-sat", daemon=True)
-    thread.start()
     # Wait on an Event, not on Thread.join: in Python 3.11 a join cut by KeyboardInterrupt can
     # leave the thread marked as stopped while CP-SAT still runs (the process then aborts at exit).
     try:
+        thread.start()
         while not done.wait(0.1):
             pass
     except BaseException:
-        solver.stop_search()
-        while not done.wait(0.1):
-            pass
+        cancelled.set()
+        # Stop until it has stopped: a stop that lands before the search begins is repeated.
+        while not done.wait(0.2):
+            solver.stop_search()
         raise
-    finally:
-        if done.is_set():
-            thread.join()
+    thread.join()
     if "error" in box:
         raise box["error"]
     return box["status"]
