@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint setup clean
+.PHONY: run test lint setup clean install-check
 
 setup: $(STAMP)
 
@@ -23,7 +23,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+# A plain (not editable) install from a wheel, used from a folder outside the checkout: the shipped
+# 10 k scenario is planned and verified there, as a user who ran `pip install ektp-opt` would.
+install-check: $(STAMP)
+	rm -rf build/dist build/wheel-venv
+	$(BIN)/pip wheel --quiet --disable-pip-version-check --no-deps -w build/dist .
+	$(PYTHON) -m venv build/wheel-venv
+	build/wheel-venv/bin/pip install --quiet --disable-pip-version-check build/dist/*.whl
+	cd "$$(mktemp -d)" && $(CURDIR)/build/wheel-venv/bin/ektp-opt solve medan-10k --out plan --workers 1 --quiet >/dev/null \
+		&& $(CURDIR)/build/wheel-venv/bin/ektp-opt verify plan
+
+test: lint install-check
 	$(BIN)/pytest
 
 clean:

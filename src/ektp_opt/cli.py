@@ -38,7 +38,6 @@ from ektp_opt.errors import EktpError, InfeasibleError, InputError, Verification
 from ektp_opt.households import write_households_csv
 from ektp_opt.population import load_population
 from ektp_opt.problem import build_problem
-from ektp_opt.scenario import load_scenario
 from ektp_opt.textsafe import plain
 
 
@@ -59,10 +58,14 @@ def main(debug: bool) -> None:
       ektp-opt simulate plans/medan --late-rate 0.1     # can the backlog absorb late arrivals?
       ektp-opt report plans/medan --out medan.html      # the plan for people: charts and tables
 
+    SCENARIO may be a file or the name of a scenario shipped with ektp-opt: medan-2011 (the
+    default), medan-2011-actual, medan-2011-slip, medan-2011-homevisits, medan-10k,
+    medan-10k-homevisits.
+
     \b
     Exit codes: 0 ok · 1 internal error · 2 usage · 3 bad input file ·
     4 deadline cannot be met (diagnosis.json written) · 5 plan breaks a hard rule ·
-    6 time limit reached with no plan · 130 interrupted.
+    6 time limit reached with no plan · 130 interrupted · 143 terminated.
     """
 
 
@@ -163,7 +166,7 @@ def _check_preset(ctx: click.Context, param: click.Parameter, value: str) -> str
     default="default",
     show_default=True,
     callback=_check_preset,
-    help="Parameter preset from models/presets.toml.",
+    help="CP-SAT parameter preset (default, fast; see solver/presets.toml).",
 )
 @click.option(
     "--allow-late",
@@ -283,7 +286,7 @@ def verify(plan_dir: Path, scenario_path: Path | None) -> None:
     from ektp_opt.verify import verify_plan
 
     start = time.perf_counter()
-    ls = load_scenario(scenario_of(plan_dir, scenario_path))
+    ls = scenario_arg(scenario_of(plan_dir, scenario_path))
     households = load_population(ls)
     report = verify_plan(plan_dir, ls, households)
     con.print(verify_table(report, time.perf_counter() - start))

@@ -13,12 +13,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from importlib import resources
 from pathlib import Path
 
 from ektp_opt.atomic import write_text_atomic
 from ektp_opt.calendar import nth_working_day_after, weekday_set
 
-MEDAN_DIR = Path(__file__).resolve().parents[3] / "data" / "medan"
+MEDAN_DIR = Path(str(resources.files("ektp_opt") / "data" / "medan"))
 MEDAN_RESIDENTS = 2_100_000
 MEDAN_KK = 650_000
 MEDAN_KECAMATAN = 21

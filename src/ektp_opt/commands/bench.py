@@ -14,7 +14,7 @@ from ektp_opt.textsafe import plain
 
 MIN_RESIDENTS = 1_000  # below this a Medan-shaped city leaves kelurahan without a KK
 MAX_RESIDENTS = 100_000_000
-DEFAULT_OUT = Path(__file__).resolve().parents[3] / "benchmarks" / "results" / "scaling.json"
+DEFAULT_OUT = Path("benchmarks") / "results" / "scaling.json"  # from the project folder, as the README runs it
 
 
 @click.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +16,8 @@ from ektp_opt.errors import EktpError, ExitCode
 from ektp_opt.scenario import LoadedScenario, load_scenario
 
 F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[3] / "data" / "medan" / "medan-2011.toml"
+# Shipped inside the package, so that `ektp-opt solve --out DIR` works from any folder after a plain install.
+DEFAULT_SCENARIO = Path(str(resources.files("ektp_opt") / "data" / "medan" / "medan-2011.toml"))
 
 
 def _fail(message: str, code: ExitCode) -> None:
@@ -73,8 +75,24 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+SHIPPED = DEFAULT_SCENARIO.parent
+
+
+def shipped_scenarios() -> list[str]:
+    return sorted(p.stem for p in SHIPPED.glob("*.toml"))
+
+
+def scenario_path(path: Path | None) -> Path:
+    """A scenario file, or the name of one shipped with ektp-opt (``medan-10k``), or the default."""
+    if path is None:
+        return DEFAULT_SCENARIO
+    if not path.exists() and path.parent == Path(".") and path.stem in shipped_scenarios():
+        return SHIPPED / f"{path.stem}.toml"
+    return path
+
+
 def scenario_arg(path: Path | None) -> LoadedScenario:
-    return load_scenario(path or DEFAULT_SCENARIO)
+    return load_scenario(scenario_path(path))
 
 
 def write_diagnosis(out: Path, diagnosis: dict[str, Any]) -> None:

@@ -7,16 +7,15 @@ from typing import Any
 
 import click
 
-from ektp_opt.commands.common import guarded, plan_scenario_option
+from ektp_opt.commands.common import guarded, plan_scenario_option, scenario_arg
 from ektp_opt.textsafe import plain
 
 
 def _view(plan_dir: Path, scenario_path: Path | None) -> tuple[Any, Any]:
     from ektp_opt.planread import scenario_of
     from ektp_opt.planview import load_plan_view
-    from ektp_opt.scenario import load_scenario
 
-    ls = load_scenario(scenario_of(plan_dir, scenario_path))
+    ls = scenario_arg(scenario_of(plan_dir, scenario_path))
     return load_plan_view(plan_dir, ls), ls
 
 

@@ -15,6 +15,7 @@ from ektp_opt.commands.common import (
     guarded,
     print_diagnosis,
     quiet_option,
+    scenario_arg,
     workers_option,
     write_diagnosis,
 )
@@ -95,14 +96,13 @@ def resolve(
     from ektp_opt.resolve import check_home_visits_kept, check_old_plan, read_attendance, summary_extra
     from ektp_opt.resolve import resolve as replan
     from ektp_opt.resolve.output import move_stats, reinvite_rows, write_replan_files
-    from ektp_opt.scenario import load_scenario
     from ektp_opt.solver import SolveOptions
     from ektp_opt.solver.params import default_workers
     from ektp_opt.summary import moves_tables
     from ektp_opt.verify import verify_plan
 
     options = SolveOptions(time_limit=time_limit, workers=workers or default_workers(), seed=seed)
-    ls = load_scenario(scenario_path)
+    ls = scenario_arg(scenario_path)
     check_folder_target(out)
     check_home_visits_kept(old_plan, ls)
     with progress_display(quiet) as rep:

@@ -15,6 +15,7 @@ from ektp_opt.commands.common import (
     json_option,
     plan_scenario_option,
     quiet_option,
+    scenario_arg,
     workers_option,
 )
 from ektp_opt.scenario import LoadedScenario
@@ -123,12 +124,11 @@ def simulate(
     from ektp_opt.console import progress_display
     from ektp_opt.planread import scenario_of
     from ektp_opt.plotting.backlog import plot_backlog
-    from ektp_opt.scenario import load_scenario
     from ektp_opt.simulate import campaign_from_plan
     from ektp_opt.simulate import simulate as run_simulation
     from ektp_opt.summary import simulation_kecamatan_table, simulation_table
 
-    ls = load_scenario(scenario_of(plan_dir, scenario_path))
+    ls = scenario_arg(scenario_of(plan_dir, scenario_path))
     rates = late_rates or (ls.scenario.backlog.late_rate,)
     summaries = []
     series = []

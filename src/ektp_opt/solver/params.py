@@ -1,18 +1,20 @@
-"""Solver options and the parameter presets kept in ``models/presets.toml``."""
+"""Solver options and the parameter presets (``presets.toml`` beside this file, package data)."""
 
 from __future__ import annotations
 
 import os
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ortools.sat import sat_parameters_pb2
 from ortools.sat.python import cp_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ektp_opt.csvread import read_text
 from ektp_opt.errors import InputError
-
-PHASES = ("completion", "waiting", "uniqueness", "compactness", "overflow")
 
 
 def default_workers() -> int:
@@ -28,29 +30,74 @@ class SolveOptions:
     log: bool = False
 
 
+class Budget(BaseModel):
+    """Shares of ``--time-limit`` per lexicographic phase; what a phase leaves flows on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    completion: float = Field(ge=0, le=1)
+    waiting: float = Field(ge=0, le=1)
+    uniqueness: float = Field(ge=0, le=1)
+    compactness: float = Field(ge=0, le=1)
+    overflow: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Budget:
+        if sum(self.model_dump().values()) > 1.0 + 1e-9:
+            raise ValueError("the shares add up to more than the whole time limit")
+        return self
+
+
+class Preset(BaseModel):
+    """One named set of CP-SAT parameters and phase budgets (``presets.toml``, package data)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cpsat: dict[str, bool | int | float | str] = Field(default_factory=dict)
+    budget: Budget
+
+    @model_validator(mode="after")
+    def _known_parameters(self) -> Preset:
+        probe = sat_parameters_pb2.SatParameters()
+        for key, value in self.cpsat.items():
+            if key in ("num_workers", "random_seed"):
+                raise ValueError(f"{key} comes from --workers/--seed, not from a preset")
+            try:
+                setattr(probe, key, value)
+            except (AttributeError, TypeError, ValueError) as exc:
+                raise ValueError(f"{key} is not a CP-SAT parameter of that type ({exc})") from None
+        return self
+
+
 def presets_path() -> Path:
     env = os.environ.get("EKTP_OPT_PRESETS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "models" / "presets.toml"
+    return Path(str(resources.files("ektp_opt.solver") / "presets.toml"))
+
+
+def load_presets(path: Path | None = None) -> dict[str, Preset]:
+    """Every preset of the file, validated; a bad one is an InputError naming the file and key."""
+    path = path or presets_path()
+    try:
+        data = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, None, f"not valid TOML ({exc})") from None
+    out = {}
+    for name, body in data.items():
+        try:
+            out[name] = Preset.model_validate(body)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in (name, *err["loc"]))
+            raise InputError(path, where, str(err["msg"]).removeprefix("Value error, ")) from None
+    return out
 
 
 def load_preset(name: str) -> tuple[dict[str, Any], dict[str, float]]:
-    path = presets_path()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, None, "solver presets file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, None, f"not valid TOML ({exc})") from None
-    if name not in data:
-        raise InputError(path, name, f"no such preset (have: {', '.join(sorted(data))})")
-    preset = data[name]
-    budget = {k: float(v) for k, v in preset.get("budget", {}).items()}
-    missing = [p for p in PHASES if p not in budget]
-    if missing:
-        raise InputError(path, f"{name}.budget", f"missing share(s): {', '.join(missing)}")
-    return dict(preset.get("cpsat", {})), budget
+    presets = load_presets()
+    if name not in presets:
+        raise InputError(presets_path(), name, f"no such preset (have: {', '.join(sorted(presets))})")
+    preset = presets[name]
+    return dict(preset.cpsat), preset.budget.model_dump()
 
 
 def make_solver(options: SolveOptions, cpsat: dict[str, Any], time_limit: float) -> cp_model.CpSolver:
