@@ -49,3 +49,33 @@ def test_decomposition_matches_monolithic(tiny_city: Callable[..., Path], varian
             assert lv.value == best, name
     assert ours["completion"].value == ref["completion"]
     assert ours["waiting"].value == ref["waiting"]
+
+
+def test_solving_does_not_change_the_problem(tiny_city: Callable[..., Path]) -> None:
+    """Issue 16: solving the same ProblemData twice leaves it as it was and gives the same plan
+    (one worker); with home visits, whose mobile days the planner brings forward."""
+    import copy
+
+    import numpy as np
+
+    path = tiny_city(
+        extra="[home_visits]\nportable_per_kecamatan = 1\nvisits_per_day = 3\n",
+        households="[households]\nseed = 5\nresidents = 120\nhouseholds = 40\nhome_visit_share = 0.2\n",
+    )
+    ls = load_scenario(path)
+    h = load_population(ls, use_cache=False)
+    data = build_problem(ls, h)
+    assert data.home_visits is not None and data.home_visits.days
+    before = copy.deepcopy(data)
+    first = solve(data, h, SolveOptions(time_limit=20, workers=1))
+    second = solve(data, h, SolveOptions(time_limit=20, workers=1))
+    assert data.mobile is not None and before.mobile is not None
+    assert np.array_equal(data.mobile, before.mobile)
+    assert data.home_visits.days == before.home_visits.days  # type: ignore[union-attr]
+    for name in ("site", "day", "shift", "device"):
+        assert np.array_equal(getattr(first.assignment, name), getattr(second.assignment, name)), name
+    one, two = first.problem.home_visits, second.problem.home_visits
+    assert one is not None and two is not None
+    assert one.days == two.days and np.array_equal(one.mobile, two.mobile)
+    with pytest.raises(ValueError):
+        data.seats[0] = 1  # frozen arrays

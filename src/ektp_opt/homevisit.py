@@ -22,6 +22,7 @@ KK that no portable device can reach in time are never dropped: they are returne
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -128,7 +129,7 @@ def plan_home_visits(
 
 def advance_mobile_days(
     plan: HomeVisitPlan, device_kec: list[int], device_first: list[int], busy: set[tuple[int, int]]
-) -> None:
+) -> HomeVisitPlan:
     """Bring mobile days forward onto days the portable device has no office appointment.
 
     The office plan was made with the mobile days on the last regular days; moving one to a day
@@ -138,7 +139,8 @@ def advance_mobile_days(
     by_kec: dict[int, list[int]] = {}
     for i, k in enumerate(device_kec):
         by_kec.setdefault(k, []).append(i)
-    n_days = plan.mobile.shape[1]
+    mobile = plan.mobile.copy()  # a new plan: the problem's own stays as it was proven on
+    n_days = mobile.shape[1]
     taken: set[tuple[int, int]] = set()
     moved: list[MobileDay] = []
     for m in sorted(plan.days, key=lambda m: (m.kecamatan, m.slot, m.day)):
@@ -148,7 +150,8 @@ def advance_mobile_days(
             m.day,
         )
         taken.add((device, day))
-        plan.mobile[m.kecamatan, m.day] -= 1
-        plan.mobile[m.kecamatan, day] += 1
+        mobile[m.kecamatan, m.day] -= 1
+        mobile[m.kecamatan, day] += 1
         moved.append(MobileDay(m.kecamatan, day, m.slot, m.kk, device))
-    plan.days = sorted(moved, key=lambda m: (m.kecamatan, m.day, m.slot))
+    days = sorted(moved, key=lambda m: (m.kecamatan, m.day, m.slot))
+    return dataclasses.replace(plan, mobile=mobile, days=days)

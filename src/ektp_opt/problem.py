@@ -220,6 +220,8 @@ def build_problem(ls: LoadedScenario, households: Households, *, extend_to: dt.d
         residents = residents - np.bincount(
             households.kelurahan[flagged], weights=households.members[flagged], minlength=len(admin.kelurahan)
         ).astype(np.int64)
+    for array in (kel_kec, residents, shifts, seats, slot_limit, *([mobile] if mobile is not None else [])):
+        array.setflags(write=False)  # frozen: no planner writes into the problem it solves
     return ProblemData(
         days=tuple(days),
         regular_days=regular,

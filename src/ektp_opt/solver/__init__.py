@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -136,14 +137,18 @@ def solve(
         if exact is not None:
             assignment = exact
         timings.add("assign", time.perf_counter() - t)
+    planned = data  # the problem as solved; with home visits, a copy whose mobile days came forward
     if data.home_visits is not None:
         busy = {(int(dv), int(d)) for dv, d in zip(assignment.device, assignment.day, strict=True) if dv >= 0}
-        advance_mobile_days(
+        visits = advance_mobile_days(
             data.home_visits,
             [dv.kecamatan for dv in assignment.devices],
             [dv.first_day for dv in assignment.devices],
             busy,
         )
+        # Mobile days moved onto days their device is idle anyway change no office seat, so every
+        # bound proven on ``data`` holds for the plan; ``data`` itself is never written into.
+        planned = dataclasses.replace(data, mobile=visits.mobile, home_visits=visits)
 
     office = assignment.site >= 0  # KK visited at home have no office appointment
     measured = plan_objectives(
@@ -164,7 +169,7 @@ def solve(
         status=overall_status(levels),
         levels=levels,
         assignment=assignment,
-        problem=data,
+        problem=planned,
         aggregate=agg,
         runtime=time.perf_counter() - start,
         options=options,
