@@ -16,6 +16,7 @@ from ortools.sat.python import cp_model
 
 from ektp_opt.households import Households
 from ektp_opt.problem import ProblemData
+from ektp_opt.solver.cpsat import found, make_solver
 from ektp_opt.solver.cpsat import run as cpsat_run
 
 
@@ -136,20 +137,17 @@ def solve_monolithic(
         levels.append(("overflow", sum(away)))
     for name, expr in levels:
         m.minimize(expr)
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.1, time_limit / len(levels))
-        solver.parameters.num_workers = workers
-        solver.parameters.random_seed = 0
-        status = cpsat_run(solver, m)
-        name_s = solver.status_name(status)
-        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        solver = make_solver(max(0.1, time_limit / len(levels)), workers)
+        code = cpsat_run(solver, m)
+        name_s = solver.status_name(code)
+        ok = found(code)
         result.levels[name] = {
-            "value": round(solver.objective_value) if found else None,
-            "bound": round(solver.best_objective_bound) if found else None,
+            "value": round(solver.objective_value) if ok else None,
+            "bound": round(solver.best_objective_bound) if ok else None,
             "status": name_s,
             "seconds": round(solver.wall_time, 2),
         }
-        if not found:
+        if not ok:
             break
         m.add(expr <= round(solver.objective_value))
         m.clear_hints()

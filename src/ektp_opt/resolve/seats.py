@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from ektp_opt.solver.assign import pack_slots
+from ektp_opt.solver.cpsat import found, make_solver
 from ektp_opt.solver.cpsat import run as cpsat_run
 
 
@@ -84,11 +85,8 @@ def pack_exact(members: list[int], bins: int, seats: int, least: int, seconds: f
         m.add(sum(members[i] * x[i][b] for i in range(n)) >= sum(members[i] * x[i][b + 1] for i in range(n)))
     m.add(sum(out) >= least)
     m.minimize(sum(out))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    if cpsat_run(solver, m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    solver = make_solver(seconds)
+    if not found(cpsat_run(solver, m)):
         return None
     return [next((b for b in range(bins) if solver.value(x[i][b])), -1) for i in range(n)]
 

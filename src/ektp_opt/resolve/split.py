@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
+from ektp_opt.solver.cpsat import found
 from ektp_opt.solver.cpsat import run as cpsat_run
 from ektp_opt.solver.params import SolveOptions, make_solver
 
@@ -96,7 +97,7 @@ def solve_split(inp: SplitInput, options: SolveOptions, cpsat: dict[str, object]
     solver = make_solver(options, cpsat, limit)
     status = cpsat_run(solver, m)
     name = solver.status_name(status)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if not found(status):
         empty = np.zeros((0, n_kec), dtype=np.int64)
         return SplitResult(name, empty, empty, -1, -1, solver.wall_time)
     bound, seconds = int(solver.best_objective_bound) // weight, solver.wall_time

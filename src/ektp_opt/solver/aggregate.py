@@ -21,6 +21,7 @@ from ektp_opt.errors import InfeasibleError, NoSolutionError
 from ektp_opt.problem import ProblemData
 from ektp_opt.solver import constraints, objectives
 from ektp_opt.solver.cpsat import run as cpsat_run
+from ektp_opt.solver.cpsat import status as cp_status_of
 from ektp_opt.solver.params import SolveOptions, make_solver
 from ektp_opt.solver.progress import IncumbentCallback, Reporter
 from ektp_opt.solver.result import LevelResult, Status
@@ -42,14 +43,6 @@ class AggregateSolution:
     completion: LevelResult
     waiting: LevelResult
     profile_unique: bool | None  # None: not checked, or the check ran out of time
-
-
-def cp_status(code: object) -> Status:
-    return {
-        cp_model.OPTIMAL: "OPTIMAL",
-        cp_model.FEASIBLE: "FEASIBLE",
-        cp_model.INFEASIBLE: "INFEASIBLE",
-    }.get(code, "UNKNOWN")  # type: ignore[call-overload,return-value]
 
 
 def capacity_lower_bound(data: ProblemData) -> int:
@@ -83,7 +76,7 @@ class HorizonModel:
         solver = make_solver(options, cpsat, limit)  # type: ignore[arg-type]
         start = time.perf_counter()
         code = cpsat_run(solver, self.model, IncumbentCallback(reporter, phase))
-        return solver, cp_status(code), time.perf_counter() - start
+        return solver, cp_status_of(code), time.perf_counter() - start
 
     def values(self, solver: cp_model.CpSolver) -> Values:
         split = np.array([[solver.value(x) for x in row] for row in self.vars.pool_split], dtype=np.int64).reshape(
@@ -154,7 +147,7 @@ class FeasibilityModel:
         self, options: SolveOptions, cpsat: dict[str, object], limit: float
     ) -> tuple[Status, npt.NDArray[np.int64], dict[tuple[int, int], int]]:
         solver = make_solver(options, cpsat, limit)  # type: ignore[arg-type]
-        status = cp_status(cpsat_run(solver, self.model))
+        status = cp_status_of(cpsat_run(solver, self.model))
         if status not in ("OPTIMAL", "FEASIBLE"):
             return status, np.zeros((len(self.split), self.n_kec), dtype=np.int64), {}
         split = np.array([[solver.value(x) for x in row] for row in self.split], dtype=np.int64)

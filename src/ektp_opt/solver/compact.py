@@ -23,6 +23,7 @@ import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from ektp_opt.problem import ProblemData
+from ektp_opt.solver.cpsat import found
 from ektp_opt.solver.cpsat import run as cpsat_run
 from ektp_opt.solver.params import SolveOptions, make_solver
 from ektp_opt.solver.progress import Reporter
@@ -114,7 +115,7 @@ def _kecamatan_search(
             m.add_hint(u[where[kel]][col[d]], 1)
     solver = make_solver(options, cpsat, limit)  # type: ignore[arg-type]
     code = cpsat_run(solver, m)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if not found(code):
         return hint, bound, "FEASIBLE"
     out: dict[int, list[tuple[int, int]]] = {d: [] for d in days}
     for j, d in enumerate(days):
@@ -272,7 +273,7 @@ def compact_with_overflow(
     m.minimize(pairs_total)
     solver = make_solver(options, cpsat, limit / 2)  # type: ignore[arg-type]
     code = cpsat_run(solver, m)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if not found(code):
         raise RuntimeError("compactness model found no solution although its hint is feasible")
     p_value = int(solver.objective_value)
     p_bound = max(int(np.ceil(solver.best_objective_bound - 1e-6)), days_needed_bound(data, served, horizon))
@@ -287,7 +288,7 @@ def compact_with_overflow(
     m.minimize(sum(away_terms))
     solver2 = make_solver(options, cpsat, max(0.2, limit - t_pairs))  # type: ignore[arg-type]
     code2 = cpsat_run(solver2, m)
-    best = solver2 if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE) else solver
+    best = solver2 if found(code2) else solver
     a_value = int(sum(best.value(x) for x in away_terms))
     a_bound = int(np.ceil(solver2.best_objective_bound - 1e-6)) if best is solver2 else 0
     a_status: Status = "OPTIMAL" if code2 == cp_model.OPTIMAL else "FEASIBLE"

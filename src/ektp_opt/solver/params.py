@@ -101,15 +101,7 @@ def load_preset(name: str) -> tuple[dict[str, Any], dict[str, float]]:
 
 
 def make_solver(options: SolveOptions, cpsat: dict[str, Any], time_limit: float) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    for key, value in cpsat.items():
-        try:
-            setattr(p, key, value)
-        except (AttributeError, TypeError, ValueError) as exc:
-            raise InputError(presets_path(), key, f"not a CP-SAT parameter ({exc})") from None
-    p.num_workers = options.workers
-    p.random_seed = options.seed
-    p.max_time_in_seconds = max(0.05, time_limit)
-    p.log_search_progress = options.log
-    return solver
+    """The solver for one phase of a solve: the preset's parameters with the run's options."""
+    from ektp_opt.solver.cpsat import make_solver as build
+
+    return build(time_limit, options.workers, options.seed, cpsat, options.log)

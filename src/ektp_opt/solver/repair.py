@@ -27,6 +27,7 @@ from ektp_opt.households import Households
 from ektp_opt.problem import ProblemData
 from ektp_opt.solver.assign import Assignment, Device, office_slots, place_devices
 from ektp_opt.solver.compact import Quota
+from ektp_opt.solver.cpsat import found, make_solver
 from ektp_opt.solver.cpsat import run as cpsat_run
 from ektp_opt.solver.params import SolveOptions
 
@@ -134,12 +135,8 @@ def _exact(
     else:  # least waiting first (the proven value when reachable), then pairs, then away
         waiting = sum(size * (d + 1) * v for (_kel, size, _k, d), v in x.items())
         m.minimize((1 + residents) * (1 + len(pair)) * waiting + (1 + residents) * sum(pair.values()) + away)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = options.workers
-    solver.parameters.random_seed = options.seed
-    solver.parameters.max_time_in_seconds = max(0.5, time_limit)
-    status = cpsat_run(solver, m)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    solver = make_solver(max(0.5, time_limit), options.workers, options.seed)
+    if not found(cpsat_run(solver, m)):
         return None
     return _materialise(data, households, devices, office, x, y, solver)
 
