@@ -13,21 +13,18 @@ import numpy as np
 from ektp_opt import __version__
 from ektp_opt.atomic import atomic_folder
 from ektp_opt.households import Households
+from ektp_opt.planfiles import (
+    APPOINTMENT_COLUMNS,
+    APPOINTMENTS,
+    DEVICE_COLUMNS,
+    DEVICES,
+    HOME_VISIT_COLUMNS,
+    HOME_VISITS,
+    SUMMARY,
+)
 from ektp_opt.problem import ProblemData
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result
-
-APPOINTMENT_COLUMNS = (
-    "kk_id",
-    "kelurahan_code",
-    "home_kecamatan",
-    "site_kecamatan",
-    "date",
-    "shift",
-    "device_id",
-    "members",
-)
-DEVICE_COLUMNS = ("device_id", "kecamatan", "delivery_date", "available_from")
 
 
 def appointments_csv(result: Result, households: Households) -> str:
@@ -141,7 +138,7 @@ def home_visits_csv(result: Result, households: Households) -> str:
     an empty date, so that none is silently dropped."""
     data, a = result.problem, result.assignment
     hv = data.home_visits
-    lines = ["kk_id,date,device_id,kelurahan_code,order"]
+    lines = [",".join(HOME_VISIT_COLUMNS)]
     if hv is None:
         return "\n".join(lines) + "\n"
     for m in hv.days:
@@ -159,11 +156,11 @@ def home_visits_csv(result: Result, households: Households) -> str:
 def write_plan_files(folder: Path, result: Result, ls: LoadedScenario, households: Households) -> dict[str, Any]:
     """Write the plan files into ``folder`` (a staging folder from ``atomic_folder``)."""
     info = summary(result, ls, households)
-    (folder / "appointments.csv").write_text(appointments_csv(result, households), encoding="utf-8")
+    (folder / APPOINTMENTS).write_text(appointments_csv(result, households), encoding="utf-8")
     if result.problem.home_visits is not None:
-        (folder / "home_visits.csv").write_text(home_visits_csv(result, households), encoding="utf-8")
-    (folder / "devices.csv").write_text(devices_csv(result), encoding="utf-8")
-    (folder / "summary.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        (folder / HOME_VISITS).write_text(home_visits_csv(result, households), encoding="utf-8")
+    (folder / DEVICES).write_text(devices_csv(result), encoding="utf-8")
+    (folder / SUMMARY).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return info
 
 

@@ -15,17 +15,7 @@ import numpy.typing as npt
 
 from ektp_opt.csvread import date_column, int_column, iter_rows, read_columns, read_text
 from ektp_opt.errors import InputError
-
-APPOINTMENT_COLUMNS = (  # SPEC.md's output contract
-    "kk_id",
-    "kelurahan_code",
-    "home_kecamatan",
-    "site_kecamatan",
-    "date",
-    "shift",
-    "device_id",
-    "members",
-)
+from ektp_opt.planfiles import APPOINTMENT_COLUMNS, DEVICE_COLUMNS, SUMMARY
 
 
 @dataclass
@@ -74,7 +64,7 @@ def read_appointments(path: Path) -> Appointments:
 
 def read_devices(path: Path) -> list[tuple[str, str, dt.date, dt.date]]:
     rows = []
-    for row_no, row in iter_rows(path, ["device_id", "kecamatan", "delivery_date", "available_from"]):
+    for row_no, row in iter_rows(path, DEVICE_COLUMNS):
         rows.append(
             (
                 row["device_id"],
@@ -102,7 +92,7 @@ def scenario_of(plan_dir: Path, scenario_path: Path | None) -> Path:
     check_plan_dir(plan_dir)
     if scenario_path is not None:
         return scenario_path
-    named = read_summary(plan_dir / "summary.json").get("scenario_file")
+    named = read_summary(plan_dir / SUMMARY).get("scenario_file")
     if not isinstance(named, str):
-        raise InputError(plan_dir / "summary.json", "scenario_file", "missing; pass --scenario")
+        raise InputError(plan_dir / SUMMARY, "scenario_file", "missing; pass --scenario")
     return Path(named)

@@ -18,6 +18,7 @@ from ektp_opt.calendar import working_days
 from ektp_opt.csvread import iter_rows
 from ektp_opt.errors import InputError, VerificationError
 from ektp_opt.households import Households
+from ektp_opt.planfiles import APPOINTMENTS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS, SUMMARY
 from ektp_opt.planread import check_plan_dir, read_appointments, read_devices, read_summary
 from ektp_opt.scenario import LoadedScenario
 
@@ -74,18 +75,18 @@ def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
     """Read a plan folder for the reports and the simulator, after the quick checks that it is
     whole and was made for this scenario (``check_whole``); the full rules are ``verify``'s."""
     check_plan_dir(plan_dir)
-    path = plan_dir / "appointments.csv"
+    path = plan_dir / APPOINTMENTS
     appt = read_appointments(path)
     days, regular = calendar_of(ls)
     kec = tuple(k.code for k in ls.admin.kecamatan)
     kel = tuple(k.code for k in ls.admin.kelurahan)
-    devices = read_devices(plan_dir / "devices.csv")
+    devices = read_devices(plan_dir / DEVICES)
     ids = tuple(d[0] for d in devices)
     kec_index = {c: i for i, c in enumerate(kec)}
     dev_kec = []
     for dev, code, _delivered, _avail in devices:
         if code not in kec_index:
-            raise InputError(plan_dir / "devices.csv", f"device {dev}", f"kecamatan {code} is not in the scenario")
+            raise InputError(plan_dir / DEVICES, f"device {dev}", f"kecamatan {code} is not in the scenario")
         dev_kec.append(kec_index[code])
     view = PlanView(
         days=days,
@@ -100,12 +101,12 @@ def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
         shift=appt.shift,
         members=appt.members,
         kel=_lookup(path, "kelurahan_code", appt.kelurahan, {c: i for i, c in enumerate(kel)}),
-        device=_lookup(path, "device_id", appt.device, {d: i for i, d in enumerate(ids)}, "devices.csv"),
+        device=_lookup(path, "device_id", appt.device, {d: i for i, d in enumerate(ids)}, DEVICES),
         device_ids=ids,
         device_kec=np.array(dev_kec, dtype=np.int64),
         device_from=tuple(d[3] for d in devices),
-        summary=read_summary(plan_dir / "summary.json"),
-        home_visits=_home_visit_rows(plan_dir / "home_visits.csv"),
+        summary=read_summary(plan_dir / SUMMARY),
+        home_visits=_home_visit_rows(plan_dir / HOME_VISITS),
     )
     check_whole(plan_dir, view, ls)
     return view
@@ -115,7 +116,7 @@ def check_whole(plan_dir: Path, view: PlanView, ls: LoadedScenario) -> None:
     """Quick checks before a plan is used: made for this scenario (its hash in summary.json), as
     many KK as summary.json says, and every shift and family size possible. A plan cut in half
     or edited by hand is refused (exit 5), a plan of another scenario is an input error (exit 3)."""
-    summary_path = plan_dir / "summary.json"
+    summary_path = plan_dir / SUMMARY
     s = view.summary
     inputs = s.get("inputs")
     if not isinstance(inputs, dict) or not isinstance(inputs.get("scenario_sha256"), str):
@@ -158,7 +159,7 @@ def check_population(plan_dir: Path, view: PlanView, households: Households) -> 
     inputs = view.summary.get("inputs", {})
     if isinstance(inputs, dict) and inputs.get("households_sha256") != households.sha256:
         raise InputError(
-            plan_dir / "summary.json",
+            plan_dir / SUMMARY,
             "inputs.households_sha256",
             "the plan was made for other households than the scenario's",
         )
@@ -167,4 +168,4 @@ def check_population(plan_dir: Path, view: PlanView, households: Households) -> 
 def _home_visit_rows(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         return []
-    return [row for _n, row in iter_rows(path, ["kk_id", "date", "device_id", "kelurahan_code", "order"])]
+    return [row for _n, row in iter_rows(path, HOME_VISIT_COLUMNS)]

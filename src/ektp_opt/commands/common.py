@@ -13,6 +13,7 @@ import click
 
 from ektp_opt import interrupt
 from ektp_opt.errors import EktpError, ExitCode
+from ektp_opt.planfiles import DIAGNOSIS
 from ektp_opt.scenario import LoadedScenario, load_scenario
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,7 +103,7 @@ def write_diagnosis(out: Path, diagnosis: dict[str, Any]) -> None:
     from ektp_opt.atomic import atomic_folder
 
     with atomic_folder(out, kind="diagnosis") as tmp:
-        (tmp / "diagnosis.json").write_text(json.dumps(diagnosis, indent=2) + "\n", encoding="utf-8")
+        (tmp / DIAGNOSIS).write_text(json.dumps(diagnosis, indent=2) + "\n", encoding="utf-8")
 
 
 def print_diagnosis(diagnosis: dict[str, Any]) -> None:

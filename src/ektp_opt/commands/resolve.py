@@ -19,6 +19,7 @@ from ektp_opt.commands.common import (
     workers_option,
     write_diagnosis,
 )
+from ektp_opt.planfiles import HOME_VISITS, SUMMARY
 from ektp_opt.textsafe import plain
 
 
@@ -125,10 +126,10 @@ def resolve(
         with rep.stage("verify + write"), atomic_folder(out) as tmp:
             info = write_plan_files(tmp, rp.result, ls, households)
             info["resolve"] = summary_extra(rp, old_plan, notice_days)
-            if (old_plan / "home_visits.csv").exists():
-                shutil.copyfile(old_plan / "home_visits.csv", tmp / "home_visits.csv")
+            if (old_plan / HOME_VISITS).exists():
+                shutil.copyfile(old_plan / HOME_VISITS, tmp / HOME_VISITS)
                 info["home_visits"] = {"planned": True, "kept_from_old_plan": True}
-            (tmp / "summary.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+            (tmp / SUMMARY).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
             write_replan_files(tmp, rp, households)
             report = verify_plan(tmp, ls, households)
             if not report.ok:

@@ -32,6 +32,7 @@ from ektp_opt.csvread import iter_rows
 from ektp_opt.errors import InfeasibleError, InputError, NoSolutionError
 from ektp_opt.households import Households
 from ektp_opt.metrics import plan_objectives
+from ektp_opt.planfiles import APPOINTMENTS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS
 from ektp_opt.planread import parse_date, read_appointments, read_devices
 from ektp_opt.problem import DeviceBatch, ProblemData, build_problem
 from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
@@ -127,7 +128,7 @@ def check_old_plan(plan_dir: Path) -> None:
 
 def check_home_visits_kept(plan_dir: Path, ls: LoadedScenario) -> None:
     """resolve keeps the old plan's home visits as they are: it cannot add or drop [home_visits]."""
-    has_visits = (plan_dir / "home_visits.csv").exists()
+    has_visits = (plan_dir / HOME_VISITS).exists()
     if ls.scenario.home_visits is not None and not has_visits:
         raise InputError(
             plan_dir, None, f"has no home_visits.csv but {ls.path} has [home_visits]: plan it afresh with `solve`"
@@ -139,7 +140,7 @@ def check_home_visits_kept(plan_dir: Path, ls: LoadedScenario) -> None:
 
 
 def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old:
-    path = plan_dir / "appointments.csv"
+    path = plan_dir / APPOINTMENTS
     appt = read_appointments(path)
     index = {k: i for i, k in enumerate(households.kk_id.tolist())}
     kec = {c: i for i, c in enumerate(data.kecamatan_codes)}
@@ -150,9 +151,9 @@ def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old
     n = len(households)
     visited = np.zeros(n, dtype=bool)
     visit_days: list[tuple[str, dt.date]] = []
-    hv_path = plan_dir / "home_visits.csv"
+    hv_path = plan_dir / HOME_VISITS
     if hv_path.exists():
-        for row_no, row in iter_rows(hv_path, ["kk_id", "date", "device_id", "kelurahan_code", "order"]):
+        for row_no, row in iter_rows(hv_path, HOME_VISIT_COLUMNS):
             hh = index.get(row["kk_id"])
             if hh is None:
                 raise InputError(hv_path, f"row {row_no}, column kk_id", f"{row['kk_id']} is not in the population")
@@ -174,9 +175,9 @@ def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old
     site = np.zeros(n, dtype=np.int64)
     site[rows] = [kec.get(s, -1) for s in appt.site.tolist()]
     devices = {}
-    for dev, k, delivered, avail in read_devices(plan_dir / "devices.csv"):
+    for dev, k, delivered, avail in read_devices(plan_dir / DEVICES):
         if k not in kec:
-            raise InputError(plan_dir / "devices.csv", f"device {dev}", f"kecamatan {k} is not in the scenario")
+            raise InputError(plan_dir / DEVICES, f"device {dev}", f"kecamatan {k} is not in the scenario")
         devices[dev] = (kec[k], delivered, avail)
     return _Old(day, dates, shift, device, site, devices, visited, visit_days)
 
@@ -266,12 +267,12 @@ def resolve(
     if (past & (old.day < 0)).any():
         i = int(np.flatnonzero(past & (old.day < 0))[0])
         raise InputError(
-            old_plan / "appointments.csv",
+            old_plan / APPOINTMENTS,
             f"kk_id {households.kk_id[i]}",
             f"past appointment on {old.date[i]} is not a regular working day of the changed scenario",
         )
     if (old.site < 0).any():
-        raise InputError(old_plan / "appointments.csv", "site_kecamatan", "names a kecamatan not in the scenario")
+        raise InputError(old_plan / APPOINTMENTS, "site_kecamatan", "names a kecamatan not in the scenario")
     attendance = attendance or {}
     missed = sorted(k for k, ok in attendance.items() if not ok)
     for k in missed:

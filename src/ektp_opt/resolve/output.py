@@ -11,10 +11,8 @@ import numpy as np
 
 from ektp_opt.csvwrite import csv_text
 from ektp_opt.households import Households
+from ektp_opt.planfiles import BACKLOG, BACKLOG_COLUMNS, CHANGE_COLUMNS, CHANGES, REINVITE, REINVITE_COLUMNS
 from ektp_opt.resolve import Replan
-
-CHANGE_COLUMNS = ("kk_id", "old_date", "old_shift", "old_device", "new_date", "new_shift", "new_device", "reason")
-BACKLOG_COLUMNS = ("kk_id", "kelurahan_code", "site_kecamatan", "missed_date", "date", "shift", "device_id", "members")
 
 
 def changes_csv(rp: Replan, households: Households) -> str:
@@ -55,14 +53,14 @@ def reinvite_rows(rp: Replan, households: Households) -> list[tuple[str, str, in
 
 
 def reinvite_csv(rp: Replan, households: Households) -> str:
-    return csv_text(("kelurahan_code", "new_date", "kk", "residents"), reinvite_rows(rp, households))
+    return csv_text(REINVITE_COLUMNS, reinvite_rows(rp, households))
 
 
 def write_replan_files(folder: Path, rp: Replan, households: Households) -> None:
-    (folder / "changes.csv").write_text(changes_csv(rp, households), encoding="utf-8")
-    (folder / "reinvite.csv").write_text(reinvite_csv(rp, households), encoding="utf-8")
+    (folder / CHANGES).write_text(changes_csv(rp, households), encoding="utf-8")
+    (folder / REINVITE).write_text(reinvite_csv(rp, households), encoding="utf-8")
     if rp.backlog:
-        (folder / "backlog.csv").write_text(backlog_csv(rp, households), encoding="utf-8")
+        (folder / BACKLOG).write_text(backlog_csv(rp, households), encoding="utf-8")
 
 
 def move_stats(rp: Replan, households: Households) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from ektp_opt.csvread import iter_rows, parse_int
 from ektp_opt.errors import InputError
 from ektp_opt.households import Households
+from ektp_opt.planfiles import APPOINTMENTS, BACKLOG, BACKLOG_COLUMNS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS, SUMMARY
 from ektp_opt.planread import Appointments, parse_date, read_appointments, read_devices, read_summary
 from ektp_opt.scenario import LoadedScenario
 
@@ -105,9 +106,9 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     """Check every hard rule; raises InputError only when a file cannot be read at all."""
     if not plan_dir.is_dir():
         raise InputError(plan_dir, None, "plan folder not found")
-    appt = read_appointments(plan_dir / "appointments.csv")
-    devices = read_devices(plan_dir / "devices.csv")
-    info = read_summary(plan_dir / "summary.json")
+    appt = read_appointments(plan_dir / APPOINTMENTS)
+    devices = read_devices(plan_dir / DEVICES)
+    info = read_summary(plan_dir / SUMMARY)
     sc, admin = ls.scenario, ls.admin
     cal = Calendar(ls)
     rep = Report(plan_dir, len(appt.kk_id))
@@ -127,7 +128,7 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     rep.add("unknown KK", "1", ~known, labels)
     present = np.zeros(len(households), dtype=bool)
     present[hh[known]] = True
-    visits = _read_home_visits(plan_dir / "home_visits.csv", index) if sc.home_visits is not None else []
+    visits = _read_home_visits(plan_dir / HOME_VISITS, index) if sc.home_visits is not None else []
     visited = np.zeros(len(households), dtype=bool)
     for v in visits:
         if v.hh >= 0:
@@ -239,8 +240,8 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     )
     if sc.home_visits is not None:
         _check_home_visits(rep, ls, cal, visits, households, appt, dev_kec, dev_from, present)
-    if (plan_dir / "backlog.csv").exists():
-        _check_backlog(rep, plan_dir / "backlog.csv", ls, cal, appt, dev_kec, dev_from)
+    if (plan_dir / BACKLOG).exists():
+        _check_backlog(rep, plan_dir / BACKLOG, ls, cal, appt, dev_kec, dev_from)
     return rep
 
 
@@ -264,7 +265,7 @@ def _check_backlog(
     window: list[str] = []
     load: dict[tuple[str, dt.date, int], int] = {}
     unbooked = 0
-    columns = ["kk_id", "kelurahan_code", "site_kecamatan", "missed_date", "date", "shift", "device_id", "members"]
+    columns = list(BACKLOG_COLUMNS)
     for row_no, row in iter_rows(path, columns):
         kk = row["kk_id"]
         if not row["date"]:
@@ -387,7 +388,7 @@ def _read_home_visits(path: Path, index: dict[str, int]) -> list[_Visit]:
     if not path.exists():
         raise InputError(path, None, "the scenario plans home visits but the plan has no home_visits.csv")
     out = []
-    for row_no, row in iter_rows(path, ["kk_id", "date", "device_id", "kelurahan_code", "order"]):
+    for row_no, row in iter_rows(path, HOME_VISIT_COLUMNS):
         date = parse_date(path, row_no, "date", row["date"]) if row["date"] else None
         order = parse_int(path, row_no, "order", row["order"], 1, 100_000) if row["order"] else 0
         out.append(
