@@ -53,18 +53,23 @@ def _measured(level: LevelResult, value: int) -> LevelResult:
 REPAIR_SECONDS = 20.0  # the exact seating is small; if it has no answer in this time, it has none soon
 
 
-def _reaches(
-    assignment: Assignment, households: Households, data: ProblemData, agg: AggregateSolution
-) -> dict[str, bool]:
-    """Which of the aggregate's first two levels the greedy seating reached."""
-    office = assignment.site >= 0
-    got = plan_objectives(
+def _measure(assignment: Assignment, households: Households, data: ProblemData) -> dict[str, int]:
+    """The objective values of an assignment, measured on its office appointments."""
+    office = assignment.site >= 0  # KK visited at home have no office appointment
+    return plan_objectives(
         assignment.day[office],
         households.members[office],
         households.kelurahan[office],
         assignment.site[office],
         data.kelurahan_kecamatan[households.kelurahan[office]],
     )
+
+
+def _reaches(
+    assignment: Assignment, households: Households, data: ProblemData, agg: AggregateSolution
+) -> dict[str, bool]:
+    """Which of the aggregate's first two levels the greedy seating reached."""
+    got = _measure(assignment, households, data)
     return {
         "completion": got["completion"] <= agg.completion.value,
         "waiting": got["waiting"] <= agg.waiting.value,
@@ -150,14 +155,7 @@ def solve(
         # bound proven on ``data`` holds for the plan; ``data`` itself is never written into.
         planned = dataclasses.replace(data, mobile=visits.mobile, home_visits=visits)
 
-    office = assignment.site >= 0  # KK visited at home have no office appointment
-    measured = plan_objectives(
-        assignment.day[office],
-        households.members[office],
-        households.kelurahan[office],
-        assignment.site[office],
-        data.kelurahan_kecamatan[households.kelurahan[office]],
-    )
+    measured = _measure(assignment, households, data)
     levels = [
         _measured(agg.completion, measured["completion"]),
         _measured(agg.waiting, measured["waiting"]),
