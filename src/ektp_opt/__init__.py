@@ -1,10 +1,61 @@
-"""ektp-opt: plan citywide e-KTP enrolment campaigns with CP-SAT and prove how good the plan is."""
+"""ektp-opt: plan citywide e-KTP enrolment campaigns with CP-SAT and prove how good the plan is.
 
+The public API, one import away (loaded on first use, so ``import ektp_opt`` stays light)::
+
+    from ektp_opt import load_scenario, plan_city, write_plan, verify_plan
+
+    ls = load_scenario("data/medan/medan-10k.toml")   # or a shipped name via the CLI
+    planned = plan_city(ls, options=SolveOptions(workers=1))
+    write_plan(planned, "plans/10k")
+
+See api.py for the calls and docs/SPEC.md for the contract they keep.
+"""
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("ektp-opt")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+local"
 
-__all__ = ["__version__"]
+_EXPORTS = {
+    # inputs
+    "load_scenario": "ektp_opt.scenario",
+    "LoadedScenario": "ektp_opt.scenario",
+    "load_population": "ektp_opt.population",
+    "build_problem": "ektp_opt.problem",
+    "ProblemData": "ektp_opt.problem",
+    # planning
+    "SolveOptions": "ektp_opt.solver",
+    "solve": "ektp_opt.solver",
+    "Result": "ektp_opt.solver",
+    "plan_city": "ektp_opt.api",
+    "PlannedCity": "ektp_opt.api",
+    "write_plan": "ektp_opt.api",
+    "write_diagnosis": "ektp_opt.api",
+    "replan_city": "ektp_opt.api",
+    "ReplannedCity": "ektp_opt.api",
+    "write_replan": "ektp_opt.api",
+    # checking and analysis
+    "verify_plan": "ektp_opt.verify",
+    "diagnose": "ektp_opt.capacity",
+    "pool_sensitivity": "ektp_opt.capacity",
+    "simulate": "ektp_opt.simulate",
+    "campaign_from_plan": "ektp_opt.simulate",
+    # errors
+    "EktpError": "ektp_opt.errors",
+    "InputError": "ektp_opt.errors",
+    "InfeasibleError": "ektp_opt.errors",
+    "NoSolutionError": "ektp_opt.errors",
+    "VerificationError": "ektp_opt.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'ektp_opt' has no attribute {name!r}")

@@ -6,7 +6,6 @@ Every command turns a user's mistake into one line on stderr and an exit code fr
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import click
 
 from ektp_opt import __version__
-from ektp_opt.atomic import atomic_folder, check_folder_target
+from ektp_opt.atomic import check_folder_target
 from ektp_opt.commands.bench import bench as bench_command
 from ektp_opt.commands.common import (
     SEED,
@@ -208,14 +207,12 @@ def solve(
       ektp-opt solve data/medan/medan-10k.toml --out plans/10k --workers 1   # byte-identical reruns
       ektp-opt solve data/medan/medan-2011-actual.toml --out plans/late --allow-late
     """
+    from ektp_opt.api import plan_city, write_plan
     from ektp_opt.console import err, levels_table, progress_display
     from ektp_opt.console import out as con
-    from ektp_opt.plan import write_plan_files
     from ektp_opt.solver import SolveOptions
-    from ektp_opt.solver import solve as run_solver
     from ektp_opt.solver.params import default_workers
     from ektp_opt.summary import result_table
-    from ektp_opt.verify import verify_plan
 
     options = SolveOptions(
         time_limit=time_limit,
@@ -227,42 +224,22 @@ def solve(
     ls = scenario_arg(scenario)  # before the display: a bad file gets a clean one-line error
     check_folder_target(out)  # refuse a folder ektp-opt may not replace before any work
     with progress_display(quiet) as rep:
-        with rep.stage("load households"):
-            households = load_population(ls)
-        with rep.stage("build"):
-            data = build_problem(ls, households)
         try:
-            result = run_solver(data, households, options, rep)
+            planned = plan_city(ls, options=options, reporter=rep, allow_late=allow_late)
         except InfeasibleError as exc:
-            from ektp_opt.capacity import diagnose
-
-            with rep.stage("diagnose"):
-                diagnosis = diagnose(ls, households, options)
-            if not allow_late or diagnosis["earliest_completion"]["citywide"] is None:
-                write_diagnosis(out, diagnosis)
-                rep.progress.stop()
-                print_diagnosis(diagnosis)
-                raise InfeasibleError(f"{exc.message}; diagnosis in {out / 'diagnosis.json'}") from None
-            # A month of slack past the earliest date lets the KK packing spill if it must.
-            late_until = _date(str(diagnosis["earliest_completion"]["citywide"])) + dt.timedelta(days=31)
-            data = build_problem(ls, households, extend_to=late_until)
-            result = run_solver(data, households, options, rep)
-        with rep.stage("verify + write"), atomic_folder(out) as tmp:
-            info = write_plan_files(tmp, result, ls, households)
-            report = verify_plan(tmp, ls, households)
-            if not report.ok:
-                names = ", ".join(v.rule for v in report.violations)
-                raise VerificationError(f"the plan broke a hard rule ({names}); nothing was written")
+            written = write_diagnosis(out, exc.diagnosis)
+            rep.progress.stop()
+            print_diagnosis(exc.diagnosis)
+            raise InfeasibleError(f"{exc.message}; diagnosis in {written}") from None
+        with rep.stage("verify + write"):
+            info = write_plan(planned, out)
+    result = planned.result
     con.print(result_table(result, info))
     con.print(levels_table(result.levels))
     late = " · [red]LATE[/]" if info["late"] else ""
     con.print(f"Plan written to [bold]{plain(out)}[/] · status [bold]{result.status}[/]{late}")
     if info["late"]:
         err.print("[yellow]warning:[/] this plan ends after the last regular day (--allow-late)")
-
-
-def _date(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
 
 
 @main.command()

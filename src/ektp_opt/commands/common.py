@@ -13,7 +13,6 @@ import click
 
 from ektp_opt import interrupt
 from ektp_opt.errors import EktpError, ExitCode
-from ektp_opt.planfiles import DIAGNOSIS
 from ektp_opt.scenario import LoadedScenario, load_scenario
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -96,14 +95,10 @@ def scenario_arg(path: Path | None) -> LoadedScenario:
     return load_scenario(scenario_path(path))
 
 
-def write_diagnosis(out: Path, diagnosis: dict[str, Any]) -> None:
-    """The infeasible outcome of solve and resolve: a folder with diagnosis.json and nothing else."""
-    import json
+def write_diagnosis(out: Path, diagnosis: dict[str, Any]) -> Path:
+    from ektp_opt.api import write_diagnosis as write
 
-    from ektp_opt.atomic import atomic_folder
-
-    with atomic_folder(out, kind="diagnosis") as tmp:
-        (tmp / DIAGNOSIS).write_text(json.dumps(diagnosis, indent=2) + "\n", encoding="utf-8")
+    return write(out, diagnosis)
 
 
 def print_diagnosis(diagnosis: dict[str, Any]) -> None:

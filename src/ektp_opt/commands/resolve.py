@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,6 @@ from ektp_opt.commands.common import (
     workers_option,
     write_diagnosis,
 )
-from ektp_opt.planfiles import HOME_VISITS, SUMMARY
 from ektp_opt.textsafe import plain
 
 
@@ -88,53 +85,30 @@ def resolve(
     Exit 0 on success; 4 when the changed scenario cannot meet the deadline (OUT/diagnosis.json,
     as `solve` writes); 3 on bad input; 5 if the new plan would break a hard rule.
     """
-    from ektp_opt.atomic import atomic_folder, check_folder_target
+    from ektp_opt.api import replan_city, write_replan
+    from ektp_opt.atomic import check_folder_target
     from ektp_opt.console import err, levels_table, progress_display
     from ektp_opt.console import out as con
-    from ektp_opt.errors import InfeasibleError, VerificationError
-    from ektp_opt.plan import write_plan_files
-    from ektp_opt.population import load_population
-    from ektp_opt.resolve import check_home_visits_kept, check_old_plan, read_attendance, summary_extra
-    from ektp_opt.resolve import resolve as replan
-    from ektp_opt.resolve.output import move_stats, reinvite_rows, write_replan_files
+    from ektp_opt.errors import InfeasibleError
+    from ektp_opt.resolve.output import move_stats, reinvite_rows
     from ektp_opt.solver import SolveOptions
     from ektp_opt.solver.params import default_workers
     from ektp_opt.summary import moves_tables
-    from ektp_opt.verify import verify_plan
 
     options = SolveOptions(time_limit=time_limit, workers=workers or default_workers(), seed=seed)
     ls = scenario_arg(scenario_path)
     check_folder_target(out)
-    check_home_visits_kept(old_plan, ls)
     with progress_display(quiet) as rep:
-        with rep.stage("check old plan"):
-            check_old_plan(old_plan)
-        with rep.stage("load households"):
-            households = load_population(ls)
-            seen = read_attendance(attendance, households) if attendance else None
         try:
-            rp = replan(old_plan, ls, households, as_of.date(), notice_days, seen, options, rep)
+            replanned = replan_city(old_plan, ls, as_of.date(), notice_days, attendance, options, rep)
         except InfeasibleError as exc:
-            from ektp_opt.capacity import diagnose
-
-            with rep.stage("diagnose"):
-                diagnosis = diagnose(ls, households, options)
-            write_diagnosis(out, diagnosis)
+            written = write_diagnosis(out, exc.diagnosis)
             rep.progress.stop()
-            print_diagnosis(diagnosis)
-            raise InfeasibleError(f"{exc.message}; diagnosis in {out / 'diagnosis.json'}") from None
-        with rep.stage("verify + write"), atomic_folder(out) as tmp:
-            info = write_plan_files(tmp, rp.result, ls, households)
-            info["resolve"] = summary_extra(rp, old_plan, notice_days)
-            if (old_plan / HOME_VISITS).exists():
-                shutil.copyfile(old_plan / HOME_VISITS, tmp / HOME_VISITS)
-                info["home_visits"] = {"planned": True, "kept_from_old_plan": True}
-            (tmp / SUMMARY).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-            write_replan_files(tmp, rp, households)
-            report = verify_plan(tmp, ls, households)
-            if not report.ok:
-                names = ", ".join(v.rule for v in report.violations)
-                raise VerificationError(f"the new plan broke a hard rule ({names}); nothing was written")
+            print_diagnosis(exc.diagnosis)
+            raise InfeasibleError(f"{exc.message}; diagnosis in {written}") from None
+        with rep.stage("verify + write"):
+            info = write_replan(replanned, out)
+    rp, households = replanned.replan, replanned.households
     extra = info["resolve"]
     kec_names = {k.code: k.name for k in ls.admin.kecamatan}
     for table in moves_tables(move_stats(rp, households), reinvite_rows(rp, households), kec_names):

@@ -1,0 +1,164 @@
+"""The library's front door: one call per thing a planner does, used by the CLI and by any
+program that plans without it.
+
+    from ektp_opt import load_scenario, plan_city, write_plan
+
+    ls = load_scenario("data/medan/medan-10k.toml")
+    planned = plan_city(ls)                      # InfeasibleError(diagnosis) if the deadline is lost
+    write_plan(planned, "plans/10k")             # verified against the contract, then written whole
+
+Nothing here prints; progress goes to an optional ``Reporter``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ektp_opt.atomic import atomic_folder
+from ektp_opt.errors import InfeasibleError, VerificationError
+from ektp_opt.households import Households
+from ektp_opt.planfiles import DIAGNOSIS
+from ektp_opt.population import load_population
+from ektp_opt.problem import build_problem
+from ektp_opt.resolve import Replan
+from ektp_opt.scenario import LoadedScenario
+from ektp_opt.solver import Result, SolveOptions, solve
+from ektp_opt.solver.progress import Reporter
+
+LATE_SLACK = dt.timedelta(days=31)  # past the earliest date, so the KK packing may spill if it must
+
+
+@dataclass(frozen=True)
+class PlannedCity:
+    """A solved scenario with the households it was solved for: what ``write_plan`` needs."""
+
+    scenario: LoadedScenario
+    households: Households
+    result: Result
+
+
+def plan_city(
+    ls: LoadedScenario,
+    households: Households | None = None,
+    options: SolveOptions | None = None,
+    reporter: Reporter | None = None,
+    allow_late: bool = False,
+) -> PlannedCity:
+    """Plan every KK of the scenario. When the deadline cannot be met: ``InfeasibleError`` carrying
+    the diagnosis (SPEC.md), or with ``allow_late`` a plan past the deadline, marked late."""
+    from ektp_opt.capacity import diagnose
+
+    options = options or SolveOptions()
+    reporter = reporter or Reporter()
+    if households is None:
+        with reporter.stage("load households"):
+            households = load_population(ls)
+    with reporter.stage("build"):
+        data = build_problem(ls, households)
+    try:
+        return PlannedCity(ls, households, solve(data, households, options, reporter))
+    except InfeasibleError as exc:
+        with reporter.stage("diagnose"):
+            diagnosis = diagnose(ls, households, options)
+        earliest = diagnosis["earliest_completion"]["citywide"]
+        if not allow_late or earliest is None:
+            raise InfeasibleError(exc.message, diagnosis) from None
+    data = build_problem(ls, households, extend_to=dt.date.fromisoformat(str(earliest)) + LATE_SLACK)
+    return PlannedCity(ls, households, solve(data, households, options, reporter))
+
+
+def write_plan(planned: PlannedCity, out: str | Path) -> dict[str, Any]:
+    """Write the plan folder whole, after the independent verifier passed it (else
+    ``VerificationError`` and nothing is written). Returns the summary written."""
+    from ektp_opt.plan import write_plan_files
+    from ektp_opt.verify import verify_plan
+
+    with atomic_folder(Path(out)) as tmp:
+        info = write_plan_files(tmp, planned.result, planned.scenario, planned.households)
+        report = verify_plan(tmp, planned.scenario, planned.households)
+        if not report.ok:
+            names = ", ".join(v.rule for v in report.violations)
+            raise VerificationError(f"the plan broke a hard rule ({names}); nothing was written")
+    return info
+
+
+def write_diagnosis(out: str | Path, diagnosis: dict[str, Any]) -> Path:
+    """The infeasible outcome of solve and resolve: a folder with diagnosis.json and nothing else."""
+    with atomic_folder(Path(out), kind="diagnosis") as tmp:
+        (tmp / DIAGNOSIS).write_text(json.dumps(diagnosis, indent=2) + "\n", encoding="utf-8")
+    return Path(out) / DIAGNOSIS
+
+
+@dataclass(frozen=True)
+class ReplannedCity:
+    """A re-plan with the plan in force it changes and the households: what ``write_replan`` needs."""
+
+    scenario: LoadedScenario
+    households: Households
+    replan: Replan
+    old_plan: Path
+    notice_days: int
+
+
+def replan_city(
+    old_plan: str | Path,
+    ls: LoadedScenario,
+    as_of: dt.date,
+    notice_days: int = 3,
+    attendance: str | Path | None = None,
+    options: SolveOptions | None = None,
+    reporter: Reporter | None = None,
+) -> ReplannedCity:
+    """Plan again after a change, moving the fewest KK (SPEC.md, "Planning again"). The plan in
+    force is checked first (a broken one is an InputError naming it); when the changed scenario
+    cannot meet the deadline, ``InfeasibleError`` carries the diagnosis."""
+    from ektp_opt.capacity import diagnose
+    from ektp_opt.resolve import check_home_visits_kept, check_old_plan, read_attendance, resolve
+
+    old = Path(old_plan)
+    options = options or SolveOptions()
+    reporter = reporter or Reporter()
+    check_home_visits_kept(old, ls)
+    with reporter.stage("check old plan"):
+        check_old_plan(old)
+    with reporter.stage("load households"):
+        households = load_population(ls)
+        seen = read_attendance(Path(attendance), households) if attendance else None
+    try:
+        rp = resolve(old, ls, households, as_of, notice_days, seen, options, reporter)
+    except InfeasibleError as exc:
+        with reporter.stage("diagnose"):
+            diagnosis = diagnose(ls, households, options)
+        raise InfeasibleError(exc.message, diagnosis) from None
+    return ReplannedCity(ls, households, rp, old, notice_days)
+
+
+def write_replan(replanned: ReplannedCity, out: str | Path) -> dict[str, Any]:
+    """Write the new plan folder (with changes.csv, reinvite.csv, backlog.csv) whole, after the
+    verifier passed it. Home visits of the plan in force are kept as they are."""
+    import shutil
+
+    from ektp_opt.plan import write_plan_files
+    from ektp_opt.planfiles import HOME_VISITS, SUMMARY
+    from ektp_opt.resolve import summary_extra
+    from ektp_opt.resolve.output import write_replan_files
+    from ektp_opt.verify import verify_plan
+
+    r, ls, households = replanned, replanned.scenario, replanned.households
+    with atomic_folder(Path(out)) as tmp:
+        info = write_plan_files(tmp, r.replan.result, ls, households)
+        info["resolve"] = summary_extra(r.replan, r.old_plan, r.notice_days)
+        if (r.old_plan / HOME_VISITS).exists():
+            shutil.copyfile(r.old_plan / HOME_VISITS, tmp / HOME_VISITS)
+            info["home_visits"] = {"planned": True, "kept_from_old_plan": True}
+        (tmp / SUMMARY).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        write_replan_files(tmp, r.replan, households)
+        report = verify_plan(tmp, ls, households)
+        if not report.ok:
+            names = ", ".join(v.rule for v in report.violations)
+            raise VerificationError(f"the new plan broke a hard rule ({names}); nothing was written")
+    return info

@@ -1,0 +1,37 @@
+"""The library works without the CLI: plan, write (verified), read back, re-plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import ektp_opt
+from ektp_opt import InfeasibleError, SolveOptions, load_scenario, plan_city, replan_city, write_plan, write_replan
+
+
+def test_every_public_name_resolves() -> None:
+    for name in ektp_opt.__all__:
+        assert getattr(ektp_opt, name) is not None
+
+
+def test_plan_write_and_replan_from_the_library(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    ls = load_scenario(tiny_city())
+    planned = plan_city(ls, options=SolveOptions(workers=1))
+    info = write_plan(planned, tmp_path / "plan")
+    assert info["households"] == len(planned.households)
+    assert ektp_opt.verify_plan(tmp_path / "plan", ls, planned.households).ok
+    again = replan_city(tmp_path / "plan", ls, dt.date(2011, 8, 22), options=SolveOptions(workers=1))
+    assert write_replan(again, tmp_path / "new")["resolve"]["moved_kk"] == 0  # nothing changed
+
+
+def test_infeasible_carries_the_diagnosis_and_allow_late_plans(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    short = tiny_city(households="[households]\nseed = 7\nresidents = 3000\nhouseholds = 1000\n")
+    ls = load_scenario(short)
+    with pytest.raises(InfeasibleError) as exc:
+        plan_city(ls, options=SolveOptions(workers=1))
+    assert exc.value.diagnosis["meets_deadline"] is False
+    late = plan_city(ls, options=SolveOptions(workers=1), allow_late=True)
+    assert write_plan(late, tmp_path / "late")["late"] is True
