@@ -1,0 +1,156 @@
+"""Unit tests of the core algorithms, each against a brute force or its defining property (the
+end-to-end properties live in test_solver, test_resolve, test_differential)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ortools.sat.python import cp_model
+
+from ektp_opt.resolve import move_reason, over_operators
+from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
+from ektp_opt.solver.assign import pack_slots
+from ektp_opt.solver.compact import component_bound, sequential_fill
+
+SETTINGS = settings(max_examples=40, deadline=None)
+
+
+@st.composite
+def exact_fill(draw: st.DrawFn) -> tuple[list[int], list[int]]:
+    """Kelurahan amounts and day capacities with the same total (a full service profile)."""
+    caps = draw(st.lists(st.integers(1, 9), min_size=1, max_size=3))
+    total = sum(caps)
+    n = draw(st.integers(1, min(3, total)))
+    cuts = (
+        sorted(draw(st.lists(st.integers(1, total - 1), min_size=n - 1, max_size=n - 1, unique=True))) if n > 1 else []
+    )
+    pops = [b - a for a, b in itertools.pairwise([0, *cuts, total])]
+    return pops, caps
+
+
+def fewest_pairs(pops: list[int], caps: list[int]) -> int:
+    """The exact least number of (kelurahan, day) pairs, by CP-SAT on the tiny instance."""
+    m = cp_model.CpModel()
+    q = {(i, d): m.new_int_var(0, min(p, c), "") for i, p in enumerate(pops) for d, c in enumerate(caps)}
+    y = {key: m.new_bool_var("") for key in q}
+    for (i, d), v in q.items():
+        m.add(v <= min(pops[i], caps[d]) * y[(i, d)])
+    for i, p in enumerate(pops):
+        m.add(sum(q[(i, d)] for d in range(len(caps))) == p)
+    for d, c in enumerate(caps):
+        m.add(sum(q[(i, d)] for i in range(len(pops))) == c)
+    m.minimize(sum(y.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(m) == cp_model.OPTIMAL
+    return int(solver.objective_value)
+
+
+@SETTINGS
+@given(exact_fill())
+def test_sequential_fill_fills_exactly_within_n_plus_d_minus_1(case: tuple[list[int], list[int]]) -> None:
+    pops, caps = case
+    days = list(range(len(caps)))
+    out = sequential_fill(list(enumerate(pops)), days, caps)
+    assert [sum(q for _k, q in out[d]) for d in days] == caps
+    for kel, p in enumerate(pops):
+        assert sum(q for d in days for k, q in out[d] if k == kel) == p
+    pairs = sum(len(v) for v in out.values())
+    assert fewest_pairs(pops, caps) <= pairs <= len(pops) + len(caps) - 1
+
+
+@SETTINGS
+@given(exact_fill())
+def test_component_bound_gives_a_valid_pair_bound(case: tuple[list[int], list[int]]) -> None:
+    """pairs >= n + D - c for any plan, with c the components: the bound never exceeds the optimum."""
+    pops, caps = case
+    assert len(pops) + len(caps) - component_bound(pops, caps) <= fewest_pairs(pops, caps)
+
+
+@SETTINGS
+@given(st.lists(st.integers(1, 8), min_size=0, max_size=14), st.integers(1, 4), st.integers(8, 24))
+def test_pack_slots_respects_seats_and_loses_nobody(sizes: list[int], slots: int, seats: int) -> None:
+    members = sizes
+    bins, left = pack_slots(list(range(len(sizes))), members, slots, seats)
+    assert len(bins) <= slots
+    assert all(sum(members[i] for i in b) <= seats for b in bins)
+    placed = [i for b in bins for i in b]
+    assert sorted(placed + left) == list(range(len(sizes)))
+
+
+def least_out(members: list[int], bins: int, seats: int) -> int:
+    """Brute force: the fewest KK to take out so that the rest pack into the bins."""
+    n = len(members)
+    for k in range(n + 1):
+        for out in itertools.combinations(range(n), k):
+            rest = [members[i] for i in range(n) if i not in out]
+            if _packs(sorted(rest, reverse=True), [seats] * bins):
+                return k
+    return n
+
+
+def _packs(items: list[int], room: list[int]) -> bool:
+    if not items:
+        return True
+    first, rest = items[0], items[1:]
+    tried = set()
+    for b in range(len(room)):
+        if room[b] >= first and room[b] not in tried:
+            tried.add(room[b])
+            room[b] -= first
+            if _packs(rest, room):
+                room[b] += first
+                return True
+            room[b] += first
+    return False
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(1, 7), min_size=1, max_size=7), st.integers(1, 3), st.integers(6, 14))
+def test_keep_in_cell_moves_the_fewest_and_always_packs(sizes: list[int], devices: int, seats: int) -> None:
+    kk = list(range(len(sizes)))
+    old = [i % (devices + 1) for i in kk]  # some sat at a device that is gone (index = devices)
+    here = list(range(devices))
+    seat, leave = keep_in_cell(kk, sizes, old, here, seats)
+    assert sorted([*seat, *leave]) == kk
+    load: dict[int, int] = {}
+    for i, dv in seat.items():
+        assert dv in here
+        load[dv] = load.get(dv, 0) + sizes[i]
+    assert all(v <= seats for v in load.values())
+    assert len(leave) == least_out(sizes, devices, seats)
+
+
+def test_slot_filler_opens_no_device_shift_past_the_operator_limit() -> None:
+    slots = [(d, s, dv, 10) for d in range(2) for s in (1, 2) for dv in (0, 1)]  # 4 device-shifts a day
+    filler = SlotFiller(slots, limit=2, staffed={(0, 1, 0)})
+    spots = [filler.place(6) for _ in range(6)]
+    per_day: dict[int, set[tuple[int, int]]] = {}
+    for spot in spots:
+        if spot is not None:
+            per_day.setdefault(spot[0], set()).add((spot[1], spot[2]))
+    assert all(len(v | ({(1, 0)} if d == 0 else set())) <= 2 for d, v in per_day.items())
+    assert spots.count(None) == 2  # 2 days x 2 device-shifts x one 6 a slot = 4 placed
+
+
+def test_over_operators_empties_the_least_filled_device_shifts() -> None:
+    members = np.array([5, 1, 4, 2, 3])
+    decided = {(0, 0, 1): {0: 0, 1: 1}, (0, 0, 2): {2: 0, 3: 1}, (0, 0, 3): {4: 0}}  # 5 device-shifts in use
+    moved = over_operators(decided, members, np.array([3]))
+    assert sorted(i for i, *_ in moved) == [1, 3]  # the two lightest device-shifts: 1 and 2 members
+    assert sum(len(s) for s in decided.values()) == 3
+    assert over_operators(decided, members, np.array([-1])) == []
+
+
+@pytest.mark.parametrize(
+    ("kept", "lost", "window", "words"),
+    [(False, 1, True, "inside the notice window: its device is not in service"),
+     (True, 1, False, "its shift lost a device"),
+     (True, 0, False, "fewer seats in its shift")],
+)  # fmt: skip
+def test_move_reason_says_which_case(kept: bool, lost: int, window: bool, words: str) -> None:
+    assert words in move_reason(kept, lost, window)
