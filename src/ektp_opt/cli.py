@@ -19,6 +19,7 @@ from ektp_opt.commands.common import (
     SEED,
     Range,
     chart_option,
+    diagnosis_exit,
     guarded,
     json_option,
     plan_scenario_option,
@@ -26,7 +27,6 @@ from ektp_opt.commands.common import (
     quiet_option,
     scenario_arg,
     workers_option,
-    write_diagnosis,
 )
 from ektp_opt.commands.report import invitations as invitations_command
 from ektp_opt.commands.report import report as report_command
@@ -227,10 +227,7 @@ def solve(
         try:
             planned = plan_city(ls, options=options, reporter=rep, allow_late=allow_late)
         except InfeasibleError as exc:
-            written = write_diagnosis(out, exc.diagnosis)
-            rep.progress.stop()
-            print_diagnosis(exc.diagnosis)
-            raise InfeasibleError(f"{exc.message}; diagnosis in {written}") from None
+            diagnosis_exit(out, exc, rep.progress)
         with rep.stage("verify + write"):
             info = write_plan(planned, out)
     result = planned.result

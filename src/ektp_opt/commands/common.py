@@ -7,12 +7,12 @@ import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from ektp_opt import interrupt
-from ektp_opt.errors import EktpError, ExitCode
+from ektp_opt.errors import EktpError, ExitCode, InfeasibleError
 from ektp_opt.scenario import LoadedScenario, load_scenario
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,6 +99,14 @@ def write_diagnosis(out: Path, diagnosis: dict[str, Any]) -> Path:
     from ektp_opt.api import write_diagnosis as write
 
     return write(out, diagnosis)
+
+
+def diagnosis_exit(out: Path, exc: InfeasibleError, progress: Any) -> NoReturn:
+    """The deadline cannot be met: write OUT/diagnosis.json, show it, and end with exit 4."""
+    written = write_diagnosis(out, exc.diagnosis)
+    progress.stop()
+    print_diagnosis(exc.diagnosis)
+    raise InfeasibleError(f"{exc.message}; diagnosis in {written}") from None
 
 
 def print_diagnosis(diagnosis: dict[str, Any]) -> None:

@@ -10,12 +10,11 @@ import click
 from ektp_opt.commands.common import (
     SEED,
     Range,
+    diagnosis_exit,
     guarded,
-    print_diagnosis,
     quiet_option,
     scenario_arg,
     workers_option,
-    write_diagnosis,
 )
 from ektp_opt.textsafe import plain
 
@@ -102,10 +101,7 @@ def resolve(
         try:
             replanned = replan_city(old_plan, ls, as_of.date(), notice_days, attendance, options, rep)
         except InfeasibleError as exc:
-            written = write_diagnosis(out, exc.diagnosis)
-            rep.progress.stop()
-            print_diagnosis(exc.diagnosis)
-            raise InfeasibleError(f"{exc.message}; diagnosis in {written}") from None
+            diagnosis_exit(out, exc, rep.progress)
         with rep.stage("verify + write"):
             info = write_replan(replanned, out)
     rp, households = replanned.replan, replanned.households

