@@ -138,7 +138,7 @@ def check_city(seed: int, exact: bool = True) -> str:
                 )
             from ektp_opt.capacity import diagnose
 
-            assert not diagnose(ls, h, SolveOptions(workers=1))["meets_deadline"], f"seed {seed}: capacity disagrees"
+            assert not diagnose(ls, h, SolveOptions(workers=1)).meets_deadline, f"seed {seed}: capacity disagrees"
             return "infeasible"
         plan = folder / "plan"
         plan.mkdir()
@@ -175,9 +175,9 @@ def _check_other_commands(seed: int, folder: Path, ls: Any, h: Any, result: Any)
 
     completion = result.level("completion")
     d = diagnose(ls, h, SolveOptions(workers=1))
-    assert d["meets_deadline"], f"seed {seed}: capacity says the deadline cannot be met, solve met it"
+    assert d.meets_deadline, f"seed {seed}: capacity says the deadline cannot be met, solve met it"
     if completion.status == "OPTIMAL":
-        assert d["earliest_completion"]["working_days"] == completion.value, f"seed {seed}: capacity vs solve"
+        assert d.earliest_completion.working_days == completion.value, f"seed {seed}: capacity vs solve"
     runner = CliRunner()
     r = runner.invoke(main, ["simulate", str(folder / "plan"), "--runs", "20", "--quiet"])
     assert r.exit_code == 0, f"seed {seed}: simulate {r.exit_code} {r.stderr}"

@@ -32,6 +32,6 @@ def test_infeasible_carries_the_diagnosis_and_allow_late_plans(tiny_city: Callab
     ls = load_scenario(short)
     with pytest.raises(InfeasibleError) as exc:
         plan_city(ls, options=SolveOptions(workers=1))
-    assert exc.value.diagnosis["meets_deadline"] is False
+    assert exc.value.diagnosis.meets_deadline is False
     late = plan_city(ls, options=SolveOptions(workers=1), allow_late=True)
     assert write_plan(late, tmp_path / "late")["late"] is True

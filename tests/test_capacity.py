@@ -25,18 +25,19 @@ def test_medan_actual_deliveries_cannot_finish() -> None:
     ls = load_scenario(MEDAN / "medan-2011-actual.toml")
     households = load_population(ls)
     d = diagnose(ls, households, SolveOptions(workers=1))
-    assert not d["meets_deadline"] and d["devices_delivered"] == 79
-    sa = d["seat_arithmetic"]
-    assert sa["seats_by_last_regular_day_upper_bound"] < d["residents"]
-    assert d["earliest_completion"]["status"] == "OPTIMAL"
-    assert d["earliest_completion"]["citywide"] > d["last_regular_day"]
+    assert not d.meets_deadline and d.devices_delivered == 79
+    sa = d.seat_arithmetic
+    assert sa.seats_by_last_regular_day_upper_bound < d.residents
+    assert d.earliest_completion.status == "OPTIMAL"
+    assert d.earliest_completion.citywide is not None and d.earliest_completion.citywide > d.last_regular_day
     # 79 devices x 5 shifts x 23 seats a day at the very most: no date earlier than that allows.
     best_daily = 79 * 5 * (120 // 5 - ls.scenario.backlog.reserve_per_shift)
-    assert d["earliest_completion"]["working_days"] >= math.ceil(d["residents"] / best_daily)
-    sept = next(e for e in d["extra_devices_needed"] if e["date"] == "2011-09-05")
-    assert sept["possible"] and sept["closed_form_lower_bound"] <= sept["extra_devices"]
-    assert sept["pool_on_date_with_extra"] == 37 + sept["extra_devices"]
-    assert set(d["short_kecamatan"]) <= set(d["earliest_completion"]["per_kecamatan"])
+    assert (d.earliest_completion.working_days or 0) >= math.ceil(d.residents / best_daily)
+    sept = next(e for e in d.extra_devices_needed if e.date.isoformat() == "2011-09-05")
+    assert sept.possible and sept.extra_devices is not None
+    assert (sept.closed_form_lower_bound or 0) <= sept.extra_devices
+    assert sept.pool_on_date_with_extra == 37 + sept.extra_devices
+    assert set(d.short_kecamatan) <= set(d.earliest_completion.per_kecamatan)
 
 
 def test_sensitivity_brackets_the_fewest_extra(tiny_city: Callable[..., Path]) -> None:
@@ -46,14 +47,15 @@ def test_sensitivity_brackets_the_fewest_extra(tiny_city: Callable[..., Path]) -
     households = load_population(ls)
     options = SolveOptions(workers=1)
     d = diagnose(ls, households, options)
-    need = next(e for e in d["extra_devices_needed"] if e["date"] == "2011-08-22")["pool_on_date_with_extra"]
-    on, points = pool_sensitivity(ls, households, options, d)
+    need = next(e for e in d.extra_devices_needed if e.date.isoformat() == "2011-08-22").pool_on_date_with_extra
+    sensitivity = pool_sensitivity(ls, households, options, d)
+    on, points = sensitivity.pool_date, sensitivity.points
     assert on == dt.date(2011, 8, 22)
     dates = [p.completion for p in points]
     assert dates == sorted(dates, reverse=True)
     by_pool = {p.pool: p for p in points}
     assert by_pool[need].meets_deadline and not by_pool[need - 1].meets_deadline
-    assert by_pool[1].completion.isoformat() == d["earliest_completion"]["citywide"]
+    assert by_pool[1].completion == d.earliest_completion.citywide
 
 
 def test_capacity_command_writes_chart_and_json(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
@@ -70,15 +72,15 @@ def test_capacity_command_writes_chart_and_json(tiny_city: Callable[..., Path], 
 def test_capacity_on_a_feasible_scenario_asks_for_nothing(tiny_city: Callable[..., Path]) -> None:
     ls = load_scenario(tiny_city("fine.toml"))
     d = diagnose(ls, load_population(ls), SolveOptions(workers=1))
-    assert d["meets_deadline"] and d["extra_devices_needed"] == [] and d["short_kecamatan"] == []
+    assert d.meets_deadline and d.extra_devices_needed == [] and d.short_kecamatan == []
 
 
 @pytest.mark.parametrize("when", ["2011-12-30", "2012-01-02"])
 def test_devices_arriving_too_late_cannot_help(tiny_city: Callable[..., Path], when: str) -> None:
     ls = load_scenario(tiny_city("zero.toml", deliveries=ONE_POOL.format(n=0), households=BUSY))
     d = diagnose(ls, load_population(ls), SolveOptions(workers=1), extra_on=dt.date.fromisoformat(when))
-    late = next(e for e in d["extra_devices_needed"] if e["date"] == when)
-    assert late["possible"] is False and "after the last regular day" in late["reason"]
+    late = next(e for e in d.extra_devices_needed if e.date.isoformat() == when)
+    assert late.possible is False and "after the last regular day" in (late.reason or "")
 
 
 def test_solve_on_medan_actual_exits_infeasible_with_the_same_numbers(tmp_path: Path) -> None:
@@ -89,8 +91,8 @@ def test_solve_on_medan_actual_exits_infeasible_with_the_same_numbers(tmp_path: 
     ls = load_scenario(MEDAN / "medan-2011-actual.toml")
     same = diagnose(ls, load_population(ls), SolveOptions(workers=1))
     written = json.loads((out / "diagnosis.json").read_text())
-    assert written["earliest_completion"] == same["earliest_completion"]
-    assert written["extra_devices_needed"] == same["extra_devices_needed"]
+    assert written["earliest_completion"] == same.to_json()["earliest_completion"]
+    assert written["extra_devices_needed"] == same.to_json()["extra_devices_needed"]
 
 
 def test_operator_limit_is_named_when_no_device_helps(tiny_city: Callable[..., Path]) -> None:

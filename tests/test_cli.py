@@ -81,10 +81,10 @@ def test_one_device_too_few(tiny_city: Callable[..., Path], tmp_path: Path) -> N
 
     ls = load_scenario(tiny_city("zero.toml", deliveries=ONE_POOL.format(n=0), households=BUSY))
     d0 = diagnose(ls, load_population(ls), SolveOptions(workers=1))
-    assert not d0["meets_deadline"]
-    need = next(e for e in d0["extra_devices_needed"] if e["date"] == "2011-08-22")["extra_devices"]
+    assert not d0.meets_deadline
+    need = next(e for e in d0.extra_devices_needed if e.date.isoformat() == "2011-08-22").extra_devices
     assert need >= 1
-    floor = next(e for e in d0["extra_devices_needed"] if e["date"] == "2011-08-22")["closed_form_lower_bound"]
+    floor = next(e for e in d0.extra_devices_needed if e.date.isoformat() == "2011-08-22").closed_form_lower_bound
     assert floor <= need
 
     enough = tiny_city("enough.toml", deliveries=ONE_POOL.format(n=need), households=BUSY)

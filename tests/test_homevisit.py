@@ -138,8 +138,8 @@ def test_capacity_counts_home_visits(tiny_city: Callable[..., Path]) -> None:
     a = diagnose(with_visits, load_population(with_visits), SolveOptions(workers=1))
     b = diagnose(plain, load_population(plain), SolveOptions(workers=1))
     seats = "seats_by_last_regular_day_upper_bound"
-    assert a["seat_arithmetic"][seats] < b["seat_arithmetic"][seats]
-    assert a["home_visits"]["mobile_device_days"] > 0 and b["home_visits"] is None
+    assert getattr(a.seat_arithmetic, seats) < getattr(b.seat_arithmetic, seats)
+    assert a.home_visits is not None and a.home_visits.mobile_device_days > 0 and b.home_visits is None
 
 
 def test_resolve_keeps_home_visits(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from ektp_opt.planfiles import DIAGNOSIS
 from ektp_opt.population import load_population
 from ektp_opt.problem import build_problem
 from ektp_opt.resolve import Replan
+from ektp_opt.results import Diagnosis
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result, SolveOptions, solve
 from ektp_opt.solver.progress import Reporter
@@ -64,10 +65,10 @@ def plan_city(
     except InfeasibleError as exc:
         with reporter.stage("diagnose"):
             diagnosis = diagnose(ls, households, options)
-        earliest = diagnosis["earliest_completion"]["citywide"]
+        earliest = diagnosis.earliest_completion.citywide
         if not allow_late or earliest is None:
             raise InfeasibleError(exc.message, diagnosis) from None
-    data = build_problem(ls, households, extend_to=dt.date.fromisoformat(str(earliest)) + LATE_SLACK)
+    data = build_problem(ls, households, extend_to=earliest + LATE_SLACK)
     return PlannedCity(ls, households, solve(data, households, options, reporter))
 
 
@@ -86,11 +87,32 @@ def write_plan(planned: PlannedCity, out: str | Path) -> dict[str, Any]:
     return info
 
 
-def write_diagnosis(out: str | Path, diagnosis: dict[str, Any]) -> Path:
+def write_diagnosis(out: str | Path, diagnosis: Diagnosis) -> Path:
     """The infeasible outcome of solve and resolve: a folder with diagnosis.json and nothing else."""
     with atomic_folder(Path(out), kind="diagnosis") as tmp:
-        (tmp / DIAGNOSIS).write_text(json.dumps(diagnosis, indent=2) + "\n", encoding="utf-8")
+        (tmp / DIAGNOSIS).write_text(json.dumps(diagnosis.to_json(), indent=2) + "\n", encoding="utf-8")
     return Path(out) / DIAGNOSIS
+
+
+def capacity(
+    ls: LoadedScenario,
+    households: Households | None = None,
+    options: SolveOptions | None = None,
+    extra_on: dt.date | None = None,
+    reporter: Reporter | None = None,
+) -> Diagnosis:
+    """When can the deliveries finish, how many more devices would meet the deadline, and the
+    pool size against the completion date: the diagnosis with its pool sensitivity."""
+    from ektp_opt.capacity import diagnose, pool_sensitivity
+
+    options = options or SolveOptions()
+    reporter = reporter or Reporter()
+    households = households if households is not None else load_population(ls)
+    with reporter.stage("completion + extra"):
+        diagnosis = diagnose(ls, households, options, extra_on=extra_on)
+    with reporter.stage("pool sensitivity"):
+        sensitivity = pool_sensitivity(ls, households, options, diagnosis)
+    return diagnosis.model_copy(update={"pool_sensitivity": sensitivity})
 
 
 @dataclass(frozen=True)

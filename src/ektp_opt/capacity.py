@@ -19,6 +19,15 @@ from ektp_opt.calendar import available_from, index_on_or_after
 from ektp_opt.errors import InfeasibleError, NoSolutionError
 from ektp_opt.households import Households
 from ektp_opt.problem import DeviceBatch, ProblemData, build_problem
+from ektp_opt.results import (
+    Diagnosis,
+    EarliestCompletion,
+    ExtraDevices,
+    HomeVisitFigures,
+    PoolPoint,
+    PoolSensitivity,
+    SeatArithmetic,
+)
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver.aggregate import FeasibilityModel, fill_earliest, search_completion
 from ektp_opt.solver.params import SolveOptions, load_preset
@@ -54,7 +63,7 @@ def closed_form_extra(data: ProblemData, on_first_day: int) -> int:
 
 def fewest_extra(
     ls: LoadedScenario, data: ProblemData, on: dt.date, options: SolveOptions, cpsat: dict[str, Any]
-) -> dict[str, Any]:
+) -> ExtraDevices:
     """Least extra pool devices delivered on ``on`` that make the regular days feasible
     (bisection; every "no" is proven by CP-SAT)."""
     regular = dataclasses.replace(data, days=data.days[: data.regular_days])
@@ -68,15 +77,15 @@ def fewest_extra(
 
     avail = available_from(on, ls.scenario.device.setup_days, ls.workdays, ls.holidays)
     if avail > data.last_regular_day:
-        return {
-            "date": on.isoformat(),
-            "possible": False,
-            "reason": f"devices delivered then serve only from {avail}, after the last regular day",
-        }
+        return ExtraDevices(
+            date=on,
+            possible=False,
+            reason=f"devices delivered then serve only from {avail}, after the last regular day",
+        )
     lo, hi = 0, 1
     ok, split = feasible(0)
     if ok:
-        return {"date": on.isoformat(), "possible": True, "extra_devices": 0, "split": {}}
+        return ExtraDevices(date=on, possible=True, extra_devices=0)
     while True:
         ok, split = feasible(hi)
         if ok:
@@ -84,11 +93,9 @@ def fewest_extra(
         lo = hi
         hi *= 2
         if hi > MAX_EXTRA_DEVICES:
-            return {
-                "date": on.isoformat(),
-                "possible": False,
-                "reason": binding_rule(ls, regular) or "more than a million devices",
-            }
+            return ExtraDevices(
+                date=on, possible=False, reason=binding_rule(ls, regular) or "more than a million devices"
+            )
     while hi - lo > 1:
         mid = (lo + hi) // 2
         ok_mid, split_mid = feasible(mid)
@@ -98,15 +105,15 @@ def fewest_extra(
             lo = mid
     assert split is not None
     first = index_on_or_after(data.days, avail)
-    return {
-        "date": on.isoformat(),
-        "possible": True,
-        "extra_devices": hi,
-        "pool_on_date_with_extra": sum(b.count for b in data.pools if b.delivery == on) + hi,
-        "closed_form_lower_bound": closed_form_extra(regular, first),
-        "available_from": avail.isoformat(),
-        "split": {code: int(n) for code, n in zip(data.kecamatan_codes, split.tolist(), strict=True) if n},
-    }
+    return ExtraDevices(
+        date=on,
+        possible=True,
+        extra_devices=hi,
+        pool_on_date_with_extra=sum(b.count for b in data.pools if b.delivery == on) + hi,
+        closed_form_lower_bound=closed_form_extra(regular, first),
+        available_from=avail,
+        split={code: int(n) for code, n in zip(data.kecamatan_codes, split.tolist(), strict=True) if n},
+    )
 
 
 def binding_rule(ls: LoadedScenario, regular: ProblemData) -> str | None:
@@ -135,7 +142,7 @@ def diagnose(
     households: Households,
     options: SolveOptions,
     extra_on: dt.date | None = None,
-) -> dict[str, Any]:
+) -> Diagnosis:
     """The numbers a planner needs when the deadline cannot be met (SPEC.md), and also when it
     can (then extra devices are 0)."""
     cpsat, _budget = load_preset(options.preset)
@@ -148,72 +155,70 @@ def diagnose(
         horizon = search.level.value
         served = fill_earliest(data, search.split, search.away, horizon)
         last = [int(np.flatnonzero(row)[-1]) if row.any() else -1 for row in served]
-        per_kec = {
-            code: (data.days[d].isoformat() if d >= 0 else None)
-            for code, d in zip(data.kecamatan_codes, last, strict=True)
-        }
-        citywide: dt.date | None = data.days[horizon - 1]
-        meets = citywide is not None and citywide <= data.last_regular_day
-        completion = {
-            "citywide": citywide.isoformat() if citywide else None,
-            "status": search.level.status,
-            "working_days": horizon,
-            "per_kecamatan": per_kec,
-            "pool_split": [dict(zip(data.kecamatan_codes, (int(x) for x in row), strict=True)) for row in search.split],
-        }
+        per_kec = {code: (data.days[d] if d >= 0 else None) for code, d in zip(data.kecamatan_codes, last, strict=True)}
+        citywide = data.days[horizon - 1]
+        meets = citywide <= data.last_regular_day
+        completion = EarliestCompletion(
+            citywide=citywide,
+            status=search.level.status,
+            working_days=horizon,
+            per_kecamatan=per_kec,
+            pool_split=[dict(zip(data.kecamatan_codes, (int(x) for x in row), strict=True)) for row in search.split],
+        )
     else:
         never = never_served(data, households)
-        per_kec = {code: None for code in data.kecamatan_codes}
+        per_kec = dict.fromkeys(data.kecamatan_codes)
         meets = False
-        completion = {
-            "citywide": None,
-            "status": "INFEASIBLE",
-            "working_days": None,
-            "per_kecamatan": per_kec,
-            "pool_split": [],
-            "never_served": never,
-            "reason": (
+        completion = EarliestCompletion(
+            citywide=None,
+            status="INFEASIBLE",
+            working_days=None,
+            per_kecamatan=per_kec,
+            pool_split=[],
+            never_served=never,
+            reason=(
                 f"no delivery ever brings a device to {', '.join(never)}"
                 if never
                 else f"these deliveries cannot serve every resident even by {data.days[-1]}"
             ),
-        }
+        )
     dates = sorted({d.date for d in ls.scenario.deliveries} | ({extra_on} if extra_on else set()))
     extra = [fewest_extra(ls, data, d, options, cpsat) for d in dates] if not meets else []
-    short = sorted((code for code, d in per_kec.items() if d is not None and d > data.last_regular_day.isoformat()))
+    short = sorted(code for code, d in per_kec.items() if d is not None and d > data.last_regular_day)
     fixed, pooled = data.best_case_seats()
     seats_by_deadline = int(fixed[: data.regular_days].sum() + pooled[: data.regular_days].sum())
-    return {
-        "scenario": ls.scenario.name,
-        "meets_deadline": meets,
-        "deadline": ls.scenario.deadline.isoformat(),
-        "last_regular_day": data.last_regular_day.isoformat(),
-        "residents": households.residents,
-        "households": len(households),
-        "devices_delivered": sum(b.count for b in data.batches),
-        "kecamatan_names": {k.code: k.name for k in ls.admin.kecamatan},
-        "earliest_completion": completion,
-        "seat_arithmetic": {
-            "regular_working_days": data.regular_days,
-            "seats_by_last_regular_day_upper_bound": seats_by_deadline,
-            "residents": households.residents,
-            "shortfall": max(0, households.residents - seats_by_deadline),
-            "note": "every pool device counted at its most productive kecamatan, no family "
+    hv = data.home_visits
+    return Diagnosis(
+        scenario=ls.scenario.name,
+        meets_deadline=meets,
+        deadline=ls.scenario.deadline,
+        last_regular_day=data.last_regular_day,
+        residents=households.residents,
+        households=len(households),
+        devices_delivered=sum(b.count for b in data.batches),
+        kecamatan_names={k.code: k.name for k in ls.admin.kecamatan},
+        earliest_completion=completion,
+        seat_arithmetic=SeatArithmetic(
+            regular_working_days=data.regular_days,
+            seats_by_last_regular_day_upper_bound=seats_by_deadline,
+            residents=households.residents,
+            shortfall=max(0, households.residents - seats_by_deadline),
+            note="every pool device counted at its most productive kecamatan, no family "
             "integrality: an upper bound on what any plan can seat",
-        },
-        "extra_devices_needed": extra,
-        "short_kecamatan": short,
-        "home_visits": None
-        if data.home_visits is None
-        else {
-            "mobile_device_days": len(data.home_visits.days),
-            "visited_kk": data.home_visits.visited,
-            "unserved_kk": sum(len(v) for v in data.home_visits.unserved.values()),
-            "note": "each mobile day takes a portable device out of the office; the figures above count it",
-        },
-        "calendar_note": "past the deadline the calendar keeps the scenario's holidays (they may be "
+        ),
+        extra_devices_needed=extra,
+        short_kecamatan=short,
+        home_visits=None
+        if hv is None
+        else HomeVisitFigures(
+            mobile_device_days=len(hv.days),
+            visited_kk=hv.visited,
+            unserved_kk=sum(len(v) for v in hv.unserved.values()),
+            note="each mobile day takes a portable device out of the office; the figures above count it",
+        ),
+        calendar_note="past the deadline the calendar keeps the scenario's holidays (they may be "
         "listed past the deadline); beyond the last one listed it has workdays only",
-    }
+    )
 
 
 def never_served(data: ProblemData, households: Households) -> list[str]:
@@ -228,21 +233,13 @@ def never_served(data: ProblemData, households: Households) -> list[str]:
     return [data.kecamatan_codes[k] for k in range(data.n_kec) if people[k] > 0 and not has_device[k]]
 
 
-@dataclasses.dataclass(frozen=True)
-class SensitivityPoint:
-    pool: int  # pool devices delivered on the first pool date (the scenario's own pools replaced)
-    completion: dt.date
-    working_days: int
-    meets_deadline: bool
-
-
 def pool_sensitivity(
     ls: LoadedScenario,
     households: Households,
     options: SolveOptions,
-    diagnosis: dict[str, Any],
+    diagnosis: Diagnosis,
     points: int = 12,
-) -> tuple[dt.date, list[SensitivityPoint]]:
+) -> PoolSensitivity:
     """Pool size on the first pool date against the proven earliest completion date.
 
     The scenario's own pools are replaced by one pool of each size, so the current size and the
@@ -252,20 +249,13 @@ def pool_sensitivity(
     pools = data.pools
     on = pools[0].delivery if pools else ls.scenario.deliveries[0].date
     base = sum(b.count for b in pools)
-    needed = next(
-        (
-            e["extra_devices"]
-            for e in diagnosis["extra_devices_needed"]
-            if e.get("date") == on.isoformat() and e.get("possible")
-        ),
-        0,
-    )
+    needed = next((e.extra_devices or 0 for e in diagnosis.extra_devices_needed if e.date == on and e.possible), 0)
     top = (base + needed) * 3 // 2 + 1
     sizes = sorted({int(x) for x in np.linspace(max(0, base // 4), top, points)} | {base, base + needed})
     if needed:
         sizes = sorted(set(sizes) | {base + needed - 1})
     no_pool = dataclasses.replace(data, batches=tuple(b for b in data.batches if b.kecamatan is not None))
-    out: list[SensitivityPoint] = []
+    out: list[PoolPoint] = []
     for n in sizes:
         trial = with_extra_pool(ls, no_pool, n, on) if n else no_pool
         try:
@@ -273,5 +263,7 @@ def pool_sensitivity(
         except InfeasibleError:  # not even the extended calendar is enough for so few devices
             continue
         when = trial.days[level.value - 1]
-        out.append(SensitivityPoint(n, when, level.value, when <= trial.last_regular_day))
-    return on, out
+        out.append(
+            PoolPoint(pool=n, completion=when, working_days=level.value, meets_deadline=when <= trial.last_regular_day)
+        )
+    return PoolSensitivity(pool_date=on, points=out)

@@ -299,8 +299,8 @@ def capacity(
 
     Exit 0 whether or not the deadline can be met (the answer is the output); 3 on bad input.
     """
+    from ektp_opt.api import capacity as capacity_report
     from ektp_opt.atomic import write_json_atomic
-    from ektp_opt.capacity import diagnose, pool_sensitivity
     from ektp_opt.console import out as con
     from ektp_opt.console import progress_display
     from ektp_opt.plotting.capacity import plot_pool_sensitivity
@@ -309,27 +309,19 @@ def capacity(
     from ektp_opt.summary import sensitivity_table
 
     ls = scenario_arg(scenario)
-    households = load_population(ls)
     options = SolveOptions(workers=workers or default_workers())
     with progress_display() as rep:
-        with rep.stage("completion + extra"):
-            diagnosis = diagnose(ls, households, options, extra_on=on_date.date() if on_date else None)
-        with rep.stage("pool sensitivity"):
-            try:
-                on, points = pool_sensitivity(ls, households, options, diagnosis)
-            except InfeasibleError:  # no pool size helps a kecamatan no delivery reaches
-                on, points = ls.scenario.deliveries[0].date, []
+        with rep.stage("load households"):
+            households = load_population(ls)
+        diagnosis = capacity_report(ls, households, options, on_date.date() if on_date else None, rep)
     print_diagnosis(diagnosis)
+    sensitivity = diagnosis.pool_sensitivity
+    assert sensitivity is not None
+    on, points = sensitivity.pool_date, sensitivity.points
     current = sum(d.pool for d in ls.scenario.deliveries if d.pool and d.date == on)
-    con.print(sensitivity_table(points, on.isoformat(), current, diagnosis["last_regular_day"]))
-    diagnosis["pool_sensitivity"] = {
-        "pool_date": on.isoformat(),
-        "points": [
-            {"pool": p.pool, "completion": p.completion.isoformat(), "working_days": p.working_days} for p in points
-        ],
-    }
+    con.print(sensitivity_table(points, on.isoformat(), current, diagnosis.last_regular_day.isoformat()))
     if json_out is not None:
-        write_json_atomic(json_out, diagnosis)
+        write_json_atomic(json_out, diagnosis.to_json())
         con.print(f"Figures written to [bold]{plain(json_out)}[/]")
     if chart is not None:
         plot_pool_sensitivity(

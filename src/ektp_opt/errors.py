@@ -7,6 +7,7 @@ one-line message and its own exit code, never a traceback.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -51,9 +52,9 @@ class InfeasibleError(EktpError):
 
     exit_code = ExitCode.INFEASIBLE
 
-    def __init__(self, message: str, diagnosis: dict[str, object] | None = None) -> None:
+    def __init__(self, message: str, diagnosis: Any = None) -> None:
         super().__init__(message)
-        self.diagnosis = diagnosis or {}
+        self.diagnosis = diagnosis  # a results.Diagnosis once diagnosed (api.plan_city), else None
 
 
 class NoSolutionError(EktpError):

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ektp_opt.households import Households
 from ektp_opt.problem import ProblemData
+from ektp_opt.results import Diagnosis
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result
 from ektp_opt.textsafe import TextTable, plain, text
@@ -123,43 +124,41 @@ def verify_table(report: Report, seconds: float) -> Table | Panel:
     return t
 
 
-def diagnosis_panel(d: dict[str, Any]) -> Panel:
+def diagnosis_panel(d: Diagnosis) -> Panel:
     """One screen: the verdict, the seat arithmetic behind it, then one row per kecamatan with
-    its earliest finish and the extra devices each delivery date would need there."""
-    ec = d["earliest_completion"]
-    sa = d["seat_arithmetic"]
-    options = [e for e in d["extra_devices_needed"] if e.get("possible")]
+    its finish in the earliest citywide plan and the extra devices each delivery date would need."""
+    ec, sa = d.earliest_completion, d.seat_arithmetic
+    options = [e for e in d.extra_devices_needed if e.possible]
     lines = [
-        f"Residents: {d['residents']:,} in {d['households']:,} KK · devices delivered: {d['devices_delivered']}",
-        f"Last regular day: {d['last_regular_day']} (deadline {d['deadline']}, catch-up days after it)",
-        f"Seat arithmetic: at most {sa['seats_by_last_regular_day_upper_bound']:,} seats in "
-        f"{sa['regular_working_days']} regular working days for {d['residents']:,} residents"
-        + (f" → [red]{sa['shortfall']:,} short[/]" if sa.get("shortfall") else ""),
-        f"Earliest completion with these deliveries: [bold]{ec['citywide']}[/] "
-        f"({ec['working_days']} working days, {ec['status']})"
-        if ec["citywide"] is not None
-        else f"Earliest completion with these deliveries: [red]never[/] ({plain(ec.get('reason', ''))})",
+        f"Residents: {d.residents:,} in {d.households:,} KK · devices delivered: {d.devices_delivered}",
+        f"Last regular day: {d.last_regular_day} (deadline {d.deadline}, catch-up days after it)",
+        f"Seat arithmetic: at most {sa.seats_by_last_regular_day_upper_bound:,} seats in "
+        f"{sa.regular_working_days} regular working days for {d.residents:,} residents"
+        + (f" → [red]{sa.shortfall:,} short[/]" if sa.shortfall else ""),
+        f"Earliest completion with these deliveries: [bold]{ec.citywide}[/] "
+        f"({ec.working_days} working days, {ec.status})"
+        if ec.citywide is not None
+        else f"Earliest completion with these deliveries: [red]never[/] ({plain(ec.reason or '')})",
     ]
     for e in options:
         lines.append(
-            f"Fewest extra devices delivered {e['date']}: [bold]{e['extra_devices']}[/], a pool of "
-            f"{e['pool_on_date_with_extra']} that day (seat-arithmetic floor {e['closed_form_lower_bound']}, "
-            f"serving from {e['available_from']})"
+            f"Fewest extra devices delivered {e.date}: [bold]{e.extra_devices}[/], a pool of "
+            f"{e.pool_on_date_with_extra} that day (seat-arithmetic floor {e.closed_form_lower_bound}, "
+            f"serving from {e.available_from})"
         )
-    for e in d["extra_devices_needed"]:
-        if not e.get("possible"):
-            lines.append(f"Extra devices delivered {e['date']}: [red]cannot help[/] ({plain(e.get('reason', ''))})")
-    names = d.get("kecamatan_names", {})
-    t = _table("", "kecamatan", "finish in the earliest citywide plan", *(f"+devices if {e['date']}" for e in options))
-    for code, when in ec["per_kecamatan"].items():
-        late = when is not None and when > d["last_regular_day"]
-        cells = [str(e["split"].get(code, "")) for e in options]
-        t.add_row(f"{code} {names.get(code, '')}", text(when, "red") if late else str(when), *cells)
+    for e in d.extra_devices_needed:
+        if not e.possible:
+            lines.append(f"Extra devices delivered {e.date}: [red]cannot help[/] ({plain(e.reason or '')})")
+    t = _table("", "kecamatan", "finish in the earliest citywide plan", *(f"+devices if {e.date}" for e in options))
+    for code, when in ec.per_kecamatan.items():
+        late = when is not None and when > d.last_regular_day
+        cells = [str(e.split.get(code, "")) for e in options]
+        t.add_row(f"{code} {d.kecamatan_names.get(code, '')}", text(when, "red") if late else str(when), *cells)
     body: list[Any] = ["\n".join(lines)]
-    if not d["meets_deadline"]:
+    if not d.meets_deadline:
         body.append(t)
-    title = "[green]deadline can be met[/]" if d["meets_deadline"] else "[red]deadline cannot be met[/]"
-    return Panel(Group(*body), title=f"{plain(d['scenario'])}: {title}")
+    title = "[green]deadline can be met[/]" if d.meets_deadline else "[red]deadline cannot be met[/]"
+    return Panel(Group(*body), title=f"{plain(d.scenario)}: {title}")
 
 
 def sensitivity_table(points: list[Any], on: str, current: int, last_regular_day: str) -> Table:

@@ -95,7 +95,7 @@ def scenario_arg(path: Path | None) -> LoadedScenario:
     return load_scenario(scenario_path(path))
 
 
-def write_diagnosis(out: Path, diagnosis: dict[str, Any]) -> Path:
+def write_diagnosis(out: Path, diagnosis: Any) -> Path:
     from ektp_opt.api import write_diagnosis as write
 
     return write(out, diagnosis)
@@ -109,7 +109,7 @@ def diagnosis_exit(out: Path, exc: InfeasibleError, progress: Any) -> NoReturn:
     raise InfeasibleError(f"{exc.message}; diagnosis in {written}") from None
 
 
-def print_diagnosis(diagnosis: dict[str, Any]) -> None:
+def print_diagnosis(diagnosis: Any) -> None:
     from ektp_opt.console import out as con
     from ektp_opt.summary import diagnosis_panel
 
