@@ -21,10 +21,11 @@ def test_plan_write_and_replan_from_the_library(tiny_city: Callable[..., Path], 
     ls = load_scenario(tiny_city())
     planned = plan_city(ls, options=SolveOptions(workers=1))
     info = write_plan(planned, tmp_path / "plan")
-    assert info["households"] == len(planned.households)
+    assert info.households == len(planned.households)
     assert ektp_opt.verify_plan(tmp_path / "plan", ls, planned.households).ok
     again = replan_city(tmp_path / "plan", ls, dt.date(2011, 8, 22), options=SolveOptions(workers=1))
-    assert write_replan(again, tmp_path / "new")["resolve"]["moved_kk"] == 0  # nothing changed
+    new = write_replan(again, tmp_path / "new")
+    assert new.resolve is not None and new.resolve.moved_kk == 0  # nothing changed
 
 
 def test_infeasible_carries_the_diagnosis_and_allow_late_plans(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
@@ -34,4 +35,18 @@ def test_infeasible_carries_the_diagnosis_and_allow_late_plans(tiny_city: Callab
         plan_city(ls, options=SolveOptions(workers=1))
     assert exc.value.diagnosis.meets_deadline is False
     late = plan_city(ls, options=SolveOptions(workers=1), allow_late=True)
-    assert write_plan(late, tmp_path / "late")["late"] is True
+    assert write_plan(late, tmp_path / "late").late is True
+
+
+def test_summary_json_is_the_typed_summary_as_written(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    """summary.json is PlanSummary serialised in one place; reading it back gives the same model."""
+    import json
+
+    from ektp_opt.planread import read_plan_summary
+
+    ls = load_scenario(tiny_city())
+    info = write_plan(plan_city(ls, options=SolveOptions(workers=1)), tmp_path / "plan")
+    text = (tmp_path / "plan" / "summary.json").read_text()
+    assert json.loads(text) == info.to_json()
+    assert read_plan_summary(tmp_path / "plan" / "summary.json") == info
+    assert "resolve" not in json.loads(text)  # absent, not null, for a plan that is no re-plan

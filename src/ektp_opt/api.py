@@ -25,7 +25,7 @@ from ektp_opt.planfiles import DIAGNOSIS
 from ektp_opt.population import load_population
 from ektp_opt.problem import build_problem
 from ektp_opt.resolve import Replan
-from ektp_opt.results import Diagnosis
+from ektp_opt.results import Diagnosis, HomeVisitSummary, PlanSummary, ResolveSummary
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result, SolveOptions, solve
 from ektp_opt.solver.progress import Reporter
@@ -72,7 +72,7 @@ def plan_city(
     return PlannedCity(ls, households, solve(data, households, options, reporter))
 
 
-def write_plan(planned: PlannedCity, out: str | Path) -> dict[str, Any]:
+def write_plan(planned: PlannedCity, out: str | Path) -> PlanSummary:
     """Write the plan folder whole, after the independent verifier passed it (else
     ``VerificationError`` and nothing is written). Returns the summary written."""
     from ektp_opt.plan import write_plan_files
@@ -159,13 +159,13 @@ def replan_city(
     return ReplannedCity(ls, households, rp, old, notice_days)
 
 
-def write_replan(replanned: ReplannedCity, out: str | Path) -> dict[str, Any]:
+def write_replan(replanned: ReplannedCity, out: str | Path) -> PlanSummary:
     """Write the new plan folder (with changes.csv, reinvite.csv, backlog.csv) whole, after the
     verifier passed it. Home visits of the plan in force are kept as they are."""
     import shutil
 
-    from ektp_opt.plan import write_plan_files
-    from ektp_opt.planfiles import HOME_VISITS, SUMMARY
+    from ektp_opt.plan import write_plan_files, write_summary
+    from ektp_opt.planfiles import HOME_VISITS
     from ektp_opt.resolve import summary_extra
     from ektp_opt.resolve.output import write_replan_files
     from ektp_opt.verify import verify_plan
@@ -173,11 +173,14 @@ def write_replan(replanned: ReplannedCity, out: str | Path) -> dict[str, Any]:
     r, ls, households = replanned, replanned.scenario, replanned.households
     with atomic_folder(Path(out)) as tmp:
         info = write_plan_files(tmp, r.replan.result, ls, households)
-        info["resolve"] = summary_extra(r.replan, r.old_plan, r.notice_days)
+        update: dict[str, Any] = {
+            "resolve": ResolveSummary.model_validate(summary_extra(r.replan, r.old_plan, r.notice_days))
+        }
         if (r.old_plan / HOME_VISITS).exists():
             shutil.copyfile(r.old_plan / HOME_VISITS, tmp / HOME_VISITS)
-            info["home_visits"] = {"planned": True, "kept_from_old_plan": True}
-        (tmp / SUMMARY).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+            update["home_visits"] = HomeVisitSummary(planned=True, kept_from_old_plan=True)
+        info = info.model_copy(update=update)
+        write_summary(tmp, info)
         write_replan_files(tmp, r.replan, households)
         report = verify_plan(tmp, ls, households)
         if not report.ok:

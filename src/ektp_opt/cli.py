@@ -233,9 +233,9 @@ def solve(
     result = planned.result
     con.print(result_table(result, info))
     con.print(levels_table(result.levels))
-    late = " · [red]LATE[/]" if info["late"] else ""
+    late = " · [red]LATE[/]" if info.late else ""
     con.print(f"Plan written to [bold]{plain(out)}[/] · status [bold]{result.status}[/]{late}")
-    if info["late"]:
+    if info.late:
         err.print("[yellow]warning:[/] this plan ends after the last regular day (--allow-late)")
 
 

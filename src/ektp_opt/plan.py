@@ -23,6 +23,7 @@ from ektp_opt.planfiles import (
     SUMMARY,
 )
 from ektp_opt.problem import ProblemData
+from ektp_opt.results import PlanSummary
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result
 
@@ -61,7 +62,7 @@ def devices_csv(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary(result: Result, ls: LoadedScenario, households: Households) -> dict[str, Any]:
+def summary(result: Result, ls: LoadedScenario, households: Households) -> PlanSummary:
     data, a = result.problem, result.assignment
     sc = ls.scenario
     office = a.site >= 0
@@ -78,7 +79,7 @@ def summary(result: Result, ls: LoadedScenario, households: Households) -> dict[
     for dev in a.devices:
         open_days = max(0, min(data.regular_days, int(a.day[office].max()) + 1) - dev.first_day)
         seats += open_days * int(data.seats[dev.kecamatan] * data.shifts[dev.kecamatan])
-    return {
+    return PlanSummary.model_validate({
         "scenario": sc.name,
         "scenario_file": str(ls.path.resolve()),
         "city": sc.city,
@@ -105,7 +106,7 @@ def summary(result: Result, ls: LoadedScenario, households: Households) -> dict[
         "preset": result.options.preset,
         "inputs": {"scenario_sha256": ls.sha256, "households_sha256": households.sha256},
         "versions": {"ektp_opt": __version__, "ortools": version("ortools")},
-    }
+    })  # fmt: skip
 
 
 def home_visit_summary(data: ProblemData, households: Households) -> dict[str, Any]:
@@ -153,18 +154,23 @@ def home_visits_csv(result: Result, households: Households) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_plan_files(folder: Path, result: Result, ls: LoadedScenario, households: Households) -> dict[str, Any]:
+def write_plan_files(folder: Path, result: Result, ls: LoadedScenario, households: Households) -> PlanSummary:
     """Write the plan files into ``folder`` (a staging folder from ``atomic_folder``)."""
     info = summary(result, ls, households)
     (folder / APPOINTMENTS).write_text(appointments_csv(result, households), encoding="utf-8")
     if result.problem.home_visits is not None:
         (folder / HOME_VISITS).write_text(home_visits_csv(result, households), encoding="utf-8")
     (folder / DEVICES).write_text(devices_csv(result), encoding="utf-8")
-    (folder / SUMMARY).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    write_summary(folder, info)
     return info
 
 
-def write_plan(out: Path, result: Result, ls: LoadedScenario, households: Households) -> dict[str, Any]:
+def write_summary(folder: Path, info: PlanSummary) -> None:
+    """summary.json: the one place a plan's summary is serialised."""
+    (folder / SUMMARY).write_text(json.dumps(info.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def write_plan(out: Path, result: Result, ls: LoadedScenario, households: Households) -> PlanSummary:
     """Write a plan folder atomically: all three files appear together, or none do."""
     with atomic_folder(out) as tmp:
         return write_plan_files(tmp, result, ls, households)

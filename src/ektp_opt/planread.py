@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import ValidationError
 
 from ektp_opt.csvread import date_column, int_column, iter_rows, read_columns, read_text
 from ektp_opt.errors import InputError
 from ektp_opt.planfiles import APPOINTMENT_COLUMNS, DEVICE_COLUMNS, SUMMARY
+from ektp_opt.results import PlanSummary
 
 
 @dataclass
@@ -85,6 +87,17 @@ def read_summary(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(path, None, "expected a JSON object")
     return data
+
+
+def read_plan_summary(path: Path) -> PlanSummary:
+    """summary.json as its typed model; a missing or mistyped field is an InputError naming it."""
+    raw = read_summary(path)
+    try:
+        return PlanSummary.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or None
+        raise InputError(path, where, str(err["msg"]).removeprefix("Value error, ")) from None
 
 
 def scenario_of(plan_dir: Path, scenario_path: Path | None) -> Path:

@@ -19,7 +19,8 @@ from ektp_opt.csvread import iter_rows
 from ektp_opt.errors import InputError, VerificationError
 from ektp_opt.households import Households
 from ektp_opt.planfiles import APPOINTMENTS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS, SUMMARY
-from ektp_opt.planread import check_plan_dir, read_appointments, read_devices, read_summary
+from ektp_opt.planread import check_plan_dir, read_appointments, read_devices, read_plan_summary
+from ektp_opt.results import PlanSummary
 from ektp_opt.scenario import LoadedScenario
 
 IntArray = npt.NDArray[np.int64]
@@ -41,7 +42,7 @@ class PlanView:
     device_ids: tuple[str, ...]
     device_kec: IntArray
     device_from: tuple[dt.date, ...]
-    summary: dict[str, Any]
+    summary: PlanSummary
     home_visits: list[dict[str, str]]  # rows of home_visits.csv (empty when the plan has none)
 
     def devices_in_service(self) -> IntArray:
@@ -105,7 +106,7 @@ def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
         device_ids=ids,
         device_kec=np.array(dev_kec, dtype=np.int64),
         device_from=tuple(d[3] for d in devices),
-        summary=read_summary(plan_dir / SUMMARY),
+        summary=read_plan_summary(plan_dir / SUMMARY),
         home_visits=_home_visit_rows(plan_dir / HOME_VISITS),
     )
     check_whole(plan_dir, view, ls)
@@ -117,25 +118,10 @@ def check_whole(plan_dir: Path, view: PlanView, ls: LoadedScenario) -> None:
     many KK as summary.json says, and every shift and family size possible. A plan cut in half
     or edited by hand is refused (exit 5), a plan of another scenario is an input error (exit 3)."""
     summary_path = plan_dir / SUMMARY
-    s = view.summary
-    inputs = s.get("inputs")
-    if not isinstance(inputs, dict) or not isinstance(inputs.get("scenario_sha256"), str):
-        raise InputError(summary_path, "inputs.scenario_sha256", "missing: not a plan folder ektp-opt wrote")
-    if inputs["scenario_sha256"] != ls.sha256:
+    s = view.summary  # typed: its fields were checked when it was read
+    if s.inputs.scenario_sha256 != ls.sha256:
         raise InputError(summary_path, "inputs.scenario_sha256", f"the plan was made for another version of {ls.path}")
-    objectives = s.get("objectives")
-    if not isinstance(objectives, dict) or not all(
-        isinstance(lv, dict)
-        and all(
-            isinstance(lv.get(k), int | float) and not isinstance(lv.get(k), bool) for k in ("value", "bound", "gap")
-        )
-        and isinstance(lv.get("status"), str)
-        for lv in objectives.values()
-    ):
-        raise InputError(summary_path, "objectives", "not a table of levels with value, bound, gap and status")
-    expected = s.get("households")
-    if not isinstance(expected, int) or isinstance(expected, bool):
-        raise InputError(summary_path, "households", "missing or not a whole number")
+    expected = s.households
     visited = len(view.home_visits)
     if len(view.kk_id) + visited != expected:
         raise VerificationError(
@@ -156,8 +142,7 @@ def check_whole(plan_dir: Path, view: PlanView, ls: LoadedScenario) -> None:
 
 def check_population(plan_dir: Path, view: PlanView, households: Households) -> None:
     """The plan was made for this population (the households hash in summary.json)."""
-    inputs = view.summary.get("inputs", {})
-    if isinstance(inputs, dict) and inputs.get("households_sha256") != households.sha256:
+    if view.summary.inputs.households_sha256 != households.sha256:
         raise InputError(
             plan_dir / SUMMARY,
             "inputs.households_sha256",

@@ -1,22 +1,43 @@
-"""Typed results that leave the library: the diagnosis of an infeasible deadline (with the pool
-sensitivity `capacity` adds). Each is a frozen pydantic model, serialised in one place
-(``to_json``), read back with ``model_validate``; the JSON keeps the names SPEC.md documents.
+"""Typed results that leave the library: a plan's summary (summary.json) and the diagnosis of an
+infeasible deadline (with the pool sensitivity `capacity` adds). Each is a frozen pydantic model,
+serialised in one place (``to_json``) and read back with ``read``/``model_validate``; the JSON keeps
+the names, order and shape SPEC.md documents.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 
 class _Result(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+    # Optional fields that are left out of the JSON when absent (rather than written as null).
+    _omit_if_none: ClassVar[tuple[str, ...]] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready figures: dates as ISO strings; absent values as null."""
-        return self.model_dump(mode="json")
+        """JSON-ready figures: dates as ISO strings; absent values as null (or left out)."""
+        return _dump(self)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, _Result):
+        out = {}
+        for name in type(value).model_fields:
+            item = getattr(value, name)
+            if item is None and name in type(value)._omit_if_none:
+                continue
+            out[name] = _dump(item)
+        return out
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_dump(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 class EarliestCompletion(_Result):
@@ -89,3 +110,89 @@ class Diagnosis(_Result):
     home_visits: HomeVisitFigures | None
     calendar_note: str
     pool_sensitivity: PoolSensitivity | None = None
+
+
+class LevelFigures(_Result):
+    """One lexicographic level as summary.json holds it (solver.result.LevelResult.as_dict)."""
+
+    _omit_if_none = ("note",)
+    value: int
+    bound: int
+    gap: float
+    status: str
+    scope: str = "global"
+    seconds: float = 0.0
+    note: str | None = None
+
+
+class Inputs(_Result):
+    scenario_sha256: str
+    households_sha256: str
+
+
+class Versions(_Result):
+    ektp_opt: str
+    ortools: str
+
+
+class HomeVisitSummary(_Result):
+    _omit_if_none = (
+        "visited_kk", "unserved_kk", "mobile_device_days", "office_seats_lost", "fix", "note", "kept_from_old_plan",
+        "flagged_kk",
+    )  # fmt: skip
+    planned: bool
+    flagged_kk: int | None = None
+    visited_kk: int | None = None
+    unserved_kk: int | None = None
+    mobile_device_days: int | None = None
+    office_seats_lost: int | None = None
+    fix: dict[str, str] | None = None
+    note: str | None = None
+    kept_from_old_plan: bool | None = None
+
+
+class ResolveSummary(_Result):
+    old_plan: str
+    as_of: dt.date
+    notice_days: int
+    notice_end: dt.date | None
+    moved_kk: int
+    moved_kk_proven_minimum: int
+    forced_in_notice_window: int
+    new_device_same_slot: int
+    missed_rebooked: int
+    missed_not_rebooked: int
+    pool_split_status: str
+
+
+class PlanSummary(_Result):
+    """summary.json (SPEC.md, "Output: a plan folder")."""
+
+    _omit_if_none = ("resolve",)
+    scenario: str
+    scenario_file: str
+    city: str
+    status: str
+    late: bool
+    objectives: dict[str, LevelFigures]
+    completion_date: dt.date
+    kecamatan_completion: dict[str, dt.date | None]
+    start: dt.date
+    deadline: dt.date
+    last_regular_day: dt.date
+    residents: int
+    households: int
+    devices: int
+    devices_per_kecamatan: dict[str, int]
+    residents_per_site: dict[str, int]
+    seat_utilisation: float | None
+    home_visits: HomeVisitSummary
+    solve_seconds: float
+    stage_seconds: dict[str, float]
+    workers: int
+    seed: int
+    time_limit: float
+    preset: str
+    inputs: Inputs
+    versions: Versions
+    resolve: ResolveSummary | None = None

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ektp_opt.households import Households
 from ektp_opt.problem import ProblemData
-from ektp_opt.results import Diagnosis
+from ektp_opt.results import Diagnosis, PlanSummary
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result
 from ektp_opt.textsafe import TextTable, plain, text
@@ -86,26 +86,26 @@ def scenario_tables(ls: LoadedScenario, data: ProblemData, h: Households) -> lis
     return [head, dev, per, bound]
 
 
-def result_table(result: Result, info: dict[str, Any]) -> Table:
+def result_table(result: Result, info: PlanSummary) -> Table:
     data = result.problem
     t = _table("Plan by kecamatan", "kecamatan", "devices", "residents", "completion")
-    residents = info["residents_per_site"]
     for code in data.kecamatan_codes:
         t.add_row(
             code,
-            str(info["devices_per_kecamatan"][code]),
-            f"{residents[code]:,}",
-            str(info["kecamatan_completion"][code]),
+            str(info.devices_per_kecamatan[code]),
+            f"{info.residents_per_site[code]:,}",
+            str(info.kecamatan_completion[code]),
         )
     t.add_row(
         text("city", "bold"),
-        text(info["devices"], "bold"),
-        text(f"{info['residents']:,}", "bold"),
-        text(info["completion_date"], "bold"),
+        text(info.devices, "bold"),
+        text(f"{info.residents:,}", "bold"),
+        text(info.completion_date, "bold"),
     )
+    utilisation = f"{info.seat_utilisation:.1%}" if info.seat_utilisation is not None else "-"
     t.caption = (
-        f"seat utilisation {info['seat_utilisation']:.1%} of regular seats up to the completion day · "
-        f"solved in {info['solve_seconds']:.1f} s with {info['workers']} worker(s), seed {info['seed']}"
+        f"seat utilisation {utilisation} of regular seats up to the completion day · "
+        f"solved in {info.solve_seconds:.1f} s with {info.workers} worker(s), seed {info.seed}"
     )
     return t
 

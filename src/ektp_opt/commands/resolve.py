@@ -105,23 +105,24 @@ def resolve(
         with rep.stage("verify + write"):
             info = write_replan(replanned, out)
     rp, households = replanned.replan, replanned.households
-    extra = info["resolve"]
+    extra = info.resolve
+    assert extra is not None
     kec_names = {k.code: k.name for k in ls.admin.kecamatan}
     for table in moves_tables(move_stats(rp, households), reinvite_rows(rp, households), kec_names):
         con.print(table)
     con.print(levels_table(rp.result.levels))
-    bound = extra["moved_kk_proven_minimum"]
-    proof = "proven minimum" if bound == extra["moved_kk"] else "lower bound"
+    bound = extra.moved_kk_proven_minimum
+    proof = "proven minimum" if bound == extra.moved_kk else "lower bound"
     con.print(
-        f"Moved [bold]{extra['moved_kk']:,}[/] KK ({proof} {bound:,}); "
-        f"{extra['forced_in_notice_window']:,} forced inside the notice window; "
-        f"{extra['new_device_same_slot']:,} keep date and shift on another device; "
-        f"{extra['missed_rebooked']:,} missed KK re-booked."
+        f"Moved [bold]{extra.moved_kk:,}[/] KK ({proof} {bound:,}); "
+        f"{extra.forced_in_notice_window:,} forced inside the notice window; "
+        f"{extra.new_device_same_slot:,} keep date and shift on another device; "
+        f"{extra.missed_rebooked:,} missed KK re-booked."
     )
     status = rp.result.status
     con.print(f"New plan written to [bold]{plain(out)}[/] (changes.csv, reinvite.csv) · status [bold]{status}[/]")
-    if extra["missed_not_rebooked"]:
+    if extra.missed_not_rebooked:
         err.print(
-            f"[yellow]warning:[/] {extra['missed_not_rebooked']} missed KK found no backlog seat before the "
+            f"[yellow]warning:[/] {extra.missed_not_rebooked} missed KK found no backlog seat before the "
             "deadline (backlog.csv lists them without a date)"
         )

@@ -81,15 +81,7 @@ def render(view: PlanView, ls: LoadedScenario) -> str:
         else f'<span class="late">LATE</span>: regular appointments end {completion}, after {last_regular}'
     )
     objectives = [
-        [
-            name,
-            lv.get("value"),
-            lv.get("bound"),
-            f"{float(lv.get('gap', 0)):.4%}",
-            lv.get("status"),
-            lv.get("scope", ""),
-        ]
-        for name, lv in info.get("objectives", {}).items()
+        [name, lv.value, lv.bound, f"{lv.gap:.4%}", lv.status, lv.scope] for name, lv in info.objectives.items()
     ]
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
@@ -98,7 +90,7 @@ def render(view: PlanView, ls: LoadedScenario) -> str:
         f"<h1>{html.escape(sc.city)}: e-KTP enrolment plan</h1>",
         f"<p class='sub'>scenario {html.escape(sc.name)} · {len(view.kk_id):,} KK · "
         f"{int(view.members.sum()):,} residents · {len(view.device_ids)} devices · status "
-        f"<b>{html.escape(str(info.get('status', '?')))}</b></p>",
+        f"<b>{html.escape(info.status)}</b></p>",
         f"<p>{verdict}; deadline {sc.deadline} (the days after the last regular day are catch-up days).</p>",
         "<h2>Objectives (lexicographic, each with a proven bound)</h2>",
         _table(["level", "value", "proven bound", "gap", "status", "scope"], objectives),
@@ -116,8 +108,8 @@ def render(view: PlanView, ls: LoadedScenario) -> str:
         _table(
             ["kecamatan", "KK", "residents", "devices", "kelurahan", "first day", "last day"], kecamatan_rows(view, ls)
         ),
-        f"<p class='sub'>ektp-opt {html.escape(str(info.get('versions', {}).get('ektp_opt', '')))} · "
-        f"scenario sha256 {html.escape(str(info.get('inputs', {}).get('scenario_sha256', ''))[:12])}</p>",
+        f"<p class='sub'>ektp-opt {html.escape(info.versions.ektp_opt)} · "
+        f"scenario sha256 {html.escape(info.inputs.scenario_sha256[:12])}</p>",
         "</body></html>",
     ]
     return "\n".join(parts)
