@@ -59,7 +59,7 @@ def test_everyone_late_back_next_day_is_hand_computable() -> None:
 def test_no_late_arrivals_no_backlog() -> None:
     r = simulate(tiny_campaign([[1] * 6, [1] * 6]), 0.0, runs=20, seed=1)
     assert not r.citywide_backlog.any() and (r.clear_day == -1).all() and r.probability == 1.0
-    assert r.summary()["citywide_clear_date_expected"] == "no backlog"
+    assert r.summary().citywide_clear_date_expected == "no backlog"
 
 
 def test_all_late_and_no_free_seats_nobody_is_served() -> None:

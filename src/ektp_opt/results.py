@@ -196,3 +196,33 @@ class PlanSummary(_Result):
     inputs: Inputs
     versions: Versions
     resolve: ResolveSummary | None = None
+
+
+class KecamatanBacklog(_Result):
+    kecamatan: str
+    probability_cleared_by_deadline: float
+    expected_clear_date: str  # an ISO date, "no backlog" or "after the deadline"
+    p95_clear_date: str
+    expected_waiting_at_deadline: float
+
+
+class SimulationSummary(_Result):
+    """What ``simulate`` measured over its runs at one late rate."""
+
+    runs: int
+    late_rate: float
+    mean_delay_working_days: float
+    seed: int
+    deadline: dt.date
+    last_regular_day: dt.date
+    probability_on_time: float
+    late_residents_mean: float
+    returned_after_deadline_mean: float
+    citywide_clear_date_expected: str
+    citywide_clear_date_p95: str
+    peak_backlog_mean: float
+    peak_backlog_p95: float
+    peak_backlog_typical_date: dt.date
+    waiting_at_deadline_mean: float
+    waiting_at_deadline_p95: float
+    per_kecamatan: list[KecamatanBacklog]

@@ -29,13 +29,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from ektp_opt.households import Households
 from ektp_opt.planview import calendar_of, load_plan_view
+from ektp_opt.results import KecamatanBacklog, SimulationSummary
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result
 
@@ -176,7 +176,7 @@ class SimulationResult:
             return "after the deadline"
         return self.days[int(day)].isoformat()
 
-    def per_kecamatan(self) -> list[dict[str, Any]]:
+    def per_kecamatan(self) -> list[KecamatanBacklog]:
         """Expected (mean, over runs that clear) and 95th-percentile clear date per office."""
         out = []
         t = len(self.days)
@@ -186,42 +186,42 @@ class SimulationResult:
             cleared = days[(days >= 0) & (days < t)]
             mean = float(np.round(cleared.mean())) if cleared.size else (-1.0 if (days < 0).all() else float(t))
             out.append(
-                {
-                    "kecamatan": code,
-                    "probability_cleared_by_deadline": float((days < t).mean()),
-                    "expected_clear_date": self.clear_date(mean),
-                    "p95_clear_date": self.clear_date(p95),
-                    "expected_waiting_at_deadline": float(self.waiting_at_deadline[:, k].mean()),
-                }
+                KecamatanBacklog(
+                    kecamatan=code,
+                    probability_cleared_by_deadline=float((days < t).mean()),
+                    expected_clear_date=self.clear_date(mean),
+                    p95_clear_date=self.clear_date(p95),
+                    expected_waiting_at_deadline=float(self.waiting_at_deadline[:, k].mean()),
+                )
             )
         return out
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> SimulationSummary:
         peak = self.citywide_backlog.max(axis=1)
         peak_day = self.citywide_backlog.argmax(axis=1)
         waiting = self.waiting_at_deadline.sum(axis=1)
         city_clear = np.where(
             (self.clear_day >= len(self.days)).any(axis=1), len(self.days), self.clear_day.max(axis=1)
         )
-        return {
-            "runs": self.runs,
-            "late_rate": self.late_rate,
-            "mean_delay_working_days": self.mean_delay,
-            "seed": self.seed,
-            "deadline": self.days[-1].isoformat(),
-            "last_regular_day": self.days[self.regular_days - 1].isoformat(),
-            "probability_on_time": self.probability,
-            "late_residents_mean": float(self.late_residents.mean()),
-            "returned_after_deadline_mean": float(self.returned_after_deadline.mean()),
-            "citywide_clear_date_expected": self.clear_date(float(np.round(city_clear.mean()))),
-            "citywide_clear_date_p95": self.clear_date(float(np.percentile(city_clear, 95, method="higher"))),
-            "peak_backlog_mean": float(peak.mean()),
-            "peak_backlog_p95": float(np.percentile(peak, 95)),
-            "peak_backlog_typical_date": self.days[int(np.median(peak_day))].isoformat(),
-            "waiting_at_deadline_mean": float(waiting.mean()),
-            "waiting_at_deadline_p95": float(np.percentile(waiting, 95)),
-            "per_kecamatan": self.per_kecamatan(),
-        }
+        return SimulationSummary(
+            runs=self.runs,
+            late_rate=self.late_rate,
+            mean_delay_working_days=self.mean_delay,
+            seed=self.seed,
+            deadline=self.days[-1],
+            last_regular_day=self.days[self.regular_days - 1],
+            probability_on_time=self.probability,
+            late_residents_mean=float(self.late_residents.mean()),
+            returned_after_deadline_mean=float(self.returned_after_deadline.mean()),
+            citywide_clear_date_expected=self.clear_date(float(np.round(city_clear.mean()))),
+            citywide_clear_date_p95=self.clear_date(float(np.percentile(city_clear, 95, method="higher"))),
+            peak_backlog_mean=float(peak.mean()),
+            peak_backlog_p95=float(np.percentile(peak, 95)),
+            peak_backlog_typical_date=self.days[int(np.median(peak_day))],
+            waiting_at_deadline_mean=float(waiting.mean()),
+            waiting_at_deadline_p95=float(np.percentile(waiting, 95)),
+            per_kecamatan=self.per_kecamatan(),
+        )
 
 
 def simulate(

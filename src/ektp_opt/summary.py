@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from rich.table import Table
 
 from ektp_opt.households import Households
 from ektp_opt.problem import ProblemData
-from ektp_opt.results import Diagnosis, PlanSummary
+from ektp_opt.results import Diagnosis, PlanSummary, SimulationSummary
 from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result
 from ektp_opt.textsafe import TextTable, plain, text
@@ -176,46 +177,43 @@ def sensitivity_table(points: list[Any], on: str, current: int, last_regular_day
     return t
 
 
-def simulation_table(rows: list[dict[str, Any]]) -> Table:
+def simulation_table(rows: list[SimulationSummary]) -> Table:
     """One column per late rate, so several rates compare side by side on one screen."""
-    t = _table("Late arrivals (Monte Carlo)", "", *(f"late rate {s['late_rate']:g}" for s in rows))
-    measures = [
-        ("runs", lambda s: f"{s['runs']:,}"),
-        ("P(everyone back by the deadline is enrolled)", lambda s: f"{s['probability_on_time']:.1%}"),
-        ("late residents (mean)", lambda s: f"{s['late_residents_mean']:,.0f}"),
-        ("backlog clears, citywide (mean)", lambda s: s["citywide_clear_date_expected"]),
-        ("backlog clears, citywide (p95)", lambda s: s["citywide_clear_date_p95"]),
-        (
-            "peak backlog, residents (mean / p95)",
-            lambda s: f"{s['peak_backlog_mean']:,.0f} / {s['peak_backlog_p95']:,.0f}",
-        ),
+    t = _table("Late arrivals (Monte Carlo)", "", *(f"late rate {s.late_rate:g}" for s in rows))
+    measures: list[tuple[str, Callable[[SimulationSummary], str]]] = [
+        ("runs", lambda s: f"{s.runs:,}"),
+        ("P(everyone back by the deadline is enrolled)", lambda s: f"{s.probability_on_time:.1%}"),
+        ("late residents (mean)", lambda s: f"{s.late_residents_mean:,.0f}"),
+        ("backlog clears, citywide (mean)", lambda s: s.citywide_clear_date_expected),
+        ("backlog clears, citywide (p95)", lambda s: s.citywide_clear_date_p95),
+        ("peak backlog, residents (mean / p95)", lambda s: f"{s.peak_backlog_mean:,.0f} / {s.peak_backlog_p95:,.0f}"),
         (
             "still waiting at the deadline (mean / p95)",
-            lambda s: f"{s['waiting_at_deadline_mean']:,.0f} / {s['waiting_at_deadline_p95']:,.0f}",
+            lambda s: f"{s.waiting_at_deadline_mean:,.0f} / {s.waiting_at_deadline_p95:,.0f}",
         ),
-        ("back only after the deadline (mean)", lambda s: f"{s['returned_after_deadline_mean']:,.0f}"),
+        ("back only after the deadline (mean)", lambda s: f"{s.returned_after_deadline_mean:,.0f}"),
     ]
     for label, cell in measures:
         t.add_row(label, *(cell(s) for s in rows))
     return t
 
 
-def simulation_kecamatan_table(summary: dict[str, Any], names: dict[str, str]) -> Table:
+def simulation_kecamatan_table(summary: SimulationSummary, names: dict[str, str]) -> Table:
     t = _table(
-        f"Per kecamatan at late rate {summary['late_rate']:.2f}",
+        f"Per kecamatan at late rate {summary.late_rate:.2f}",
         "kecamatan",
         "P(cleared by deadline)",
         "backlog clears (mean)",
         "p95",
         "waiting at deadline (mean)",
     )
-    for row in summary["per_kecamatan"]:
+    for row in summary.per_kecamatan:
         t.add_row(
-            f"{row['kecamatan']} {names.get(row['kecamatan'], '')}",
-            f"{row['probability_cleared_by_deadline']:.1%}",
-            row["expected_clear_date"],
-            row["p95_clear_date"],
-            f"{row['expected_waiting_at_deadline']:,.0f}",
+            f"{row.kecamatan} {names.get(row.kecamatan, '')}",
+            f"{row.probability_cleared_by_deadline:.1%}",
+            row.expected_clear_date,
+            row.p95_clear_date,
+            f"{row.expected_waiting_at_deadline:,.0f}",
         )
     return t
 

@@ -150,7 +150,7 @@ def simulate(
     if len(summaries) == 1:
         names = {k.code: k.name for k in ls.admin.kecamatan}
         con.print(simulation_kecamatan_table(summaries[0], names))
-    figures: dict[str, object] = {"plan": str(plan_dir), "simulations": summaries}
+    figures: dict[str, object] = {"plan": str(plan_dir), "simulations": [s.to_json() for s in summaries]}
     if recommend:
         figures["recommendation"] = _recommend(
             ls, rates[0], runs, seed, target, mean_delay, catch_up, idle_seats, time_limit, workers, quiet
