@@ -82,7 +82,7 @@ def medan_10k_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One real plan (10,000 residents) shared by the tests that read plans."""
     from click.testing import CliRunner
 
-    from ektp_opt.cli import main
+    from ektp_opt.cli.main import main
 
     out = tmp_path_factory.mktemp("p") / "plan"
     args = ["solve", str(MEDAN / "medan-10k.toml"), "--out", str(out), "--workers", "1", "--quiet"]

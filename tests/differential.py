@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from ektp_opt.errors import InfeasibleError, InputError
-from ektp_opt.plan import write_plan_files
-from ektp_opt.population import load_population
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import load_scenario
+from ektp_opt.plan.write import write_plan_files
 from ektp_opt.problem import build_problem
-from ektp_opt.scenario import load_scenario
 from ektp_opt.solver import SolveOptions, solve
 from ektp_opt.verify import verify_plan
 
@@ -136,7 +136,7 @@ def check_city(seed: int, exact: bool = True) -> str:
                 assert ref.levels.get("completion", {}).get("status") not in ("OPTIMAL", "FEASIBLE"), (
                     f"seed {seed}: ektp-opt says infeasible, the exact model found a plan"
                 )
-            from ektp_opt.capacity import diagnose
+            from ektp_opt.analysis.capacity import diagnose
 
             assert not diagnose(ls, h, SolveOptions(workers=1)).meets_deadline, f"seed {seed}: capacity disagrees"
             return "infeasible"
@@ -170,8 +170,8 @@ def _check_other_commands(seed: int, folder: Path, ls: Any, h: Any, result: Any)
     slips three days keeps every hard rule (its own verifier run) or says the deadline is lost."""
     from click.testing import CliRunner
 
-    from ektp_opt.capacity import diagnose
-    from ektp_opt.cli import main
+    from ektp_opt.analysis.capacity import diagnose
+    from ektp_opt.cli.main import main
 
     completion = result.level("completion")
     d = diagnose(ls, h, SolveOptions(workers=1))

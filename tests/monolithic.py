@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ektp_opt.baselines.monolithic import solve_monolithic as textbook
-from ektp_opt.households import Households
+from ektp_opt.inputs.households import Households
 from ektp_opt.problem import ProblemData
 
 

@@ -42,7 +42,7 @@ def test_summary_json_is_the_typed_summary_as_written(tiny_city: Callable[..., P
     """summary.json is PlanSummary serialised in one place; reading it back gives the same model."""
     import json
 
-    from ektp_opt.planread import read_plan_summary
+    from ektp_opt.plan.read import read_plan_summary
 
     ls = load_scenario(tiny_city())
     info = write_plan(plan_city(ls, options=SolveOptions(workers=1)), tmp_path / "plan")

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ektp_opt import atomic
-from ektp_opt.atomic import MARKER, atomic_folder, write_bytes_atomic, write_text_atomic
-from ektp_opt.cli import main
+from ektp_opt.cli.main import main
 from ektp_opt.errors import InputError
+from ektp_opt.safety import atomic
+from ektp_opt.safety.atomic import MARKER, atomic_folder, write_bytes_atomic, write_text_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,7 +99,7 @@ def test_unwritable_target_is_an_input_error(tmp_path: Path) -> None:
 KILLER = """
 import os, shutil, sys
 from pathlib import Path
-from ektp_opt import atomic
+from ektp_opt.safety import atomic
 step = sys.argv[2]
 if step == "after-exchange":
     shutil.rmtree = lambda *a, **k: os._exit(9)          # killed before the old folder is deleted
@@ -145,7 +145,7 @@ def test_concurrent_writers_take_turns(tmp_path: Path) -> None:
             """
             import sys, time
             from pathlib import Path
-            from ektp_opt.atomic import atomic_folder
+            from ektp_opt.safety.atomic import atomic_folder
             for i in range(15):
                 with atomic_folder(Path(sys.argv[1])) as tmp:
                     for name in ("a", "b", "c"):

@@ -13,10 +13,10 @@ import pytest
 from ektp_opt.baselines.queue import queue_plan
 from ektp_opt.bench import check_results, fit_exponent
 from ektp_opt.bench.city import WORKING_DAYS, write_city
-from ektp_opt.calendar import working_days
-from ektp_opt.population import load_population
+from ektp_opt.inputs.calendar import working_days
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import load_scenario
 from ektp_opt.problem import build_problem
-from ektp_opt.scenario import load_scenario
 from tests.test_cli import run
 
 

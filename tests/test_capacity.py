@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ektp_opt.capacity import diagnose, pool_sensitivity
-from ektp_opt.population import load_population
-from ektp_opt.scenario import load_scenario
+from ektp_opt.analysis.capacity import diagnose, pool_sensitivity
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import load_scenario
 from ektp_opt.solver import SolveOptions
 from tests.conftest import MEDAN
 from tests.test_cli import BUSY, ONE_POOL, run

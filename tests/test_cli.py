@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ektp_opt.cli import main
+from ektp_opt.cli.main import main
 from ektp_opt.errors import ExitCode
 from tests.conftest import MEDAN
 
@@ -74,9 +74,9 @@ BUSY = "[households]\nseed = 3\nresidents = 2400\nhouseholds = 800\n"
 def test_one_device_too_few(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
     """Find the least pool that meets the deadline; one fewer must be infeasible, with a
     diagnosis that asks for exactly one more device."""
-    from ektp_opt.capacity import diagnose
-    from ektp_opt.population import load_population
-    from ektp_opt.scenario import load_scenario
+    from ektp_opt.analysis.capacity import diagnose
+    from ektp_opt.inputs.population import load_population
+    from ektp_opt.inputs.scenario import load_scenario
     from ektp_opt.solver import SolveOptions
 
     ls = load_scenario(tiny_city("zero.toml", deliveries=ONE_POOL.format(n=0), households=BUSY))

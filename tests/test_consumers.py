@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ektp_opt.cli import main
-from ektp_opt.csvwrite import csv_text
+from ektp_opt.cli.main import main
+from ektp_opt.safety.csvwrite import csv_text
 from tests.conftest import KELURAHAN, scenario_text
 
 KECAMATAN_ODD = (
@@ -214,8 +214,8 @@ def test_full_or_read_only_disk_is_an_input_error(
 def test_edited_population_cache_is_rebuilt(tiny_city: Callable[..., Path]) -> None:
     import numpy as np
 
-    from ektp_opt.generate import cache_dir, generate_cached, spec_digest
-    from ektp_opt.scenario import GeneratorSpec, load_scenario
+    from ektp_opt.inputs.generate import cache_dir, generate_cached, spec_digest
+    from ektp_opt.inputs.scenario import GeneratorSpec, load_scenario
 
     ls = load_scenario(tiny_city())
     spec = ls.scenario.households

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ektp_opt.homevisit import plan_home_visits
-from ektp_opt.population import load_population
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import HomeVisitSpec, load_scenario
 from ektp_opt.problem import build_problem
-from ektp_opt.scenario import HomeVisitSpec, load_scenario
+from ektp_opt.problem.homevisit import plan_home_visits
 from tests.test_cli import run
 
 HH = "[households]\nseed = 5\nresidents = 900\nhouseholds = 300\nhome_visit_share = 0.1\n"
@@ -130,7 +130,7 @@ def test_verifier_catches_broken_home_visits(visited_plan: tuple[Path, Path], tm
 
 
 def test_capacity_counts_home_visits(tiny_city: Callable[..., Path]) -> None:
-    from ektp_opt.capacity import diagnose
+    from ektp_opt.analysis.capacity import diagnose
     from ektp_opt.solver import SolveOptions
 
     with_visits = load_scenario(tiny_city("hv.toml", households=HH, extra=HV.format(n=1, km=0.0)))

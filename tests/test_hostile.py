@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ektp_opt.errors import InputError, VerificationError
-from ektp_opt.scenario import load_scenario
+from ektp_opt.inputs.scenario import load_scenario
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -49,7 +49,7 @@ def _tiny_plan() -> tuple[Path, Path]:
 
     from click.testing import CliRunner
 
-    from ektp_opt.cli import main
+    from ektp_opt.cli.main import main
     from tests.conftest import KECAMATAN, KELURAHAN, scenario_text
 
     if "plan" not in _PLAN:
@@ -73,8 +73,8 @@ def test_fuzzed_plan_folder(data: st.DataObject, target: str) -> None:
     import shutil
     import tempfile
 
-    from ektp_opt.planview import load_plan_view
-    from ektp_opt.population import load_population
+    from ektp_opt.inputs.population import load_population
+    from ektp_opt.plan.view import load_plan_view
     from ektp_opt.verify import verify_plan
 
     plan, scenario = _tiny_plan()
@@ -95,7 +95,7 @@ def test_fuzzed_plan_folder(data: st.DataObject, target: str) -> None:
 def _cli(*args: str) -> tuple[int, str, str]:
     from click.testing import CliRunner
 
-    from ektp_opt.cli import main
+    from ektp_opt.cli.main import main
 
     r = CliRunner().invoke(main, list(args))
     return r.exit_code, r.stdout, r.stderr

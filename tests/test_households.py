@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ektp_opt.admin import AdminData, load_admin
 from ektp_opt.errors import InputError
-from ektp_opt.generate import generate_population
-from ektp_opt.households import households_csv_text, load_households_csv
-from ektp_opt.scenario import GeneratorSpec, load_scenario
+from ektp_opt.inputs.admin import AdminData, load_admin
+from ektp_opt.inputs.generate import generate_population
+from ektp_opt.inputs.households import households_csv_text, load_households_csv
+from ektp_opt.inputs.scenario import GeneratorSpec, load_scenario
 from tests.conftest import MEDAN
 
 GOOD = "kk_id,kelurahan_code,members,lingkungan,needs_home_visit\nK1,12.71.01.1001,3,1,0\nK2,12.71.02.1001,1,2,1\n"

@@ -18,7 +18,7 @@ SCENARIO = MEDAN / "medan-10k.toml"
 
 
 def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ektp_opt.entry", *args]
+    return [sys.executable, "-m", "ektp_opt.cli.entry", *args]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ektp_opt.cli import main
-from ektp_opt.population import load_population
+from ektp_opt.cli.main import main
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import load_scenario
 from ektp_opt.problem import build_problem
-from ektp_opt.scenario import load_scenario
 from ektp_opt.solver import SolveOptions, solve
 from ektp_opt.solver.compact import days_needed_bound
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ektp_opt.planread import read_appointments, read_devices
-from ektp_opt.population import load_population
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import load_scenario
+from ektp_opt.plan.read import read_appointments, read_devices
 from ektp_opt.problem import build_problem
-from ektp_opt.scenario import load_scenario
 from tests.conftest import MEDAN
 from tests.test_cli import BUSY, ONE_POOL, run
 

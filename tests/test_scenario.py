@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ektp_opt.errors import InputError
-from ektp_opt.scenario import load_scenario
+from ektp_opt.inputs.scenario import load_scenario
 from tests.conftest import MEDAN
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ektp_opt.planread import read_appointments
-from ektp_opt.scenario import load_scenario
-from ektp_opt.simulate import Campaign, campaign_from_plan, queue, served_day, simulate
+from ektp_opt.analysis.simulate import Campaign, campaign_from_plan, queue, served_day, simulate
+from ektp_opt.inputs.scenario import load_scenario
+from ektp_opt.plan.read import read_appointments
 from tests.conftest import MEDAN
 from tests.test_cli import run
 

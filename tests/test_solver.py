@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ektp_opt.population import load_population
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import load_scenario
 from ektp_opt.problem import build_problem
-from ektp_opt.scenario import load_scenario
 from ektp_opt.solver import SolveOptions, solve
 from tests.monolithic import solve_monolithic
 

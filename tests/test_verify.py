@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from ektp_opt.households import Households
-from ektp_opt.plan import write_plan
-from ektp_opt.population import load_population
+from ektp_opt.inputs.households import Households
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
+from ektp_opt.plan.write import write_plan
 from ektp_opt.problem import build_problem
-from ektp_opt.scenario import LoadedScenario, load_scenario
 from ektp_opt.solver import SolveOptions, solve
 from ektp_opt.verify import verify_plan
 

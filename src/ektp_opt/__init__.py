@@ -22,9 +22,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 _EXPORTS = {
     # inputs
-    "load_scenario": "ektp_opt.scenario",
-    "LoadedScenario": "ektp_opt.scenario",
-    "load_population": "ektp_opt.population",
+    "load_scenario": "ektp_opt.inputs.scenario",
+    "LoadedScenario": "ektp_opt.inputs.scenario",
+    "load_population": "ektp_opt.inputs.population",
     "build_problem": "ektp_opt.problem",
     "ProblemData": "ektp_opt.problem",
     # planning
@@ -40,10 +40,10 @@ _EXPORTS = {
     "write_replan": "ektp_opt.api",
     # checking and analysis
     "verify_plan": "ektp_opt.verify",
-    "diagnose": "ektp_opt.capacity",
-    "pool_sensitivity": "ektp_opt.capacity",
-    "simulate": "ektp_opt.simulate",
-    "campaign_from_plan": "ektp_opt.simulate",
+    "diagnose": "ektp_opt.analysis.capacity",
+    "pool_sensitivity": "ektp_opt.analysis.capacity",
+    "simulate": "ektp_opt.analysis.simulate",
+    "campaign_from_plan": "ektp_opt.analysis.simulate",
     # errors
     "EktpError": "ektp_opt.errors",
     "InputError": "ektp_opt.errors",

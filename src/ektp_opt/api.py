@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ektp_opt.atomic import atomic_folder
 from ektp_opt.errors import InfeasibleError, VerificationError
-from ektp_opt.households import Households
-from ektp_opt.planfiles import DIAGNOSIS
-from ektp_opt.population import load_population
+from ektp_opt.inputs.households import Households
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import LoadedScenario
+from ektp_opt.plan.files import DIAGNOSIS
 from ektp_opt.problem import build_problem
 from ektp_opt.resolve import Replan
 from ektp_opt.results import Diagnosis, HomeVisitSummary, PlanSummary, ResolveSummary
-from ektp_opt.scenario import LoadedScenario
+from ektp_opt.safety.atomic import atomic_folder
 from ektp_opt.solver import Result, SolveOptions, solve
 from ektp_opt.solver.progress import Reporter
 
@@ -51,7 +51,7 @@ def plan_city(
 ) -> PlannedCity:
     """Plan every KK of the scenario. When the deadline cannot be met: ``InfeasibleError`` carrying
     the diagnosis (SPEC.md), or with ``allow_late`` a plan past the deadline, marked late."""
-    from ektp_opt.capacity import diagnose
+    from ektp_opt.analysis.capacity import diagnose
 
     options = options or SolveOptions()
     reporter = reporter or Reporter()
@@ -75,7 +75,7 @@ def plan_city(
 def write_plan(planned: PlannedCity, out: str | Path) -> PlanSummary:
     """Write the plan folder whole, after the independent verifier passed it (else
     ``VerificationError`` and nothing is written). Returns the summary written."""
-    from ektp_opt.plan import write_plan_files
+    from ektp_opt.plan.write import write_plan_files
     from ektp_opt.verify import verify_plan
 
     with atomic_folder(Path(out)) as tmp:
@@ -103,7 +103,7 @@ def capacity(
 ) -> Diagnosis:
     """When can the deliveries finish, how many more devices would meet the deadline, and the
     pool size against the completion date: the diagnosis with its pool sensitivity."""
-    from ektp_opt.capacity import diagnose, pool_sensitivity
+    from ektp_opt.analysis.capacity import diagnose, pool_sensitivity
 
     options = options or SolveOptions()
     reporter = reporter or Reporter()
@@ -138,7 +138,7 @@ def replan_city(
     """Plan again after a change, moving the fewest KK (SPEC.md, "Planning again"). The plan in
     force is checked first (a broken one is an InputError naming it); when the changed scenario
     cannot meet the deadline, ``InfeasibleError`` carries the diagnosis."""
-    from ektp_opt.capacity import diagnose
+    from ektp_opt.analysis.capacity import diagnose
     from ektp_opt.resolve import check_home_visits_kept, check_old_plan, read_attendance, resolve
 
     old = Path(old_plan)
@@ -164,8 +164,8 @@ def write_replan(replanned: ReplannedCity, out: str | Path) -> PlanSummary:
     verifier passed it. Home visits of the plan in force are kept as they are."""
     import shutil
 
-    from ektp_opt.plan import write_plan_files, write_summary
-    from ektp_opt.planfiles import HOME_VISITS
+    from ektp_opt.plan.files import HOME_VISITS
+    from ektp_opt.plan.write import write_plan_files, write_summary
     from ektp_opt.resolve import summary_extra
     from ektp_opt.resolve.output import write_replan_files
     from ektp_opt.verify import verify_plan

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ektp_opt.households import Households
+from ektp_opt.inputs.households import Households
 from ektp_opt.problem import ProblemData
 from ektp_opt.solver.cpsat import found, make_solver
 from ektp_opt.solver.cpsat import run as cpsat_run

@@ -15,10 +15,10 @@ import datetime as dt
 import numpy as np
 import numpy.typing as npt
 
-from ektp_opt.apportion import largest_remainder
-from ektp_opt.households import Households
-from ektp_opt.metrics import plan_objectives
+from ektp_opt.inputs.households import Households
+from ektp_opt.plan.metrics import plan_objectives
 from ektp_opt.problem import ProblemData
+from ektp_opt.solver.apportion import largest_remainder
 
 IntArray = npt.NDArray[np.int64]
 

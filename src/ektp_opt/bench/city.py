@@ -16,8 +16,8 @@ import io
 from importlib import resources
 from pathlib import Path
 
-from ektp_opt.atomic import write_text_atomic
-from ektp_opt.calendar import nth_working_day_after, weekday_set
+from ektp_opt.inputs.calendar import nth_working_day_after, weekday_set
+from ektp_opt.safety.atomic import write_text_atomic
 
 MEDAN_DIR = Path(str(resources.files("ektp_opt") / "data" / "medan"))
 MEDAN_RESIDENTS = 2_100_000

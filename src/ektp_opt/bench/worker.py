@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ektp_opt.bench.city import write_city
-from ektp_opt.population import load_population
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import load_scenario
 from ektp_opt.problem import build_problem
-from ektp_opt.scenario import load_scenario
 
 
 def _peak_mib() -> int:
@@ -54,7 +54,7 @@ def measure(
         "time_limit": time_limit,
     }
     if method == "ektp":
-        from ektp_opt.plan import write_plan
+        from ektp_opt.plan.write import write_plan
         from ektp_opt.solver import SolveOptions, solve
         from ektp_opt.verify import verify_plan
 

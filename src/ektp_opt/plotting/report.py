@@ -14,7 +14,7 @@ import matplotlib.ticker
 import numpy as np
 from matplotlib.axes import Axes
 
-from ektp_opt.planview import PlanView
+from ektp_opt.plan.view import PlanView
 from ektp_opt.plotting.save import png_bytes
 
 

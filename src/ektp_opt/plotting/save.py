@@ -8,13 +8,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from ektp_opt.atomic import write_bytes_atomic
+from ektp_opt.safety.atomic import write_bytes_atomic
 
 
 def png_bytes(fig: Figure) -> bytes:
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": "ektp-opt"})  # see atomic.py
+    fig.savefig(buf, format="png", metadata={"Software": "ektp-opt"})  # see safety/atomic.py
     plt.close(fig)
     return buf.getvalue()
 

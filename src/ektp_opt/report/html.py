@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ektp_opt.planview import PlanView
+from ektp_opt.inputs.scenario import LoadedScenario
+from ektp_opt.plan.view import PlanView
 from ektp_opt.plotting import report as charts
-from ektp_opt.scenario import LoadedScenario
 
 CHARTS = ("cumulative", "devices", "utilisation", "gantt")
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ektp_opt.csvwrite import csv_text
 from ektp_opt.errors import InputError
-from ektp_opt.households import Households
-from ektp_opt.planview import PlanView
+from ektp_opt.inputs.households import Households
+from ektp_opt.inputs.scenario import LoadedScenario
+from ektp_opt.plan.view import PlanView
 from ektp_opt.report.roster import shift_times
-from ektp_opt.scenario import LoadedScenario
+from ektp_opt.safety.csvwrite import csv_text
 
 HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
@@ -140,7 +140,7 @@ def letters_pdf(items: list[Letter], city: str) -> bytes:
 
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4, pageCompression=1)
-    c.setCreator("ektp-opt")  # lets a later run recognise the file as its own (atomic.py)
+    c.setCreator("ektp-opt")  # lets a later run recognise the file as its own (safety/atomic.py)
     c.setTitle(f"Undangan perekaman e-KTP {items[0].kelurahan if items else ''}")
     width, height = A4
     for x in items:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ektp_opt.errors import InputError
-from ektp_opt.planview import PlanView
-from ektp_opt.scenario import LoadedScenario
+from ektp_opt.inputs.scenario import LoadedScenario
+from ektp_opt.plan.view import PlanView
 
 
 def shift_times(ls: LoadedScenario, kecamatan: str) -> list[tuple[dt.time, dt.time]]:

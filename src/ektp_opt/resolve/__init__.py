@@ -26,19 +26,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ektp_opt.apportion import largest_remainder
-from ektp_opt.calendar import index_on_or_after, working_days
-from ektp_opt.csvread import iter_rows
 from ektp_opt.errors import InfeasibleError, InputError, NoSolutionError
-from ektp_opt.households import Households
-from ektp_opt.metrics import plan_objectives
-from ektp_opt.planfiles import APPOINTMENTS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS
-from ektp_opt.planread import parse_date, read_appointments, read_devices
+from ektp_opt.inputs.calendar import index_on_or_after, working_days
+from ektp_opt.inputs.csvread import iter_rows
+from ektp_opt.inputs.households import Households
+from ektp_opt.inputs.scenario import LoadedScenario
+from ektp_opt.plan.files import APPOINTMENTS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS
+from ektp_opt.plan.metrics import plan_objectives
+from ektp_opt.plan.read import parse_date, read_appointments, read_devices
 from ektp_opt.problem import DeviceBatch, ProblemData, build_problem
 from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
 from ektp_opt.resolve.split import SplitInput, SplitResult, solve_split
-from ektp_opt.scenario import LoadedScenario
 from ektp_opt.solver import Result, SolveOptions
+from ektp_opt.solver.apportion import largest_remainder
 from ektp_opt.solver.assign import Assignment, Device, place_devices
 from ektp_opt.solver.params import load_preset
 from ektp_opt.solver.progress import Reporter
@@ -107,9 +107,9 @@ def check_old_plan(plan_dir: Path) -> None:
     that keeps its past appointments would inherit the breakage and blame itself (exit 5). A
     broken old plan is an input error naming it (exit 3). Skipped, with nothing claimed, when the
     scenario named in its summary.json is no longer there."""
-    from ektp_opt.planread import check_plan_dir, scenario_of
-    from ektp_opt.population import load_population
-    from ektp_opt.scenario import load_scenario
+    from ektp_opt.inputs.population import load_population
+    from ektp_opt.inputs.scenario import load_scenario
+    from ektp_opt.plan.read import check_plan_dir, scenario_of
     from ektp_opt.verify import verify_plan
 
     check_plan_dir(plan_dir)

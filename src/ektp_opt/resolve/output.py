@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from ektp_opt.csvwrite import csv_text
-from ektp_opt.households import Households
-from ektp_opt.planfiles import BACKLOG, BACKLOG_COLUMNS, CHANGE_COLUMNS, CHANGES, REINVITE, REINVITE_COLUMNS
+from ektp_opt.inputs.households import Households
+from ektp_opt.plan.files import BACKLOG, BACKLOG_COLUMNS, CHANGE_COLUMNS, CHANGES, REINVITE, REINVITE_COLUMNS
 from ektp_opt.resolve import Replan
+from ektp_opt.safety.csvwrite import csv_text
 
 
 def changes_csv(rp: Replan, households: Households) -> str:

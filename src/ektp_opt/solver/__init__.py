@@ -9,10 +9,10 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 
-from ektp_opt.homevisit import advance_mobile_days
-from ektp_opt.households import Households
-from ektp_opt.metrics import plan_objectives
+from ektp_opt.inputs.households import Households
+from ektp_opt.plan.metrics import plan_objectives
 from ektp_opt.problem import ProblemData
+from ektp_opt.problem.homevisit import advance_mobile_days
 from ektp_opt.solver.aggregate import AggregateSolution, solve_aggregate
 from ektp_opt.solver.assign import Assignment, assign_households
 from ektp_opt.solver.compact import CompactResult, compact_home_only, compact_with_overflow

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ektp_opt.errors import EktpError
-from ektp_opt.households import Households
+from ektp_opt.inputs.households import Households
 from ektp_opt.problem import ProblemData
 from ektp_opt.solver.compact import Quota
 

@@ -4,7 +4,7 @@
 Running one search so that Ctrl-C stops it within a second:
 
 The search runs in a worker thread; the main thread waits for it and so stays free to receive the
-interrupt (see ``ektp_opt.interrupt``). On any exception in the main thread (``KeyboardInterrupt``
+interrupt (see ``ektp_opt.safety.interrupt``). On any exception in the main thread (``KeyboardInterrupt``
 included) the search is stopped through CP-SAT's documented ``stop_search()`` and joined before the
 exception goes on, so no solver thread outlives its caller.
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from ektp_opt import interrupt
 from ektp_opt.errors import InputError
+from ektp_opt.safety import interrupt
 from ektp_opt.solver.result import Status
 
 

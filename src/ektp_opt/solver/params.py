@@ -13,8 +13,8 @@ from ortools.sat import sat_parameters_pb2
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ektp_opt.csvread import read_text
 from ektp_opt.errors import InputError
+from ektp_opt.inputs.csvread import read_text
 
 
 def default_workers() -> int:

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
-from ektp_opt.households import Households
+from ektp_opt.inputs.households import Households
 from ektp_opt.problem import ProblemData
 from ektp_opt.solver.assign import Assignment, Device, office_slots, place_devices
 from ektp_opt.solver.compact import Quota

@@ -16,12 +16,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ektp_opt.csvread import iter_rows, parse_int
 from ektp_opt.errors import InputError
-from ektp_opt.households import Households
-from ektp_opt.planfiles import APPOINTMENTS, BACKLOG, BACKLOG_COLUMNS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS, SUMMARY
-from ektp_opt.planread import Appointments, parse_date, read_appointments, read_devices, read_summary
-from ektp_opt.scenario import LoadedScenario
+from ektp_opt.inputs.csvread import iter_rows, parse_int
+from ektp_opt.inputs.households import Households
+from ektp_opt.inputs.scenario import LoadedScenario
+from ektp_opt.plan.files import (
+    APPOINTMENTS,
+    BACKLOG,
+    BACKLOG_COLUMNS,
+    DEVICES,
+    HOME_VISIT_COLUMNS,
+    HOME_VISITS,
+    SUMMARY,
+)
+from ektp_opt.plan.read import Appointments, parse_date, read_appointments, read_devices, read_summary
 
 MAX_EXAMPLES = 5
 WEEKMASK_ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

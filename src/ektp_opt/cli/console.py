@@ -1,0 +1,89 @@
+"""Rich output for the CLI: the progress display and the tables. The library never imports it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from ektp_opt.safety import interrupt
+from ektp_opt.safety.textsafe import TextTable, plain
+from ektp_opt.solver.objectives import UNITS
+from ektp_opt.solver.progress import Reporter
+from ektp_opt.solver.result import LevelResult
+
+err = Console(stderr=True)
+out = Console()
+
+
+class RichReporter(Reporter):
+    """One line per stage, with the live objective and bound while CP-SAT searches."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        interrupt.check()
+        task = self.progress.add_task(plain(name), total=1, detail="")
+        previous, self.task = self.task, task
+        start = time.perf_counter()
+        try:
+            yield
+        except BaseException:
+            self.progress.update(task, detail="[red]stopped[/]")
+            self.progress.remove_task(task)
+            self.task = previous
+            raise
+        took = time.perf_counter() - start
+        self.seconds[name] = self.seconds.get(name, 0.0) + took
+        self.progress.update(task, completed=1, detail=f"[green]done[/] in {took:.1f} s")
+        self.task = previous
+
+    def solving(self, phase: str, objective: float, bound: float, seconds: float) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, detail=f"{phase}: value {objective:,.0f}  bound {bound:,.0f}")
+
+    def detail(self, text: str) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, detail=plain(text))
+
+    def note(self, text: str) -> None:
+        self.progress.console.print(f"  [dim]{plain(text)}[/]")
+
+
+@contextmanager
+def progress_display(quiet: bool = False) -> Iterator[RichReporter]:
+    progress = Progress(
+        SpinnerColumn(finished_text="[green]✓[/]"),
+        TextColumn("{task.description:<22}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[detail]}"),
+        console=err,
+        disable=quiet,
+        transient=False,
+    )
+    with progress:
+        yield RichReporter(progress)
+
+
+def levels_table(levels: list[LevelResult]) -> TextTable:
+    t = TextTable(title="Objectives (lexicographic)", title_justify="left")
+    for col in ("level", "value", "proven bound", "gap", "status", "what it counts"):
+        t.add_column(col, justify="right" if col in ("value", "proven bound", "gap") else "left")
+    for i, lv in enumerate(levels, 1):
+        status = lv.status if lv.scope == "global" else f"{lv.status} ({lv.scope})"
+        t.add_row(
+            f"{i}. {lv.name}",
+            f"{lv.value:,}",
+            f"{lv.bound:,}",
+            f"{lv.gap:.2%}",
+            status,
+            UNITS[lv.name],
+        )
+    return t

@@ -1,0 +1,111 @@
+"""Reading a plan folder back (SPEC.md, "Output: a plan folder"), strictly: a bad cell is an
+InputError naming the file, the row and the column. Shared by verify, simulate, resolve and the
+reports, so that every consumer agrees on what a plan folder says."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import ValidationError
+
+from ektp_opt.errors import InputError
+from ektp_opt.inputs.csvread import date_column, int_column, iter_rows, read_columns, read_text
+from ektp_opt.plan.files import APPOINTMENT_COLUMNS, DEVICE_COLUMNS, SUMMARY
+from ektp_opt.results import PlanSummary
+
+
+@dataclass
+class Appointments:
+    kk_id: npt.NDArray[np.str_]
+    kelurahan: npt.NDArray[np.str_]
+    home: npt.NDArray[np.str_]
+    site: npt.NDArray[np.str_]
+    date: npt.NDArray[np.datetime64]
+    shift: npt.NDArray[np.int64]
+    device: npt.NDArray[np.str_]
+    members: npt.NDArray[np.int64]
+
+
+def check_plan_dir(plan_dir: Path) -> None:
+    """A plan path that is missing or a file is an input error naming it (never a crash)."""
+    if not plan_dir.exists():
+        raise InputError(plan_dir, None, "plan folder not found")
+    if not plan_dir.is_dir():
+        raise InputError(plan_dir, None, "is a file, expected a plan folder")
+
+
+def parse_date(path: Path, row: int, column: str, value: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is None or not 1900 <= day.year <= 2200:
+        raise InputError(path, f"row {row}, column {column}", f"{value!r} is not an ISO date (1900..2200)")
+    return day
+
+
+def read_appointments(path: Path) -> Appointments:
+    cols = read_columns(path, APPOINTMENT_COLUMNS)
+    return Appointments(
+        kk_id=np.array(cols["kk_id"], dtype=str),
+        kelurahan=np.array(cols["kelurahan_code"], dtype=str),
+        home=np.array(cols["home_kecamatan"], dtype=str),
+        site=np.array(cols["site_kecamatan"], dtype=str),
+        date=date_column(path, "date", cols["date"]),
+        shift=int_column(path, "shift", cols["shift"], 0, 1000),
+        device=np.array(cols["device_id"], dtype=str),
+        members=int_column(path, "members", cols["members"], 0, 10_000),
+    )
+
+
+def read_devices(path: Path) -> list[tuple[str, str, dt.date, dt.date]]:
+    rows = []
+    for row_no, row in iter_rows(path, DEVICE_COLUMNS):
+        rows.append(
+            (
+                row["device_id"],
+                row["kecamatan"],
+                parse_date(path, row_no, "delivery_date", row["delivery_date"]),
+                parse_date(path, row_no, "available_from", row["available_from"]),
+            )
+        )
+    return rows
+
+
+def read_summary(path: Path) -> dict[str, Any]:
+    text = read_text(path)
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(path, None, f"not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, None, "expected a JSON object")
+    return data
+
+
+def read_plan_summary(path: Path) -> PlanSummary:
+    """summary.json as its typed model; a missing or mistyped field is an InputError naming it."""
+    raw = read_summary(path)
+    try:
+        return PlanSummary.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or None
+        raise InputError(path, where, str(err["msg"]).removeprefix("Value error, ")) from None
+
+
+def scenario_of(plan_dir: Path, scenario_path: Path | None) -> Path:
+    """The scenario a plan was made for: the one given, else the one named in summary.json."""
+    check_plan_dir(plan_dir)
+    if scenario_path is not None:
+        return scenario_path
+    named = read_summary(plan_dir / SUMMARY).get("scenario_file")
+    if not isinstance(named, str):
+        raise InputError(plan_dir / SUMMARY, "scenario_file", "missing; pass --scenario")
+    return Path(named)

@@ -1,0 +1,176 @@
+"""The plan folder (SPEC.md, "Output: a plan folder"): appointments.csv, devices.csv and
+summary.json, written together and atomically."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ektp_opt import __version__
+from ektp_opt.inputs.households import Households
+from ektp_opt.inputs.scenario import LoadedScenario
+from ektp_opt.plan.files import (
+    APPOINTMENT_COLUMNS,
+    APPOINTMENTS,
+    DEVICE_COLUMNS,
+    DEVICES,
+    HOME_VISIT_COLUMNS,
+    HOME_VISITS,
+    SUMMARY,
+)
+from ektp_opt.problem import ProblemData
+from ektp_opt.results import PlanSummary
+from ektp_opt.safety.atomic import atomic_folder
+from ektp_opt.solver import Result
+
+
+def appointments_csv(result: Result, households: Households) -> str:
+    data, a = result.problem, result.assignment
+    kec = np.array(data.kecamatan_codes)
+    kel = np.array(data.kelurahan_codes)
+    dates = np.array([d.isoformat() for d in data.days])
+    device_ids = np.array([d.device_id for d in a.devices])
+    order = np.lexsort((np.arange(len(households)), a.device, a.shift, a.site, a.day))
+    order = order[a.site[order] >= 0]  # KK visited at home are in home_visits.csv instead
+    cols = [
+        households.kk_id[order],
+        kel[households.kelurahan[order]],
+        kec[data.kelurahan_kecamatan[households.kelurahan[order]]],
+        kec[a.site[order]],
+        dates[a.day[order]],
+        a.shift[order].astype(np.int64),
+        device_ids[a.device[order]],
+        households.members[order],
+    ]
+    lines = [",".join(APPOINTMENT_COLUMNS)]
+    lines += [",".join(map(str, row)) for row in zip(*(c.tolist() for c in cols), strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+def devices_csv(result: Result) -> str:
+    data = result.problem
+    lines = [",".join(DEVICE_COLUMNS)]
+    for dev in result.assignment.devices:
+        lines.append(
+            f"{dev.device_id},{data.kecamatan_codes[dev.kecamatan]},"
+            f"{dev.delivery.isoformat()},{dev.available_from.isoformat()}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def summary(result: Result, ls: LoadedScenario, households: Households) -> PlanSummary:
+    data, a = result.problem, result.assignment
+    sc = ls.scenario
+    office = a.site >= 0
+    last = np.full(data.n_kec, -1)
+    np.maximum.at(last, a.site[office], a.day[office])
+    per_kec = {
+        code: (data.days[int(d)].isoformat() if d >= 0 else None)
+        for code, d in zip(data.kecamatan_codes, last.tolist(), strict=True)
+    }
+    devices = np.bincount([d.kecamatan for d in a.devices], minlength=data.n_kec)
+    per_site = np.bincount(a.site[office], weights=households.members[office], minlength=data.n_kec).astype(int)
+    completion = data.days[int(a.day[office].max())]
+    seats = 0
+    for dev in a.devices:
+        open_days = max(0, min(data.regular_days, int(a.day[office].max()) + 1) - dev.first_day)
+        seats += open_days * int(data.seats[dev.kecamatan] * data.shifts[dev.kecamatan])
+    return PlanSummary.model_validate({
+        "scenario": sc.name,
+        "scenario_file": str(ls.path.resolve()),
+        "city": sc.city,
+        "status": result.status,
+        "late": completion > data.last_regular_day,
+        "objectives": {lv.name: lv.as_dict() for lv in result.levels},
+        "completion_date": completion.isoformat(),
+        "kecamatan_completion": per_kec,
+        "start": sc.start.isoformat(),
+        "deadline": sc.deadline.isoformat(),
+        "last_regular_day": data.last_regular_day.isoformat(),
+        "residents": households.residents,
+        "households": len(households),
+        "devices": len(a.devices),
+        "devices_per_kecamatan": dict(zip(data.kecamatan_codes, (int(x) for x in devices), strict=True)),
+        "residents_per_site": dict(zip(data.kecamatan_codes, (int(x) for x in per_site), strict=True)),
+        "seat_utilisation": round(int(households.members[office].sum()) / seats, 6) if seats else None,
+        "home_visits": home_visit_summary(data, households),
+        "solve_seconds": round(result.runtime, 3),
+        "stage_seconds": {k: round(v, 3) for k, v in result.timings.stages.items()},
+        "workers": result.options.workers,
+        "seed": result.options.seed,
+        "time_limit": result.options.time_limit,
+        "preset": result.options.preset,
+        "inputs": {"scenario_sha256": ls.sha256, "households_sha256": households.sha256},
+        "versions": {"ektp_opt": __version__, "ortools": version("ortools")},
+    })  # fmt: skip
+
+
+def home_visit_summary(data: ProblemData, households: Households) -> dict[str, Any]:
+    flagged = int(households.home_visit.sum())
+    hv = data.home_visits
+    if hv is None:
+        return {
+            "planned": False,
+            "flagged_kk": flagged,
+            "note": "the scenario has no [home_visits] section: flagged KK were given office seats",
+        }
+    unserved = sum(len(v) for v in hv.unserved.values())
+    seats = sum(int(data.seats[m.kecamatan] * data.shifts[m.kecamatan]) for m in hv.days)
+    return {
+        "planned": True,
+        "flagged_kk": flagged,
+        "visited_kk": hv.visited,
+        "unserved_kk": unserved,
+        "mobile_device_days": len(hv.days),
+        "office_seats_lost": seats,
+        "fix": {
+            data.kecamatan_codes[k]: f"{len(hv.unserved[k])} KK unserved: {n} portable device(s) would serve them"
+            for k, n in hv.portable_needed.items()
+        },
+    }
+
+
+def home_visits_csv(result: Result, households: Households) -> str:
+    """kk_id,date,device_id,kelurahan_code,order; KK no portable device reaches are listed with
+    an empty date, so that none is silently dropped."""
+    data, a = result.problem, result.assignment
+    hv = data.home_visits
+    lines = [",".join(HOME_VISIT_COLUMNS)]
+    if hv is None:
+        return "\n".join(lines) + "\n"
+    for m in hv.days:
+        assert m.device >= 0, "mobile days get their device when the plan's devices are placed"
+        device = a.devices[m.device].device_id
+        for n, i in enumerate(m.kk, start=1):
+            kel = data.kelurahan_codes[households.kelurahan[i]]
+            lines.append(f"{households.kk_id[i]},{data.days[m.day].isoformat()},{device},{kel},{n}")
+    for kks in hv.unserved.values():
+        for i in kks:
+            lines.append(f"{households.kk_id[i]},,,{data.kelurahan_codes[households.kelurahan[i]]},")
+    return "\n".join(lines) + "\n"
+
+
+def write_plan_files(folder: Path, result: Result, ls: LoadedScenario, households: Households) -> PlanSummary:
+    """Write the plan files into ``folder`` (a staging folder from ``atomic_folder``)."""
+    info = summary(result, ls, households)
+    (folder / APPOINTMENTS).write_text(appointments_csv(result, households), encoding="utf-8")
+    if result.problem.home_visits is not None:
+        (folder / HOME_VISITS).write_text(home_visits_csv(result, households), encoding="utf-8")
+    (folder / DEVICES).write_text(devices_csv(result), encoding="utf-8")
+    write_summary(folder, info)
+    return info
+
+
+def write_summary(folder: Path, info: PlanSummary) -> None:
+    """summary.json: the one place a plan's summary is serialised."""
+    (folder / SUMMARY).write_text(json.dumps(info.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def write_plan(out: Path, result: Result, ls: LoadedScenario, households: Households) -> PlanSummary:
+    """Write a plan folder atomically: all three files appear together, or none do."""
+    with atomic_folder(out) as tmp:
+        return write_plan_files(tmp, result, ls, households)
