@@ -50,3 +50,13 @@ def test_summary_json_is_the_typed_summary_as_written(tiny_city: Callable[..., P
     assert json.loads(text) == info.to_json()
     assert read_plan_summary(tmp_path / "plan" / "summary.json") == info
     assert "resolve" not in json.loads(text)  # absent, not null, for a plan that is no re-plan
+
+
+def test_plan_reads_back_with_the_measured_objectives(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    ls = load_scenario(tiny_city())
+    planned = plan_city(ls, options=SolveOptions(workers=1))
+    info = planned.write(tmp_path / "plan")
+    plan = ektp_opt.Plan.read(tmp_path / "plan")
+    measured = plan.objectives()
+    for name, level in info.objectives.items():
+        assert measured[name] == level.value, name

@@ -38,6 +38,9 @@ _EXPORTS = {
     "replan_city": "ektp_opt.api",
     "ReplannedCity": "ektp_opt.api",
     "write_replan": "ektp_opt.api",
+    "simulate_plan": "ektp_opt.api",
+    "capacity": "ektp_opt.api",
+    "Plan": "ektp_opt.plan.view",
     # checking and analysis
     "verify_plan": "ektp_opt.verify",
     "diagnose": "ektp_opt.analysis.capacity",

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ektp_opt.errors import InfeasibleError, VerificationError
 from ektp_opt.inputs.households import Households
@@ -30,16 +31,23 @@ from ektp_opt.safety.atomic import atomic_folder
 from ektp_opt.solver import Result, SolveOptions, solve
 from ektp_opt.solver.progress import Reporter
 
+if TYPE_CHECKING:
+    from ektp_opt.analysis.simulate import Campaign, SimulationResult
+
 LATE_SLACK = dt.timedelta(days=31)  # past the earliest date, so the KK packing may spill if it must
 
 
 @dataclass(frozen=True)
 class PlannedCity:
-    """A solved scenario with the households it was solved for: what ``write_plan`` needs."""
+    """A solved scenario with the households it was solved for. ``write`` makes it a plan folder,
+    which ``Plan.read`` reads back."""
 
     scenario: LoadedScenario
     households: Households
     result: Result
+
+    def write(self, out: str | Path) -> PlanSummary:
+        return write_plan(self, out)
 
 
 def plan_city(
@@ -187,3 +195,32 @@ def write_replan(replanned: ReplannedCity, out: str | Path) -> PlanSummary:
             names = ", ".join(v.rule for v in report.violations)
             raise VerificationError(f"the new plan broke a hard rule ({names}); nothing was written")
     return info
+
+
+def simulate_plan(
+    plan_dir: str | Path,
+    ls: LoadedScenario,
+    late_rates: Sequence[float],
+    runs: int = 1000,
+    seed: int = 0,
+    mean_delay: float | None = None,
+    idle_seats: bool = False,
+    reporter: Reporter | None = None,
+) -> tuple[Campaign, list[SimulationResult]]:
+    """Late arrivals against a plan, one simulation per late rate (same runs and seed each)."""
+    from ektp_opt.analysis.simulate import DEFAULT_MEAN_DELAY, campaign_from_plan, simulate
+
+    reporter = reporter or Reporter()
+    with reporter.stage("read plan"):
+        campaign = campaign_from_plan(Path(plan_dir), ls, idle_seats)
+    out = []
+    for rate in late_rates:
+        with reporter.stage(f"simulate p={rate:g}"):
+            done = [0]
+
+            def tick(n: int, done: list[int] = done) -> None:
+                done[0] += n
+                reporter.detail(f"{done[0]:,}/{runs:,} runs")
+
+            out.append(simulate(campaign, rate, runs, seed, mean_delay or DEFAULT_MEAN_DELAY, tick))
+    return campaign, out

@@ -1,5 +1,6 @@
-"""A plan folder indexed against its scenario: every appointment as integer indices (office,
-working day, kelurahan, device), so reports and the simulator can count with numpy.
+"""The plan type: a plan folder indexed against its scenario (``Plan.read``), every appointment
+as integer indices (office, working day, kelurahan, device), so reports and the simulator can
+count with numpy; ``objectives()`` measures it.
 
 A date, office, kelurahan or device the scenario does not know is an InputError naming the row.
 """
@@ -20,6 +21,7 @@ from ektp_opt.inputs.csvread import iter_rows
 from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.scenario import LoadedScenario
 from ektp_opt.plan.files import APPOINTMENTS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS, SUMMARY
+from ektp_opt.plan.metrics import plan_objectives
 from ektp_opt.plan.read import check_plan_dir, read_appointments, read_devices, read_plan_summary
 from ektp_opt.results import PlanSummary
 
@@ -27,7 +29,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
-class PlanView:
+class Plan:
     days: tuple[dt.date, ...]  # every working day from start to the deadline
     regular_days: int  # the first ``regular_days`` of ``days`` are regular; the rest catch-up
     kecamatan: tuple[str, ...]
@@ -44,6 +46,21 @@ class PlanView:
     device_from: tuple[dt.date, ...]
     summary: PlanSummary
     home_visits: list[dict[str, str]]  # rows of home_visits.csv (empty when the plan has none)
+
+    @classmethod
+    def read(cls, folder: str | Path, ls: LoadedScenario | None = None) -> Plan:
+        """Read a plan folder, after checking that it is whole and made for its scenario (the
+        one given, else the one its summary.json names)."""
+        from ektp_opt.inputs.scenario import load_scenario
+        from ektp_opt.plan.read import scenario_of
+
+        folder = Path(folder)
+        return load_plan_view(folder, ls or load_scenario(scenario_of(folder, None)))
+
+    def objectives(self) -> dict[str, int]:
+        """The objective values measured on this plan's office appointments (plan/metrics.py)."""
+        home = np.array([self.kecamatan.index(code[:8]) for code in self.kelurahan], dtype=np.int64)
+        return plan_objectives(self.day, self.members, self.kel, self.site, home[self.kel])
 
     def devices_in_service(self) -> IntArray:
         """(kecamatan, day): devices whose available_from has come."""
@@ -72,7 +89,7 @@ def _lookup(
     return mapped[inverse]
 
 
-def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
+def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> Plan:
     """Read a plan folder for the reports and the simulator, after the quick checks that it is
     whole and was made for this scenario (``check_whole``); the full rules are ``verify``'s."""
     check_plan_dir(plan_dir)
@@ -89,7 +106,7 @@ def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
         if code not in kec_index:
             raise InputError(plan_dir / DEVICES, f"device {dev}", f"kecamatan {code} is not in the scenario")
         dev_kec.append(kec_index[code])
-    view = PlanView(
+    view = Plan(
         days=days,
         regular_days=regular,
         kecamatan=kec,
@@ -113,7 +130,7 @@ def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> PlanView:
     return view
 
 
-def check_whole(plan_dir: Path, view: PlanView, ls: LoadedScenario) -> None:
+def check_whole(plan_dir: Path, view: Plan, ls: LoadedScenario) -> None:
     """Quick checks before a plan is used: made for this scenario (its hash in summary.json), as
     many KK as summary.json says, and every shift and family size possible. A plan cut in half
     or edited by hand is refused (exit 5), a plan of another scenario is an input error (exit 3)."""
@@ -140,7 +157,7 @@ def check_whole(plan_dir: Path, view: PlanView, ls: LoadedScenario) -> None:
         raise VerificationError(f"{plan_dir / 'appointments.csv'}: a kk_id appears twice; run `ektp-opt verify`")
 
 
-def check_population(plan_dir: Path, view: PlanView, households: Households) -> None:
+def check_population(plan_dir: Path, view: Plan, households: Households) -> None:
     """The plan was made for this population (the households hash in summary.json)."""
     if view.summary.inputs.households_sha256 != households.sha256:
         raise InputError(

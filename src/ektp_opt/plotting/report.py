@@ -1,4 +1,4 @@
-"""The four pictures of the plan report. Each takes a PlanView and returns PNG bytes, so the
+"""The four pictures of the plan report. Each takes a Plan and returns PNG bytes, so the
 report can embed them and a test can count them."""
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ import matplotlib.ticker
 import numpy as np
 from matplotlib.axes import Axes
 
-from ektp_opt.plan.view import PlanView
+from ektp_opt.plan.view import Plan
 from ektp_opt.plotting.save import png_bytes
 
 
-def _deadline_lines(ax: Axes, view: PlanView, x: np.ndarray) -> None:
+def _deadline_lines(ax: Axes, view: Plan, x: np.ndarray) -> None:
     ax.axvline(x[view.regular_days - 1], color="#7f8c8d", linestyle=":", label="last regular day")
     ax.axvline(x[-1], color="#c0392b", linestyle="--", label=f"deadline {view.days[-1]}")
 
 
-def cumulative(view: PlanView) -> bytes:
+def cumulative(view: Plan) -> bytes:
     """Residents enrolled by each day, citywide (left) and as a share per kecamatan (right)."""
     x = mdates.date2num(list(view.days))
     per = np.zeros((len(view.kecamatan), len(view.days)), dtype=np.int64)
@@ -46,7 +46,7 @@ def cumulative(view: PlanView) -> bytes:
     return png_bytes(fig)
 
 
-def devices(view: PlanView, names: dict[str, str]) -> bytes:
+def devices(view: Plan, names: dict[str, str]) -> bytes:
     x = mdates.date2num(list(view.days))
     counts = view.devices_in_service()
     fig, ax = plt.subplots(figsize=(12, 4.8), dpi=110)
@@ -61,7 +61,7 @@ def devices(view: PlanView, names: dict[str, str]) -> bytes:
     return png_bytes(fig)
 
 
-def utilisation(view: PlanView, seats: Callable[[str], int]) -> bytes:
+def utilisation(view: Plan, seats: Callable[[str], int]) -> bytes:
     """Booked residents over regular seats of the devices in service, kecamatan x regular day."""
     regular = view.regular_days
     booked = np.zeros((len(view.kecamatan), regular), dtype=np.int64)
@@ -79,7 +79,7 @@ def utilisation(view: PlanView, seats: Callable[[str], int]) -> bytes:
     return png_bytes(fig)
 
 
-def gantt(view: PlanView) -> bytes:
+def gantt(view: Plan) -> bytes:
     """One bar per kelurahan from its first to its last appointment, grouped by kecamatan."""
     n_kel = len(view.kelurahan)
     first = np.full(n_kel, len(view.days), dtype=np.int64)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ektp_opt.inputs.scenario import LoadedScenario
-from ektp_opt.plan.view import PlanView
+from ektp_opt.plan.view import Plan
 from ektp_opt.plotting import report as charts
 
 CHARTS = ("cumulative", "devices", "utilisation", "gantt")
@@ -47,7 +47,7 @@ def _table(head: list[str], rows: list[list[Any]], numeric_from: int = 1) -> str
     return "".join(out) + "</table>"
 
 
-def kecamatan_rows(view: PlanView, ls: LoadedScenario) -> list[list[Any]]:
+def kecamatan_rows(view: Plan, ls: LoadedScenario) -> list[list[Any]]:
     names = {k.code: k.name for k in ls.admin.kecamatan}
     n = len(view.kecamatan)
     residents = np.bincount(view.site, weights=view.members, minlength=n).astype(int)
@@ -69,7 +69,7 @@ def kecamatan_rows(view: PlanView, ls: LoadedScenario) -> list[list[Any]]:
     return rows
 
 
-def render(view: PlanView, ls: LoadedScenario) -> str:
+def render(view: Plan, ls: LoadedScenario) -> str:
     sc, info = ls.scenario, view.summary
     names = {k.code: k.name for k in ls.admin.kecamatan}
     completion = view.days[int(view.day.max())]
@@ -115,7 +115,7 @@ def render(view: PlanView, ls: LoadedScenario) -> str:
     return "\n".join(parts)
 
 
-def _home_visits_html(view: PlanView) -> str:
+def _home_visits_html(view: Plan) -> str:
     if not view.home_visits:
         return ""
     rows = view.home_visits

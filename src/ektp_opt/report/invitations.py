@@ -12,7 +12,7 @@ import numpy as np
 from ektp_opt.errors import InputError
 from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.scenario import LoadedScenario
-from ektp_opt.plan.view import PlanView
+from ektp_opt.plan.view import Plan
 from ektp_opt.report.roster import shift_times
 from ektp_opt.safety.csvwrite import csv_text
 
@@ -61,7 +61,7 @@ class Letter:
     scheduled: bool = True  # False: a home visit no portable device could be planned for yet
 
 
-def letters(view: PlanView, ls: LoadedScenario, households: Households, kelurahan: str) -> list[Letter]:
+def letters(view: Plan, ls: LoadedScenario, households: Households, kelurahan: str) -> list[Letter]:
     if kelurahan not in view.kelurahan:
         raise InputError("--kelurahan", None, f"{kelurahan} is not a kelurahan of {ls.scenario.name}")
     kel = view.kelurahan.index(kelurahan)

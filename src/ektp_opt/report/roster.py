@@ -10,7 +10,7 @@ import numpy as np
 
 from ektp_opt.errors import InputError
 from ektp_opt.inputs.scenario import LoadedScenario
-from ektp_opt.plan.view import PlanView
+from ektp_opt.plan.view import Plan
 
 
 def shift_times(ls: LoadedScenario, kecamatan: str) -> list[tuple[dt.time, dt.time]]:
@@ -38,7 +38,7 @@ class RosterRow:
     backlog_seats: int
 
 
-def roster(view: PlanView, ls: LoadedScenario, kecamatan: str, date: dt.date) -> list[RosterRow]:
+def roster(view: Plan, ls: LoadedScenario, kecamatan: str, date: dt.date) -> list[RosterRow]:
     if kecamatan not in view.kecamatan:
         raise InputError("--kecamatan", None, f"{kecamatan} is not a kecamatan of {ls.scenario.name}")
     if date not in view.days:

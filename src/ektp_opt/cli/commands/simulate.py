@@ -119,8 +119,7 @@ def simulate(
 
     Exit 0 with the figures (a low probability is an answer, not an error); 3 on bad input.
     """
-    from ektp_opt.analysis.simulate import campaign_from_plan
-    from ektp_opt.analysis.simulate import simulate as run_simulation
+    from ektp_opt.api import simulate_plan
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.console import progress_display
     from ektp_opt.cli.tables import simulation_kecamatan_table, simulation_table
@@ -130,22 +129,10 @@ def simulate(
 
     ls = scenario_arg(scenario_of(plan_dir, scenario_path))
     rates = late_rates or (ls.scenario.backlog.late_rate,)
-    summaries = []
-    series = []
     with progress_display(quiet) as rep:
-        with rep.stage("read plan"):
-            campaign = campaign_from_plan(plan_dir, ls, idle_seats)
-        for rate in rates:
-            with rep.stage(f"simulate p={rate:g}"):
-                done = [0]
-
-                def tick(n: int, done: list[int] = done) -> None:
-                    done[0] += n
-                    rep.detail(f"{done[0]:,}/{runs:,} runs")
-
-                sim = run_simulation(campaign, rate, runs, seed, mean_delay, tick)
-            summaries.append(sim.summary())
-            series.append((f"late rate {rate:g}", sim.citywide_backlog))
+        campaign, sims = simulate_plan(plan_dir, ls, rates, runs, seed, mean_delay, idle_seats, rep)
+    summaries = [sim.summary() for sim in sims]
+    series = [(f"late rate {rate:g}", sim.citywide_backlog) for rate, sim in zip(rates, sims, strict=True)]
     con.print(simulation_table(summaries))
     if len(summaries) == 1:
         names = {k.code: k.name for k in ls.admin.kecamatan}
