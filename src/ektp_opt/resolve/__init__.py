@@ -232,6 +232,29 @@ def _fluid_fill(free_by_day: list[int], need: int) -> tuple[int, int]:
     return last, waiting
 
 
+@dataclass
+class _Window:
+    """Where the re-plan starts: the as-of day, the notice window, what is past, who missed."""
+
+    a: int  # index of the first working day on or after as-of
+    w_end: int  # first day after the notice window
+    notice_end: dt.date | None  # last day of the notice window
+    past: npt.NDArray[np.bool_]
+    missed: list[int]
+
+
+@dataclass
+class _Seating:
+    """The new plan as it is built: every KK's day, shift and device, and what changed."""
+
+    day: IntArray
+    shift: IntArray
+    device: IntArray
+    changes: list[Change] = field(default_factory=list)
+    movers: list[tuple[int, str, bool]] = field(default_factory=list)  # (kk, reason, forced)
+    load: dict[tuple[int, int, int, int], int] = field(default_factory=lambda: defaultdict(int))
+
+
 def resolve(
     old_plan: Path,
     ls: LoadedScenario,
@@ -243,17 +266,73 @@ def resolve(
     reporter: Reporter | None = None,
 ) -> Replan:
     """Re-plan ``old_plan`` under the changed scenario ``ls``. Raises InfeasibleError when the
-    changed deliveries cannot hold every KK by the last regular day."""
+    changed deliveries cannot hold every KK by the last regular day.
+
+    The steps: read the plan in force and fix the window (``_window``); place the devices, the
+    fewest moves first (``_place_devices``, CP-SAT); keep every KK in its cell where the cell's
+    devices still seat it (``_seat_kept``); seat the movers after the notice window
+    (``_seat_movers``); book missed KK into backlog seats; measure the levels."""
     options = options or SolveOptions()
     reporter = reporter or Reporter()
     start = time.perf_counter()
     # Home visits of the old plan are kept as they are (their devices are taken out of the office
     # on those days below); the fresh home-visit plan build_problem makes is not used.
     data = dataclasses.replace(build_problem(ls, households), mobile=None, home_visits=None)
-    n_days, n_kec = data.regular_days, data.n_kec
     members = households.members.astype(np.int64)
     with reporter.stage("read old plan"):
         old = _read_old(old_plan, data, households)
+    win = _window(old_plan, data, households, old, as_of, notice_days, attendance or {})
+    future = ~win.past & ~old.visited  # home visits are kept as the old plan made them
+    with reporter.stage("resolve: fewest moves"):
+        split, split_all = _place_devices(ls, data, old, members, future, win, as_of, options)
+    devices = place_devices(data, split_all)
+    in_service = _in_service(data, devices, old)
+    with reporter.stage("resolve: seat KK"):
+        seating = _seat_kept(data, old, devices, in_service, members, future, win)
+        bound_last, bound_wait = _seat_movers(data, households, old, devices, in_service, members, win, seating)
+        backlog = _book_backlog(ls, data, devices, win.missed, old, members, seating.load, win.w_end)
+        for i, booked in backlog.items():
+            new: tuple[dt.date | None, int | None, str | None] = booked if booked is not None else (None, None, None)
+            seating.changes.append(
+                Change(
+                    i,
+                    (old.date[i], int(old.shift[i]), old.device[i]),
+                    new,
+                    "missed appointment: backlog seat"
+                    if booked
+                    else "missed appointment: no backlog seat left before the deadline",
+                    False,
+                )
+            )
+    levels = _levels(data, households, old, members, seating, split, bound_last, bound_wait)
+    site_out = np.where(old.visited, -1, old.site)  # visited KK have no office appointment
+    assignment = Assignment(
+        site_out.astype(np.int32),
+        seating.day.astype(np.int32),
+        seating.shift.astype(np.int8),
+        seating.device.astype(np.int32),
+        devices,
+        0,
+    )
+    timings = Timings()
+    timings.add("resolve", time.perf_counter() - start)
+    result = Result(
+        overall_status(levels), levels, assignment, data, None, time.perf_counter() - start, options, timings
+    )
+    return Replan(result, seating.changes, as_of, win.notice_end, split, backlog)
+
+
+def _window(
+    old_plan: Path,
+    data: ProblemData,
+    households: Households,
+    old: _Old,
+    as_of: dt.date,
+    notice_days: int,
+    attendance: dict[int, bool],
+) -> _Window:
+    """The as-of day and the notice window; what is past; the input errors a re-plan can meet."""
+    n_days = data.regular_days
     if as_of > data.last_regular_day:
         raise InputError(
             "--as-of",
@@ -273,15 +352,29 @@ def resolve(
         )
     if (old.site < 0).any():
         raise InputError(old_plan / APPOINTMENTS, "site_kecamatan", "names a kecamatan not in the scenario")
-    attendance = attendance or {}
     missed = sorted(k for k, ok in attendance.items() if not ok)
     for k in missed:
         if not past[k]:
             raise InputError(
                 "--attendance", f"kk_id {households.kk_id[k]}", f"appointment on {old.date[k]} is not before as-of"
             )
+    return _Window(a, w_end, notice_end, past, missed)
 
-    # Devices: pools delivered before as-of are where the old plan put them.
+
+def _place_devices(
+    ls: LoadedScenario,
+    data: ProblemData,
+    old: _Old,
+    members: IntArray,
+    future: npt.NDArray[np.bool_],
+    win: _Window,
+    as_of: dt.date,
+    options: SolveOptions,
+) -> tuple[SplitResult, IntArray]:
+    """Pools delivered before as-of stay where the old plan put them; the others are placed by
+    the CP-SAT split model (split.py): the fewest KK moved, then the fewest device-days changed."""
+    n_days, n_kec = data.regular_days, data.n_kec
+    a, w_end = win.a, win.w_end
     old_by_kec_date: dict[tuple[int, dt.date], int] = defaultdict(int)
     for k, delivered, _avail in old.devices.values():
         old_by_kec_date[(k, delivered)] += 1
@@ -321,17 +414,14 @@ def resolve(
         for p in replan
     ]
     top = int(fixed[-1].max() + sum(c for c, _ in pool_items)) if segments else 0
-
-    future = ~past & ~old.visited  # home visits are kept as the old plan made them
-    with reporter.stage("resolve: fewest moves"):
-        moves_t, freed_t, free_t = _cell_tables(data, old, members, future, a, w_end, top)
-        seg_sum = lambda t: np.stack([t[:, s:e].sum(axis=1) for s, e in segments])  # noqa: E731
-        hint = _old_split_hint(old, [pools[p] for p in replan], fixed_by_kec_date, as_of, n_kec)
-        inp = SplitInput(
-            segments, fixed, pool_items, olddev, seg_sum(moves_t), seg_sum(freed_t), seg_sum(free_t), top, hint
-        )
-        cpsat, _budget = load_preset(options.preset)
-        split = solve_split(inp, options, cpsat, options.time_limit * 0.5)
+    moves_t, freed_t, free_t = _cell_tables(data, old, members, future, a, w_end, top)
+    seg_sum = lambda t: np.stack([t[:, s:e].sum(axis=1) for s, e in segments])  # noqa: E731
+    hint = _old_split_hint(old, [pools[p] for p in replan], fixed_by_kec_date, as_of, n_kec)
+    inp = SplitInput(
+        segments, fixed, pool_items, olddev, seg_sum(moves_t), seg_sum(freed_t), seg_sum(free_t), top, hint
+    )
+    cpsat, _budget = load_preset(options.preset)
+    split = solve_split(inp, options, cpsat, options.time_limit * 0.5)
     if split.status == "INFEASIBLE":
         raise InfeasibleError("the changed deliveries cannot seat every KK by the last regular day")
     if split.status == "UNKNOWN":
@@ -340,135 +430,181 @@ def resolve(
         raise RuntimeError(f"device placement model: {split.status}")
     for i, p in enumerate(replan):
         split_all[p] = split.pools[i]
+    return split, split_all
 
-    devices = place_devices(data, split_all)
+
+def _in_service(data: ProblemData, devices: list[Device], old: _Old) -> list[list[list[int]]]:
+    """(kecamatan, day) -> devices serving the office; a device out on home visits serves none."""
+    n_days = data.regular_days
     dev_index = {d.device_id: i for i, d in enumerate(devices)}
-    in_service: list[list[list[int]]] = [[[] for _ in range(n_days)] for _ in range(n_kec)]
+    in_service: list[list[list[int]]] = [[[] for _ in range(n_days)] for _ in range(data.n_kec)]
     for i, dev in enumerate(devices):
         for d in range(dev.first_day, n_days):
             in_service[dev.kecamatan][d].append(i)
     day_index = {d: i for i, d in enumerate(data.days[:n_days])}
-    for dev_id, date in old.visit_days:  # a device out on home visits serves no office seat that day
+    for dev_id, date in old.visit_days:
         if dev_id in dev_index and date in day_index:
             dv = dev_index[dev_id]
             row = in_service[devices[dv].kecamatan][day_index[date]]
             if dv in row:
                 row.remove(dv)
+    return in_service
 
-    with reporter.stage("resolve: seat KK"):
-        n = len(households)
-        day = np.where(past, old.day, -1).astype(np.int64)
-        shift = np.where(past, old.shift, 0).astype(np.int64)
-        device = np.full(n, -1, dtype=np.int64)
-        for i in np.flatnonzero(past).tolist():
-            device[i] = dev_index.get(old.device[i], -1)
-        changes: list[Change] = []
-        movers: list[tuple[int, str, bool]] = []
-        load: dict[tuple[int, int, int, int], int] = defaultdict(int)  # (k, d, s, device) -> members
-        cells: dict[tuple[int, int, int], list[int]] = defaultdict(list)
-        for i in np.flatnonzero(future).tolist():
-            if old.day[i] < 0:
-                movers.append(
-                    (
-                        i,
-                        f"{old.date[i]} is no longer a regular working day",
-                        notice_end is not None and old.date[i] <= notice_end,  # inside the notice window
-                    )
+
+def _seat_kept(
+    data: ProblemData,
+    old: _Old,
+    devices: list[Device],
+    in_service: list[list[list[int]]],
+    members: IntArray,
+    future: npt.NDArray[np.bool_],
+    win: _Window,
+) -> _Seating:
+    """Past KK stay; every future KK keeps its cell (office, day, shift) where the cell's devices
+    still seat it (keep_in_cell, the per-cell rule of SPEC.md); the rest become movers, and so do
+    the KK of device-shifts past the operators' limit (rule 7)."""
+    past, w_end = win.past, win.w_end
+    notice_end = win.notice_end
+    dev_index = {d.device_id: i for i, d in enumerate(devices)}
+    n = len(members)
+    day = np.where(past, old.day, -1).astype(np.int64)
+    shift = np.where(past, old.shift, 0).astype(np.int64)
+    device = np.full(n, -1, dtype=np.int64)
+    for i in np.flatnonzero(past).tolist():
+        device[i] = dev_index.get(old.device[i], -1)
+    changes: list[Change] = []
+    movers: list[tuple[int, str, bool]] = []
+    load: dict[tuple[int, int, int, int], int] = defaultdict(int)  # (k, d, s, device) -> members
+    cells: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    for i in np.flatnonzero(future).tolist():
+        if old.day[i] < 0:
+            movers.append(
+                (
+                    i,
+                    f"{old.date[i]} is no longer a regular working day",
+                    notice_end is not None and old.date[i] <= notice_end,  # inside the notice window
                 )
-            else:
-                cells[(int(old.site[i]), int(old.day[i]), int(old.shift[i]))].append(i)
-        seats_of = data.seats
-        decided: dict[tuple[int, int, int], dict[int, int]] = {}
-        for (k, d, s), kk in sorted(cells.items()):
-            here = in_service[k][d]
-            olddev_i = [dev_index.get(old.device[i], -1) for i in kk]
-            valid = set(here)
-            per_dev: dict[int, int] = defaultdict(int)
-            for i, dv in zip(kk, olddev_i, strict=True):
-                per_dev[dv] += int(members[i])
-            if all(dv in valid for dv in olddev_i) and all(v <= seats_of[k] for v in per_dev.values()):
-                seat = dict(zip(kk, olddev_i, strict=True))
-                leave: list[int] = []
-            else:
-                seat, leave = keep_in_cell(kk, [int(members[i]) for i in kk], olddev_i, here, int(seats_of[k]))
-            forced = d < w_end
-            lost = len({dv for dv in olddev_i if dv >= 0}) - len(valid & set(olddev_i))
-            for i, dv in zip(kk, olddev_i, strict=True):
-                if i not in leave:
-                    continue
-                why = move_reason(dv in valid, lost, forced)
-                movers.append((i, f"{old.date[i]} shift {old.shift[i]}: {why}", forced))
-            decided[(k, d, s)] = seat
-        for i, _k, d, why in over_operators(decided, members, data.slot_limit):
-            movers.append((i, f"{old.date[i]} shift {old.shift[i]}: {why}", d < w_end))
-        for (k, d, s), seat in decided.items():
-            forced = d < w_end
-            for i, dv in seat.items():
-                day[i], shift[i], device[i] = d, s, dv
-                load[(k, d, s, dv)] += int(members[i])
-                if devices[dv].device_id != old.device[i]:
-                    changes.append(
-                        Change(
-                            i,
-                            (old.date[i], int(old.shift[i]), old.device[i]),
-                            (data.days[d], s, devices[dv].device_id),
-                            "new device, same date and shift",
-                            False,
-                            forced,
-                        )
-                    )
-
-        # Movers: earliest free seats after the notice window, kelurahan by kelurahan.
-        by_kec: dict[int, list[tuple[int, str, bool]]] = defaultdict(list)
-        for m in movers:
-            by_kec[int(old.site[m[0]])].append(m)
-        bound_last, bound_wait = -1, 0
-        for k, group in sorted(by_kec.items()):
-            slots = [
-                (d, s, dv, int(seats_of[k]) - load[(k, d, s, dv)])
-                for d in range(w_end, n_days)
-                for s in range(1, int(data.shifts[k]) + 1)
-                for dv in in_service[k][d]
-            ]
-            staffed = {(d, s, dv) for (kk, d, s, dv), v in load.items() if kk == k and v > 0}
-            filler = SlotFiller(slots, int(data.slot_limit[k]), staffed)
-            last, wait = _fluid_fill(filler.free_by_day(n_days), sum(int(members[i]) for i, _r, _f in group))
-            bound_last, bound_wait = max(bound_last, last), bound_wait + wait
-            group.sort(key=lambda m: (households.kelurahan[m[0]], old.date[m[0]], m[0]))
-            for i, reason, forced in group:
-                spot = filler.place(int(members[i]))
-                if spot is None:
-                    raise InfeasibleError(
-                        f"the KK that must move at {data.kecamatan_codes[k]} do not fit before the last regular day"
-                    )
-                d, s, dv = spot
-                day[i], shift[i], device[i] = d, s, dv
+            )
+        else:
+            cells[(int(old.site[i]), int(old.day[i]), int(old.shift[i]))].append(i)
+    seats_of = data.seats
+    decided: dict[tuple[int, int, int], dict[int, int]] = {}
+    for (k, d, s), kk in sorted(cells.items()):
+        here = in_service[k][d]
+        olddev_i = [dev_index.get(old.device[i], -1) for i in kk]
+        valid = set(here)
+        per_dev: dict[int, int] = defaultdict(int)
+        for i, dv in zip(kk, olddev_i, strict=True):
+            per_dev[dv] += int(members[i])
+        if all(dv in valid for dv in olddev_i) and all(v <= seats_of[k] for v in per_dev.values()):
+            seat = dict(zip(kk, olddev_i, strict=True))
+            leave: list[int] = []
+        else:
+            seat, leave = keep_in_cell(kk, [int(members[i]) for i in kk], olddev_i, here, int(seats_of[k]))
+        forced = d < w_end
+        lost = len({dv for dv in olddev_i if dv >= 0}) - len(valid & set(olddev_i))
+        for i, dv in zip(kk, olddev_i, strict=True):
+            if i not in leave:
+                continue
+            why = move_reason(dv in valid, lost, forced)
+            movers.append((i, f"{old.date[i]} shift {old.shift[i]}: {why}", forced))
+        decided[(k, d, s)] = seat
+    for i, _k, d, why in over_operators(decided, members, data.slot_limit):
+        movers.append((i, f"{old.date[i]} shift {old.shift[i]}: {why}", d < w_end))
+    for (k, d, s), seat in decided.items():
+        forced = d < w_end
+        for i, dv in seat.items():
+            day[i], shift[i], device[i] = d, s, dv
+            load[(k, d, s, dv)] += int(members[i])
+            if devices[dv].device_id != old.device[i]:
                 changes.append(
                     Change(
                         i,
                         (old.date[i], int(old.shift[i]), old.device[i]),
                         (data.days[d], s, devices[dv].device_id),
-                        reason,
-                        True,
+                        "new device, same date and shift",
+                        False,
                         forced,
                     )
                 )
 
-        backlog = _book_backlog(ls, data, devices, missed, old, members, load, w_end)
-        for i, booked in backlog.items():
-            new: tuple[dt.date | None, int | None, str | None] = booked if booked is not None else (None, None, None)
+    return _Seating(day, shift, device, changes, movers, load)
+
+
+def _seat_movers(
+    data: ProblemData,
+    households: Households,
+    old: _Old,
+    devices: list[Device],
+    in_service: list[list[list[int]]],
+    members: IntArray,
+    win: _Window,
+    seating: _Seating,
+) -> tuple[int, int]:
+    """Movers take the earliest free seats after the notice window, kelurahan by kelurahan, in
+    device-shifts the operators can staff. Returns the fluid bound (last day, waiting) they allow."""
+    w_end, n_days, seats_of = win.w_end, data.regular_days, data.seats
+    day, shift, device, changes, movers, load = (
+        seating.day,
+        seating.shift,
+        seating.device,
+        seating.changes,
+        seating.movers,
+        seating.load,
+    )
+    # Movers: earliest free seats after the notice window, kelurahan by kelurahan.
+    by_kec: dict[int, list[tuple[int, str, bool]]] = defaultdict(list)
+    for m in movers:
+        by_kec[int(old.site[m[0]])].append(m)
+    bound_last, bound_wait = -1, 0
+    for k, group in sorted(by_kec.items()):
+        slots = [
+            (d, s, dv, int(seats_of[k]) - load[(k, d, s, dv)])
+            for d in range(w_end, n_days)
+            for s in range(1, int(data.shifts[k]) + 1)
+            for dv in in_service[k][d]
+        ]
+        staffed = {(d, s, dv) for (kk, d, s, dv), v in load.items() if kk == k and v > 0}
+        filler = SlotFiller(slots, int(data.slot_limit[k]), staffed)
+        last, wait = _fluid_fill(filler.free_by_day(n_days), sum(int(members[i]) for i, _r, _f in group))
+        bound_last, bound_wait = max(bound_last, last), bound_wait + wait
+        group.sort(key=lambda m: (households.kelurahan[m[0]], old.date[m[0]], m[0]))
+        for i, reason, forced in group:
+            spot = filler.place(int(members[i]))
+            if spot is None:
+                raise InfeasibleError(
+                    f"the KK that must move at {data.kecamatan_codes[k]} do not fit before the last regular day"
+                )
+            d, s, dv = spot
+            day[i], shift[i], device[i] = d, s, dv
             changes.append(
                 Change(
                     i,
                     (old.date[i], int(old.shift[i]), old.device[i]),
-                    new,
-                    "missed appointment: backlog seat"
-                    if booked
-                    else "missed appointment: no backlog seat left before the deadline",
-                    False,
+                    (data.days[d], s, devices[dv].device_id),
+                    reason,
+                    True,
+                    forced,
                 )
             )
 
+    return bound_last, bound_wait
+
+
+def _levels(
+    data: ProblemData,
+    households: Households,
+    old: _Old,
+    members: IntArray,
+    seating: _Seating,
+    split: SplitResult,
+    bound_last: int,
+    bound_wait: int,
+) -> list[LevelResult]:
+    """The re-plan's levels: moves (proven by the split model), then completion, waiting and
+    compactness, each bounded given the kept appointments."""
+    day, shift, movers = seating.day, seating.shift, seating.movers
+    n = len(households)
     office = ~old.visited
     kept = ~np.isin(np.arange(n), [m[0] for m in movers]) & office
     home = data.kelurahan_kecamatan[households.kelurahan]
@@ -487,16 +623,7 @@ def resolve(
         _level("waiting", measured["waiting"], kept_obj["waiting"] + bound_wait, True, 0.0, KEPT_SCOPE),
         _level("compactness", measured["compactness"], kept_obj["compactness"], True, 0.0, KEPT_SCOPE),
     ]
-    site_out = np.where(old.visited, -1, old.site)  # visited KK have no office appointment
-    assignment = Assignment(
-        site_out.astype(np.int32), day.astype(np.int32), shift.astype(np.int8), device.astype(np.int32), devices, 0
-    )
-    timings = Timings()
-    timings.add("resolve", time.perf_counter() - start)
-    result = Result(
-        overall_status(levels), levels, assignment, data, None, time.perf_counter() - start, options, timings
-    )
-    return Replan(result, changes, as_of, notice_end, split, backlog)
+    return levels
 
 
 def move_reason(own_device_kept: bool, devices_lost: int, in_notice_window: bool) -> str:
