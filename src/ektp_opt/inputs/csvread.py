@@ -114,6 +114,9 @@ def read_columns(path: Path, required: Sequence[str]) -> dict[str, list[str]]:
     text = read_text(path)
     if not text.strip():
         raise InputError(path, None, "file is empty, expected a header row")
+    fast = _split_plain(text, required)
+    if fast is not None:
+        return fast
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
@@ -132,6 +135,24 @@ def read_columns(path: Path, required: Sequence[str]) -> dict[str, list[str]]:
         raise InputError(path, f"row {bad + 1}", f"has {len(rows[bad])} cells, the header has {width}")
     columns = list(zip(*body, strict=True)) if body else [() for _ in header]
     return {name: list(col) for name, col in zip(header, columns, strict=True)}
+
+
+def _split_plain(text: str, required: Sequence[str]) -> dict[str, list[str]] | None:
+    """The columns of a CSV with no quoting and "\\n" line ends (what ektp-opt writes), split in
+    C rather than by the csv module: 650 k rows in a fraction of a second. None when the text is
+    anything else, or irregular; the careful path then reads it and names the bad row."""
+    if '"' in text or "\r" in text:
+        return None
+    lines = text.split("\n")
+    header = [h.strip() for h in lines[0].split(",")]
+    if list(header) != list(required):
+        return None
+    body = [line for line in lines[1:] if line]
+    width = len(header)
+    flat = ",".join(body).split(",")
+    if len(flat) != len(body) * width:
+        return None
+    return {name: flat[i::width] for i, name in enumerate(header)}
 
 
 def int_column(path: Path, column: str, values: list[str], lo: int, hi: int) -> np.ndarray:
