@@ -258,22 +258,30 @@ def _swap_into_place(staging: Path, target: Path) -> None:
     """Put ``staging`` at ``target``; the old target, if any, is deleted afterwards."""
     parent = target.parent
     interrupt.check()  # never commit after a signal: the old output stays
-    with _parent_lock(parent), interrupt.deferred():
-        clean_leftovers(target)
-        check_folder_target(target)
-        if not target.exists():
-            os.rename(staging, target)
-            interrupt.committed(target)
-            return
-        if _exchange(staging, target):
-            interrupt.committed(target)
-            old = staging  # after the exchange the staging name holds the old folder
-        else:
-            old = parent / f".{target.name}.ektp-old-{os.getpid()}"
-            os.rename(target, old)
-            os.rename(staging, target)
-            interrupt.committed(target)
-    shutil.rmtree(old, ignore_errors=True)
+    old: Path | None = None
+    try:
+        with _parent_lock(parent), interrupt.deferred():
+            clean_leftovers(target)
+            check_folder_target(target)
+            if not target.exists():
+                os.rename(staging, target)
+                interrupt.committed(target)
+            elif _exchange(staging, target):
+                interrupt.committed(target)
+                old = staging  # after the exchange the staging name holds the old folder
+            else:
+                old = parent / f".{target.name}.ektp-old-{os.getpid()}"
+                os.rename(target, old)
+                try:
+                    os.rename(staging, target)
+                except OSError:
+                    os.rename(old, target)  # put the old folder back at once
+                    old = None
+                    raise
+                interrupt.committed(target)
+    finally:  # also when a signal held back during the swap is raised as the block ends
+        if old is not None and (target / MARKER).exists():
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def marker_text(kind: str) -> str:
