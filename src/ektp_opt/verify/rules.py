@@ -249,7 +249,7 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     rep.add(
         "summary.json disagrees with the plan",
         "summary",
-        _summary_mismatch(info, appt, ls, households, home_members, len(visits)),
+        _summary_mismatch(info, appt, ls, households, home_members, len(visits), len(ids)),
     )
     if sc.home_visits is not None:
         _check_home_visits(rep, ls, cal, visits, households, appt, dev_kec, dev_from, present)
@@ -360,20 +360,26 @@ def _summary_mismatch(
     households: Households,
     home_members: int = 0,
     home_kk: int = 0,
+    distinct_kk: int = 0,
 ) -> list[str]:
     out = []
     residents = int(appt.members.sum()) + home_members
     if info.get("residents") != residents:
         out.append(f"residents {info.get('residents')} vs {residents} in the plan")
-    kk = len(np.unique(appt.kk_id)) + home_kk
+    kk = distinct_kk + home_kk
     if info.get("households") != kk:
         out.append(f"households {info.get('households')} vs {kk} in the plan")
     if len(appt.date) and info.get("completion_date") != str(appt.date.max()):
         out.append(f"completion_date {info.get('completion_date')} vs {appt.date.max()}")
     per = info.get("kecamatan_completion")
     if isinstance(per, dict):
-        for code in np.unique(appt.site).tolist():
-            last = str(appt.date[appt.site == code].max())
+        codes, where = np.unique(appt.site, return_inverse=True)
+        days = appt.date.astype("datetime64[D]").astype(np.int64)
+        most = np.full(len(codes), np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(most, where, days)
+        latest = most.astype("datetime64[D]")
+        for code, when in zip(codes.tolist(), latest.tolist(), strict=True):
+            last = str(when)
             if per.get(code) != last:
                 out.append(f"kecamatan_completion[{code}] {per.get(code)} vs {last}")
     else:
