@@ -12,13 +12,10 @@ See api.py for the calls and docs/SPEC.md for the contract they keep.
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-try:
-    __version__ = version("ektp-opt")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+local"
+# Nothing is imported here at start-up (not even importlib.metadata for the version): the console
+# script installs its signal handlers through this package, and a Ctrl-C must find them in place.
 
 _EXPORTS = {
     # inputs
@@ -58,7 +55,20 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ektp-opt")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0.0.0+local"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value = _version()
+        globals()["__version__"] = value
+        return value
     if name in _EXPORTS:
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'ektp_opt' has no attribute {name!r}")

@@ -24,7 +24,11 @@ def main() -> None:
             cli()
         except SystemExit as exc:
             code = exc.code
-    except KeyboardInterrupt:
+    except BaseException:
+        # After a signal, whatever surfaced is the interrupt: a KeyboardInterrupt, or an import it
+        # cut in half (pybind11 modules turn it into "ImportError: initialization failed").
+        if interrupt.received() is None:
+            raise
         code = None
     interrupt.settle()  # from here on a signal is ignored: the command has finished
     if interrupt.received() is not None and code not in (130, 143):
