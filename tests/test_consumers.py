@@ -228,3 +228,19 @@ def test_edited_population_cache_is_rebuilt(tiny_city: Callable[..., Path]) -> N
     np.savez(path, **arrays)
     again = generate_cached(spec, ls.admin)
     assert np.array_equal(again.members, first.members)
+
+
+def test_report_prints_mathtext_names_as_text(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    """A kecamatan called "$\\foo{$" broke matplotlib's mathtext (exit 1); names are plain text."""
+    (tmp_path / "kecamatan.csv").write_text(
+        "code,name,population_2013,lat,lon\n12.71.01,$\\foo{$,100,3.50,98.60\n"
+        "12.71.02,Beta,80,3.52,98.61\n12.71.03,Gamma,60,3.80,98.90\n"
+    )
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(scenario_text())
+    (tmp_path / "kelurahan.csv").write_text(KELURAHAN)
+    plan = tmp_path / "plan"
+    assert run("solve", str(scenario), "--out", str(plan), "--workers", "1", "--quiet")[0] == 0
+    code, _o, err = run("report", str(plan), "--out", str(tmp_path / "r.html"))
+    assert code == 0, err
+    assert "$\\foo{$" in (tmp_path / "r.html").read_text()
