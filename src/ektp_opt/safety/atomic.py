@@ -69,12 +69,12 @@ def _os_error(path: Path, exc: OSError) -> InputError:
 
 # ----------------------------------------------------------------------------------------- files
 def _head_tail(path: Path) -> bytes:
+    """The first and last 64 KiB of a file (all of it when smaller): where signatures live."""
     with path.open("rb") as fh:
         head = fh.read(_SNIFF)
         size = os.fstat(fh.fileno()).st_size
         if size > 2 * _SNIFF:
             fh.seek(size - _SNIFF)
-            return head + fh.read()
         return head + fh.read()
 
 
