@@ -9,19 +9,9 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-import numpy.typing as npt
-
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9.\-]{0,63}"
 _ID = re.compile(rf"^{ID_PATTERN}$")
 
 
 def is_id(text: str) -> bool:
     return _ID.match(text) is not None
-
-
-def bad_ids(values: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
-    """Mask of the values that are not ids (vectorised over the distinct values)."""
-    uniq, inverse = np.unique(values, return_inverse=True)
-    ok = np.array([is_id(str(v)) for v in uniq.tolist()], dtype=bool)
-    return ~ok[inverse] if len(values) else np.zeros(0, dtype=bool)

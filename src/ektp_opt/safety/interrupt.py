@@ -94,10 +94,6 @@ def committed(path: Path) -> None:
     _committed.append(path)
 
 
-def committed_paths() -> list[Path]:
-    return list(_committed)
-
-
 @contextmanager
 def deferred() -> Iterator[None]:
     """Hold SIGINT and SIGTERM back for the few calls inside (an output's commit): a signal that
