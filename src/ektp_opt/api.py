@@ -84,15 +84,21 @@ def write_plan(planned: PlannedCity, out: str | Path) -> PlanSummary:
     """Write the plan folder whole, after the independent verifier passed it (else
     ``VerificationError`` and nothing is written). Returns the summary written."""
     from ektp_opt.plan.write import write_plan_files
-    from ektp_opt.verify import verify_plan
 
     with atomic_folder(Path(out)) as tmp:
         info = write_plan_files(tmp, planned.result, planned.scenario, planned.households)
-        report = verify_plan(tmp, planned.scenario, planned.households)
-        if not report.ok:
-            names = ", ".join(v.rule for v in report.violations)
-            raise VerificationError(f"the plan broke a hard rule ({names}); nothing was written")
+        _verified(tmp, planned.scenario, planned.households, "the plan")
     return info
+
+
+def _verified(folder: Path, ls: LoadedScenario, households: Households, what: str) -> None:
+    """The independent verifier on a staged plan folder: any broken rule stops the write."""
+    from ektp_opt.verify import verify_plan
+
+    report = verify_plan(folder, ls, households)
+    if not report.ok:
+        names = ", ".join(v.rule for v in report.violations)
+        raise VerificationError(f"{what} broke a hard rule ({names}); nothing was written")
 
 
 def write_diagnosis(out: str | Path, diagnosis: Diagnosis) -> Path:
@@ -176,7 +182,6 @@ def write_replan(replanned: ReplannedCity, out: str | Path) -> PlanSummary:
     from ektp_opt.plan.write import write_plan_files, write_summary
     from ektp_opt.resolve import summary_extra
     from ektp_opt.resolve.output import write_replan_files
-    from ektp_opt.verify import verify_plan
 
     r, ls, households = replanned, replanned.scenario, replanned.households
     with atomic_folder(Path(out)) as tmp:
@@ -190,10 +195,7 @@ def write_replan(replanned: ReplannedCity, out: str | Path) -> PlanSummary:
         info = info.model_copy(update=update)
         write_summary(tmp, info)
         write_replan_files(tmp, r.replan, households)
-        report = verify_plan(tmp, ls, households)
-        if not report.ok:
-            names = ", ".join(v.rule for v in report.violations)
-            raise VerificationError(f"the new plan broke a hard rule ({names}); nothing was written")
+        _verified(tmp, ls, households, "the new plan")
     return info
 
 

@@ -47,6 +47,14 @@ class InputError(EktpError):
         self.reason = reason
 
 
+def invalid(path: object, exc: Any, prefix: tuple[object, ...] = ()) -> InputError:
+    """A pydantic ValidationError as one InputError: the first problem, its field path written
+    as the user wrote it (``prefix`` first), pydantic's "Value error, " dropped."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in (*prefix, *err["loc"])) or None
+    return InputError(path, where, str(err["msg"]).removeprefix("Value error, "))
+
+
 class InfeasibleError(EktpError):
     """The scenario cannot meet its deadline; carries the diagnosis for the caller to write."""
 

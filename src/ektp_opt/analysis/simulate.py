@@ -84,10 +84,9 @@ def _campaign(
     as_dates = np.array(days, dtype="datetime64[D]")
     for k, avail in devices:
         device_shifts[k] += np.where(as_dates >= np.datetime64(avail, "D"), sc.shifts_for(codes[k]), 0)
-    if sc.operators is not None:  # rule 7: no more device-shifts a day than the operators staff
-        ops = sc.operators
-        for k, code in enumerate(codes):
-            limit = ops.overrides.get(code, ops.per_kecamatan) * ops.shifts_per_operator
+    for k, code in enumerate(codes):  # rule 7: no more device-shifts a day than the operators staff
+        limit = sc.staffed_device_shifts(code)
+        if limit is not None:
             np.minimum(device_shifts[k], limit, out=device_shifts[k])
     per_shift = np.array([cap // sc.shifts_for(c) for c in codes], dtype=np.int64)[:, None]
     whole = device_shifts * per_shift

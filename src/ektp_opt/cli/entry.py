@@ -32,8 +32,7 @@ def main() -> None:
         code = None
     interrupt.settle()  # from here on a signal is ignored: the command has finished
     if interrupt.received() is not None and code not in (130, 143):
-        code, message = interrupt.outcome()
-        sys.stderr.write(f"error: {message}\n")
+        code = interrupt.report()
     sys.exit(code)
 
 

@@ -78,7 +78,10 @@ def residents_per_kecamatan(
     room = kk * (MAX_GENERATED_MEMBERS - 1)
     if extra_total < 0 or extra_total > int(room.sum()):
         raise ValueError(f"{residents} residents cannot fill {int(kk.sum())} KK of 1..{MAX_GENERATED_MEMBERS}")
-    extra = np.minimum(apportion(extra_total, np.where(kk > 0, weights, 0.0) + (kk > 0) * 1e-12), room)
+    holds = np.where(kk > 0, weights, 0.0)  # only kecamatan with KK can take residents
+    if holds.sum() <= 0:
+        holds = (kk > 0).astype(np.float64)
+    extra = np.minimum(apportion(extra_total, holds), room)
     while (left := extra_total - int(extra.sum())) > 0:
         free = room - extra
         extra += np.minimum(free, apportion(left, free.astype(np.float64)))

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import ValidationError
 
-from ektp_opt.errors import InputError
+from ektp_opt.errors import InputError, invalid
 from ektp_opt.inputs.csvread import date_column, int_column, iter_rows, read_columns, read_text
 from ektp_opt.plan.files import APPOINTMENT_COLUMNS, DEVICE_COLUMNS, SUMMARY
 from ektp_opt.results import PlanSummary
@@ -95,9 +95,7 @@ def read_plan_summary(path: Path) -> PlanSummary:
     try:
         return PlanSummary.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or None
-        raise InputError(path, where, str(err["msg"]).removeprefix("Value error, ")) from None
+        raise invalid(path, exc) from None
 
 
 def scenario_of(plan_dir: Path, scenario_path: Path | None) -> Path:

@@ -186,11 +186,8 @@ def build_problem(ls: LoadedScenario, households: Households, *, extend_to: dt.d
 
     shifts = np.array([sc.shifts_for(c) for c in kec_codes], dtype=np.int64)
     seats = np.array([sc.seats_per_device_shift(c) for c in kec_codes], dtype=np.int64)
-    slot_limit = np.full(n_kec, -1, dtype=np.int64)
-    if sc.operators is not None:
-        for k, code in enumerate(kec_codes):
-            ops = sc.operators.overrides.get(code, sc.operators.per_kecamatan)
-            slot_limit[k] = ops * sc.operators.shifts_per_operator
+    limits = [sc.staffed_device_shifts(c) for c in kec_codes]
+    slot_limit = np.array([-1 if n is None else n for n in limits], dtype=np.int64)
 
     kel_kec = np.array([kec_index[k.kecamatan_code] for k in admin.kelurahan], dtype=np.int64)
     sites: list[tuple[tuple[int, float], ...]] = []

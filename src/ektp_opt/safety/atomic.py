@@ -96,21 +96,20 @@ def _is_ours(path: Path, new: bytes) -> bool:
     return bool(first_new) and first_new == first_old
 
 
-def check_file_target(path: Path, new: bytes | None = None) -> None:
+def check_file_target(path: Path, new: bytes) -> None:
     """Refuse (InputError) a target that is a folder or a file ektp-opt did not write."""
     if path.is_symlink() or (path.exists() and not path.is_file()):
         kind = "a folder" if path.is_dir() else "not a regular file"
         raise InputError(path, None, f"is {kind}; give a file name to write")
-    if new is not None and path.exists() and not _is_ours(path, new):
+    if path.exists() and not _is_ours(path, new):
         raise InputError(
             path,
             None,
             "exists and was not written by ektp-opt (or is another kind of file); "
             "choose another name or remove it yourself",
         )
-    parent = path.parent if str(path.parent) else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise InputError(path, None, f"{parent} is not a folder")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise InputError(path, None, f"{path.parent} is not a folder")
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -18,6 +18,7 @@ truthfully.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,6 +89,15 @@ def outcome() -> tuple[int, str]:
     if written:
         return code, f"interrupted after writing {', '.join(written)} (complete); nothing else was written"
     return code, "interrupted; nothing was written, earlier outputs are untouched"
+
+
+def report() -> int:
+    """Say on stderr (plainly: rich or numpy may be half-imported) what the interrupt left, and
+    return the exit code to end with."""
+    code, message = outcome()
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+    return code
 
 
 def committed(path: Path) -> None:

@@ -40,7 +40,6 @@ def make_solver(
     p.random_seed = seed
     p.max_time_in_seconds = max(0.05, time_limit)
     p.log_search_progress = log
-    p.catch_sigint_signal = False  # ektp-opt handles signals, never the solver
     return solver
 
 
@@ -84,6 +83,7 @@ def run(solver: cp_model.CpSolver, model: cp_model.CpModel, callback: Any = None
             pass
     except BaseException:
         cancelled.set()
+        solver.stop_search()
         # Stop until it has stopped: a stop that lands before the search begins is repeated.
         while not done.wait(0.2):
             solver.stop_search()

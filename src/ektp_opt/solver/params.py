@@ -13,7 +13,7 @@ from ortools.sat import sat_parameters_pb2
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ektp_opt.errors import InputError
+from ektp_opt.errors import InputError, invalid
 from ektp_opt.inputs.csvread import read_text
 
 
@@ -86,9 +86,7 @@ def load_presets(path: Path | None = None) -> dict[str, Preset]:
         try:
             out[name] = Preset.model_validate(body)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in (name, *err["loc"]))
-            raise InputError(path, where, str(err["msg"]).removeprefix("Value error, ")) from None
+            raise invalid(path, exc, (name,)) from None
     return out
 
 

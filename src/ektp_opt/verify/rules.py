@@ -101,10 +101,11 @@ def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0088 * math.asin(math.sqrt(a))
 
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,63}$")  # SPEC.md: ids in a plan folder
+_ID = r"[A-Za-z0-9][A-Za-z0-9.\-]{0,63}"  # SPEC.md: ids in a plan folder (rule 8)
+_SAFE_ID = re.compile(rf"^{_ID}$")
 
 
-_ALL_SAFE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9.\-]{0,63}\n)*")
+_ALL_SAFE = re.compile(rf"(?:{_ID}\n)*")
 
 
 def _safe_ids(values: np.ndarray) -> np.ndarray:

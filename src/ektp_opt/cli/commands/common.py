@@ -33,10 +33,7 @@ def interrupted_exit() -> None:
 
     Plain ``sys.stderr``, no rich: the interrupt may have cut an import (numpy, rich) in half,
     and importing it again here would fail."""
-    code, message = interrupt.outcome()
-    sys.stderr.write(f"error: {message}\n")
-    sys.stderr.flush()
-    sys.exit(code)
+    sys.exit(interrupt.report())
 
 
 def guarded(fn: F) -> F:

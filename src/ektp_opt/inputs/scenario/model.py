@@ -156,6 +156,13 @@ class Scenario(_Strict):
                 )
         return self
 
+    def staffed_device_shifts(self, kecamatan_code: str) -> int | None:
+        """Rule 7: the device-shifts a day the kecamatan's operators can staff (None: no limit)."""
+        if self.operators is None:
+            return None
+        ops = self.operators
+        return ops.overrides.get(kecamatan_code, ops.per_kecamatan) * ops.shifts_per_operator
+
     def shifts_for(self, kecamatan_code: str) -> int:
         return self.shifts_override.get(kecamatan_code, self.shifts_per_day)
 
