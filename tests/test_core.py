@@ -13,8 +13,9 @@ from ortools.sat.python import cp_model
 
 from ektp_opt.resolve import move_reason, over_operators
 from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
-from ektp_opt.solver.assign import pack_slots
-from ektp_opt.solver.compact import component_bound, sequential_fill
+from ektp_opt.inputs.csvread import factorize
+from ektp_opt.solver.assign import exact_bins, pack_slots
+from ektp_opt.solver.compact import component_bound, sequential_fill, split_fill
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -80,6 +81,60 @@ def test_pack_slots_respects_seats_and_loses_nobody(sizes: list[int], slots: int
     assert all(sum(members[i] for i in b) <= seats for b in bins)
     placed = [i for b in bins for i in b]
     assert sorted(placed + left) == list(range(len(sizes)))
+
+
+@SETTINGS
+@given(exact_fill())
+def test_split_fill_fills_exactly_never_worse_than_sequential_nor_below_the_optimum(
+    case: tuple[list[int], list[int]],
+) -> None:
+    pops, caps = case
+    days = list(range(len(caps)))
+    out = split_fill(list(range(len(pops))), pops, days, caps)
+    assert [sum(q for _k, q in out[d]) for d in days] == caps
+    for kel, p in enumerate(pops):
+        assert sum(q for d in days for k, q in out[d] if k == kel) == p
+    pairs = sum(len(v) for v in out.values())
+    sequential = sum(len(v) for v in sequential_fill(list(enumerate(pops)), days, caps).values())
+    assert fewest_pairs(pops, caps) <= pairs <= sequential
+
+
+def test_split_fill_separates_groups_that_fill_their_own_days() -> None:
+    """Two kelurahan of 10 and one of 5 over days 10, 10, 5: three components, three pairs (the
+    sequential order uses four), which meets the bound."""
+    pops, caps = [5, 10, 10], [10, 10, 5]
+    out = split_fill([0, 1, 2], pops, [0, 1, 2], caps)
+    assert sum(len(v) for v in out.values()) == 3 == len(pops) + len(caps) - component_bound(pops, caps)
+
+
+@SETTINGS
+@given(st.lists(st.integers(1, 6), min_size=0, max_size=9), st.integers(1, 3), st.integers(6, 12))
+def test_exact_bins_finds_a_packing_exactly_when_one_exists(sizes: list[int], slots: int, seats: int) -> None:
+    counts = [0] * 7
+    for s in sizes:
+        counts[s] += 1
+    found = exact_bins(list(counts), slots, seats)
+    assert (found is not None) == _packs(sorted(sizes, reverse=True), [seats] * slots)
+    if found is not None:
+        assert len(found) <= slots and all(sum(b) <= seats for b in found)
+        assert sorted(s for b in found for s in b) == sorted(sizes)
+
+
+def test_pack_slots_closes_a_full_day_the_greedy_alone_strands() -> None:
+    """A full day of Medan's (220 residents, 10 slots of 22) on which largest-first closing left
+    a 2-member KK over: the exact packing seats everyone."""
+    sizes = [7] * 2 + [6] * 5 + [5] * 8 + [4] * 15 + [3] * 20 + [2] * 7 + [1] * 2
+    bins, left = pack_slots(list(range(len(sizes))), sizes, 10, 22)
+    assert left == []
+    assert [sum(sizes[i] for i in b) for b in bins] == [22] * 10
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["a", "b", "12.71.01", ""]), max_size=30))
+def test_factorize_round_trips(values: list[str]) -> None:
+    labels, codes = factorize(values)
+    assert labels[codes].tolist() == values if values else len(codes) == 0
+    assert len(set(labels.tolist())) == len(labels)
 
 
 def least_out(members: list[int], bins: int, seats: int) -> int:

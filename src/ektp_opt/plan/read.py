@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +16,64 @@ import numpy.typing as npt
 from pydantic import ValidationError
 
 from ektp_opt.errors import InputError, invalid
-from ektp_opt.inputs.csvread import date_column, int_column, iter_rows, read_columns, read_text
+from ektp_opt.inputs.csvread import date_column, factorize, int_column, iter_rows, read_columns, read_text
 from ektp_opt.plan.files import APPOINTMENT_COLUMNS, DEVICE_COLUMNS, SUMMARY
 from ektp_opt.results import PlanSummary
 
 
 @dataclass
+class Coded:
+    """A column with few distinct values: ``labels[codes]`` is the column, row by row."""
+
+    labels: npt.NDArray[np.str_]
+    codes: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, values: list[str]) -> Coded:
+        return cls(*factorize(values))
+
+    @property
+    def values(self) -> npt.NDArray[np.str_]:
+        return self.labels[self.codes]
+
+    def lookup(self, table: dict[str, Any], default: Any, dtype: Any = None) -> npt.NDArray[Any]:
+        """Each row's ``table.get(value, default)``, looked up once per distinct value."""
+        per_label = np.array([table.get(v, default) for v in self.labels.tolist()], dtype=dtype)
+        if not len(per_label):
+            return np.zeros(0, dtype=dtype or per_label.dtype)
+        return per_label[self.codes]
+
+
+@dataclass
 class Appointments:
-    kk_id: npt.NDArray[np.str_]
-    kelurahan: npt.NDArray[np.str_]
-    home: npt.NDArray[np.str_]
-    site: npt.NDArray[np.str_]
+    """appointments.csv by column. The kecamatan, kelurahan and device columns are kept coded
+    (``coded``), for lookups once per distinct value; their row-by-row strings are built on first use."""
+
+    kk_ids: list[str]
+    coded: dict[str, Coded]  # "kelurahan", "home", "site", "device"
     date: npt.NDArray[np.datetime64]
     shift: npt.NDArray[np.int64]
-    device: npt.NDArray[np.str_]
     members: npt.NDArray[np.int64]
+
+    @cached_property
+    def kk_id(self) -> npt.NDArray[np.str_]:
+        return np.array(self.kk_ids, dtype=str)
+
+    @cached_property
+    def kelurahan(self) -> npt.NDArray[np.str_]:
+        return self.coded["kelurahan"].values
+
+    @cached_property
+    def home(self) -> npt.NDArray[np.str_]:
+        return self.coded["home"].values
+
+    @cached_property
+    def site(self) -> npt.NDArray[np.str_]:
+        return self.coded["site"].values
+
+    @cached_property
+    def device(self) -> npt.NDArray[np.str_]:
+        return self.coded["device"].values
 
 
 def check_plan_dir(plan_dir: Path) -> None:
@@ -52,14 +96,20 @@ def parse_date(path: Path, row: int, column: str, value: str) -> dt.date:
 
 def read_appointments(path: Path) -> Appointments:
     cols = read_columns(path, APPOINTMENT_COLUMNS)
+    coded = {
+        name: Coded.of(cols[column])
+        for name, column in (
+            ("kelurahan", "kelurahan_code"),
+            ("home", "home_kecamatan"),
+            ("site", "site_kecamatan"),
+            ("device", "device_id"),
+        )
+    }
     return Appointments(
-        kk_id=np.array(cols["kk_id"], dtype=str),
-        kelurahan=np.array(cols["kelurahan_code"], dtype=str),
-        home=np.array(cols["home_kecamatan"], dtype=str),
-        site=np.array(cols["site_kecamatan"], dtype=str),
+        kk_ids=cols["kk_id"],
+        coded=coded,
         date=date_column(path, "date", cols["date"]),
         shift=int_column(path, "shift", cols["shift"], 0, 1000),
-        device=np.array(cols["device_id"], dtype=str),
         members=int_column(path, "members", cols["members"], 0, 10_000),
     )
 

@@ -76,52 +76,36 @@ def _reaches(
     }
 
 
-def solve(
+def _compact_and_seat(
     data: ProblemData,
     households: Households,
-    options: SolveOptions | None = None,
-    reporter: Reporter | None = None,
-) -> Result:
-    """Plan every KK. Raises InfeasibleError when the deadline cannot be met."""
-    options = options or SolveOptions()
-    reporter = reporter or Reporter()
-    cpsat, budget = load_preset(options.preset)
-    start = time.perf_counter()
-    timings = Timings()
-
-    agg = solve_aggregate(data, options, cpsat, budget, reporter)
-    timings.add("solve", time.perf_counter() - start)
+    agg: AggregateSolution,
+    options: SolveOptions,
+    cpsat: dict[str, object],
+    budget: dict[str, float],
+    reporter: Reporter,
+    start: float,
+    timings: Timings,
+    beside_check: bool,
+) -> tuple[CompactResult, Assignment]:
+    """Levels 3-4 on the level-2 profile, then every KK seated. With the uniqueness check running
+    in the background (``beside_check``) compaction leaves it one worker."""
     horizon = agg.completion.value
-    if agg.completion.status == "OPTIMAL" and agg.waiting.status == "OPTIMAL":
-        scope = "global" if agg.profile_unique else "given the level-2 service profile"
-    else:
-        scope = "given the level-1 and level-2 values found"
     overflow = any(len(s) > 1 for s in data.sites)
     t = time.perf_counter()
     left = max(1.0, options.time_limit - (t - start))
     share = budget["compactness"] + (budget["overflow"] if overflow else 0.0)
+    scope = "(set once the uniqueness check is in)"
     with reporter.stage("solve: compactness"):
         compact: CompactResult
         if overflow:
             compact = compact_with_overflow(
-                data,
-                agg.served,
-                agg.away,
-                options,
-                cpsat,
-                min(left, share * options.time_limit),
-                reporter,
-                scope,
+                data, agg.served, agg.away, options, cpsat, min(left, share * options.time_limit), reporter, scope
             )
         else:
+            threads = max(1, options.workers - 1) if beside_check else options.workers
             compact = compact_home_only(
-                data,
-                agg.served,
-                options,
-                cpsat,
-                min(left, share * options.time_limit),
-                reporter,
-                scope,
+                data, agg.served, options, cpsat, min(left, share * options.time_limit), reporter, scope, threads
             )
     timings.add("solve", time.perf_counter() - t)
 
@@ -142,6 +126,47 @@ def solve(
         if exact is not None:
             assignment = exact
         timings.add("assign", time.perf_counter() - t)
+    return compact, assignment
+
+
+def solve(
+    data: ProblemData,
+    households: Households,
+    options: SolveOptions | None = None,
+    reporter: Reporter | None = None,
+) -> Result:
+    """Plan every KK. Raises InfeasibleError when the deadline cannot be met."""
+    options = options or SolveOptions()
+    reporter = reporter or Reporter()
+    cpsat, budget = load_preset(options.preset)
+    start = time.perf_counter()
+    timings = Timings()
+
+    agg, uniqueness = solve_aggregate(data, options, cpsat, budget, reporter)
+    timings.add("solve", time.perf_counter() - start)
+    unique: bool | None = None
+    try:
+        if uniqueness is not None and options.workers < 2:
+            unique, uniqueness = uniqueness.answer(), None  # one worker: one search at a time
+        compact, assignment = _compact_and_seat(
+            data, households, agg, options, cpsat, budget, reporter, start, timings, uniqueness is not None
+        )
+        if uniqueness is not None:
+            unique = uniqueness.answer()
+    except BaseException:
+        if uniqueness is not None:
+            uniqueness.stop()  # no search outlives an interrupt or an error
+        raise
+    agg = dataclasses.replace(agg, profile_unique=unique)
+    if agg.completion.status == "OPTIMAL" and agg.waiting.status == "OPTIMAL":
+        scope = "global" if unique else "given the level-2 service profile"
+    else:
+        scope = "given the level-1 and level-2 values found"
+    compact = dataclasses.replace(
+        compact,
+        compactness=dataclasses.replace(compact.compactness, scope=scope),
+        overflow=dataclasses.replace(compact.overflow, scope=scope) if compact.overflow is not None else None,
+    )
     planned = data  # the problem as solved; with home visits, a copy whose mobile days came forward
     if data.home_visits is not None:
         busy = {(int(dv), int(d)) for dv, d in zip(assignment.device, assignment.day, strict=True) if dv >= 0}

@@ -10,6 +10,7 @@ proves there is none, the level-3 bound computed on this profile is global.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from ortools.sat.python import cp_model
 from ektp_opt.errors import InfeasibleError, NoSolutionError
 from ektp_opt.problem import ProblemData
 from ektp_opt.solver import constraints, objectives
+from ektp_opt.solver.cpsat import Search
 from ektp_opt.solver.cpsat import run as cpsat_run
 from ektp_opt.solver.cpsat import status as cp_status_of
 from ektp_opt.solver.params import SolveOptions, make_solver
@@ -240,48 +242,62 @@ def minimise_waiting(
     return hm, hm.values(solver), LevelResult("waiting", value, bound, status, secs, scope=scope)
 
 
-def profile_is_unique(
-    hm: HorizonModel,
-    waiting_value: int,
-    values: Values,
-    options: SolveOptions,
-    cpsat: dict[str, object],
-    limit: float,
-    reporter: Reporter,
-) -> bool | None:
-    """Is this the only service profile with the optimal waiting value? True/False when CP-SAT
-    proves it either way, None when the check ran out of time.
+class UniquenessCheck:
+    """Is the level-2 service profile the only one with the optimal waiting value? Started as a
+    one-worker CP-SAT search in the background (it runs beside compaction and seating, on the core
+    they leave free); ``answer`` is True/False when CP-SAT proves it either way, None when it ran
+    out of time or was not run.
 
     Without overflow a site's profile is its fill-earliest profile, fixed by the pool split, so
     it is enough to ask for a different split (a few dozen literals); with overflow the profile
     itself must differ."""
-    split, served, _away = values
-    m = hm.model
-    m.clear_objective()
-    m.clear_hints()
-    m.add(objectives.total_waiting(hm.data, hm.vars) <= waiting_value)
-    pairs: list[tuple[LinearLike, int]] = []
-    if hm.vars.away:
-        pairs = [(var, int(served[k, d])) for k, row in enumerate(hm.vars.served) for d, var in enumerate(row)]
-    else:
-        pairs = [(var, int(split[p, k])) for p, row in enumerate(hm.vars.pool_split) for k, var in enumerate(row)]
-    differs: list[cp_model.IntVar] = []
-    for n, (var, target) in enumerate(pairs):
-        if isinstance(var, int):
-            continue
-        lo, hi = m.new_bool_var(f"below_{n}"), m.new_bool_var(f"above_{n}")
-        m.add(var <= target - 1).only_enforce_if(lo)
-        m.add(var >= target + 1).only_enforce_if(hi)
-        differs += [lo, hi]
-    if not differs:
-        return True
-    m.add_bool_or(differs)
-    _solver, status, _secs = hm.solve(options, cpsat, limit, reporter, "uniqueness")
-    if status == "INFEASIBLE":
-        return True
-    if status in ("OPTIMAL", "FEASIBLE"):
-        return False
-    return None
+
+    def __init__(
+        self,
+        hm: HorizonModel,
+        waiting_value: int,
+        values: Values,
+        options: SolveOptions,
+        cpsat: dict[str, object],
+        limit: float,
+    ) -> None:
+        split, served, _away = values
+        m = hm.model
+        m.clear_objective()
+        m.clear_hints()
+        m.add(objectives.total_waiting(hm.data, hm.vars) <= waiting_value)
+        pairs: list[tuple[LinearLike, int]] = []
+        if hm.vars.away:
+            pairs = [(var, int(served[k, d])) for k, row in enumerate(hm.vars.served) for d, var in enumerate(row)]
+        else:
+            pairs = [(var, int(split[p, k])) for p, row in enumerate(hm.vars.pool_split) for k, var in enumerate(row)]
+        differs: list[cp_model.IntVar] = []
+        for n, (var, target) in enumerate(pairs):
+            if isinstance(var, int):
+                continue
+            lo, hi = m.new_bool_var(f"below_{n}"), m.new_bool_var(f"above_{n}")
+            m.add(var <= target - 1).only_enforce_if(lo)
+            m.add(var >= target + 1).only_enforce_if(hi)
+            differs += [lo, hi]
+        self.search: Search | None = None
+        if differs:
+            m.add_bool_or(differs)
+            solver = make_solver(dataclasses.replace(options, workers=1), cpsat, limit)  # type: ignore[arg-type]
+            self.search = Search(solver, m)
+
+    def answer(self) -> bool | None:
+        if self.search is None:
+            return True  # no other profile exists at all
+        status = cp_status_of(self.search.wait())
+        if status == "INFEASIBLE":
+            return True
+        if status in ("OPTIMAL", "FEASIBLE"):
+            return False
+        return None
+
+    def stop(self) -> None:
+        if self.search is not None:
+            self.search.stop()
 
 
 def solve_aggregate(
@@ -290,7 +306,9 @@ def solve_aggregate(
     cpsat: dict[str, object],
     budget: dict[str, float],
     reporter: Reporter,
-) -> AggregateSolution:
+) -> tuple[AggregateSolution, UniquenessCheck | None]:
+    """Levels 1 and 2, proven in turn; then the uniqueness check of the level-2 profile, started
+    in the background (the caller collects it, or stops it)."""
     start = time.perf_counter()
 
     def left(share: float) -> float:
@@ -303,16 +321,9 @@ def solve_aggregate(
         hm, (split, served, away), waiting = minimise_waiting(
             search, options, cpsat, left(budget["completion"] + budget["waiting"]), reporter
         )
-    unique: bool | None = None
+    uniqueness = None
     if waiting.status == "OPTIMAL" and search.level.status == "OPTIMAL":
-        with reporter.stage("solve: uniqueness"):
-            unique = profile_is_unique(
-                hm,
-                waiting.value,
-                (split, served, away),
-                options,
-                cpsat,
-                left(budget["uniqueness"]),
-                reporter,
-            )
-    return AggregateSolution(split, served, away, search.level, waiting, unique)
+        uniqueness = UniquenessCheck(
+            hm, waiting.value, (split, served, away), options, cpsat, left(budget["uniqueness"])
+        )
+    return AggregateSolution(split, served, away, search.level, waiting, None), uniqueness

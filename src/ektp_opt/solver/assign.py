@@ -18,6 +18,7 @@ in the measured objective values.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,44 +106,128 @@ def _pick_exact(
     return chosen, rest
 
 
+class _OutOfSteps(Exception):
+    pass
+
+
+EXACT_PACK_STEPS = 50_000  # search nodes for one day's exact packing; a day is tens of KK
+
+
+def exact_bins(counts: list[int], n_slots: int, seats: int) -> list[list[int]] | None:
+    """KK sizes per slot such that every KK fits (``counts[s]`` KK of s members), found by a
+    depth-first search, or None if there is none (or none within EXACT_PACK_STEPS steps).
+
+    Each slot in turn takes the largest KK left (some slot must; slots are interchangeable), then
+    a set of smaller ones; the seats left empty over all slots may not exceed the day's slack,
+    which on a full day makes every slot close exactly. Failed states are remembered."""
+    total = sum(s * c for s, c in enumerate(counts))
+    slack = n_slots * seats - total
+    if slack < 0:
+        return None
+    failed: set[tuple[tuple[int, ...], int, int]] = set()
+    steps = [0]
+
+    def fill(cap: int, least: int, largest: int) -> Iterator[list[int]]:
+        """Multisets of sizes <= largest from counts, summing to [least, cap], fuller first."""
+        if cap >= least and least <= 0:
+            yield []
+        for s in range(min(cap, largest), 0, -1):
+            if counts[s]:
+                counts[s] -= 1
+                for rest in fill(cap - s, least - s, s):
+                    yield [s, *rest]
+                counts[s] += 1
+
+    def search(bins_left: int, slack: int) -> list[list[int]] | None:
+        largest = next((s for s in range(len(counts) - 1, 0, -1) if counts[s]), 0)
+        if not largest:
+            return []
+        if bins_left == 0:
+            return None
+        key = (tuple(counts), bins_left, slack)
+        if key in failed:
+            return None
+        steps[0] += 1
+        if steps[0] > EXACT_PACK_STEPS:
+            raise _OutOfSteps
+        counts[largest] -= 1
+        for rest in fill(seats - largest, seats - largest - slack, largest):
+            used = largest + sum(rest)
+            # ``fill`` took ``rest`` out of counts while it yields it
+            found = search(bins_left - 1, slack - (seats - used))
+            if found is not None:
+                counts[largest] += 1
+                return [[largest, *rest], *found]
+        counts[largest] += 1
+        failed.add(key)
+        return None
+
+    try:
+        return search(n_slots, slack)
+    except _OutOfSteps:
+        return None
+
+
 def pack_slots(items: list[int], members: list[int], n_slots: int, seats: int) -> tuple[list[list[int]], list[int]]:
     """Fill slots one at a time: the largest KK that fits while the slot has room for more than
     any one KK, then close it exactly with one KK or a pair when such exist. Closing with a
     matching pair, not "largest then whatever", is what keeps single-member KK for the slots that
     truly need them, so every slot of a full day closes exactly. Returns the filled slots and the
     KK that fit nowhere."""
-    by_size: dict[int, list[int]] = {}
+    top = max((members[i] for i in items), default=0)
+    by_size: list[list[int]] = [[] for _ in range(top + 1)]  # by_size[s]: KK of s members
     for i in sorted(items, reverse=True):  # pop() then yields walking order
-        by_size.setdefault(members[i], []).append(i)
-    sizes = sorted(by_size, reverse=True)
-
-    def has(s: int, n: int = 1) -> bool:
-        return len(by_size.get(s, ())) >= n
+        by_size[members[i]].append(i)
 
     bins: list[list[int]] = []
+    big = top  # no KK left is larger
     for _ in range(n_slots):
         rem, kks = seats, []
         while rem > 0:
-            if has(rem):
+            if rem <= top and by_size[rem]:  # one KK closes the slot
                 kks.append(by_size[rem].pop())
                 break
-            pair = next(
-                (s for s in sizes if s < rem and has(s, 1 + (2 * s == rem)) and has(rem - s)),
-                0,
-            )
+            # The pair with the largest first KK: that KK has at least rem/2 members (its
+            # partner would otherwise be the larger one), and the partner at most ``top``.
+            pair = 0
+            for s in range(min(rem - 1, top), rem // 2 + rem % 2 - 1, -1):
+                other = rem - s
+                if other > top:
+                    break
+                if by_size[s] and by_size[other] and (s != other or len(by_size[s]) >= 2):
+                    pair = s
+                    break
             if pair:
                 kks.append(by_size[pair].pop())
                 kks.append(by_size[rem - pair].pop())
                 break
-            s = next((s for s in sizes if s <= rem and by_size[s]), 0)
-            if not s:
+            while big and not by_size[big]:  # sizes only empty out: the largest left only falls
+                big -= 1
+            largest = big if big <= rem else next((s for s in range(rem, 0, -1) if by_size[s]), 0)
+            if not largest:
                 break
-            kks.append(by_size[s].pop())
-            rem -= s
+            kks.append(by_size[largest].pop())
+            rem -= largest
         if not kks:
             break
         bins.append(kks)
-    return bins, [i for s in sizes for i in by_size[s]]
+    left = [i for s in range(top, 0, -1) for i in by_size[s]]
+    if left and sum(members[i] for i in items) <= n_slots * seats:
+        counts = [0] * (top + 1)
+        for i in items:
+            counts[members[i]] += 1
+        exact = exact_bins(counts, n_slots, seats)
+        if exact is not None:  # the greedy stranded a KK that an exact packing seats
+            return _seat_sizes(items, members, sorted(exact, key=sum, reverse=True)), []
+    return bins, left
+
+
+def _seat_sizes(items: list[int], members: list[int], sizes: list[list[int]]) -> list[list[int]]:
+    """Slots of KK from slots of sizes, KK of each size taken in walking order."""
+    by_size: dict[int, list[int]] = {}
+    for i in sorted(items, reverse=True):
+        by_size.setdefault(members[i], []).append(i)
+    return [[by_size[s].pop() for s in slot] for slot in sizes]
 
 
 def assign_households(

@@ -57,38 +57,81 @@ def found(code: object) -> bool:
     return code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
+class Search:
+    """One CP-SAT search in its own thread, started at once. ``wait`` returns its status code;
+    ``stop`` ends it (through ``stop_search``) and returns once the thread is done. Several may
+    run together (``run_many``) or beside other work (the uniqueness check during compaction)."""
+
+    def __init__(self, solver: cp_model.CpSolver, model: cp_model.CpModel, callback: Any = None) -> None:
+        solver.parameters.catch_sigint_signal = False  # ektp-opt handles signals, never the solver
+        interrupt.check()  # a signal whose first raise was swallowed (inside an import) stops here
+        self.solver = solver
+        self._box: dict[str, Any] = {}
+        self.done = threading.Event()
+        self._cancelled = threading.Event()
+
+        def work() -> None:
+            try:
+                if not self._cancelled.is_set():
+                    self._box["status"] = solver.solve(model, callback)
+                else:
+                    self._box["status"] = cp_model.UNKNOWN
+            except BaseException as exc:  # handed to the waiting thread
+                self._box["error"] = exc
+            finally:
+                self.done.set()
+
+        self._thread = threading.Thread(target=work, name="cp-sat", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> Any:
+        # Wait on an Event, not on Thread.join: in Python 3.11 a join cut by KeyboardInterrupt can
+        # leave the thread marked as stopped while CP-SAT still runs (the process then aborts at exit).
+        try:
+            while not self.done.wait(0.1):
+                pass
+        except BaseException:
+            self.stop()
+            raise
+        return self.result()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if "error" in self._box:
+            raise self._box["error"]
+        return self._box["status"]
+
+    def stop(self) -> None:
+        """Stop until it has stopped: a stop that lands before the search begins is repeated."""
+        self._cancelled.set()
+        self.solver.stop_search()
+        while not self.done.wait(0.2):
+            self.solver.stop_search()
+
+
 def run(solver: cp_model.CpSolver, model: cp_model.CpModel, callback: Any = None) -> Any:
     """``solver.solve(model, callback)``, interruptible. Returns CP-SAT's status code."""
-    solver.parameters.catch_sigint_signal = False  # ektp-opt handles signals, never the solver
-    interrupt.check()  # a signal whose first raise was swallowed (inside an import) stops here
-    box: dict[str, Any] = {}
-    done = threading.Event()
-    cancelled = threading.Event()
+    return Search(solver, model, callback).wait()
 
-    def work() -> None:
-        try:
-            if not cancelled.is_set():
-                box["status"] = solver.solve(model, callback)
-        except BaseException as exc:  # handed to the caller's thread below
-            box["error"] = exc
-        finally:
-            done.set()
 
-    thread = threading.Thread(target=work, name="cp-sat", daemon=True)
-    # Wait on an Event, not on Thread.join: in Python 3.11 a join cut by KeyboardInterrupt can
-    # leave the thread marked as stopped while CP-SAT still runs (the process then aborts at exit).
+def run_many(jobs: list[tuple[cp_model.CpSolver, cp_model.CpModel]], threads: int) -> list[Any]:
+    """Independent searches, at most ``threads`` at a time; status codes in the jobs' order. On an
+    interrupt every running search is stopped before the exception goes on."""
+    codes: list[Any] = [None] * len(jobs)
+    waiting = list(range(len(jobs)))
+    running: dict[int, Search] = {}
     try:
-        thread.start()
-        while not done.wait(0.1):
-            pass
+        while waiting or running:
+            while waiting and len(running) < max(1, threads):
+                i = waiting.pop(0)
+                running[i] = Search(*jobs[i])
+            finished = [i for i, search in running.items() if search.done.is_set()]
+            if not finished:
+                next(iter(running.values())).done.wait(0.02)
+            for i in finished:
+                codes[i] = running.pop(i).result()
     except BaseException:
-        cancelled.set()
-        solver.stop_search()
-        # Stop until it has stopped: a stop that lands before the search begins is repeated.
-        while not done.wait(0.2):
-            solver.stop_search()
+        for search in running.values():
+            search.stop()
         raise
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["status"]
+    return codes

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from ektp_opt.plan.files import (
     HOME_VISITS,
     SUMMARY,
 )
-from ektp_opt.plan.read import Appointments, parse_date, read_appointments, read_devices, read_summary
+from ektp_opt.plan.read import Appointments, Coded, parse_date, read_appointments, read_devices, read_summary
 
 MAX_EXAMPLES = 5
 WEEKMASK_ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -108,12 +110,30 @@ _SAFE_ID = re.compile(rf"^{_ID}$")
 _ALL_SAFE = re.compile(rf"(?:{_ID}\n)*")
 
 
-def _safe_ids(values: np.ndarray) -> np.ndarray:
+def _per_row_equal(column: Coded, key: Coded, want: dict[str, str]) -> npt.NDArray[np.bool_]:
+    """Row by row: does ``column`` hold ``want[key]`` (False where ``key`` is not in ``want``)?
+    Decided once per (distinct key value), then spread to the rows by their codes."""
+    number = {label: i for i, label in enumerate(column.labels.tolist())}
+    wanted = np.array([number.get(want.get(k, "\0"), -1) for k in key.labels.tolist()] + [-1], dtype=np.int64)
+    return wanted[key.codes] == column.codes
+
+
+class _Labels:
+    """A row's label in examples: its kk_id, or "(unsafe id)" for an id that must not be shown."""
+
+    def __init__(self, kk_id: list[str], unsafe: npt.NDArray[np.bool_]) -> None:
+        self.kk_id, self.unsafe = kk_id, unsafe
+
+    def __getitem__(self, i: int) -> str:
+        return "(unsafe id)" if self.unsafe[i] else str(self.kk_id[i])
+
+
+def _safe_ids(values: list[str]) -> npt.NDArray[np.bool_]:
     """Mask of safe ids: one regular-expression pass over all of them (650 k in ~0.1 s), the
     row-by-row check only when some id is not safe."""
-    if _ALL_SAFE.fullmatch("".join(f"{v}\n" for v in values.tolist())):
+    if _ALL_SAFE.fullmatch("\n".join(values) + "\n" if values else ""):
         return np.ones(len(values), dtype=bool)
-    return np.array([_SAFE_ID.match(str(v)) is not None for v in values.tolist()], dtype=bool)
+    return np.array([_SAFE_ID.match(v) is not None for v in values], dtype=bool)
 
 
 def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> Report:
@@ -125,23 +145,27 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     info = read_summary(plan_dir / SUMMARY)
     sc, admin = ls.scenario, ls.admin
     cal = Calendar(ls)
-    rep = Report(plan_dir, len(appt.kk_id))
+    rep = Report(plan_dir, len(appt.kk_ids))
     # Ids first: an id a spreadsheet would run as a formula (=HYPERLINK(...)) or a shell would read
     # as an option (-cmd) is refused, and is never shown as an example.
-    bad_id = ~_safe_ids(appt.kk_id) | ~_safe_ids(appt.device)
+    device = appt.coded["device"]
+    bad_id = ~_safe_ids(appt.kk_ids) | ~_safe_ids(device.labels.tolist())[device.codes]
     rep.add("kk_id or device_id not of letters, digits, '-' and '.' (starting alphanumeric)", "8", bad_id)
-    labels = np.where(bad_id, "(unsafe id)", appt.kk_id)
+    labels = _Labels(appt.kk_ids, bad_id)
 
-    # Rule 1: every KK exactly once, with all its members, unsplit.
+    # Rule 1: every KK exactly once, with all its members, unsplit. Rows are matched to households
+    # by kk_id; a KK's row count comes from that match (unknown ids are counted apart).
     kel_codes = np.array([k.code for k in admin.kelurahan])
     kec_of_kel = {k.code: k.kecamatan_code for k in admin.kelurahan}
-    ids, counts = np.unique(appt.kk_id, return_counts=True)
-    index = {k: i for i, k in enumerate(households.kk_id.tolist())}
-    hh = np.array([index.get(k, -1) for k in appt.kk_id.tolist()], dtype=np.int64)
+    index = dict(zip(households.kk_id.tolist(), range(len(households)), strict=True))
+    kk_rows = appt.kk_ids
+    hh = np.fromiter(map(index.get, kk_rows, repeat(-1)), dtype=np.int64, count=len(kk_rows))
     known = hh >= 0
     rep.add("unknown KK", "1", ~known, labels)
-    present = np.zeros(len(households), dtype=bool)
-    present[hh[known]] = True
+    rows_of = np.bincount(hh[known], minlength=len(households))
+    unknown_rows = Counter(kk_rows[i] for i in np.flatnonzero(~known).tolist())
+    distinct_kk = int((rows_of > 0).sum()) + len(unknown_rows)
+    present = rows_of > 0
     visits = _read_home_visits(plan_dir / HOME_VISITS, index) if sc.home_visits is not None else []
     visited = np.zeros(len(households), dtype=bool)
     for v in visits:
@@ -149,26 +173,24 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
             visited[v.hh] = True
     rep.add("KK missing from the plan", "1", ~(present | visited), households.kk_id)
     rep.add("KK both visited at home and given an office seat", "1", present & visited, households.kk_id)
-    multi = set(ids[counts > 1].tolist())
     split: list[str] = []
-    dup: list[str] = []
-    if multi:
-        sums: dict[str, int] = {}
-        for k, m in zip(appt.kk_id.tolist(), appt.members.tolist(), strict=True):
-            if k in multi:
-                sums[k] = sums.get(k, 0) + m
-        for k in sorted(multi):
-            want = int(households.members[index[k]]) if k in index else -1
-            (split if sums[k] == want else dup).append(k)
-    rep.add("family split across device-shifts", "1", split)
-    rep.add("KK listed more than once", "1", dup)
-    single = known & (counts[np.searchsorted(ids, appt.kk_id)] == 1)
+    dup: list[str] = sorted(k for k, n in unknown_rows.items() if n > 1)
+    multi = np.flatnonzero(rows_of > 1)
+    if len(multi):
+        sums = np.bincount(hh[known], weights=appt.members[known], minlength=len(households))
+        for i in multi.tolist():
+            (split if int(sums[i]) == int(households.members[i]) else dup).append(str(households.kk_id[i]))
+    rep.add("family split across device-shifts", "1", sorted(split))
+    rep.add("KK listed more than once", "1", sorted(dup))
+    single = known & (rows_of[np.maximum(hh, 0)] == 1)
     want_members = np.where(known, households.members[np.maximum(hh, 0)], -1)
     rep.add("members differ from the household", "1", single & (appt.members != want_members), labels)
-    want_kel = np.where(known, kel_codes[households.kelurahan[np.maximum(hh, 0)]], "")
-    rep.add("kelurahan differs from the household", "1", known & (appt.kelurahan != want_kel), labels)
-    want_home = np.array([kec_of_kel.get(k, "") for k in appt.kelurahan.tolist()], dtype=str)
-    rep.add("home_kecamatan is not the kelurahan's kecamatan", "1", appt.home != want_home, labels)
+    kel_index = {code: i for i, code in enumerate(kel_codes.tolist())}
+    row_kel = appt.coded["kelurahan"].lookup(kel_index, -1, np.int64)
+    want_kel = np.where(known, households.kelurahan[np.maximum(hh, 0)], -2)
+    rep.add("kelurahan differs from the household", "1", known & (row_kel != want_kel), labels)
+    want_home = _per_row_equal(appt.coded["home"], appt.coded["kelurahan"], kec_of_kel)
+    rep.add("home_kecamatan is not the kelurahan's kecamatan", "1", ~want_home, labels)
 
     # Devices: one kecamatan each, as delivered, from available_from.
     dev_kec: dict[str, str] = {}
@@ -186,24 +208,22 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     rep.add("device listed twice (two kecamatan)", "3", twice)
     rep.add("available_from does not follow delivery + setup days", "3", wrong_from)
     rep.add("device at an unknown kecamatan", "3", [d for d, k in dev_kec.items() if k not in known_kec])
-    d_kec = np.array([dev_kec.get(d, "") for d in appt.device.tolist()], dtype=str)
-    rep.add("device not in devices.csv", "3", d_kec == "", labels)
-    rep.add("device used away from its kecamatan", "3", (d_kec != "") & (d_kec != appt.site), labels)
-    d_from = np.array(
-        [dev_from.get(d, np.datetime64("9999-12-31")) for d in appt.device.tolist()],
-        dtype="datetime64[D]",
-    )
-    rep.add("device used before available_from", "3", (d_kec != "") & (appt.date < d_from), labels)
+    listed = device.lookup(dev_kec, False, bool) if dev_kec else np.zeros(len(device.codes), dtype=bool)
+    rep.add("device not in devices.csv", "3", ~listed, labels)
+    at_site = _per_row_equal(appt.coded["site"], device, dev_kec)
+    rep.add("device used away from its kecamatan", "3", listed & ~at_site, labels)
+    d_from = device.lookup(dev_from, np.datetime64("9999-12-31"), "datetime64[D]")
+    rep.add("device used before available_from", "3", listed & (appt.date < d_from), labels)
     rep.add("appointment on a non-working day", "3", ~cal.is_working(appt.date), labels)
 
     # Rule 6: deliveries.
     rep.add("more devices placed than delivered", "6", _delivery_excess(ls, devices))
 
     # Rule 2 and shift range.
-    shifts = np.array([sc.shifts_override.get(k, sc.shifts_per_day) for k in appt.site.tolist()])
+    shifts = appt.coded["site"].lookup(sc.shifts_override, sc.shifts_per_day, np.int64)
     rep.add("shift outside 1..shifts_per_day", "2", (appt.shift < 1) | (appt.shift > shifts), labels)
     seats = sc.device.capacity_per_day // shifts - sc.backlog.reserve_per_shift
-    _dev_names, dev_idx = np.unique(appt.device, return_inverse=True)
+    dev_idx = device.codes
     day_no = appt.date.astype(np.int64)
     key = (dev_idx.astype(np.int64) * 100_000 + (day_no - day_no.min(initial=0))) * 1000 + appt.shift
     keys, first, inv = np.unique(key, return_index=True, return_inverse=True)
@@ -215,8 +235,8 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
         "device-shift over its regular seats",
         "2",
         [
-            f"{appt.device[first[i]]} {appt.date[first[i]]} shift {appt.shift[first[i]]} ({load[i]} > {cap[i]})"
-            for i in over.tolist()
+            f"{device.labels[dev_idx[j]]} {appt.date[j]} shift {appt.shift[j]} ({load[i]} > {cap[i]})"
+            for i, j in zip(over.tolist(), first[over].tolist(), strict=True)
         ],
     )
 
@@ -234,14 +254,14 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     # Rule 7: operators.
     if sc.operators is not None:
         ops = sc.operators
-        _site_names, site_idx = np.unique(appt.site, return_inverse=True)
+        site_idx = appt.coded["site"].codes
         site_day = site_idx.astype(np.int64) * 100_000 + (day_no - day_no.min(initial=0))
         used_site_day = site_day[first]  # one entry per device-shift in use
         _sd_keys, sd_first, sd_count = np.unique(used_site_day, return_index=True, return_counts=True)
         over_ops = []
         for j, n in zip(sd_first.tolist(), sd_count.tolist(), strict=True):
             i = first[j]
-            code = str(appt.site[i])
+            code = str(appt.coded["site"].labels[site_idx[i]])
             if n > ops.overrides.get(code, ops.per_kecamatan) * ops.shifts_per_operator:
                 over_ops.append(f"{code} {appt.date[i]} ({n} device-shifts)")
         rep.add("more device-shifts than operators can staff", "7", over_ops)
@@ -250,7 +270,7 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     rep.add(
         "summary.json disagrees with the plan",
         "summary",
-        _summary_mismatch(info, appt, ls, households, home_members, len(visits), len(ids)),
+        _summary_mismatch(info, appt, ls, households, home_members, len(visits), distinct_kk),
     )
     if sc.home_visits is not None:
         _check_home_visits(rep, ls, cal, visits, households, appt, dev_kec, dev_from, present)
@@ -341,7 +361,7 @@ def _delivery_excess(ls: LoadedScenario, devices: list[tuple[str, str, dt.date, 
 
 
 def _site_violations(ls: LoadedScenario, appt: Appointments) -> npt.NDArray[np.bool_]:
-    away = appt.site != appt.home
+    away = ~_per_row_equal(appt.coded["site"], appt.coded["home"], {h: h for h in appt.coded["home"].labels.tolist()})
     if not away.any():
         return away
     limit = ls.scenario.overflow_km
@@ -374,7 +394,7 @@ def _summary_mismatch(
         out.append(f"completion_date {info.get('completion_date')} vs {appt.date.max()}")
     per = info.get("kecamatan_completion")
     if isinstance(per, dict):
-        codes, where = np.unique(appt.site, return_inverse=True)
+        codes, where = appt.coded["site"].labels, appt.coded["site"].codes
         days = appt.date.astype("datetime64[D]").astype(np.int64)
         most = np.full(len(codes), np.iinfo(np.int64).min, dtype=np.int64)
         np.maximum.at(most, where, days)
