@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
+from ektp_opt.inputs.csvread import factorize
 from ektp_opt.resolve import move_reason, over_operators
 from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
-from ektp_opt.inputs.csvread import factorize
-from ektp_opt.solver.assign import exact_bins, pack_slots
+from ektp_opt.solver.assign import _size_picks, exact_bins, pack_slots, trade_to_pack
 from ektp_opt.solver.compact import component_bound, sequential_fill, split_fill
 
 SETTINGS = settings(max_examples=40, deadline=None)
@@ -127,6 +127,39 @@ def test_pack_slots_closes_a_full_day_the_greedy_alone_strands() -> None:
     bins, left = pack_slots(list(range(len(sizes))), sizes, 10, 22)
     assert left == []
     assert [sum(sizes[i] for i in b) for b in bins] == [22] * 10
+
+
+def test_trade_to_pack_swaps_sizes_for_sizes_and_keeps_both_days_totals() -> None:
+    """Three 6-member KK and a 2 cannot fill two slots of 10; a 6 traded for the next day's 4
+    and 2 makes the day pack (6+4, 6+2+2), and both days keep their resident totals."""
+    members = [6, 6, 6, 2, 4, 2]
+    todo, later = [0, 1, 2, 3], [4, 5]
+    assert pack_slots(todo, members, 2, 10)[1]  # does not pack as it is
+    traded = trade_to_pack(todo, later, members, 2, 10)
+    assert traded is not None
+    slots, rest = traded
+    assert [sum(members[i] for i in b) for b in slots] == [10, 10]
+    assert sum(members[i] for i in rest) == sum(members[i] for i in later)
+    assert sorted([i for b in slots for i in b] + rest) == sorted(todo + later)
+    assert trade_to_pack([0, 1, 2], [3], [6, 6, 6, 2], 2, 10) is None  # nothing to trade that packs
+
+
+@SETTINGS
+@given(st.lists(st.integers(1, 9), min_size=2, max_size=40), st.data())
+def test_size_picks_seat_every_family_once_and_meet_the_quotas_they_can(sizes: list[int], data: st.DataObject) -> None:
+    total = sum(sizes)
+    cuts = sorted(data.draw(st.lists(st.integers(1, total - 1), max_size=3, unique=True)))
+    quotas = [b - a for a, b in itertools.pairwise([0, *cuts, total])]
+    qs = [(d, 0, q) for d, q in enumerate(quotas)]
+    taken = bytearray(len(sizes))
+    picks = _size_picks(list(range(len(sizes))), sizes, taken, qs)
+    seated = [i for _key, kk in picks for i in kk]
+    assert sorted(seated) == list(range(len(sizes))) and all(taken)
+    got = {key: sum(sizes[i] for i in kk) for key, kk in picks}
+    largest = sorted(qs, key=lambda q: q[2])[-1]  # the one that takes what is left
+    for d, k, q in qs:
+        if (d, k, q) != largest:
+            assert got[(k, d)] <= q
 
 
 @SETTINGS

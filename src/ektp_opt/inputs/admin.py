@@ -51,9 +51,14 @@ def load_kecamatan(path: Path) -> tuple[Kecamatan, ...]:
     seen: set[str] = set()
     for row_no, row in iter_rows(
         path,
-        ["code", "name", "population_2013", "lat", "lon"],
-        ["kelurahan_count", "area_km2", "population_source"],
+        ["code", "name", "lat", "lon"],
+        ["population_2013", "weight", "kelurahan_count", "area_km2", "population_source"],
     ):
+        # The generator's relative weight: Medan's 2013 population, or any other weight (the
+        # national cities use their desa/kelurahan counts, having no kecamatan population).
+        weight_column = "population_2013" if "population_2013" in row else "weight"
+        if weight_column not in row or ("population_2013" in row and "weight" in row):
+            raise InputError(path, "header", "needs exactly one of the columns population_2013 or weight")
         code = row["code"]
         if not KECAMATAN_CODE.match(code):
             raise InputError(path, f"row {row_no}, column code", f"{code!r} is not like 12.71.07")
@@ -64,7 +69,7 @@ def load_kecamatan(path: Path) -> tuple[Kecamatan, ...]:
             Kecamatan(
                 code=code,
                 name=row["name"] or code,
-                weight=parse_float(path, row_no, "population_2013", row["population_2013"], 0, 1e9),
+                weight=parse_float(path, row_no, weight_column, row[weight_column], 0, 1e9),
                 lat=parse_float(path, row_no, "lat", row["lat"], -90, 90),
                 lon=parse_float(path, row_no, "lon", row["lon"], -180, 180),
             )

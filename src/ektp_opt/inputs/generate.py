@@ -88,12 +88,18 @@ def residents_per_kecamatan(
     return kk + extra
 
 
+def kecamatan_shares(spec: GeneratorSpec, admin: AdminData) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """KK and residents per kecamatan of the population ``spec`` generates, without generating it:
+    what a national master plan needs of each city."""
+    kec_weights = np.array([k.weight for k in admin.kecamatan])
+    kk_per_kec = apportion(spec.households, kec_weights)
+    return kk_per_kec, residents_per_kecamatan(spec.residents, kk_per_kec, kec_weights)
+
+
 def generate_population(spec: GeneratorSpec, admin: AdminData) -> Households:
     rng = np.random.default_rng(spec.seed)
     n_kec = len(admin.kecamatan)
-    kec_weights = np.array([k.weight for k in admin.kecamatan])
-    kk_per_kec = apportion(spec.households, kec_weights)
-    res_per_kec = residents_per_kecamatan(spec.residents, kk_per_kec, kec_weights)
+    kk_per_kec, res_per_kec = kecamatan_shares(spec, admin)
     kel_kec = np.array([admin.kecamatan_index()[k.kecamatan_code] for k in admin.kelurahan], dtype=np.int64)
     kk_per_kel = np.zeros(len(admin.kelurahan), dtype=np.int64)
     for k in range(n_kec):

@@ -230,6 +230,144 @@ def _seat_sizes(items: list[int], members: list[int], sizes: list[list[int]]) ->
     return [[by_size[s].pop() for s in slot] for slot in sizes]
 
 
+def _walking_picks(
+    seq: list[int], members: list[int], taken: bytearray, qs: list[tuple[int, int, int]]
+) -> list[tuple[tuple[int, int], list[int]]] | None:
+    """A kelurahan's KK for its quotas ``(day, site, residents)`` in walking order: the last
+    day's from the end of the order, the others from its start. None (with the picks left
+    marked taken) when some quota could not be met exactly."""
+    out: list[tuple[tuple[int, int], list[int]]] = []
+    d_last, k_last, q_last = qs[-1]
+    exact = True
+    if len(qs) > 1:
+        picked, short = _pick_exact(seq, members, taken, q_last, backward=True)
+        out.append(((k_last, d_last), picked))
+        exact &= short == 0
+        qs = qs[:-1]
+    for d, k, q in qs:
+        picked, short = _pick_exact(seq, members, taken, q, backward=False)
+        out.append(((k, d), picked))
+        exact &= short == 0
+    return out if exact and all(taken[i] for i in seq) else None
+
+
+def _size_counts_for(avail: list[int], target: int) -> list[int] | None:
+    """How many KK of each size (``avail[s]`` available) sum to exactly ``target``: a bounded
+    subset sum over sizes, largest sizes first. None if no combination does."""
+    reach: list[list[int] | None] = [None] * (target + 1)
+    reach[0] = [0] * len(avail)
+    for size in range(len(avail) - 1, 0, -1):
+        for total in range(target, -1, -1):  # each total once per size: bounded by avail[size]
+            base = reach[total]
+            if base is None or base[size]:
+                continue
+            for n in range(1, avail[size] + 1):
+                t = total + n * size
+                if t > target:
+                    break
+                if reach[t] is None:
+                    counts = list(base)
+                    counts[size] = n
+                    reach[t] = counts
+        if reach[target] is not None:
+            break
+    return reach[target]
+
+
+def _mixed_counts(avail: list[int], target: int) -> list[int] | None:
+    """Family counts per size summing to ``target``, in about the kelurahan's own mix of sizes
+    (a day of only 6-member families packs badly into slots): most of the target as a
+    proportional share of each size, the rest by an exact subset sum."""
+    total = sum(s * n for s, n in enumerate(avail))
+    if total <= 0:
+        return [0] * len(avail) if target == 0 else None
+    for share in (0.9, 0.7, 0.4, 0.0):
+        base = [int(n * share * target / total) for n in avail]
+        rest = target - sum(s * n for s, n in enumerate(base))
+        extra = _size_counts_for([a - b for a, b in zip(avail, base, strict=True)], rest) if rest >= 0 else None
+        if extra is not None:
+            return [b + e for b, e in zip(base, extra, strict=True)]
+    return None
+
+
+def _size_picks(
+    seq: list[int], members: list[int], taken: bytearray, qs: list[tuple[int, int, int]]
+) -> list[tuple[tuple[int, int], list[int]]]:
+    """The smaller quotas first, each by an exact count of families per size (then the first such
+    families in walking order); the largest takes what is left. Always places every KK; a quota
+    it cannot meet exactly (rare) is met as closely as the sizes allow."""
+    by_size: dict[int, list[int]] = {}
+    for i in reversed(seq):
+        if not taken[i]:
+            by_size.setdefault(members[i], []).append(i)
+    top = max(by_size, default=0)
+    ordered = sorted(qs, key=lambda q: q[2])
+    out: list[tuple[tuple[int, int], list[int]]] = []
+    for d, k, q in ordered[:-1]:
+        avail = [len(by_size.get(s, ())) for s in range(top + 1)]
+        counts = _mixed_counts(avail, q)
+        picked: list[int] = []
+        if counts is None:  # as close below as walking order allows
+            rest = q
+            for s in range(top, 0, -1):
+                while rest >= s and by_size.get(s):
+                    picked.append(by_size[s].pop())
+                    rest -= s
+        else:
+            for s, n in enumerate(counts):
+                picked += [by_size[s].pop() for _ in range(n)]
+        out.append(((k, d), picked))
+    d, k, _q = ordered[-1]
+    out.append(((k, d), [i for s in by_size for i in by_size[s]]))
+    for _key, picked in out:
+        for i in picked:
+            taken[i] = 1
+    return out
+
+
+def trade_to_pack(
+    todo: list[int], later: list[int], members: list[int], n_slots: int, seats: int
+) -> tuple[list[list[int]], list[int]] | None:
+    """When a day's families do not pack into its slots, swap at most two of them for at most two
+    of a later day's with the same total members (e.g. a 4 for a 3 and a 1) so that they do: the
+    slots, and the later day's new list. Both days keep their resident totals, so the aggregate's
+    completion and waiting stay met. None if no such trade packs."""
+    have: dict[int, list[int]] = {}
+    for i in todo:
+        have.setdefault(members[i], []).append(i)
+    offer: dict[int, list[int]] = {}
+    for i in later:
+        offer.setdefault(members[i], []).append(i)
+    top = max([*have, *offer], default=0)
+    base = [len(have.get(s, ())) for s in range(top + 1)]
+
+    def groups(pool: dict[int, list[int]]) -> list[tuple[int, ...]]:
+        sizes = sorted(pool)
+        out: list[tuple[int, ...]] = [(a,) for a in sizes]
+        out += [(a, b) for i, a in enumerate(sizes) for b in sizes[i:] if a != b or len(pool[a]) >= 2]
+        return out
+
+    takes = groups(offer)
+    for give in groups(have):
+        for take in takes:
+            if sum(give) != sum(take) or sorted(give) == sorted(take):
+                continue
+            counts = list(base)
+            for g in give:
+                counts[g] -= 1
+            for t in take:
+                counts[t] += 1
+            sizes = exact_bins(counts, n_slots, seats)
+            if sizes is None:
+                continue
+            gone = [have[g][-1 - give[:j].count(g)] for j, g in enumerate(give)]
+            come = [offer[t][take[:j].count(t)] for j, t in enumerate(take)]
+            day = [i for i in todo if i not in gone] + come
+            rest = [i for i in later if i not in come] + gone
+            return _seat_sizes(day, members, sorted(sizes, key=sum, reverse=True)), rest
+    return None
+
+
 def assign_households(
     data: ProblemData,
     households: Households,
@@ -254,21 +392,13 @@ def assign_households(
     for kel, qs in per_kel.items():
         qs.sort()
         seq = order[starts[kel] : starts[kel + 1]].tolist()
-        short = 0
-        d_last, k_last, q_last = qs[-1]
-        if len(qs) > 1:
-            picked, short = _pick_exact(seq, members, taken, q_last, backward=True)
-            chosen.setdefault((k_last, d_last), []).extend(picked)
-            qs = qs[:-1]
-        for j, (d, k, q) in enumerate(qs):
-            target = q + short if j == len(qs) - 1 else q
-            picked, short = _pick_exact(seq, members, taken, target, backward=False)
-            chosen.setdefault((k, d), []).extend(picked)
-        leftover = [i for i in seq if not taken[i]]
-        if leftover:  # only when exact picks failed: they join the kelurahan's last day
-            for i in leftover:
-                taken[i] = 1
-            chosen.setdefault((k_last, d_last), []).extend(leftover)
+        picks = _walking_picks(seq, members, taken, qs)
+        if picks is None:  # walking order missed a quota: pick by family sizes instead
+            for i in seq:
+                taken[i] = 0 if not (home_visit and households.home_visit[i]) else 1
+            picks = _size_picks(seq, members, taken, qs)
+        for key, picked in picks:
+            chosen.setdefault(key, []).extend(picked)
 
     # Step 2: pack each site-day into device-shifts.
     devices = place_devices(data, split)
@@ -291,6 +421,14 @@ def assign_households(
                 continue
             slots = office_slots(data, devices, k, d, by_site[k])
             bins, carry = pack_slots(todo, members, len(slots), seats)
+            later = next((e for e in range(d + 1, data.n_days) if chosen.get((k, e))), None)
+            if carry and later is not None:
+                # Trade a few families with the next day this office serves, sizes for sizes,
+                # so that this day packs and both days keep their resident totals.
+                traded = trade_to_pack(todo, chosen[(k, later)], members, len(slots), seats)
+                if traded is not None:
+                    bins, chosen[(k, later)] = traded
+                    carry = []
             for (s, dev_i), kks in zip(slots, bins, strict=False):
                 for i in kks:
                     site[i], day[i], shift[i], device[i] = k, d, s, dev_i

@@ -1,0 +1,334 @@
+"""The national master plan: how many devices of each national wave each kecamatan gets
+(models/NATIONAL.md).
+
+It uses the city planner's aggregate arithmetic at kecamatan level: a kecamatan's residents are
+served earliest-first by its devices, each giving ``s`` regular seats a working day from its first
+service day (arrival in the province + setup days). Then
+
+* level 1, national completion: the fewest working days T such that every kecamatan's seats up
+  to T cover its residents; found by bisection with a CP-SAT feasibility model per T, and proven
+  (T feasible, T - 1 infeasible);
+* level 2, national waiting: with T fixed, the least sum over residents of their working-day
+  index, i.e. the sum over kecamatan and days t < T of the residents still waiting at the start
+  of day t. A greedy marginal allocation (each device where it saves most waiting) improved by
+  device moves gives a plan; CP-SAT then minimises exactly, with the greedy plan as its hint, and
+  proves a bound.
+
+Each city plans with its devices fixed by this split; its own levels 1-2 then equal the master's
+restricted to its kecamatan, so the national waiting is the sum of the cities' (checked in tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from ortools.sat.python import cp_model
+
+from ektp_opt.inputs.calendar import available_from, index_on_or_after, working_days
+from ektp_opt.national.cities import City
+from ektp_opt.national.scenario import LoadedNational
+from ektp_opt.solver.cpsat import make_solver, run, status
+from ektp_opt.solver.result import LevelResult, Status
+
+
+@dataclass(frozen=True)
+class MasterInput:
+    """Everything the master needs, per kecamatan (rows) and wave (columns)."""
+
+    days: list[dt.date]  # working days from start to the deadline
+    regular: int  # working days before the catch-up days
+    kecamatan: list[str]
+    city_of: list[str]
+    residents: npt.NDArray[np.int64]
+    seats: int  # regular seats per device per working day
+    fixed: int  # allotment devices per kecamatan
+    fixed_first: npt.NDArray[np.int64]  # first service day of the allotment, per kecamatan
+    wave_first: npt.NDArray[np.int64]  # [kecamatan, wave] first service day (len(days): never)
+    wave_count: list[int]
+
+
+def master_input(ln: LoadedNational, cities: list[City]) -> MasterInput:
+    sc = ln.scenario
+    workdays = frozenset(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].index(d) for d in sc.calendar.workdays)
+    holidays = frozenset(sc.calendar.holidays)
+    days = working_days(sc.start, sc.deadline, workdays, holidays)
+    regular = max(0, len(days) - sc.backlog.catch_up_days)
+
+    def first(arrival: dt.date) -> int:
+        day = index_on_or_after(days, available_from(arrival, sc.device.setup_days, workdays, holidays))
+        return min(day, regular)  # past the regular days: never serves a regular seat
+
+    per_shift = sc.device.capacity_per_day // sc.shifts_per_day - sc.backlog.reserve_per_shift
+    kec, city_of, residents, fixed_first, wave_first = [], [], [], [], []
+    for c in cities:
+        f = first(sc.allotment.arrives(c.province))
+        w = [first(wave.arrives(c.province)) for wave in sc.waves]
+        for code, r in zip(c.kecamatan, c.residents.tolist(), strict=True):
+            kec.append(code)
+            city_of.append(c.code)
+            residents.append(r)
+            fixed_first.append(f)
+            wave_first.append(w)
+    return MasterInput(
+        days=days,
+        regular=regular,
+        kecamatan=kec,
+        city_of=city_of,
+        residents=np.array(residents, dtype=np.int64),
+        seats=per_shift * sc.shifts_per_day,
+        fixed=sc.allotment.per_kecamatan,
+        fixed_first=np.array(fixed_first, dtype=np.int64),
+        wave_first=np.array(wave_first, dtype=np.int64).reshape(len(kec), len(sc.waves)),
+        wave_count=[w.count for w in sc.waves],
+    )
+
+
+@dataclass(frozen=True)
+class MasterPlan:
+    split: npt.NDArray[np.int64]  # [kecamatan, wave] devices
+    horizon: int  # working days to the national completion (level 1 value)
+    completion: LevelResult
+    waiting: LevelResult
+    waiting_per_kecamatan: npt.NDArray[np.int64]
+
+    def completion_date(self, mi: MasterInput) -> dt.date:
+        return mi.days[self.horizon - 1]
+
+
+def device_days(mi: MasterInput, split: npt.NDArray[np.int64], t: int) -> npt.NDArray[np.int64]:
+    """Device-days each kecamatan has served before day ``t``."""
+    fixed = mi.fixed * np.maximum(0, t - mi.fixed_first)
+    return fixed + (split * np.maximum(0, t - mi.wave_first)).sum(axis=1)
+
+
+def waiting_of(mi: MasterInput, split: npt.NDArray[np.int64], horizon: int) -> npt.NDArray[np.int64]:
+    """Per kecamatan: sum over days t < horizon of residents still waiting at the start of t
+    (= sum over residents of their 1-based working-day index, served earliest first)."""
+    t = np.arange(horizon)
+    fixed = mi.fixed * np.maximum(0, t[None, :] - mi.fixed_first[:, None])
+    pooled = np.einsum("kw,kwt->kt", split, np.maximum(0, t[None, None, :] - mi.wave_first[:, :, None]))
+    left = np.maximum(0, mi.residents[:, None] - mi.seats * (fixed + pooled))
+    return left.sum(axis=1).astype(np.int64)  # type: ignore[no-any-return]
+
+
+def _feasible(mi: MasterInput, t: int, workers: int, limit: float) -> tuple[str, npt.NDArray[np.int64] | None]:
+    """Can every kecamatan be served within ``t`` working days? CP-SAT on the covering model."""
+    need = -(-(mi.residents - mi.seats * mi.fixed * np.maximum(0, t - mi.fixed_first)) // mi.seats)
+    n_k, n_w = mi.wave_first.shape
+    split = np.zeros((n_k, n_w), dtype=np.int64)
+    short = np.flatnonzero(need > 0)
+    if short.size == 0:
+        return "OPTIMAL", split
+    m = cp_model.CpModel()
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    for k in short.tolist():
+        terms = []
+        for w in range(n_w):
+            days = t - int(mi.wave_first[k, w])
+            if days > 0 and mi.wave_count[w] > 0:
+                x[k, w] = m.new_int_var(0, min(mi.wave_count[w], -(-int(need[k]) // days)), f"x_{k}_{w}")
+                terms.append(days * x[k, w])
+        if not terms:
+            return "INFEASIBLE", None
+        m.add(sum(terms) >= int(need[k]))
+    for w in range(n_w):
+        used = [v for (_k, ww), v in x.items() if ww == w]
+        if used:
+            m.add(sum(used) <= mi.wave_count[w])
+    solver = make_solver(limit, workers)
+    st = status(run(solver, m))
+    if st in ("OPTIMAL", "FEASIBLE"):
+        for (k, w), v in x.items():
+            split[k, w] = solver.value(v)
+        return "OPTIMAL", split
+    return st, None
+
+
+def capacity_bound(mi: MasterInput) -> int:
+    """No plan finishes before the first day on which all seats, with every wave device at its
+    earliest province, could hold every resident."""
+    total = int(mi.residents.sum())
+    earliest = mi.wave_first.min(axis=0) if mi.wave_first.size else np.zeros(0, dtype=np.int64)
+    for t in range(1, mi.regular + 1):
+        fixed = int(mi.fixed * np.maximum(0, t - mi.fixed_first).sum())
+        pooled = sum(c * max(0, t - int(e)) for c, e in zip(mi.wave_count, earliest.tolist(), strict=True))
+        if mi.seats * (fixed + pooled) >= total:
+            return t
+    return mi.regular + 1
+
+
+def solve_completion(mi: MasterInput, workers: int, limit: float) -> tuple[LevelResult, npt.NDArray[np.int64] | None]:
+    """Level 1 by bisection over T: the least T with a feasible split, proven by an infeasible T-1."""
+    start = time.perf_counter()
+    lo, hi = capacity_bound(mi), mi.regular  # lo: proven lower bound; hi: candidate
+    if lo > hi:
+        return LevelResult("completion", mi.regular + 1, lo, "INFEASIBLE", time.perf_counter() - start), None
+    st, best = _feasible(mi, hi, workers, limit)
+    if best is None:
+        return LevelResult(
+            "completion",
+            mi.regular + 1,
+            lo,
+            "INFEASIBLE" if st == "INFEASIBLE" else "UNKNOWN",
+            time.perf_counter() - start,
+        ), None
+    proven = lo
+    while proven < hi:
+        mid = (proven + hi) // 2
+        st, split = _feasible(mi, mid, workers, limit)
+        if split is not None:
+            hi, best = mid, split
+        elif st == "INFEASIBLE":
+            proven = mid + 1
+        else:
+            break
+    level_status = "OPTIMAL" if proven == hi else "FEASIBLE"
+    return LevelResult("completion", hi, proven, level_status, time.perf_counter() - start), best  # type: ignore[arg-type]
+
+
+def _greedy(mi: MasterInput, start: npt.NDArray[np.int64], horizon: int) -> npt.NDArray[np.int64]:
+    """Add every device left in each wave where it saves the most waiting, then move devices
+    between kecamatan while a move saves waiting and keeps every kecamatan within the horizon."""
+    split = start.copy()
+    n_k, n_w = split.shape
+    left = [mi.wave_count[w] - int(split[:, w].sum()) for w in range(n_w)]
+    wait = waiting_of(mi, split, horizon)
+
+    def gain(k: int, w: int) -> int:
+        trial = split[k : k + 1].copy()
+        trial[0, w] += 1
+        return int(wait[k] - _row_waiting(mi, k, trial[0], horizon))
+
+    heap = [(-gain(k, w), k, w) for w in range(n_w) if left[w] > 0 for k in range(n_k) if mi.wave_first[k, w] < horizon]
+    heapq.heapify(heap)
+    while heap:
+        neg, k, w = heapq.heappop(heap)
+        if left[w] <= 0:
+            continue
+        current = gain(k, w)
+        if current != -neg:  # stale: this kecamatan got devices since
+            heapq.heappush(heap, (-current, k, w))
+            continue
+        if current <= 0:
+            continue  # a device that saves nothing stays unused (a city may still use it)
+        split[k, w] += 1
+        left[w] -= 1
+        wait[k] = _row_waiting(mi, k, split[k], horizon)
+        heapq.heappush(heap, (-gain(k, w), k, w))
+    return split
+
+
+def _row_waiting(mi: MasterInput, k: int, row: npt.NDArray[np.int64], horizon: int) -> int:
+    t = np.arange(horizon)
+    served = mi.fixed * np.maximum(0, t - mi.fixed_first[k]) + (
+        row[:, None] * np.maximum(0, t[None, :] - mi.wave_first[k][:, None])
+    ).sum(axis=0)
+    return int(np.maximum(0, mi.residents[k] - mi.seats * served).sum())
+
+
+def solve_waiting(
+    mi: MasterInput, horizon: int, start: npt.NDArray[np.int64], limit: float
+) -> tuple[LevelResult, npt.NDArray[np.int64]]:
+    """Level 2 as a mixed-integer program: integer devices x[k, w], and for each kecamatan and
+    day a continuous u >= residents - seats * device-days, u >= 0 (at the optimum u is the number
+    still waiting, an integer since x is). Solved by SCIP (bundled with OR-Tools), deterministic,
+    with the greedy split as its hint; its proven bound is the level's bound."""
+    from ortools.linear_solver import pywraplp
+
+    began = time.perf_counter()
+    greedy = _greedy(mi, start, horizon)
+    n_k, n_w = greedy.shape
+    solver = pywraplp.Solver.CreateSolver("SCIP")
+    x = [
+        [solver.IntVar(0, mi.wave_count[w] if mi.wave_first[k, w] < horizon else 0, f"x_{k}_{w}") for w in range(n_w)]
+        for k in range(n_k)
+    ]
+    for w in range(n_w):
+        solver.Add(solver.Sum([x[k][w] for k in range(n_k)]) <= mi.wave_count[w])
+    waiting_terms = []
+    constant = 0  # residents waiting on days no wave device can have served yet
+    for k in range(n_k):
+        r = int(mi.residents[k])
+        for t in range(horizon + 1):
+            fixed = mi.fixed * max(0, t - int(mi.fixed_first[k]))
+            terms = [(t - int(mi.wave_first[k, w])) * x[k][w] for w in range(n_w) if t > mi.wave_first[k, w]]
+            if t == horizon:  # level 1 kept: served in full by the national completion day
+                solver.Add(mi.seats * (fixed + solver.Sum(terms)) >= r)
+            elif mi.seats * fixed >= r:
+                continue
+            elif not terms:
+                constant += r - mi.seats * fixed
+            else:
+                u = solver.NumVar(0, r, "")
+                solver.Add(u + mi.seats * solver.Sum(terms) >= r - mi.seats * fixed)
+                waiting_terms.append(u)
+    solver.Minimize(solver.Sum(waiting_terms))
+    solver.SetHint([v for row in x for v in row], [float(v) for v in greedy.ravel().tolist()])
+    solver.SetTimeLimit(int(max(1.0, limit) * 1000))
+    code = _interruptible(solver)
+    split, value = greedy, int(waiting_of(mi, greedy, horizon).sum())
+    bound = int(np.maximum(0, mi.residents[:, None] - mi.seats * _all_devices(mi, horizon)).sum())
+    if code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        found = np.array([[round(v.solution_value()) for v in row] for row in x], dtype=np.int64).reshape(n_k, n_w)
+        found_value = int(waiting_of(mi, found, horizon).sum())
+        if found_value <= value:
+            split, value = found, found_value
+        bound = max(bound, int(np.ceil(solver.Objective().BestBound() + constant - 1e-6)))
+    level_status: Status = "OPTIMAL" if value <= bound else "FEASIBLE"
+    return LevelResult("waiting", value, min(bound, value), level_status, time.perf_counter() - began), split
+
+
+def _interruptible(solver: Any) -> int:
+    """``solver.Solve()`` in a worker thread, stopped through ``InterruptSolve`` on Ctrl-C."""
+    import threading
+
+    box: dict[str, int] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["code"] = solver.Solve()
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=work, name="scip", daemon=True)
+    thread.start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except BaseException:
+        solver.InterruptSolve()
+        done.wait()
+        raise
+    thread.join()
+    return box.get("code", -1)
+
+
+def _all_devices(mi: MasterInput, horizon: int) -> npt.NDArray[np.int64]:
+    """Device-days per kecamatan and day if it had every wave device: a (weak) waiting bound."""
+    t = np.arange(horizon)
+    fixed = mi.fixed * np.maximum(0, t[None, :] - mi.fixed_first[:, None])
+    pooled = (np.array(mi.wave_count)[None, :, None] * np.maximum(0, t[None, None, :] - mi.wave_first[:, :, None])).sum(
+        axis=1
+    )
+    return fixed + pooled  # type: ignore[no-any-return]
+
+
+def solve_master(mi: MasterInput, workers: int = 2, limit: float = 60.0) -> MasterPlan:
+    """Levels 1 and 2. Raises InfeasibleError when no split meets the deadline."""
+    from ektp_opt.errors import InfeasibleError
+
+    completion, split = solve_completion(mi, workers, limit)
+    if split is None:
+        raise InfeasibleError(
+            f"no split of the national waves finishes by the deadline (at least {completion.bound} "
+            f"working days needed, {mi.regular} available)"
+        )
+    waiting, split = solve_waiting(mi, completion.value, split, limit)
+    return MasterPlan(split, completion.value, completion, waiting, waiting_of(mi, split, completion.value))

@@ -1,0 +1,166 @@
+"""A national scenario (TOML): which kab/kota take part, how many residents need an e-KTP, the
+calendar, the deadline, the fixed allotment per kecamatan and the national delivery waves whose
+devices the master plan splits. Validated whole; the first problem is one line naming the file
+and the field, as for a city scenario.
+
+    name = "national-small"
+    admin = "indonesia"                # packaged data set, or a folder next to this file
+    select = "all"                     # or "phase-2011"; narrowed by provinces / kabkota
+    provinces = ["75"]
+    residents_national = 172015400     # apportioned over all kab/kota by 2010 population
+    residents_per_kk = 3.23
+    seed = 2011
+    start = 2011-08-01
+    deadline = 2011-12-30
+    shifts_per_day = 4
+    [calendar] / [device] / [backlog]  # as in a city scenario
+    [allotment]                        # devices every kecamatan gets
+    date = 2011-08-01
+    per_kecamatan = 1
+    [[waves]]                          # a national delivery, split by the master plan
+    date = 2011-09-05
+    count = 40
+    transit_days = { default = 2, "94" = 10 }   # calendar days from the centre, per province
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ektp_opt.errors import InputError, invalid
+from ektp_opt.inputs.csvread import read_text
+from ektp_opt.inputs.scenario.model import BacklogSpec, CalendarSpec, DeviceSpec, Shifts
+from ektp_opt.national.admin import KabKota, NationalAdmin, admin_folder, load_national_admin
+
+ProvinceCode = Annotated[str, Field(pattern=r"^(\d{2}|default)$")]
+KabKotaCode = Annotated[str, Field(pattern=r"^\d{2}\.\d{2}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Shipment(_Strict):
+    date: dt.date
+    transit_days: dict[ProvinceCode, Annotated[int, Field(ge=0, le=365)]] = Field(default_factory=dict)
+
+    def arrives(self, province: str) -> dt.date:
+        """When the devices reach a kab/kota of ``province``."""
+        days = self.transit_days.get(province, self.transit_days.get("default", 0))
+        return self.date + dt.timedelta(days=days)
+
+
+class Allotment(Shipment):
+    per_kecamatan: int = Field(ge=0, le=1_000)
+
+
+class Wave(Shipment):
+    count: int = Field(ge=0, le=10_000_000)
+
+
+class NationalScenario(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    admin: str = Field(default="indonesia", min_length=1)
+    select: Literal["all", "phase-2011"] = "all"
+    provinces: list[Annotated[str, Field(pattern=r"^\d{2}$")]] | None = None
+    kabkota: list[KabKotaCode] | None = None
+    residents_national: int = Field(default=172_015_400, gt=0, le=10**9)
+    residents_per_kk: float = Field(default=3.23, ge=1.0, le=10.0)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    start: dt.date
+    deadline: dt.date
+    shifts_per_day: Shifts = 4
+    calendar: CalendarSpec
+    device: DeviceSpec
+    backlog: BacklogSpec = BacklogSpec()
+    allotment: Allotment
+    waves: list[Wave] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.deadline <= self.start:
+            raise ValueError("deadline must be after start")
+        if self.deadline - self.start > dt.timedelta(days=3653):
+            raise ValueError("the campaign may last ten years at most")
+        for i, w in enumerate(self.waves):
+            if w.date > self.deadline:
+                raise ValueError(f"waves[{i}].date {w.date} is after the deadline")
+        if self.device.capacity_per_day // self.shifts_per_day - self.backlog.reserve_per_shift < 10:
+            raise ValueError("fewer than 10 regular seats per device-shift: a family of 10 would not fit")
+        return self
+
+
+@dataclass(frozen=True)
+class LoadedNational:
+    path: Path
+    scenario: NationalScenario
+    admin: NationalAdmin
+    sha256: str
+
+    @cached_property
+    def kabkota(self) -> tuple[KabKota, ...]:
+        """The kab/kota taking part, in code order. ``phase-2011`` takes those a source names as
+        2011 (data/indonesia/SOURCES.md: 147 of the 197)."""
+        sc = self.scenario
+        out = []
+        for k in self.admin.kabkota:
+            if sc.select == "phase-2011" and k.phase != 2011:
+                continue
+            if sc.provinces is not None and k.province not in sc.provinces:
+                continue
+            if sc.kabkota is not None and k.code not in sc.kabkota:
+                continue
+            out.append(k)
+        return tuple(out)
+
+    @cached_property
+    def residents(self) -> dict[str, int]:
+        """Residents needing an e-KTP per kab/kota: ``residents_national`` apportioned over every
+        kab/kota by 2010 population, so a kab/kota has the same figure in every scenario."""
+        from ektp_opt.inputs.generate import apportion
+
+        population = self.admin.effective_population()
+        codes = list(population)
+        shares = apportion(self.scenario.residents_national, [population[c] for c in codes])
+        wanted = {k.code for k in self.kabkota}
+        return {c: int(n) for c, n in zip(codes, shares.tolist(), strict=True) if c in wanted}
+
+
+def load_national(path: str | Path) -> LoadedNational:
+    p = Path(path)
+    text = read_text(p)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(p, None, f"not valid TOML ({exc})") from None
+    try:
+        sc = NationalScenario.model_validate(raw)
+    except ValidationError as exc:
+        raise invalid(p, exc) from None
+    folder = admin_folder(sc.admin, p.parent)
+    if not folder.is_dir():
+        raise InputError(p, "admin", f"{sc.admin!r} is neither a packaged data set nor a folder next to the scenario")
+    admin = load_national_admin(folder)
+    for field_name, codes, known in (
+        ("provinces", sc.provinces or [], admin.provinces),
+        ("kabkota", sc.kabkota or [], admin.kabkota_by_code),
+    ):
+        for i, code in enumerate(codes):
+            if code not in known:
+                raise InputError(p, f"{field_name}[{i}]", f"unknown code {code}")
+    for i, w in enumerate(sc.waves):
+        for prov in w.transit_days:
+            if prov != "default" and prov not in admin.provinces:
+                raise InputError(p, f"waves[{i}].transit_days.{prov}", f"unknown province {prov}")
+    loaded = LoadedNational(p, sc, admin, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    if not loaded.kabkota:
+        raise InputError(p, "select", "no kab/kota takes part")
+    return loaded
