@@ -27,6 +27,7 @@ from ektp_opt.cli.commands.common import (
     scenario_arg,
     workers_option,
 )
+from ektp_opt.cli.commands.national import national as national_command
 from ektp_opt.cli.commands.report import invitations as invitations_command
 from ektp_opt.cli.commands.report import report as report_command
 from ektp_opt.cli.commands.report import roster as roster_command
@@ -333,6 +334,7 @@ def capacity(
 main.add_command(simulate_command)
 main.add_command(resolve_command)
 main.add_command(bench_command)
+main.add_command(national_command)
 main.add_command(report_command)
 main.add_command(invitations_command)
 main.add_command(roster_command)

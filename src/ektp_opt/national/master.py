@@ -6,13 +6,16 @@ served earliest-first by its devices, each giving ``s`` regular seats a working 
 service day (arrival in the province + setup days). Then
 
 * level 1, national completion: the fewest working days T such that every kecamatan's seats up
-  to T cover its residents; found by bisection with a CP-SAT feasibility model per T, and proven
-  (T feasible, T - 1 infeasible);
+  to T cover its residents; found by bisection with a covering model per T, and proven (T
+  feasible, T - 1 infeasible);
 * level 2, national waiting: with T fixed, the least sum over residents of their working-day
   index, i.e. the sum over kecamatan and days t < T of the residents still waiting at the start
   of day t. A greedy marginal allocation (each device where it saves most waiting) improved by
-  device moves gives a plan; CP-SAT then minimises exactly, with the greedy plan as its hint, and
-  proves a bound.
+  device moves gives a hint; a mixed-integer model then minimises exactly and proves a bound.
+
+Both models are solved by SCIP, which OR-Tools bundles: they are covering and knapsack models
+whose LP relaxation settles them quickly, where CP-SAT searched for minutes without a proof
+(national-2011, one bisection step: CP-SAT out of time at 120 s; SCIP proves it in 0.2 s).
 
 Each city plans with its devices fixed by this split; its own levels 1-2 then equal the master's
 restricted to its kecamatan, so the national waiting is the sum of the cities' (checked in tests).
@@ -28,12 +31,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from ortools.sat.python import cp_model
 
 from ektp_opt.inputs.calendar import available_from, index_on_or_after, working_days
 from ektp_opt.national.cities import City
 from ektp_opt.national.scenario import LoadedNational
-from ektp_opt.solver.cpsat import make_solver, run, status
 from ektp_opt.solver.result import LevelResult, Status
 
 
@@ -117,35 +118,56 @@ def waiting_of(mi: MasterInput, split: npt.NDArray[np.int64], horizon: int) -> n
     return left.sum(axis=1).astype(np.int64)  # type: ignore[no-any-return]
 
 
-def _feasible(mi: MasterInput, t: int, workers: int, limit: float) -> tuple[str, npt.NDArray[np.int64] | None]:
-    """Can every kecamatan be served within ``t`` working days? CP-SAT on the covering model."""
+def _mip(limit: float) -> Any:
+    """A SCIP model (bundled with OR-Tools): its LP bounds settle these covering models at once,
+    where CP-SAT searched for minutes without a proof."""
+    from ortools.linear_solver import pywraplp
+
+    solver = pywraplp.Solver.CreateSolver("SCIP")
+    solver.SetTimeLimit(int(max(1.0, limit) * 1000))
+    return solver
+
+
+def _mip_status(code: int) -> Status:
+    from ortools.linear_solver import pywraplp
+
+    return {
+        pywraplp.Solver.OPTIMAL: "OPTIMAL",
+        pywraplp.Solver.FEASIBLE: "FEASIBLE",
+        pywraplp.Solver.INFEASIBLE: "INFEASIBLE",
+    }.get(code, "UNKNOWN")  # type: ignore[return-value]
+
+
+def _feasible(mi: MasterInput, t: int, limit: float) -> tuple[Status, npt.NDArray[np.int64] | None]:
+    """Can every kecamatan be served within ``t`` working days? The covering model: each
+    kecamatan's device-days (allotment plus wave devices times their days in service before t)
+    reach its residents, and no wave gives more devices than it has."""
     need = -(-(mi.residents - mi.seats * mi.fixed * np.maximum(0, t - mi.fixed_first)) // mi.seats)
     n_k, n_w = mi.wave_first.shape
     split = np.zeros((n_k, n_w), dtype=np.int64)
     short = np.flatnonzero(need > 0)
     if short.size == 0:
         return "OPTIMAL", split
-    m = cp_model.CpModel()
-    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    solver = _mip(limit)
+    x: dict[tuple[int, int], Any] = {}
     for k in short.tolist():
         terms = []
         for w in range(n_w):
             days = t - int(mi.wave_first[k, w])
             if days > 0 and mi.wave_count[w] > 0:
-                x[k, w] = m.new_int_var(0, min(mi.wave_count[w], -(-int(need[k]) // days)), f"x_{k}_{w}")
+                x[k, w] = solver.IntVar(0, min(mi.wave_count[w], -(-int(need[k]) // days)), f"x_{k}_{w}")
                 terms.append(days * x[k, w])
         if not terms:
             return "INFEASIBLE", None
-        m.add(sum(terms) >= int(need[k]))
+        solver.Add(solver.Sum(terms) >= int(need[k]))
     for w in range(n_w):
         used = [v for (_k, ww), v in x.items() if ww == w]
         if used:
-            m.add(sum(used) <= mi.wave_count[w])
-    solver = make_solver(limit, workers)
-    st = status(run(solver, m))
+            solver.Add(solver.Sum(used) <= mi.wave_count[w])
+    st = _mip_status(_interruptible(solver))
     if st in ("OPTIMAL", "FEASIBLE"):
         for (k, w), v in x.items():
-            split[k, w] = solver.value(v)
+            split[k, w] = round(v.solution_value())
         return "OPTIMAL", split
     return st, None
 
@@ -163,13 +185,13 @@ def capacity_bound(mi: MasterInput) -> int:
     return mi.regular + 1
 
 
-def solve_completion(mi: MasterInput, workers: int, limit: float) -> tuple[LevelResult, npt.NDArray[np.int64] | None]:
+def solve_completion(mi: MasterInput, limit: float) -> tuple[LevelResult, npt.NDArray[np.int64] | None]:
     """Level 1 by bisection over T: the least T with a feasible split, proven by an infeasible T-1."""
     start = time.perf_counter()
     lo, hi = capacity_bound(mi), mi.regular  # lo: proven lower bound; hi: candidate
     if lo > hi:
         return LevelResult("completion", mi.regular + 1, lo, "INFEASIBLE", time.perf_counter() - start), None
-    st, best = _feasible(mi, hi, workers, limit)
+    st, best = _feasible(mi, hi, limit)
     if best is None:
         return LevelResult(
             "completion",
@@ -178,16 +200,16 @@ def solve_completion(mi: MasterInput, workers: int, limit: float) -> tuple[Level
             "INFEASIBLE" if st == "INFEASIBLE" else "UNKNOWN",
             time.perf_counter() - start,
         ), None
-    proven = lo
-    while proven < hi:
-        mid = (proven + hi) // 2
-        st, split = _feasible(mi, mid, workers, limit)
+    proven = searched = lo  # proven: no plan is shorter; searched: no shorter plan was found
+    while searched < hi:
+        mid = (searched + hi) // 2
+        st, split = _feasible(mi, mid, limit)
         if split is not None:
             hi, best = mid, split
-        elif st == "INFEASIBLE":
-            proven = mid + 1
-        else:
-            break
+        else:  # infeasible (proven), or out of time (not proven: the bound stays where it is)
+            searched = mid + 1
+            if st == "INFEASIBLE":
+                proven = mid + 1
     level_status = "OPTIMAL" if proven == hi else "FEASIBLE"
     return LevelResult("completion", hi, proven, level_status, time.perf_counter() - start), best  # type: ignore[arg-type]
 
@@ -232,6 +254,9 @@ def _row_waiting(mi: MasterInput, k: int, row: npt.NDArray[np.int64], horizon: i
     return int(np.maximum(0, mi.residents[k] - mi.seats * served).sum())
 
 
+MAX_CELLS = 250_000  # (kecamatan, day) rows of the level-2 model; past it, days go in blocks
+
+
 def solve_waiting(
     mi: MasterInput, horizon: int, start: npt.NDArray[np.int64], limit: float
 ) -> tuple[LevelResult, npt.NDArray[np.int64]]:
@@ -251,11 +276,20 @@ def solve_waiting(
     ]
     for w in range(n_w):
         solver.Add(solver.Sum([x[k][w] for k in range(n_k)]) <= mi.wave_count[w])
+    # Residents still waiting fall day by day, so a block of m days holds at least m times its
+    # last day's count: days taken in blocks give a model whose optimum is a lower bound (exact
+    # when m = 1). m is the smallest that keeps the model within MAX_CELLS.
+    block = max(1, -(-n_k * horizon // MAX_CELLS))
     waiting_terms = []
     constant = 0  # residents waiting on days no wave device can have served yet
+    ends = list(range(block - 1, horizon, block))
+    if not ends or ends[-1] != horizon - 1:
+        ends.append(horizon - 1)
+    weights = dict(zip(ends, np.diff([-1, *ends]).tolist(), strict=True))  # days in each block
     for k in range(n_k):
         r = int(mi.residents[k])
-        for t in range(horizon + 1):
+        for t in [*ends, horizon]:
+            weight = weights.get(t, 0)
             fixed = mi.fixed * max(0, t - int(mi.fixed_first[k]))
             terms = [(t - int(mi.wave_first[k, w])) * x[k][w] for w in range(n_w) if t > mi.wave_first[k, w]]
             if t == horizon:  # level 1 kept: served in full by the national completion day
@@ -263,11 +297,11 @@ def solve_waiting(
             elif mi.seats * fixed >= r:
                 continue
             elif not terms:
-                constant += r - mi.seats * fixed
+                constant += weight * (r - mi.seats * fixed)
             else:
                 u = solver.NumVar(0, r, "")
                 solver.Add(u + mi.seats * solver.Sum(terms) >= r - mi.seats * fixed)
-                waiting_terms.append(u)
+                waiting_terms.append(weight * u)
     solver.Minimize(solver.Sum(waiting_terms))
     solver.SetHint([v for row in x for v in row], [float(v) for v in greedy.ravel().tolist()])
     solver.SetTimeLimit(int(max(1.0, limit) * 1000))
@@ -320,11 +354,11 @@ def _all_devices(mi: MasterInput, horizon: int) -> npt.NDArray[np.int64]:
     return fixed + pooled  # type: ignore[no-any-return]
 
 
-def solve_master(mi: MasterInput, workers: int = 2, limit: float = 60.0) -> MasterPlan:
+def solve_master(mi: MasterInput, limit: float = 60.0) -> MasterPlan:
     """Levels 1 and 2. Raises InfeasibleError when no split meets the deadline."""
     from ektp_opt.errors import InfeasibleError
 
-    completion, split = solve_completion(mi, workers, limit)
+    completion, split = solve_completion(mi, limit)
     if split is None:
         raise InfeasibleError(
             f"no split of the national waves finishes by the deadline (at least {completion.bound} "
@@ -332,3 +366,97 @@ def solve_master(mi: MasterInput, workers: int = 2, limit: float = 60.0) -> Mast
         )
     waiting, split = solve_waiting(mi, completion.value, split, limit)
     return MasterPlan(split, completion.value, completion, waiting, waiting_of(mi, split, completion.value))
+
+
+@dataclass(frozen=True)
+class NationalCapacity:
+    """What the deliveries can do: the earliest national completion (working days and date, found
+    past the deadline when it must be), and the fewest extra devices per wave and province that
+    would meet the deadline (empty when it is met already)."""
+
+    earliest_days: int | None  # None: not even within the projection window
+    earliest_date: dt.date | None
+    earliest: LevelResult
+    extra: dict[tuple[int, str], int]  # (wave index, province) -> devices
+    extra_status: Status
+
+
+def extend_days(ln: LoadedNational, cities: list[City], years: int = 3) -> MasterInput:
+    """The master input with the calendar run ``years`` past the deadline (no catch-up days)."""
+    import dataclasses
+
+    longer = ln.scenario.model_copy(
+        update={
+            "deadline": ln.scenario.deadline + dt.timedelta(days=365 * years),
+            "backlog": ln.scenario.backlog.model_copy(update={"catch_up_days": 0}),
+        }
+    )
+    return master_input(dataclasses.replace(ln, scenario=longer), cities)
+
+
+def national_capacity(ln: LoadedNational, cities: list[City], limit: float) -> NationalCapacity:
+    mi = master_input(ln, cities)
+    longer = extend_days(ln, cities)
+    level, _split = solve_completion(longer, limit)
+    found = level.status in ("OPTIMAL", "FEASIBLE")
+    days = level.value if found else None
+    extra: dict[tuple[int, str], int] = {}
+    extra_status: Status = "OPTIMAL"
+    if days is None or days > mi.regular:
+        extra, extra_status = _fewest_extra(mi, [c.province for c in cities for _k in c.kecamatan], limit)
+    return NationalCapacity(days, longer.days[days - 1] if days else None, level, extra, extra_status)
+
+
+def _fewest_extra(mi: MasterInput, province_of: list[str], limit: float) -> tuple[dict[tuple[int, str], int], Status]:
+    """Fewest devices added to the waves, each extra device bound for one province, so that every
+    kecamatan finishes within the regular days."""
+    t = mi.regular
+    need = -(-(mi.residents - mi.seats * mi.fixed * np.maximum(0, t - mi.fixed_first)) // mi.seats)
+    n_w = mi.wave_first.shape[1]
+    provinces = sorted(set(province_of))
+    solver = _mip(limit)
+    base: dict[tuple[int, int], Any] = {}
+    more: dict[tuple[int, int], Any] = {}
+    extra = {(w, p): solver.IntVar(0, solver.infinity(), f"extra_{w}_{p}") for w in range(n_w) for p in provinces}
+    for k in np.flatnonzero(need > 0).tolist():
+        terms = []
+        for w in range(n_w):
+            days = t - int(mi.wave_first[k, w])
+            if days > 0:
+                base[k, w] = solver.IntVar(0, mi.wave_count[w], "")
+                more[k, w] = solver.IntVar(0, solver.infinity(), "")
+                terms += [days * base[k, w], days * more[k, w]]
+        if not terms:
+            return {}, "INFEASIBLE"  # no wave reaches this kecamatan in time: devices cannot help
+        solver.Add(solver.Sum(terms) >= int(need[k]))
+    for w in range(n_w):
+        solver.Add(solver.Sum([v for (_k, ww), v in base.items() if ww == w]) <= mi.wave_count[w])
+        for p in provinces:
+            mine = [v for (k, ww), v in more.items() if ww == w and province_of[k] == p]
+            if mine:
+                solver.Add(solver.Sum(mine) <= extra[w, p])
+    solver.Minimize(solver.Sum(list(extra.values())))
+    st = _mip_status(_interruptible(solver))
+    if st not in ("OPTIMAL", "FEASIBLE"):
+        return {}, st
+    return {key: round(v.solution_value()) for key, v in extra.items() if round(v.solution_value())}, st
+
+
+def proportional_split(mi: MasterInput) -> npt.NDArray[np.int64]:
+    """The obvious alternative to the master: every wave split over the kecamatan in proportion
+    to their residents (largest remainders), each city then planned alone with its share."""
+    from ektp_opt.inputs.generate import apportion
+
+    out = np.zeros(mi.wave_first.shape, dtype=np.int64)
+    for w, count in enumerate(mi.wave_count):
+        out[:, w] = apportion(count, mi.residents.astype(np.float64))
+    return out
+
+
+def completion_of(mi: MasterInput, split: npt.NDArray[np.int64]) -> int | None:
+    """Working days until every kecamatan is served with this split (None: not within the
+    regular days)."""
+    for t in range(1, mi.regular + 1):
+        if np.all(mi.seats * device_days(mi, split, t) >= mi.residents):
+            return t
+    return None

@@ -183,7 +183,7 @@ def run_national(ln: LoadedNational, out: Path, options: NationalOptions | None 
     prepare_output(out)
     cities = [make_city(ln, k.code) for k in ln.kabkota]
     mi = master_input(ln, cities)
-    plan = solve_master(mi, workers=max(1, options.cpus or os.cpu_count() or 1), limit=options.master_time_limit)
+    plan = solve_master(mi, limit=options.master_time_limit)
     master_seconds = time.perf_counter() - began
     write_json_atomic(out / MASTER, master_json(ln, mi, plan, master_seconds))
     jobs: list[tuple[City, Path, Path, Path]] = []

@@ -1,0 +1,231 @@
+"""National planning (issue 17): the small national scenario end to end on a local Ray, resuming,
+a worker killed mid-run, an interrupted run, and the master against brute force and against the
+proportional split."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ektp_opt.errors import InputError
+from ektp_opt.national.cities import make_city
+from ektp_opt.national.master import (
+    MasterInput,
+    completion_of,
+    master_input,
+    proportional_split,
+    solve_master,
+    waiting_of,
+)
+from ektp_opt.national.run import NationalOptions, run_national
+from ektp_opt.national.scenario import load_national
+from ektp_opt.national.verify import verify_national
+
+ray = pytest.importorskip("ray")
+pytest.importorskip("pyarrow")
+
+SMALL = Path(__file__).resolve().parents[1] / "src" / "ektp_opt" / "data" / "indonesia" / "national-small.toml"
+CLI = [sys.executable, "-m", "ektp_opt.cli.entry"]
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    out = tmp_path_factory.mktemp("national") / "small"
+    ln = load_national(SMALL)
+    return out, run_national(ln, out, NationalOptions(cpus=2, time_limit=60.0))
+
+
+def test_small_national_plan_is_proven_verified_and_consistent(small_run: tuple[Path, dict]) -> None:
+    out, summary = small_run
+    master = summary["master"]
+    assert master["levels"]["completion"]["status"] == "OPTIMAL"
+    assert master["levels"]["waiting"]["status"] == "OPTIMAL"
+    assert summary["kabkota_planned"] == summary["kabkota"] == 6
+    # each city's own level 2, with its devices fixed by the master, is the master's share of it
+    assert summary["city_waiting_sum"] == master["levels"]["waiting"]["value"]
+    assert summary["national_completion_date"] == master["completion_date"]
+    report = verify_national(out, cpus=2)
+    assert report.ok, (report.national, {c: v for c, v in report.cities.items() if not v["ok"]})
+    rows = sum(v["rows"] for v in report.cities.values())
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(out / "appointments", partitioning="hive").to_table()
+    assert table.num_rows == rows
+    assert set(table.column("kabkota").to_pylist()) == set(summary["cities"])
+
+
+def test_every_city_plan_verifies_with_the_ordinary_command(small_run: tuple[Path, dict]) -> None:
+    out, _summary = small_run
+    done = subprocess.run([*CLI, "verify", str(out / "plans" / "75.71")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_national_rules_catch_a_plan_with_devices_the_master_did_not_give(small_run: tuple[Path, dict]) -> None:
+    out, _summary = small_run
+    master = json.loads((out / "master.json").read_text())
+    row = next(v for v in master["kecamatan"].values() if v["waves"][0] > 0)
+    row["waves"][0] += 1000  # more than the wave had, and not what the plan uses
+    from ektp_opt.national.verify import national_rules
+
+    broken = national_rules(load_national(SMALL), out, master)
+    assert any(b.startswith("N2") for b in broken) and any(b.startswith("N3") for b in broken), broken
+
+
+def test_a_rerun_plans_only_the_cities_not_yet_planned(small_run: tuple[Path, dict], tmp_path: Path) -> None:
+    out, _summary = small_run
+    import shutil
+
+    copy = tmp_path / "again"
+    shutil.copytree(out, copy)
+    shutil.rmtree(copy / "plans" / "75.02")
+    kept = (copy / "plans" / "75.01" / "appointments.csv").stat().st_mtime_ns
+    summary = run_national(load_national(SMALL), copy, NationalOptions(cpus=2, time_limit=60.0))
+    statuses = {c: v["status"] for c, v in summary["cities"].items()}
+    assert statuses.pop("75.02") == "planned"
+    assert set(statuses.values()) == {"skipped"}
+    assert (copy / "plans" / "75.01" / "appointments.csv").stat().st_mtime_ns == kept
+
+
+def _start(out: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*CLI, "national", "plan", str(SMALL), "--out", str(out), "--cpus", "2", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background job ignores SIGINT
+    )
+
+
+def _city_workers() -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"ray::_ray_city" in cmd:
+                found.append(int(pid))
+    return found
+
+
+def test_a_worker_killed_mid_run_is_retried_and_every_city_verifies(tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    proc = _start(out)
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and proc.poll() is None and time.monotonic() < deadline:
+        workers = _city_workers()
+        if workers:
+            killed = workers[0]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.05)
+    stdout, stderr = proc.communicate(timeout=600)
+    assert killed is not None, "no city task was ever seen running"
+    assert proc.returncode == 0, stdout + stderr
+    summary = json.loads((out / "national.json").read_text())
+    assert {v["status"] for v in summary["cities"].values()} == {"planned"}
+    assert verify_national(out, cpus=2).ok
+
+
+def test_an_interrupted_run_keeps_finished_cities_and_resumes_without_replanning_them(tmp_path: Path) -> None:
+    out = tmp_path / "cut"
+    proc = _start(out)
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if (out / "plans").is_dir() and any((p / "summary.json").is_file() for p in (out / "plans").iterdir()):
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _stdout, stderr = proc.communicate(timeout=120)
+    finished = sorted(p.name for p in (out / "plans").iterdir() if not p.name.startswith("."))
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the interrupt landed")
+    assert proc.returncode == 130, stderr
+    assert finished, "the interrupt came before any city finished"
+    assert not (out / "national.json").exists()
+    before = {c: (out / "plans" / c / "appointments.csv").stat().st_mtime_ns for c in finished}
+    summary = run_national(load_national(SMALL), out, NationalOptions(cpus=2, time_limit=60.0))
+    for code in finished:
+        assert summary["cities"][code]["status"] == "skipped"
+        assert (out / "plans" / code / "appointments.csv").stat().st_mtime_ns == before[code]
+    assert verify_national(out, cpus=2).ok
+
+
+def _tiny(waves: list[int], first: list[list[int]], residents: list[int], regular: int = 12) -> MasterInput:
+    import datetime as dt
+
+    return MasterInput(
+        days=[dt.date(2011, 8, 1) + dt.timedelta(days=i) for i in range(regular)],
+        regular=regular,
+        kecamatan=[f"99.01.{i + 1:02d}" for i in range(len(residents))],
+        city_of=["99.01"] * len(residents),
+        residents=np.array(residents, dtype=np.int64),
+        seats=10,
+        fixed=1,
+        fixed_first=np.zeros(len(residents), dtype=np.int64),
+        wave_first=np.array(first, dtype=np.int64),
+        wave_count=waves,
+    )
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ([2, 1], [[2, 5], [2, 5], [3, 6]], [150, 90, 60]),
+        ([1, 2], [[1, 4], [3, 4], [1, 7]], [110, 100, 40]),
+        ([3], [[2], [2], [2]], [200, 60, 100]),
+    ],
+)
+def test_master_equals_the_brute_force_optimum_on_tiny_nations(
+    case: tuple[list[int], list[list[int]], list[int]],
+) -> None:
+    mi = _tiny(*case)
+    n_k, n_w = mi.wave_first.shape
+    best: tuple[int, int] | None = None
+    ranges = [range(c + 1) for c in mi.wave_count for _k in range(n_k)]
+    for flat in itertools.product(*ranges):
+        split = np.array(flat, dtype=np.int64).reshape(n_w, n_k).T
+        if any(split[:, w].sum() > mi.wave_count[w] for w in range(n_w)):
+            continue
+        done = completion_of(mi, split)
+        if done is None:
+            continue
+        key = (done, int(waiting_of(mi, split, done).sum()))
+        best = key if best is None or key < best else best
+    assert best is not None
+    plan = solve_master(mi, limit=30)
+    assert (plan.completion.value, plan.waiting.value) == best
+    assert plan.completion.bound <= best[0] and plan.waiting.bound <= best[1]
+    assert plan.completion.status == plan.waiting.status == "OPTIMAL"
+
+
+def test_master_is_never_worse_than_the_proportional_split() -> None:
+    ln = load_national(SMALL)
+    mi = master_input(ln, [make_city(ln, k.code) for k in ln.kabkota])
+    plan = solve_master(mi, limit=60)
+    simple = proportional_split(mi)
+    done = completion_of(mi, simple)
+    assert done is None or plan.horizon <= done
+    if done == plan.horizon:
+        assert plan.waiting.value <= int(waiting_of(mi, simple, done).sum())
+
+
+def test_national_scenario_errors_name_the_file_and_field(tmp_path: Path) -> None:
+    text = SMALL.read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('provinces = ["75"]', 'provinces = ["75", "99"]'))
+    with pytest.raises(InputError, match=r"provinces\[1\]: unknown code 99"):
+        load_national(bad)
+    bad.write_text(text.replace("count = 40", "count = -1"))
+    with pytest.raises(InputError, match=r"waves\.0\.count"):
+        load_national(bad)
