@@ -355,10 +355,11 @@ def _all_devices(mi: MasterInput, horizon: int) -> npt.NDArray[np.int64]:
 
 
 def solve_master(mi: MasterInput, limit: float = 60.0) -> MasterPlan:
-    """Levels 1 and 2. Raises InfeasibleError when no split meets the deadline."""
+    """Levels 1 and 2: ``limit`` seconds for level 2, a tenth of it per level-1 bisection step.
+    Raises InfeasibleError when no split meets the deadline."""
     from ektp_opt.errors import InfeasibleError
 
-    completion, split = solve_completion(mi, limit)
+    completion, split = solve_completion(mi, limit / 10)  # per bisection step; most take < 1 s
     if split is None:
         raise InfeasibleError(
             f"no split of the national waves finishes by the deadline (at least {completion.bound} "
