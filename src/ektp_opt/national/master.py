@@ -35,6 +35,7 @@ import numpy.typing as npt
 from ektp_opt.inputs.calendar import available_from, index_on_or_after, working_days
 from ektp_opt.national.cities import City
 from ektp_opt.national.scenario import LoadedNational
+from ektp_opt.solver import mip
 from ektp_opt.solver.result import LevelResult, Status
 
 
@@ -118,26 +119,6 @@ def waiting_of(mi: MasterInput, split: npt.NDArray[np.int64], horizon: int) -> n
     return left.sum(axis=1).astype(np.int64)  # type: ignore[no-any-return]
 
 
-def _mip(limit: float) -> Any:
-    """A SCIP model (bundled with OR-Tools): its LP bounds settle these covering models at once,
-    where CP-SAT searched for minutes without a proof."""
-    from ortools.linear_solver import pywraplp
-
-    solver = pywraplp.Solver.CreateSolver("SCIP")
-    solver.SetTimeLimit(int(max(1.0, limit) * 1000))
-    return solver
-
-
-def _mip_status(code: int) -> Status:
-    from ortools.linear_solver import pywraplp
-
-    return {
-        pywraplp.Solver.OPTIMAL: "OPTIMAL",
-        pywraplp.Solver.FEASIBLE: "FEASIBLE",
-        pywraplp.Solver.INFEASIBLE: "INFEASIBLE",
-    }.get(code, "UNKNOWN")  # type: ignore[return-value]
-
-
 def _feasible(mi: MasterInput, t: int, limit: float) -> tuple[Status, npt.NDArray[np.int64] | None]:
     """Can every kecamatan be served within ``t`` working days? The covering model: each
     kecamatan's device-days (allotment plus wave devices times their days in service before t)
@@ -148,7 +129,7 @@ def _feasible(mi: MasterInput, t: int, limit: float) -> tuple[Status, npt.NDArra
     short = np.flatnonzero(need > 0)
     if short.size == 0:
         return "OPTIMAL", split
-    solver = _mip(limit)
+    solver = mip.make_mip(limit)
     x: dict[tuple[int, int], Any] = {}
     for k in short.tolist():
         terms = []
@@ -164,7 +145,7 @@ def _feasible(mi: MasterInput, t: int, limit: float) -> tuple[Status, npt.NDArra
         used = [v for (_k, ww), v in x.items() if ww == w]
         if used:
             solver.Add(solver.Sum(used) <= mi.wave_count[w])
-    st = _mip_status(_interruptible(solver))
+    st = mip.solve(solver)
     if st in ("OPTIMAL", "FEASIBLE"):
         for (k, w), v in x.items():
             split[k, w] = round(v.solution_value())
@@ -264,12 +245,10 @@ def solve_waiting(
     day a continuous u >= residents - seats * device-days, u >= 0 (at the optimum u is the number
     still waiting, an integer since x is). Solved by SCIP (bundled with OR-Tools), deterministic,
     with the greedy split as its hint; its proven bound is the level's bound."""
-    from ortools.linear_solver import pywraplp
-
     began = time.perf_counter()
     greedy = _greedy(mi, start, horizon)
     n_k, n_w = greedy.shape
-    solver = pywraplp.Solver.CreateSolver("SCIP")
+    solver = mip.make_mip(limit)
     x = [
         [solver.IntVar(0, mi.wave_count[w] if mi.wave_first[k, w] < horizon else 0, f"x_{k}_{w}") for w in range(n_w)]
         for k in range(n_k)
@@ -304,44 +283,17 @@ def solve_waiting(
                 waiting_terms.append(weight * u)
     solver.Minimize(solver.Sum(waiting_terms))
     solver.SetHint([v for row in x for v in row], [float(v) for v in greedy.ravel().tolist()])
-    solver.SetTimeLimit(int(max(1.0, limit) * 1000))
-    code = _interruptible(solver)
+    st = mip.solve(solver)
     split, value = greedy, int(waiting_of(mi, greedy, horizon).sum())
     bound = int(np.maximum(0, mi.residents[:, None] - mi.seats * _all_devices(mi, horizon)).sum())
-    if code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+    if st in ("OPTIMAL", "FEASIBLE"):
         found = np.array([[round(v.solution_value()) for v in row] for row in x], dtype=np.int64).reshape(n_k, n_w)
         found_value = int(waiting_of(mi, found, horizon).sum())
         if found_value <= value:
             split, value = found, found_value
-        bound = max(bound, int(np.ceil(solver.Objective().BestBound() + constant - 1e-6)))
+        bound = max(bound, mip.bound(solver, constant))
     level_status: Status = "OPTIMAL" if value <= bound else "FEASIBLE"
     return LevelResult("waiting", value, min(bound, value), level_status, time.perf_counter() - began), split
-
-
-def _interruptible(solver: Any) -> int:
-    """``solver.Solve()`` in a worker thread, stopped through ``InterruptSolve`` on Ctrl-C."""
-    import threading
-
-    box: dict[str, int] = {}
-    done = threading.Event()
-
-    def work() -> None:
-        try:
-            box["code"] = solver.Solve()
-        finally:
-            done.set()
-
-    thread = threading.Thread(target=work, name="scip", daemon=True)
-    thread.start()
-    try:
-        while not done.wait(0.1):
-            pass
-    except BaseException:
-        solver.InterruptSolve()
-        done.wait()
-        raise
-    thread.join()
-    return box.get("code", -1)
 
 
 def _all_devices(mi: MasterInput, horizon: int) -> npt.NDArray[np.int64]:
@@ -415,7 +367,7 @@ def _fewest_extra(mi: MasterInput, province_of: list[str], limit: float) -> tupl
     need = -(-(mi.residents - mi.seats * mi.fixed * np.maximum(0, t - mi.fixed_first)) // mi.seats)
     n_w = mi.wave_first.shape[1]
     provinces = sorted(set(province_of))
-    solver = _mip(limit)
+    solver = mip.make_mip(limit)
     base: dict[tuple[int, int], Any] = {}
     more: dict[tuple[int, int], Any] = {}
     extra = {(w, p): solver.IntVar(0, solver.infinity(), f"extra_{w}_{p}") for w in range(n_w) for p in provinces}
@@ -437,7 +389,7 @@ def _fewest_extra(mi: MasterInput, province_of: list[str], limit: float) -> tupl
             if mine:
                 solver.Add(solver.Sum(mine) <= extra[w, p])
     solver.Minimize(solver.Sum(list(extra.values())))
-    st = _mip_status(_interruptible(solver))
+    st = mip.solve(solver)
     if st not in ("OPTIMAL", "FEASIBLE"):
         return {}, st
     return {key: round(v.solution_value()) for key, v in extra.items() if round(v.solution_value())}, st

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +21,7 @@ from ortools.sat.python import cp_model
 
 from ektp_opt.errors import InfeasibleError, NoSolutionError
 from ektp_opt.problem import ProblemData
-from ektp_opt.solver import constraints, objectives
+from ektp_opt.solver import constraints, mip, objectives
 from ektp_opt.solver.cpsat import Search
 from ektp_opt.solver.cpsat import run as cpsat_run
 from ektp_opt.solver.cpsat import status as cp_status_of
@@ -209,6 +210,68 @@ def search_completion(
     return CompletionSearch(data, level, split, away)
 
 
+def waiting_mip(
+    data: ProblemData, horizon: int, start: npt.NDArray[np.int64], limit: float
+) -> tuple[npt.NDArray[np.int64], int, int, float] | None:
+    """Level 2 without overflow, as a mixed-integer program solved by SCIP (bundled with OR-Tools):
+    integer pool devices x[p, k]; for each site and day t a continuous u >= residents - seats
+    served before t, u >= 0. With one office per kelurahan a site's best profile is to serve
+    earliest, so the least sum of u (residents still waiting at the start of each day) is the
+    least total waiting (models/FORMULATION.md §4). Its LP bound closes this model in well under a
+    second where CP-SAT took seconds (Medan) to minutes (10 M residents) for its proof.
+
+    Returns (split, waiting measured on the fill-earliest profile, proven bound, seconds), or None
+    when SCIP finds nothing in time (CP-SAT then takes over)."""
+    began = time.perf_counter()
+    solver = mip.make_mip(limit)
+    n_kec = data.n_kec
+    x = [[solver.IntVar(0, b.count, f"x_{p}_{k}") for k in range(n_kec)] for p, b in enumerate(data.pools)]
+    for p, b in enumerate(data.pools):
+        solver.Add(solver.Sum(x[p]) <= b.count)
+    fixed = data.fixed_devices()[:, :horizon]
+    limited = data.slot_limit >= 0
+    waiting: list[Any] = []
+    constant = 0
+    for k in range(n_kec):
+        residents = int(data.kecamatan_residents[k])
+        per_device = int(data.seats[k] * data.shifts[k])
+        served_before: Any = 0
+        for d in range(horizon + 1):
+            if d == horizon:
+                solver.Add(served_before >= residents)  # level 1 kept
+                break
+            if not isinstance(served_before, int) or served_before < residents:
+                if isinstance(served_before, int):
+                    constant += residents - served_before
+                else:
+                    u = solver.NumVar(0, residents, "")
+                    solver.Add(u + served_before >= residents)
+                    waiting.append(u)
+            pooled = [x[p][k] for p, b in enumerate(data.pools) if b.first_day <= d]
+            today: Any = (
+                per_device * (int(fixed[k, d]) + solver.Sum(pooled)) if pooled else per_device * int(fixed[k, d])
+            )
+            if limited[k]:  # operators (rule 7): at most slot_limit device-shifts of seats
+                cap = int(data.slot_limit[k]) * int(data.seats[k])
+                if isinstance(today, int):
+                    today = min(today, cap)
+                else:
+                    y = solver.NumVar(0, cap, "")
+                    solver.Add(y <= today)
+                    today = y
+            served_before = served_before + today
+    solver.Minimize(solver.Sum(waiting))
+    solver.SetHint([v for row in x for v in row], [float(start[p, k]) for p in range(len(x)) for k in range(n_kec)])
+    if mip.solve(solver) not in ("OPTIMAL", "FEASIBLE"):
+        return None
+    split = np.array([[round(v.solution_value()) for v in row] for row in x], dtype=np.int64).reshape(len(x), n_kec)
+    served = fill_earliest(data, split, {}, horizon)
+    if np.any(served.sum(axis=1) < data.kecamatan_residents):
+        return None  # numerically off: let CP-SAT decide
+    value = int((served * np.arange(1, horizon + 1)).sum())
+    return split, value, mip.bound(solver, constant), time.perf_counter() - began
+
+
 def minimise_waiting(
     search: CompletionSearch,
     options: SolveOptions,
@@ -219,10 +282,18 @@ def minimise_waiting(
     data = search.data
     hm = HorizonModel(data, search.level.value)
     served0 = fill_earliest(data, search.split, search.away, hm.horizon)
+    scope = "global" if search.level.status == "OPTIMAL" else "given the completion day found"
+    if not any(len(s) > 1 for s in data.sites):
+        found = waiting_mip(data, hm.horizon, search.split, limit)
+        if found is not None:
+            split, value, bound, secs = found
+            served = fill_earliest(data, split, {}, hm.horizon)
+            status: Status = "OPTIMAL" if value <= bound else "FEASIBLE"
+            level = LevelResult("waiting", value, min(bound, value), status, secs, scope=scope)
+            return hm, (split, served, {}), level
     hm.hint(search.split, served0, search.away)
     hm.model.minimize(objectives.total_waiting(data, hm.vars))
     solver, status, secs = hm.solve(options, cpsat, limit, reporter, "waiting")
-    scope = "global" if search.level.status == "OPTIMAL" else "given the completion day found"
     if status not in ("OPTIMAL", "FEASIBLE"):
         # Only on a tiny limit, since the hint is feasible: keep the level-1 solution.
         weights = np.arange(1, hm.horizon + 1)

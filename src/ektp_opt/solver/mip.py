@@ -1,0 +1,64 @@
+"""The one MIP layer: a SCIP model (bundled with OR-Tools' linear solver wrapper), solved in a
+worker thread so that Ctrl-C stops it (``InterruptSolve``) as ``cpsat.run`` does for CP-SAT.
+
+Used where the LP bound settles a model that CP-SAT proves only slowly: the city's level 2 without
+overflow, and the national master's covering and waiting models. SCIP's relative gap is set to 0,
+so a reported optimum is an optimum; bounds are read back with a safety margin (``bound``).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+from ektp_opt.safety import interrupt
+from ektp_opt.solver.result import Status
+
+
+def make_mip(limit: float) -> Any:
+    from ortools.linear_solver import pywraplp
+
+    solver = pywraplp.Solver.CreateSolver("SCIP")
+    solver.SetTimeLimit(int(max(1.0, limit) * 1000))
+    return solver
+
+
+def solve(solver: Any) -> Status:
+    """Solve to a zero gap, interruptibly; our status name for SCIP's answer."""
+    from ortools.linear_solver import pywraplp
+
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, 0.0)
+    box: dict[str, int] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["code"] = solver.Solve(params)
+        finally:
+            done.set()
+
+    interrupt.check()
+    thread = threading.Thread(target=work, name="scip", daemon=True)
+    thread.start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except BaseException:
+        solver.InterruptSolve()
+        done.wait()
+        raise
+    thread.join()
+    return {  # type: ignore[return-value]
+        pywraplp.Solver.OPTIMAL: "OPTIMAL",
+        pywraplp.Solver.FEASIBLE: "FEASIBLE",
+        pywraplp.Solver.INFEASIBLE: "INFEASIBLE",
+    }.get(box.get("code", -1), "UNKNOWN")
+
+
+def bound(solver: Any, constant: float = 0.0) -> int:
+    """SCIP's proven lower bound (minimisation) as an integer never above it: floating-point
+    tolerances are taken off before rounding up."""
+    best = solver.Objective().BestBound() + constant
+    return math.ceil(best - 1e-6 - 1e-9 * abs(best))
