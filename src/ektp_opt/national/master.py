@@ -10,8 +10,8 @@ service day (arrival in the province + setup days). Then
   feasible, T - 1 infeasible);
 * level 2, national waiting: with T fixed, the least sum over residents of their working-day
   index, i.e. the sum over kecamatan and days t < T of the residents still waiting at the start
-  of day t. A greedy marginal allocation (each device where it saves most waiting) improved by
-  device moves gives a hint; a mixed-integer model then minimises exactly and proves a bound.
+  of day t. A greedy marginal allocation (each wave device left after level 1 goes where it saves
+  most waiting) gives a hint; a mixed-integer model then minimises exactly and proves a bound.
 
 Both models are solved by SCIP, which OR-Tools bundles: they are covering and knapsack models
 whose LP relaxation settles them quickly, where CP-SAT searched for minutes without a proof
@@ -196,8 +196,8 @@ def solve_completion(mi: MasterInput, limit: float) -> tuple[LevelResult, npt.ND
 
 
 def _greedy(mi: MasterInput, start: npt.NDArray[np.int64], horizon: int) -> npt.NDArray[np.int64]:
-    """Add every device left in each wave where it saves the most waiting, then move devices
-    between kecamatan while a move saves waiting and keeps every kecamatan within the horizon."""
+    """Add every device the level-1 split left in each wave where it saves the most waiting (a
+    device that saves nothing stays unplaced). A hint and a fallback for the exact model."""
     split = start.copy()
     n_k, n_w = split.shape
     left = [mi.wave_count[w] - int(split[:, w].sum()) for w in range(n_w)]

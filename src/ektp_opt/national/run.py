@@ -38,6 +38,9 @@ from ektp_opt.errors import InputError
 from ektp_opt.national.cities import CITY_TOML, City, city_files, make_city
 from ektp_opt.national.master import MasterInput, MasterPlan, master_input, solve_master
 from ektp_opt.national.scenario import LoadedNational
+from ektp_opt.plan.files import APPOINTMENTS as APPOINTMENTS_CSV
+from ektp_opt.plan.files import SUMMARY
+from ektp_opt.plan.read import read_summary
 from ektp_opt.safety.atomic import MARKER, atomic_folder, check_folder_target, marker_text, write_json_atomic
 
 MASTER = "master.json"
@@ -106,12 +109,12 @@ def _write_scenario(folder: Path, files: dict[str, str]) -> None:
 
 def already_planned(plan_dir: Path, city_toml_text: str) -> dict[str, Any] | None:
     """The summary of a plan made from exactly this city.toml, else None."""
-    summary = plan_dir / "summary.json"
+    summary = plan_dir / SUMMARY
     if not summary.is_file():
         return None
     try:
-        info = json.loads(summary.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        info = read_summary(summary)
+    except InputError:
         return None
     if info.get("inputs", {}).get("scenario_sha256") != _text_sha(city_toml_text):
         return None
@@ -138,7 +141,7 @@ def plan_one_city(
     except InfeasibleError as exc:
         return {"status": "infeasible", "message": exc.message, "seconds": time.perf_counter() - began}
     info = write_plan(planned, plan_dir)
-    write_parquet(Path(plan_dir) / "appointments.csv", Path(parquet))
+    write_parquet(Path(plan_dir) / APPOINTMENTS_CSV, Path(parquet))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "status": "planned",

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ektp_opt.errors import InputError
+from ektp_opt.national.cities import CITY_TOML
 from ektp_opt.national.run import MASTER, PLANS, SCENARIOS
 from ektp_opt.national.scenario import LoadedNational, load_national
+from ektp_opt.plan.files import DEVICES
 
 
 @dataclass
@@ -71,13 +73,13 @@ def national_rules(ln: LoadedNational, folder: Path, master: dict[str, Any]) -> 
         placed = sum(int(v["waves"][w]) for v in kec.values())
         if placed > wave.count:
             broken.append(f"N2 wave {w + 1} ({wave.date}): {placed} devices placed, {wave.count} shipped")
-    missing = [k.code for k in ln.kabkota if not (folder / PLANS / k.code / "devices.csv").is_file()]
+    missing = [k.code for k in ln.kabkota if not (folder / PLANS / k.code / DEVICES).is_file()]
     if missing:
         broken.append(f"N1 {len(missing)} kab/kota without a plan, e.g. {', '.join(missing[:5])}")
     used = [0] * len(sc.waves)
     wrong: list[str] = []
     for k in ln.kabkota:
-        path = folder / PLANS / k.code / "devices.csv"
+        path = folder / PLANS / k.code / DEVICES
         if not path.is_file():
             continue
         have: dict[tuple[str, dt.date], int] = {}
@@ -133,7 +135,7 @@ def verify_national(
         for k in ln.kabkota:
             plan_dir = folder / PLANS / k.code
             if plan_dir.is_dir():
-                refs[k.code] = remote.remote(str(plan_dir), str(folder / SCENARIOS / k.code / "city.toml"))
+                refs[k.code] = remote.remote(str(plan_dir), str(folder / SCENARIOS / k.code / CITY_TOML))
         for code, ref in refs.items():
             report.cities[code] = ray.get(ref)
     finally:

@@ -115,12 +115,11 @@ def plan(
 
     from ektp_opt.cli.console import err
     from ektp_opt.cli.console import out as con
-    from ektp_opt.national.run import NationalOptions, prepare_output, run_national
+    from ektp_opt.national.run import NationalOptions, run_national
     from ektp_opt.national.scenario import load_national
 
     _needs_extra()
     ln = load_national(national_path(scenario))
-    prepare_output(out)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
