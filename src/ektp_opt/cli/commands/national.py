@@ -74,7 +74,7 @@ def national() -> None:
     type=Range(1.0, 86400.0),
     default=300.0,
     show_default=True,
-    help="Seconds per master phase (completion checks, waiting MIP).",
+    help="Seconds for the master's waiting model; a tenth of it per completion check.",
 )
 @quiet_option
 @guarded
