@@ -229,3 +229,24 @@ def test_national_scenario_errors_name_the_file_and_field(tmp_path: Path) -> Non
     bad.write_text(text.replace("count = 40", "count = -1"))
     with pytest.raises(InputError, match=r"waves\.0\.count"):
         load_national(bad)
+
+
+def test_a_residents_file_replaces_the_apportioned_figures_and_names_a_bad_row(tmp_path: Path) -> None:
+    base = load_national(SMALL)
+    scenario = tmp_path / "with-file.toml"
+    scenario.write_text(
+        SMALL.read_text().replace('admin = "indonesia"', 'admin = "indonesia"\nresidents_file = "r.csv"')
+    )
+    (tmp_path / "r.csv").write_text("kabkota_code,residents,households\n75.71,150000,40000\n75.02,90000,\n")
+    ln = load_national(scenario)
+    assert ln.residents["75.71"] == 150_000 and ln.households("75.71") == 40_000
+    assert ln.residents["75.02"] == 90_000 and ln.households("75.02") == round(90_000 / 3.23)
+    assert ln.residents["75.01"] == base.residents["75.01"]  # not listed: apportioned as before
+    assert ln.sha256 != base.sha256
+    assert make_city(ln, "75.71").spec.residents == 150_000
+    (tmp_path / "r.csv").write_text("kabkota_code,residents\n75.71,150000\n99.99,5\n")
+    with pytest.raises(InputError, match=r"r\.csv: row 3, column kabkota_code: unknown kab/kota '99\.99'"):
+        load_national(scenario)
+    (tmp_path / "r.csv").write_text("kabkota_code,residents,households\n75.71,150000,10\n")
+    with pytest.raises(InputError, match=r"row 2, column households"):
+        load_national(scenario)

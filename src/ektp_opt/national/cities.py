@@ -28,7 +28,6 @@ from ektp_opt.safety.csvwrite import csv_text
 CITY_TOML = "city.toml"
 KECAMATAN_CSV = "kecamatan.csv"
 KELURAHAN_CSV = "kelurahan.csv"
-MAX_MEMBERS = 10
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,7 @@ def city_seed(seed: int, code: str) -> int:
 
 def make_city(ln: LoadedNational, code: str) -> City:
     kk = ln.admin.kabkota_by_code[code]
-    residents = ln.residents[code]
-    households = min(residents, max(-(-residents // MAX_MEMBERS), round(residents / ln.scenario.residents_per_kk)))
+    residents, households = ln.residents[code], ln.households(code)
     kecamatan = tuple(
         Kecamatan(code=k.code, name=k.name, weight=float(k.desa), lat=k.lat, lon=k.lon)
         for k in ln.admin.kecamatan_of[code]

@@ -9,6 +9,7 @@ and the field, as for a city scenario.
     provinces = ["75"]
     residents_national = 172015400     # apportioned over all kab/kota by 2010 population
     residents_per_kk = 3.23
+    residents_file = "residents.csv"   # optional: kabkota_code,residents[,households] replacing those
     seed = 2011
     start = 2011-08-01
     deadline = 2011-12-30
@@ -28,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal, Self
@@ -36,7 +37,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ektp_opt.errors import InputError, invalid
-from ektp_opt.inputs.csvread import read_text
+from ektp_opt.inputs.csvread import iter_rows, parse_int, read_text
 from ektp_opt.inputs.scenario.model import BacklogSpec, CalendarSpec, DeviceSpec, Shifts
 from ektp_opt.national.admin import KabKota, NationalAdmin, admin_folder, load_national_admin
 
@@ -74,6 +75,9 @@ class NationalScenario(_Strict):
     kabkota: list[KabKotaCode] | None = None
     residents_national: int = Field(default=172_015_400, gt=0, le=10**9)
     residents_per_kk: float = Field(default=3.23, ge=1.0, le=10.0)
+    # Optional: known figures per kab/kota (kabkota_code,residents[,households]) that replace the
+    # apportioned ones, e.g. a registry's own count; a CSV next to this file.
+    residents_file: str | None = Field(default=None, min_length=1)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     start: dt.date
     deadline: dt.date
@@ -104,6 +108,7 @@ class LoadedNational:
     scenario: NationalScenario
     admin: NationalAdmin
     sha256: str
+    known: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # residents_file rows
 
     @cached_property
     def kabkota(self) -> tuple[KabKota, ...]:
@@ -131,7 +136,37 @@ class LoadedNational:
         codes = list(population)
         shares = apportion(self.scenario.residents_national, [population[c] for c in codes])
         wanted = {k.code for k in self.kabkota}
-        return {c: int(n) for c, n in zip(codes, shares.tolist(), strict=True) if c in wanted}
+        out = {c: int(n) for c, n in zip(codes, shares.tolist(), strict=True) if c in wanted}
+        out.update({c: r for c, (r, _kk) in self.known.items() if c in wanted})
+        return out
+
+    def households(self, code: str) -> int:
+        """KK of a kab/kota: the residents_file's figure, else residents / residents_per_kk
+        (within 1..10 members per KK, the generator's range)."""
+        residents = self.residents[code]
+        given = self.known.get(code, (0, None))[1]
+        if given is not None:
+            return given
+        return min(residents, max(-(-residents // 10), round(residents / self.scenario.residents_per_kk)))
+
+
+def _read_residents(path: Path, admin: NationalAdmin) -> dict[str, tuple[int, int | None]]:
+    out: dict[str, tuple[int, int | None]] = {}
+    for n, row in iter_rows(path, ["kabkota_code", "residents"], ["households"]):
+        code = row["kabkota_code"]
+        where = f"row {n}, column kabkota_code"
+        if code not in admin.kabkota_by_code:
+            raise InputError(path, where, f"unknown kab/kota {code!r}")
+        if code in out:
+            raise InputError(path, where, f"{code} is listed twice")
+        residents = parse_int(path, n, "residents", row["residents"], 1, 100_000_000)
+        households = None
+        if row.get("households"):
+            households = parse_int(path, n, "households", row["households"], 1, residents)
+            if residents > 10 * households:
+                raise InputError(path, f"row {n}, column households", "more than 10 residents per KK")
+        out[code] = (residents, households)
+    return out
 
 
 def load_national(path: str | Path) -> LoadedNational:
@@ -160,7 +195,12 @@ def load_national(path: str | Path) -> LoadedNational:
         for prov in w.transit_days:
             if prov != "default" and prov not in admin.provinces:
                 raise InputError(p, f"waves[{i}].transit_days.{prov}", f"unknown province {prov}")
-    loaded = LoadedNational(p, sc, admin, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    digest = hashlib.sha256(text.encode("utf-8"))
+    figures: dict[str, tuple[int, int | None]] = {}
+    if sc.residents_file is not None:
+        figures = _read_residents(p.parent / sc.residents_file, admin)
+        digest.update((p.parent / sc.residents_file).read_bytes())  # the figures are inputs too
+    loaded = LoadedNational(p, sc, admin, digest.hexdigest(), figures)
     if not loaded.kabkota:
         raise InputError(p, "select", "no kab/kota takes part")
     return loaded
