@@ -191,6 +191,16 @@ def solve_completion(mi: MasterInput, limit: float) -> tuple[LevelResult, npt.ND
             searched = mid + 1
             if st == "INFEASIBLE":
                 proven = mid + 1
+    # Bisection can step over days it never settled (a step out of time moves on upward): walk up
+    # from the proof, where infeasibility is often quick to prove, until a step has no answer.
+    while proven < hi:
+        st, split = _feasible(mi, proven, limit)
+        if split is not None:
+            hi, best = proven, split
+        elif st == "INFEASIBLE":
+            proven += 1
+        else:
+            break
     level_status = "OPTIMAL" if proven == hi else "FEASIBLE"
     return LevelResult("completion", hi, proven, level_status, time.perf_counter() - start), best  # type: ignore[arg-type]
 
