@@ -250,3 +250,15 @@ def test_a_residents_file_replaces_the_apportioned_figures_and_names_a_bad_row(t
     (tmp_path / "r.csv").write_text("kabkota_code,residents,households\n75.71,150000,10\n")
     with pytest.raises(InputError, match=r"row 2, column households"):
         load_national(scenario)
+
+
+def test_a_deadline_no_split_meets_is_exit_4_and_writes_nothing(tmp_path: Path) -> None:
+    scenario = tmp_path / "late.toml"
+    scenario.write_text(SMALL.read_text().replace("deadline = 2011-12-30", "deadline = 2011-10-31"))
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [*CLI, "national", "plan", str(scenario), "--out", str(out), "--quiet"], capture_output=True, text=True
+    )
+    assert done.returncode == 4, done.stderr
+    assert "national capacity" in done.stderr
+    assert not out.exists()

@@ -325,7 +325,7 @@ def solve_master(mi: MasterInput, limit: float = 60.0) -> MasterPlan:
     if split is None:
         raise InfeasibleError(
             f"no split of the national waves finishes by the deadline (at least {completion.bound} "
-            f"working days needed, {mi.regular} available)"
+            f"working days needed, {mi.regular} available); see `ektp-opt national capacity`"
         )
     waiting, split = solve_waiting(mi, completion.value, split, limit)
     return MasterPlan(split, completion.value, completion, waiting, waiting_of(mi, split, completion.value))

@@ -83,16 +83,24 @@ def _text_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def prepare_output(out: Path) -> None:
-    """OUT must be new, empty or an earlier ektp-opt national folder (exit 3 otherwise)."""
+def check_output(out: Path) -> None:
+    """OUT must be new, empty or an earlier ektp-opt national folder (exit 3 otherwise); checked
+    before any work, and nothing is created until there is a plan to write."""
     check_folder_target(out)
     if (out / MARKER).is_file():
-        kind = json.loads((out / MARKER).read_text(encoding="utf-8")).get("kind")
+        try:
+            kind = json.loads((out / MARKER).read_text(encoding="utf-8")).get("kind")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            kind = "unknown"
         if kind != "national":
             raise InputError(out, None, f"is an ektp-opt {kind} folder, not a national one")
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text(marker_text("national"), encoding="utf-8")
+
+
+def prepare_output(out: Path) -> None:
+    check_output(out)
+    if not (out / MARKER).is_file():
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MARKER).write_text(marker_text("national"), encoding="utf-8")
 
 
 def _write_scenario(folder: Path, files: dict[str, str]) -> None:
@@ -183,10 +191,11 @@ def run_national(ln: LoadedNational, out: Path, options: NationalOptions | None 
     """Plan the nation into ``out``; returns what national.json says."""
     options = options or NationalOptions()
     began = time.perf_counter()
-    prepare_output(out)
+    check_output(out)
     cities = [make_city(ln, k.code) for k in ln.kabkota]
     mi = master_input(ln, cities)
     plan = solve_master(mi, limit=options.master_time_limit)
+    prepare_output(out)
     master_seconds = time.perf_counter() - began
     write_json_atomic(out / MASTER, master_json(ln, mi, plan, master_seconds))
     jobs: list[tuple[City, Path, Path, Path]] = []
