@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ektp_opt.inputs.population import load_population
@@ -209,6 +210,18 @@ def test_slip_keeps_the_past_and_the_notice_window(tiny_city: Callable[..., Path
     assert "Invitation rounds to send again" in stdout
     with (out / "reinvite.csv").open() as fh:
         assert sum(int(r["kk"]) for r in csv.DictReader(fh)) == len(moved)
+    # how far the movers went, counted here on the scenario's calendar
+    sc = load_scenario(after).scenario
+    mask = [d in sc.calendar.workdays for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+    holidays = np.array(sc.calendar.holidays, dtype="datetime64[D]")
+    days = [
+        int(np.busday_count(old[kk][0], new[kk][0], weekmask=mask, holidays=holidays))
+        for kk in moved
+        if old[kk][0] != new[kk][0]
+    ]
+    extra = info["resolve"]
+    assert (extra["moved_later"], extra["moved_earlier"]) == (sum(d > 0 for d in days), sum(d < 0 for d in days))
+    assert extra["largest_delay_working_days"] == max(days, default=0)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -163,6 +163,11 @@ class ResolveSummary(_Result):
     missed_rebooked: int
     missed_not_rebooked: int
     pool_split_status: str
+    # KK whose date changed, by direction, and the largest delay (working days); 0 in plans
+    # written before these were recorded
+    moved_earlier: int = 0
+    moved_later: int = 0
+    largest_delay_working_days: int = 0
 
 
 class PlanSummary(_Result):

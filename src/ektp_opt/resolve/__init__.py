@@ -737,8 +737,22 @@ def _book_backlog(
     return out
 
 
+def delays(rp: Replan) -> list[int]:
+    """Working days between old and new appointment of each KK whose date changed (negative:
+    earlier); KK missing a slot (backlog) are not moves."""
+    index = {d: i for i, d in enumerate(rp.result.problem.days)}
+    out = []
+    for c in rp.changes:
+        if c.is_move and c.kk not in rp.backlog and c.new[0] is not None and c.new[0] != c.old[0]:
+            old_i, new_i = index.get(c.old[0]), index.get(c.new[0])
+            if old_i is not None and new_i is not None:
+                out.append(new_i - old_i)
+    return out
+
+
 def summary_extra(rp: Replan, old_plan: Path, notice_days: int) -> dict[str, Any]:
     forced = sum(c.forced and c.is_move for c in rp.changes)
+    moved_days = delays(rp)
     return {
         "old_plan": str(old_plan.resolve()),
         "as_of": rp.as_of.isoformat(),
@@ -751,4 +765,7 @@ def summary_extra(rp: Replan, old_plan: Path, notice_days: int) -> dict[str, Any
         "missed_rebooked": sum(v is not None for v in rp.backlog.values()),
         "missed_not_rebooked": sum(v is None for v in rp.backlog.values()),
         "pool_split_status": rp.split.status,
+        "moved_earlier": sum(d < 0 for d in moved_days),
+        "moved_later": sum(d > 0 for d in moved_days),
+        "largest_delay_working_days": max(moved_days, default=0),
     }

@@ -116,6 +116,8 @@ def resolve(
     con.print(
         f"Moved [bold]{extra.moved_kk:,}[/] KK ({proof} {bound:,}); "
         f"{extra.forced_in_notice_window:,} forced inside the notice window; "
+        f"{extra.moved_later:,} to a later day (up to {extra.largest_delay_working_days} working days), "
+        f"{extra.moved_earlier:,} to an earlier one; "
         f"{extra.new_device_same_slot:,} keep date and shift on another device; "
         f"{extra.missed_rebooked:,} missed KK re-booked."
     )
