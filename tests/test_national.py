@@ -262,3 +262,20 @@ def test_a_deadline_no_split_meets_is_exit_4_and_writes_nothing(tmp_path: Path) 
     assert done.returncode == 4, done.stderr
     assert "national capacity" in done.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("delay", [2.0, 5.0])
+def test_ctrl_c_stops_the_master_mip_at_once(delay: float) -> None:
+    """SCIP would install its own SIGINT handler and swallow Ctrl-C (the run then went on, or hung
+    waiting for a solve that never saw the stop): it must be ours, exit 130 within seconds."""
+    proc = subprocess.Popen(
+        [*CLI, "national", "capacity", "national-2011"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err

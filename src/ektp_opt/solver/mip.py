@@ -21,6 +21,8 @@ def make_mip(limit: float) -> Any:
 
     solver = pywraplp.Solver.CreateSolver("SCIP")
     solver.SetTimeLimit(int(max(1.0, limit) * 1000))
+    # SCIP would take over SIGINT while it solves (and swallow Ctrl-C): ektp-opt handles signals.
+    solver.SetSolverSpecificParametersAsString("misc/catchctrlc = FALSE\n")
     return solver
 
 
@@ -46,8 +48,10 @@ def solve(solver: Any) -> Status:
         while not done.wait(0.1):
             pass
     except BaseException:
+        # Stop until it has stopped: an interrupt that lands before SCIP starts is lost, so repeat.
         solver.InterruptSolve()
-        done.wait()
+        while not done.wait(0.2):
+            solver.InterruptSolve()
         raise
     thread.join()
     return {  # type: ignore[return-value]
