@@ -109,13 +109,16 @@ def device_days(mi: MasterInput, split: npt.NDArray[np.int64], t: int) -> npt.ND
     return fixed + (split * np.maximum(0, t - mi.wave_first)).sum(axis=1)
 
 
-def waiting_of(mi: MasterInput, split: npt.NDArray[np.int64], horizon: int) -> npt.NDArray[np.int64]:
-    """Per kecamatan: sum over days t < horizon of residents still waiting at the start of t
-    (= sum over residents of their 1-based working-day index, served earliest first)."""
+def waiting_of(
+    mi: MasterInput, split: npt.NDArray[np.int64], horizon: int, rows: slice = slice(None)
+) -> npt.NDArray[np.int64]:
+    """Per kecamatan (those in ``rows``, whose wave devices ``split`` gives): sum over days
+    t < horizon of residents still waiting at the start of t (= sum over residents of their
+    1-based working-day index, served earliest first)."""
     t = np.arange(horizon)
-    fixed = mi.fixed * np.maximum(0, t[None, :] - mi.fixed_first[:, None])
-    pooled = np.einsum("kw,kwt->kt", split, np.maximum(0, t[None, None, :] - mi.wave_first[:, :, None]))
-    left = np.maximum(0, mi.residents[:, None] - mi.seats * (fixed + pooled))
+    fixed = mi.fixed * np.maximum(0, t[None, :] - mi.fixed_first[rows, None])
+    pooled = np.einsum("kw,kwt->kt", split, np.maximum(0, t[None, None, :] - mi.wave_first[rows, :, None]))
+    left = np.maximum(0, mi.residents[rows, None] - mi.seats * (fixed + pooled))
     return left.sum(axis=1).astype(np.int64)  # type: ignore[no-any-return]
 
 
@@ -238,11 +241,7 @@ def _greedy(mi: MasterInput, start: npt.NDArray[np.int64], horizon: int) -> npt.
 
 
 def _row_waiting(mi: MasterInput, k: int, row: npt.NDArray[np.int64], horizon: int) -> int:
-    t = np.arange(horizon)
-    served = mi.fixed * np.maximum(0, t - mi.fixed_first[k]) + (
-        row[:, None] * np.maximum(0, t[None, :] - mi.wave_first[k][:, None])
-    ).sum(axis=0)
-    return int(np.maximum(0, mi.residents[k] - mi.seats * served).sum())
+    return int(waiting_of(mi, row[None, :], horizon, slice(k, k + 1))[0])
 
 
 MAX_CELLS = 250_000  # (kecamatan, day) rows of the level-2 model; past it, days go in blocks
