@@ -65,6 +65,11 @@ class InfeasibleError(EktpError):
         self.diagnosis = diagnosis  # a results.Diagnosis once diagnosed (api.plan_city), else None
 
 
+class DelayCapError(InfeasibleError):
+    """No re-plan keeps every moved KK within the asked delay cap; the diagnosis
+    (results.CapDiagnosis) names the smallest cap that can be met."""
+
+
 class NoSolutionError(EktpError):
     """The solver stopped (time limit) without any feasible plan."""
 

@@ -151,6 +151,27 @@ class HomeVisitSummary(_Result):
     kept_from_old_plan: bool | None = None
 
 
+class KecamatanCapFigures(_Result):
+    kecamatan: str
+    must_move: int  # KK whose cell lost seats: they move under any cap
+    smallest_cap_bound: int  # no plan keeps this kecamatan's movers within a smaller cap
+    smallest_cap: int  # the smallest cap a plan meets here (every KK seated)
+
+
+class CapDiagnosis(_Result):
+    """diagnosis.json of ``resolve --max-delay`` when the cap cannot be met (exit 4)."""
+
+    scenario: str
+    as_of: dt.date
+    max_delay: int
+    meets_cap: bool
+    smallest_cap: int  # the smallest cap a plan meets (every KK seated within it)
+    smallest_cap_bound: int  # no plan meets a smaller cap (proven; see scope)
+    moves_at_smallest_cap: int
+    scope: str
+    per_kecamatan: list[KecamatanCapFigures]
+
+
 class ResolveSummary(_Result):
     old_plan: str
     as_of: dt.date
@@ -168,6 +189,11 @@ class ResolveSummary(_Result):
     moved_earlier: int = 0
     moved_later: int = 0
     largest_delay_working_days: int = 0
+    # resolve --max-delay: the cap (working days; None: no cap), the KK moved only to make room
+    # within it, and the proven lower bound on those
+    max_delay: int | None = None
+    moved_to_make_room: int = 0
+    moved_to_make_room_bound: int = 0
 
 
 class PlanSummary(_Result):

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ektp_opt.errors import InfeasibleError, InputError, NoSolutionError
+from ektp_opt.errors import DelayCapError, InfeasibleError, InputError, NoSolutionError
 from ektp_opt.inputs.calendar import index_on_or_after, working_days
 from ektp_opt.inputs.csvread import iter_rows
 from ektp_opt.inputs.households import Households
@@ -35,8 +35,11 @@ from ektp_opt.plan.files import APPOINTMENTS, DEVICES, HOME_VISIT_COLUMNS, HOME_
 from ektp_opt.plan.metrics import plan_objectives
 from ektp_opt.plan.read import parse_date, read_appointments, read_devices
 from ektp_opt.problem import DeviceBatch, ProblemData, build_problem
+from ektp_opt.resolve.cap import smallest_feasible_cap
+from ektp_opt.resolve.capped import KecamatanMovers, reach_of, working_days_after
 from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
 from ektp_opt.resolve.split import SplitInput, SplitResult, solve_split
+from ektp_opt.results import CapDiagnosis, KecamatanCapFigures
 from ektp_opt.solver import Result, SolveOptions
 from ektp_opt.solver.apportion import largest_remainder
 from ektp_opt.solver.assign import Assignment, Device, place_devices
@@ -46,6 +49,7 @@ from ektp_opt.solver.result import LevelResult, Status, Timings, overall_status
 
 IntArray = npt.NDArray[np.int64]
 KEPT_SCOPE = "given the kept appointments"
+CAP_SCOPE = "within the delay cap, given the device placement and the KK whose cell lost seats"
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,17 @@ class Change:
     forced: bool = False  # inside the notice window
 
 
+@dataclass(frozen=True)
+class CapBound:
+    """The moves of a capped re-plan: those the per-cell rule forces, plus the fewest extra KK
+    that make room within the cap (bounded per kecamatan by the cap model, ``cap.py``)."""
+
+    must: int  # KK whose cell lost seats (or whose day is gone): they move whatever the cap
+    extra: int  # KK moved only to make room within the cap
+    extra_bound: int  # proven lower bound on ``extra`` given the device placement
+    proven: bool  # every kecamatan's model was solved to optimality
+
+
 @dataclass
 class Replan:
     result: Result
@@ -66,6 +81,8 @@ class Replan:
     notice_end: dt.date | None  # last day of the notice window
     split: SplitResult
     backlog: dict[int, tuple[dt.date, int, str] | None] = field(default_factory=dict)  # missed KK
+    max_delay: int | None = None  # the cap on each moved KK's delay, working days
+    cap: CapBound | None = None  # how the moves under the cap were bounded
 
     @property
     def moved(self) -> int:
@@ -254,8 +271,35 @@ class _Seating:
     movers: list[tuple[int, str, bool]] = field(default_factory=list)  # (kk, reason, forced)
     load: dict[tuple[int, int, int, int], int] = field(default_factory=lambda: defaultdict(int))
 
+    def copy(self) -> _Seating:
+        load: dict[tuple[int, int, int, int], int] = defaultdict(int, self.load)
+        return _Seating(
+            self.day.copy(), self.shift.copy(), self.device.copy(), list(self.changes), list(self.movers), load
+        )
 
-def resolve(
+
+@dataclass
+class Prepared:
+    """A re-plan up to the point where the movers are seated: the device placement (R1) is made
+    and every KK that keeps its cell has its seat. Whatever the delay cap, this part is the same,
+    so ``finish`` (one cap) and ``tradeoff.front`` (every cap) start from it."""
+
+    ls: LoadedScenario
+    data: ProblemData
+    households: Households
+    members: IntArray
+    old: _Old
+    win: _Window
+    split: SplitResult
+    devices: list[Device]
+    in_service: list[list[list[int]]]
+    seating: _Seating
+    as_of: dt.date
+    options: SolveOptions
+    started: float
+
+
+def prepare(
     old_plan: Path,
     ls: LoadedScenario,
     households: Households,
@@ -264,14 +308,10 @@ def resolve(
     attendance: dict[int, bool] | None = None,
     options: SolveOptions | None = None,
     reporter: Reporter | None = None,
-) -> Replan:
-    """Re-plan ``old_plan`` under the changed scenario ``ls``. Raises InfeasibleError when the
-    changed deliveries cannot hold every KK by the last regular day.
-
-    The steps: read the plan in force and fix the window (``_window``); place the devices, the
-    fewest moves first (``_place_devices``, CP-SAT); keep every KK in its cell where the cell's
-    devices still seat it (``_seat_kept``); seat the movers after the notice window
-    (``_seat_movers``); book missed KK into backlog seats; measure the levels."""
+) -> Prepared:
+    """Read the plan in force, fix the window, place the devices (fewest moves first, CP-SAT) and
+    keep every KK in its cell where the cell's devices still seat it. Raises InfeasibleError when
+    the changed deliveries cannot hold every KK by the last regular day."""
     options = options or SolveOptions()
     reporter = reporter or Reporter()
     start = time.perf_counter()
@@ -287,9 +327,46 @@ def resolve(
         split, split_all = _place_devices(ls, data, old, members, future, win, as_of, options)
     devices = place_devices(data, split_all)
     in_service = _in_service(data, devices, old)
+    seating = _seat_kept(data, old, devices, in_service, members, future, win)
+    return Prepared(ls, data, households, members, old, win, split, devices, in_service, seating, as_of, options, start)
+
+
+def resolve(
+    old_plan: Path,
+    ls: LoadedScenario,
+    households: Households,
+    as_of: dt.date,
+    notice_days: int,
+    attendance: dict[int, bool] | None = None,
+    options: SolveOptions | None = None,
+    reporter: Reporter | None = None,
+    max_delay: int | None = None,
+) -> Replan:
+    """Re-plan ``old_plan`` under the changed scenario ``ls``. Raises InfeasibleError when the
+    changed deliveries cannot hold every KK by the last regular day, and DelayCapError (an
+    InfeasibleError) when no plan keeps every moved KK within ``max_delay`` working days.
+
+    The steps: ``prepare`` (read the plan in force, the window, the device placement, the KK that
+    keep their cell), then ``finish``: seat the movers after the notice window (within the cap,
+    moving the fewest extra KK, when there is one), book missed KK into backlog seats, measure the
+    levels."""
+    prep = prepare(old_plan, ls, households, as_of, notice_days, attendance, options, reporter)
+    return finish(prep, max_delay, reporter)
+
+
+def finish(prep: Prepared, max_delay: int | None = None, reporter: Reporter | None = None) -> Replan:
+    """Seat the movers of a prepared re-plan (under ``max_delay`` when given) and measure it. The
+    prepared state is not changed, so one ``prepare`` serves several caps."""
+    reporter = reporter or Reporter()
+    ls, data, households, members, old, win = prep.ls, prep.data, prep.households, prep.members, prep.old, prep.win
+    devices, in_service, split = prep.devices, prep.in_service, prep.split
+    seating = prep.seating.copy()
+    cap_bound: CapBound | None = None
     with reporter.stage("resolve: seat KK"):
-        seating = _seat_kept(data, old, devices, in_service, members, future, win)
-        bound_last, bound_wait = _seat_movers(data, households, old, devices, in_service, members, win, seating)
+        if max_delay is None:
+            bound_last, bound_wait = _seat_movers(data, households, old, devices, in_service, members, win, seating)
+        else:
+            bound_last, bound_wait, cap_bound = seat_capped(prep, seating, max_delay)
         backlog = _book_backlog(ls, data, devices, win.missed, old, members, seating.load, win.w_end)
         for i, booked in backlog.items():
             new: tuple[dt.date | None, int | None, str | None] = booked if booked is not None else (None, None, None)
@@ -304,7 +381,7 @@ def resolve(
                     False,
                 )
             )
-    levels = _levels(data, households, old, members, seating, split, bound_last, bound_wait)
+    levels = _levels(data, households, old, members, seating, split, bound_last, bound_wait, cap_bound)
     site_out = np.where(old.visited, -1, old.site)  # visited KK have no office appointment
     assignment = Assignment(
         site_out.astype(np.int32),
@@ -315,11 +392,18 @@ def resolve(
         0,
     )
     timings = Timings()
-    timings.add("resolve", time.perf_counter() - start)
+    timings.add("resolve", time.perf_counter() - prep.started)
     result = Result(
-        overall_status(levels), levels, assignment, data, None, time.perf_counter() - start, options, timings
+        overall_status(levels),
+        levels,
+        assignment,
+        data,
+        None,
+        time.perf_counter() - prep.started,
+        prep.options,
+        timings,
     )
-    return Replan(result, seating.changes, as_of, win.notice_end, split, backlog)
+    return Replan(result, seating.changes, prep.as_of, win.notice_end, split, backlog, max_delay, cap_bound)
 
 
 def _window(
@@ -591,6 +675,139 @@ def _seat_movers(
     return bound_last, bound_wait
 
 
+def kecamatan_movers(prep: Prepared, seating: _Seating) -> dict[int, KecamatanMovers]:
+    """Per kecamatan with KK that must move: its free seats after the notice window, the movers
+    (with the last day at delay 0 of each) and the KK that keep a day after the window."""
+    data, old, members, win, hh = prep.data, prep.old, prep.members, prep.win, prep.households
+    w_end, n_days, load = win.w_end, data.regular_days, seating.load
+    reason_of = {i: (why, forced) for i, why, forced in seating.movers}
+    moving = np.zeros(len(members), dtype=bool)
+    moving[list(reason_of)] = True
+    keep = np.flatnonzero(~win.past & ~old.visited & ~moving & (seating.day >= w_end))
+    keepers_of: dict[int, list[tuple[int, int, int, int, int]]] = defaultdict(list)
+    for i, k, d, s, dv in zip(
+        keep.tolist(),
+        old.site[keep].tolist(),
+        seating.day[keep].tolist(),
+        seating.shift[keep].tolist(),
+        seating.device[keep].tolist(),
+        strict=True,
+    ):
+        keepers_of[k].append((i, int(members[i]), d, s, dv))
+    must_of: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for i in sorted(reason_of):
+        must_of[int(old.site[i])].append((i, int(members[i]), reach_of(data.days, old.date[i])))
+    out = {}
+    for k, must in sorted(must_of.items()):
+        seats = int(data.seats[k])
+        slots = [
+            (d, s, dv, seats - load[(k, d, s, dv)])
+            for d in range(w_end, n_days)
+            for s in range(1, int(data.shifts[k]) + 1)
+            for dv in prep.in_service[k][d]
+        ]
+        staffed = {(d, s, dv) for (kk, d, s, dv), v in load.items() if kk == k and v > 0}
+        kks = [i for i, _m, _r in must] + [r[0] for r in keepers_of[k]]
+        order: dict[int, tuple[int, dt.date]] = {i: (int(hh.kelurahan[i]), old.date[i]) for i in kks}
+        out[k] = KecamatanMovers(slots, staffed, int(data.slot_limit[k]), n_days, w_end, must, keepers_of[k], order)
+    return out
+
+
+def smallest_caps(movers: dict[int, KecamatanMovers], n_days: int) -> dict[int, tuple[int, int]]:
+    """Per kecamatan: (no plan meets a smaller cap, the smallest cap the seating meets)."""
+    out = {}
+    for k, km in movers.items():
+        low = smallest_feasible_cap(km.model, 2 * n_days)
+        if low is None:  # cannot happen once R1 found a placement; kept as a clear failure
+            raise RuntimeError(f"kecamatan {k}: no cap fits its movers")
+        met = low
+        while not km.plan(met).ok and met < 2 * n_days:
+            met += 1
+        out[k] = (low, met)
+    return out
+
+
+def cap_diagnosis(prep: Prepared, cap: int, movers: dict[int, KecamatanMovers]) -> CapDiagnosis:
+    """The smallest cap that can be met, proven below and checked by seating above, per
+    kecamatan and for the city (the largest of them)."""
+    caps = smallest_caps(movers, prep.data.regular_days)
+    smallest = max(met for _low, met in caps.values())
+    moves = sum(len(km.must) + len(km.plan(smallest).extra) for km in movers.values())
+    codes = prep.data.kecamatan_codes
+    return CapDiagnosis(
+        scenario=prep.ls.scenario.name,
+        as_of=prep.as_of,
+        max_delay=cap,
+        meets_cap=False,
+        smallest_cap=smallest,
+        smallest_cap_bound=max(low for low, _met in caps.values()),
+        moves_at_smallest_cap=moves,
+        scope=CAP_SCOPE,
+        per_kecamatan=[
+            KecamatanCapFigures(
+                kecamatan=codes[k], must_move=len(movers[k].must), smallest_cap_bound=low, smallest_cap=met
+            )
+            for k, (low, met) in sorted(caps.items())
+        ],
+    )
+
+
+def seat_capped(prep: Prepared, seating: _Seating, cap: int) -> tuple[int, int, CapBound]:
+    """Seat the movers within ``cap`` working days of their old appointments, moving the fewest
+    extra KK (cap.py, capped.py). Raises DelayCapError with the smallest cap that can be met."""
+    data, old, members, devices = prep.data, prep.old, prep.members, prep.devices
+    movers = kecamatan_movers(prep, seating)
+    outcomes = {k: km.plan(cap) for k, km in movers.items()}
+    if not all(o.ok for o in outcomes.values()):
+        raise DelayCapError(
+            f"no re-plan keeps every moved KK within {cap} working days", cap_diagnosis(prep, cap, movers)
+        )
+    reason_of = {i: (why, forced) for i, why, forced in seating.movers}
+    bound_last, bound_wait = -1, 0
+    extra_all: set[int] = set()
+    for k, out in sorted(outcomes.items()):
+        km = movers[k]
+        free = km.model.free.copy()
+        for i in out.extra:
+            d, s, dv = int(seating.day[i]), int(seating.shift[i]), int(seating.device[i])
+            seating.load[(k, d, s, dv)] -= int(members[i])
+            free[d] += int(members[i])
+            reason_of[i] = (
+                f"{old.date[i]} shift {old.shift[i]}: makes room for KK moved within the cap of {cap} working days",
+                False,
+            )
+            seating.movers.append((i, reason_of[i][0], False))
+            extra_all.add(i)
+        last, wait = _fluid_fill(free.tolist(), sum(int(members[i]) for i in out.placed))
+        bound_last, bound_wait = max(bound_last, last), bound_wait + wait
+        for i, (d, s, dv) in sorted(out.placed.items()):
+            seating.day[i], seating.shift[i], seating.device[i] = d, s, dv
+            seating.load[(k, d, s, dv)] += int(members[i])
+    seating.changes = [c for c in seating.changes if c.kk not in extra_all]
+    for k in sorted(outcomes):
+        for i in sorted(outcomes[k].placed):
+            why, forced = reason_of[i]
+            d, s, dv = int(seating.day[i]), int(seating.shift[i]), int(seating.device[i])
+            seating.changes.append(
+                Change(
+                    i,
+                    (old.date[i], int(old.shift[i]), old.device[i]),
+                    (data.days[d], s, devices[dv].device_id),
+                    why,
+                    True,
+                    forced,
+                )
+            )
+    must = sum(len(km.must) for km in movers.values())
+    bound = CapBound(
+        must,
+        len(extra_all),
+        sum(o.bound for o in outcomes.values()),
+        all(o.status == "OPTIMAL" for o in outcomes.values()),
+    )
+    return bound_last, bound_wait, bound
+
+
 def _levels(
     data: ProblemData,
     households: Households,
@@ -600,6 +817,7 @@ def _levels(
     split: SplitResult,
     bound_last: int,
     bound_wait: int,
+    cap: CapBound | None = None,
 ) -> list[LevelResult]:
     """The re-plan's levels: moves (proven by the split model), then completion, waiting and
     compactness, each bounded given the kept appointments."""
@@ -613,10 +831,21 @@ def _levels(
     )
     kept_obj = plan_objectives(day[kept], members[kept], households.kelurahan[kept], old.site[kept], home[kept])
     moved = int((((day != old.day) | (shift != old.shift)) & office).sum())
-    levels = [
-        _level(
+    if cap is None:
+        moves = _level(
             "moves", moved, split.bound, split.status == "OPTIMAL", split.seconds, "movers go after the notice window"
-        ),
+        )
+    else:
+        moves = _level(
+            "moves",
+            moved,
+            cap.must + cap.extra_bound,
+            split.status == "OPTIMAL" and cap.proven,
+            split.seconds,
+            CAP_SCOPE,
+        )
+    levels = [
+        moves,
         _level(
             "completion", measured["completion"], max(kept_obj["completion"], bound_last + 1), True, 0.0, KEPT_SCOPE
         ),
@@ -739,15 +968,14 @@ def _book_backlog(
 
 def delays(rp: Replan) -> list[int]:
     """Working days between old and new appointment of each KK whose date changed (negative:
-    earlier); KK missing a slot (backlog) are not moves."""
-    index = {d: i for i, d in enumerate(rp.result.problem.days)}
-    out = []
-    for c in rp.changes:
-        if c.is_move and c.kk not in rp.backlog and c.new[0] is not None and c.new[0] != c.old[0]:
-            old_i, new_i = index.get(c.old[0]), index.get(c.new[0])
-            if old_i is not None and new_i is not None:
-                out.append(new_i - old_i)
-    return out
+    earlier), counted as SPEC.md says: the working days after the old date up to the new one.
+    KK missing a slot (backlog) are not moves."""
+    days = rp.result.problem.days
+    return [
+        working_days_after(days, c.old[0], c.new[0])
+        for c in rp.changes
+        if c.is_move and c.kk not in rp.backlog and c.new[0] is not None and c.new[0] != c.old[0]
+    ]
 
 
 def summary_extra(rp: Replan, old_plan: Path, notice_days: int) -> dict[str, Any]:
@@ -768,4 +996,7 @@ def summary_extra(rp: Replan, old_plan: Path, notice_days: int) -> dict[str, Any
         "moved_earlier": sum(d < 0 for d in moved_days),
         "moved_later": sum(d > 0 for d in moved_days),
         "largest_delay_working_days": max(moved_days, default=0),
+        "max_delay": rp.max_delay,
+        "moved_to_make_room": rp.cap.extra if rp.cap else 0,
+        "moved_to_make_room_bound": rp.cap.extra_bound if rp.cap else 0,
     }

@@ -6,6 +6,7 @@ Every function here works on plain lists for one kecamatan at a time; the orches
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -143,3 +144,48 @@ class SlotFiller:
         for (day, _s, _d, _r), left in zip(self.slots, self.room, strict=True):
             out[day] += left
         return out
+
+
+class BestFit(SlotFiller):
+    """Seats a KK in the device-shift with the least room that holds it and lies on or before a
+    deadline (earliest among equals). Used under a delay cap, where every mover's window starts on
+    the same day: which fitting seat a KK takes never matters for the dates of those after it
+    (their windows include it), only for the sizes that still fit, so the tightest hole is best.
+    One heap of slot indices (time order) per room value; stale entries are dropped lazily."""
+
+    def __init__(
+        self,
+        slots: list[tuple[int, int, int, int]],
+        limit: int = -1,
+        staffed: set[tuple[int, int, int]] | None = None,
+    ) -> None:
+        super().__init__(slots, limit, staffed)
+        by_room: dict[int, list[int]] = defaultdict(list)
+        for j, r in enumerate(self.room):
+            if r > 0:
+                by_room[r].append(j)  # ascending: already a heap
+        self.heaps = dict(by_room)
+        self.top = max(self.heaps, default=0)
+
+    def place_by(self, members: int, deadline: int) -> tuple[int, int, int] | None:
+        for r in range(members, self.top + 1):
+            heap = self.heaps.get(r)
+            while heap and (self.room[heap[0]] != r or not self._usable(heap[0])):
+                heapq.heappop(heap)  # stale (room changed) or dead (its day's operators are all busy)
+            if heap and self.slots[heap[0]][0] <= deadline:
+                j = heapq.heappop(heap)
+                self.room[j] -= members
+                if self.room[j] > 0:
+                    heapq.heappush(self.heaps.setdefault(self.room[j], []), j)
+                day, shift, device, _ = self.slots[j]
+                if (day, shift, device) not in self.staffed:
+                    self.staffed.add((day, shift, device))
+                    self.per_day[day] += 1
+                return day, shift, device
+        return None
+
+    def add_room(self, j: int, members: int) -> None:
+        """Slot ``j`` gets ``members`` seats back (a KK sitting there moves away)."""
+        self.room[j] += members
+        heapq.heappush(self.heaps.setdefault(self.room[j], []), j)
+        self.top = max(self.top, self.room[j])

@@ -26,12 +26,13 @@ def make_mip(limit: float) -> Any:
     return solver
 
 
-def solve(solver: Any) -> Status:
-    """Solve to a zero gap, interruptibly; our status name for SCIP's answer."""
+def solve(solver: Any, gap: float = 0.0) -> Status:
+    """Solve to a zero gap (or the relative ``gap`` asked for, when a caller reports the bound
+    beside the value), interruptibly; our status name for SCIP's answer."""
     from ortools.linear_solver import pywraplp
 
     params = pywraplp.MPSolverParameters()
-    params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, 0.0)
+    params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, gap)
     box: dict[str, int] = {}
     done = threading.Event()
 

@@ -1,0 +1,206 @@
+"""Seating KK under a delay cap, one kecamatan at a time (``resolve --max-delay``).
+
+``cap.py`` says how many extra KK of each size must leave each day; here they are chosen and every
+mover is seated, earliest deadline first, in the earliest free seat of its office (``SlotFiller``,
+so operators are respected). Families are not fluid: when one finds no seat by its deadline, the
+day it needed gets that many members of extra demand and the model is solved again (a few rounds
+at most); the first model's optimum stays the lower bound that is reported.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import heapq
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ektp_opt.resolve.cap import KecamatanCap, extra_moves
+from ektp_opt.resolve.seats import BestFit
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class CapOutcome:
+    """One kecamatan under one cap."""
+
+    ok: bool  # every mover seated within the cap
+    placed: dict[int, tuple[int, int, int]]  # kk -> (day, shift, device) for every mover
+    extra: list[int]  # KK that moved only to make room
+    bound: int  # proven lower bound on len(extra) (the model's, before any re-solve)
+    status: str  # of the first model
+    largest_delay: int  # working days, over the movers seated
+    seconds: float
+
+
+def usable_free(
+    slots: Sequence[tuple[int, int, int, int]], staffed: set[tuple[int, int, int]], limit: int, n_days: int
+) -> IntArray:
+    """Seats per day that new KK can take: every room, or with an operator limit the rooms of
+    device-shifts in use plus whole device-shifts up to the limit."""
+    free = np.zeros(n_days, dtype=np.int64)
+    spare: dict[int, list[int]] = defaultdict(list)
+    used: dict[int, int] = defaultdict(int)
+    for d, s, dv, room in slots:
+        if limit < 0 or (d, s, dv) in staffed:
+            free[d] += room
+            used[d] += (d, s, dv) in staffed
+        else:
+            spare[d].append(room)
+    if limit >= 0:
+        for d, rooms in spare.items():
+            free[d] += sum(sorted(rooms, reverse=True)[: max(0, limit - used[d])])
+    return free
+
+
+class KecamatanMovers:
+    """A kecamatan's re-plan state that no cap changes: its free seats, who must move, who could
+    make room. ``plan(cap)`` answers for one cap without changing anything."""
+
+    def __init__(
+        self,
+        slots: list[tuple[int, int, int, int]],
+        staffed: set[tuple[int, int, int]],
+        limit: int,
+        n_days: int,
+        w_end: int,
+        must: list[tuple[int, int, int]],  # (kk, members, reach): reach = last day at delay 0
+        keepers: list[tuple[int, int, int, int, int]],  # (kk, members, day, shift, device)
+        order_key: dict[int, tuple[int, dt.date]],  # kk -> seating order among equal deadlines
+    ) -> None:
+        self.slots, self.staffed, self.limit, self.n_days, self.w_end = slots, staffed, limit, n_days, w_end
+        self.must, self.order_key = must, order_key
+        self.slot_of = {(d, s, dv): j for j, (d, s, dv, _r) in enumerate(slots)}
+        top = max([m for _k, m, *_ in keepers] + [m for _k, m, _r in must] + [1])
+        rows = np.zeros((n_days, top + 1), dtype=np.int64)
+        self.keepers: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+        for kk, m, d, s, dv in sorted(keepers, key=lambda r: (r[2], r[3], r[4], r[0])):
+            if d >= w_end:
+                rows[d, m] += 1
+                self.keepers[(d, m)].append((kk, s, dv))
+        free = usable_free(slots, staffed, limit, n_days)
+        free[:w_end] = 0
+        self.model = KecamatanCap(
+            w_end,
+            free,
+            rows,
+            np.array([m for _k, m, _r in must], dtype=np.int64),
+            np.array([r for _k, _m, r in must], dtype=np.int64),
+        )
+
+    def plan(self, cap: int, limit: float = 30.0) -> CapOutcome:
+        """The model's extra KK (the proven bound comes from it), then every mover seated; where
+        family sizes leave a mover without a seat in time, one more KK makes room (``_seat``)."""
+        start = time.perf_counter()
+        first = extra_moves(self.model, cap, limit)
+        if first.status not in ("OPTIMAL", "FEASIBLE"):
+            return CapOutcome(False, {}, [], first.bound, first.status, 0, time.perf_counter() - start)
+        chosen = [kk for (d, m), count in sorted(first.take.items()) for kk, _s, _dv in self.keepers[(d, m)][:count]]
+        placed, extra = self._seat(chosen, cap)
+        ok = placed is not None
+        return CapOutcome(
+            ok,
+            placed or {},
+            extra if ok else [],
+            first.bound,
+            first.status,
+            self._largest(placed, extra) if placed else 0,
+            time.perf_counter() - start,
+        )
+
+    def _largest(self, placed: dict[int, tuple[int, int, int]], extra: list[int]) -> int:
+        reach = {kk: r for kk, _m, r in self.must}
+        day_of = {kk: d for (d, _m), rows in self.keepers.items() for kk, _s, _dv in rows}
+        worst = 0
+        for kk, (d, _s, _dv) in placed.items():
+            worst = max(worst, d - (reach[kk] if kk in reach else day_of[kk]))
+        return worst
+
+    def _seat(self, chosen: list[int], cap: int) -> tuple[dict[int, tuple[int, int, int]] | None, list[int]]:
+        """Earliest deadline first, each KK into the tightest seat on or before its deadline
+        (``BestFit``). A KK that finds none takes the place of a KK that keeps a day on or before
+        its deadline (the latest such day, the largest family that frees enough room), which then
+        moves too, with its own deadline. Returns the placements (None when a KK cannot be seated
+        at all) and every KK that moved to make room."""
+        rooms = [r for *_x, r in self.slots]
+        where = {kk: (d, m, s, dv) for (d, m), rows in self.keepers.items() for kk, s, dv in rows}
+        last = self.n_days - 1
+        queue = [(min(r + cap, last), self.order_key[kk], kk, m) for kk, m, r in self.must]
+        bumped = set(chosen)
+        for kk in chosen:
+            d, m, s, dv = where[kk]
+            rooms[self.slot_of[(d, s, dv)]] += m
+            queue.append((min(d + cap, last), self.order_key[kk], kk, m))
+        heapq.heapify(queue)
+        filler = BestFit(
+            [(d, s, dv, room) for (d, s, dv, _r), room in zip(self.slots, rooms, strict=True)],
+            self.limit,
+            self.staffed,
+        )
+        by_bin: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+        for (d, m), rows in self.keepers.items():  # day -> slot -> (members, kk) that could move
+            for kk, s, dv in rows:
+                if kk not in bumped:
+                    by_bin[d][self.slot_of[(d, s, dv)]].append((m, kk))
+        for bins in by_bin.values():
+            for movable in bins.values():
+                movable.sort(key=lambda r: (-r[0], r[1]))
+        placed: dict[int, tuple[int, int, int]] = {}
+        extra = list(chosen)
+        while queue:
+            deadline, _key, kk, m = heapq.heappop(queue)
+            spot = filler.place_by(m, deadline)
+            if spot is None:
+                room_for = self._make_room(filler, by_bin, m, deadline)
+                if room_for is None:
+                    return None, extra
+                day, freed = room_for
+                for om, other in freed:
+                    extra.append(other)
+                    heapq.heappush(queue, (min(day + cap, last), self.order_key[other], other, om))
+                spot = filler.place_by(m, deadline)
+                assert spot is not None
+            placed[kk] = spot
+        return placed, extra
+
+    def _make_room(
+        self, filler: BestFit, by_bin: dict[int, dict[int, list[tuple[int, int]]]], m: int, deadline: int
+    ) -> tuple[int, list[tuple[int, int]]] | None:
+        """Free a seat for ``m`` members by moving the fewest KK (largest first) of one
+        device-shift on the latest day in [w_end, deadline] where that is possible."""
+        for d in range(min(deadline, self.n_days - 1), self.w_end - 1, -1):
+            best: tuple[int, int] | None = None  # (KK to move, slot)
+            for j, rows in by_bin.get(d, {}).items():
+                room, need = filler.room[j], 0
+                for om, _kk in rows:
+                    if room >= m:
+                        break
+                    room, need = room + om, need + 1
+                if room >= m and need and (best is None or need < best[0]):
+                    best = (need, j)
+            if best is not None:
+                need, j = best
+                rows = by_bin[d][j]
+                freed, rows[:] = rows[:need], rows[need:]
+                filler.add_room(j, sum(om for om, _kk in freed))
+                return d, freed
+        return None
+
+
+def reach_of(days: Sequence[dt.date], date: dt.date) -> int:
+    """Index of the last working day on or before ``date``: a move to day j is ``j - reach``
+    working days later (SPEC.md: the delay counts the working days after the old date up to the
+    new one)."""
+    return bisect.bisect_right(days, date) - 1
+
+
+def working_days_after(days: Sequence[dt.date], old: dt.date, new: dt.date) -> int:
+    """The working days after ``old`` up to and including ``new`` (negative when ``new`` is
+    earlier): the delay of a move, whether or not ``old`` is still a working day."""
+    return bisect.bisect_right(days, new) - bisect.bisect_right(days, old)

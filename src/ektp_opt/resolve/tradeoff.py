@@ -1,0 +1,79 @@
+"""The trade-off a planner chooses on: the largest delay of a moved KK against how many KK move
+(``resolve --tradeoff``).
+
+One ``prepare`` (device placement, kept KK) serves every cap; each cap is then planned per
+kecamatan (``capped.KecamatanMovers.plan``), which gives the moves a plan makes at that cap and a
+proven lower bound. From the smallest cap any plan can meet (proven in closed form, ``cap.py``) up
+to the cap past which no KK beyond the must-move ones moves: beyond it the front is flat.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ektp_opt.resolve import Prepared, kecamatan_movers
+from ektp_opt.resolve.cap import no_extra_cap, smallest_feasible_cap
+from ektp_opt.solver.progress import Reporter
+
+MIP_SECONDS = 5.0  # per kecamatan and cap: the bound is reported as far as it got
+
+
+@dataclass(frozen=True)
+class FrontPoint:
+    cap: int  # working days
+    moves: int | None  # KK a plan moves at this cap; None: no plan found that meets it
+    bound: int  # no plan within this cap moves fewer KK (given the device placement)
+    largest_delay: int | None  # the largest delay in that plan, working days
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Front:
+    points: list[FrontPoint]  # every cap evaluated, in order
+    must: int  # KK that move under any cap (their cell lost seats)
+    smallest_cap_bound: int  # no plan meets a smaller cap
+    flat_from: int  # from this cap on, only the must-move KK move
+    seconds: float
+
+    @property
+    def pareto(self) -> list[FrontPoint]:
+        """The points no other point beats on both counts (fewer moves for a cap no larger)."""
+        out: list[FrontPoint] = []
+        for p in self.points:
+            if p.moves is not None and (not out or p.moves < (out[-1].moves or 0)):
+                out.append(p)
+        return out
+
+
+def default_caps(low: int, flat: int) -> list[int]:
+    """Every cap for the first ten working days from the smallest one, then every fifth, and the
+    cap where the front turns flat: the steep part in full, the long tail sampled."""
+    caps = set(range(low, min(flat, low + 10) + 1)) | set(range(low + 10, flat, 5)) | {flat}
+    return sorted(c for c in caps if low <= c <= flat)
+
+
+def front(prep: Prepared, caps: list[int] | None = None, reporter: Reporter | None = None) -> Front:
+    reporter = reporter or Reporter()
+    start = time.perf_counter()
+    movers = kecamatan_movers(prep, prep.seating)
+    horizon = 2 * prep.data.regular_days
+    must = sum(len(km.must) for km in movers.values())
+    low = max((smallest_feasible_cap(km.model, horizon) or horizon for km in movers.values()), default=0)
+    flat = max([no_extra_cap(km.model, horizon) for km in movers.values()] + [low])
+    todo = default_caps(low, flat) if caps is None else sorted(set(caps))
+    points = []
+    with reporter.stage("resolve: trade-off"):
+        for n, cap in enumerate(todo, 1):
+            reporter.detail(f"cap {cap} working days ({n}/{len(todo)} caps)")
+            t0 = time.perf_counter()
+            moves: int | None = None
+            bound, worst = must, 0
+            if cap >= low:
+                outs = [km.plan(cap, MIP_SECONDS) for km in movers.values()]
+                bound += sum(o.bound for o in outs)
+                worst = max((o.largest_delay for o in outs), default=0)
+                if all(o.ok for o in outs):
+                    moves = must + sum(len(o.extra) for o in outs)
+            points.append(FrontPoint(cap, moves, bound, worst if moves is not None else None, time.perf_counter() - t0))
+    return Front(points, must, low, flat, time.perf_counter() - start)
