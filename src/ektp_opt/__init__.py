@@ -35,6 +35,7 @@ _EXPORTS = {
     "replan_city": "ektp_opt.api",
     "ReplannedCity": "ektp_opt.api",
     "write_replan": "ektp_opt.api",
+    "tradeoff_city": "ektp_opt.api",
     "simulate_plan": "ektp_opt.api",
     "capacity": "ektp_opt.api",
     "Plan": "ektp_opt.plan.view",
@@ -49,6 +50,7 @@ _EXPORTS = {
     "InputError": "ektp_opt.errors",
     "InfeasibleError": "ektp_opt.errors",
     "NoSolutionError": "ektp_opt.errors",
+    "DelayCapError": "ektp_opt.errors",
     "VerificationError": "ektp_opt.errors",
 }
 

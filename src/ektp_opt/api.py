@@ -19,20 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ektp_opt.errors import InfeasibleError, VerificationError
+from ektp_opt.errors import DelayCapError, InfeasibleError, VerificationError
 from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.population import load_population
 from ektp_opt.inputs.scenario import LoadedScenario
 from ektp_opt.plan.files import DIAGNOSIS
 from ektp_opt.problem import build_problem
 from ektp_opt.resolve import Replan
-from ektp_opt.results import Diagnosis, HomeVisitSummary, PlanSummary, ResolveSummary
+from ektp_opt.results import CapDiagnosis, Diagnosis, HomeVisitSummary, PlanSummary, ResolveSummary
 from ektp_opt.safety.atomic import atomic_folder
 from ektp_opt.solver import Result, SolveOptions, solve
 from ektp_opt.solver.progress import Reporter
 
 if TYPE_CHECKING:
     from ektp_opt.analysis.simulate import Campaign, SimulationResult
+    from ektp_opt.resolve.tradeoff import Front
 
 LATE_SLACK = dt.timedelta(days=31)  # past the earliest date, so the KK packing may spill if it must
 
@@ -101,7 +102,7 @@ def _verified(folder: Path, ls: LoadedScenario, households: Households, what: st
         raise VerificationError(f"{what} broke a hard rule ({names}); nothing was written")
 
 
-def write_diagnosis(out: str | Path, diagnosis: Diagnosis) -> Path:
+def write_diagnosis(out: str | Path, diagnosis: Diagnosis | CapDiagnosis) -> Path:
     """The infeasible outcome of solve and resolve: a folder with diagnosis.json and nothing else."""
     with atomic_folder(Path(out), kind="diagnosis") as tmp:
         (tmp / DIAGNOSIS).write_text(json.dumps(diagnosis.to_json(), indent=2) + "\n", encoding="utf-8")
@@ -148,10 +149,13 @@ def replan_city(
     attendance: str | Path | None = None,
     options: SolveOptions | None = None,
     reporter: Reporter | None = None,
+    max_delay: int | None = None,
 ) -> ReplannedCity:
     """Plan again after a change, moving the fewest KK (SPEC.md, "Planning again"). The plan in
     force is checked first (a broken one is an InputError naming it); when the changed scenario
-    cannot meet the deadline, ``InfeasibleError`` carries the diagnosis."""
+    cannot meet the deadline, ``InfeasibleError`` carries the diagnosis. With ``max_delay``, no
+    moved KK is appointed more than that many working days after its old appointment; when no plan
+    can keep it, ``DelayCapError`` carries a CapDiagnosis with the smallest cap that can."""
     from ektp_opt.analysis.capacity import diagnose
     from ektp_opt.resolve import check_home_visits_kept, check_old_plan, read_attendance, resolve
 
@@ -165,12 +169,43 @@ def replan_city(
         households = load_population(ls)
         seen = read_attendance(Path(attendance), households) if attendance else None
     try:
-        rp = resolve(old, ls, households, as_of, notice_days, seen, options, reporter)
+        rp = resolve(old, ls, households, as_of, notice_days, seen, options, reporter, max_delay)
+    except DelayCapError:
+        raise
     except InfeasibleError as exc:
         with reporter.stage("diagnose"):
             diagnosis = diagnose(ls, households, options)
         raise InfeasibleError(exc.message, diagnosis) from None
     return ReplannedCity(ls, households, rp, old, notice_days)
+
+
+def tradeoff_city(
+    old_plan: str | Path,
+    ls: LoadedScenario,
+    as_of: dt.date,
+    notice_days: int = 3,
+    attendance: str | Path | None = None,
+    options: SolveOptions | None = None,
+    reporter: Reporter | None = None,
+    caps: list[int] | None = None,
+) -> Front:
+    """The Pareto front of (largest delay of a moved KK, KK moved) for a re-plan, each point
+    with its proven bound (``resolve.tradeoff``); ``replan_city(max_delay=cap)`` then plans the
+    point a planner picks."""
+    from ektp_opt.resolve import check_home_visits_kept, check_old_plan, prepare, read_attendance
+    from ektp_opt.resolve.tradeoff import front
+
+    old = Path(old_plan)
+    options = options or SolveOptions()
+    reporter = reporter or Reporter()
+    check_home_visits_kept(old, ls)
+    with reporter.stage("check old plan"):
+        check_old_plan(old)
+    with reporter.stage("load households"):
+        households = load_population(ls)
+        seen = read_attendance(Path(attendance), households) if attendance else None
+    prep = prepare(old, ls, households, as_of, notice_days, seen, options, reporter)
+    return front(prep, caps, reporter)
 
 
 def write_replan(replanned: ReplannedCity, out: str | Path) -> PlanSummary:

@@ -243,12 +243,23 @@ def moves_tables(
     stats: dict[str, Any], reinvite: list[tuple[str, str, int, int]], names: dict[str, str]
 ) -> list[Table]:
     """Where the moves of a re-plan fall, how far and why, and which invitations to send again."""
-    kec = _table("Moved KK per kecamatan", "kecamatan", "moved", "forced", "days later (mean / max)", "kelurahan")
+    kec = _table(
+        "Moved KK per kecamatan (working days)",
+        "kecamatan",
+        "moved",
+        "forced",
+        "later",
+        "earlier",
+        "days later (mean / max)",
+        "kelurahan",
+    )
     for r in stats["per_kecamatan"]:
         kec.add_row(
             f"{r['kecamatan']} {names.get(r['kecamatan'], '')}",
             f"{r['moved']:,}",
             f"{r['forced']:,}",
+            f"{r['later']:,}",
+            f"{r['earlier']:,}",
             f"{r['mean_days_later']} / {r['max_days_later']}",
             str(r["kelurahan"]),
         )
@@ -311,3 +322,46 @@ def roster_table(rows: list[Any], kecamatan: str, day: Any) -> Table:
     t.add_row("total", "", "", str(sum(r.kk for r in rows)), str(sum(r.residents for r in rows)),
               str(sum(r.regular_seats for r in rows)), str(sum(r.backlog_seats for r in rows)))  # fmt: skip
     return t
+
+
+def front_table(front: Any) -> Table:
+    """``resolve --tradeoff``: each cap with the KK a plan moves, the proven bound and the
+    largest delay in that plan; Pareto points marked."""
+    t = _table(
+        "Largest delay of a moved KK against KK moved (working days)",
+        "cap",
+        "KK moved",
+        "proven bound",
+        "gap",
+        "largest delay",
+        "Pareto",
+        "seconds",
+    )
+    pareto = {id(p) for p in front.pareto}
+    for p in [*front.points, front.no_cap]:
+        moved = "no plan" if p.moves is None else f"{p.moves:,}"
+        gap = "" if p.moves is None or not p.moves else f"{(p.moves - p.bound) / p.moves:.1%}"
+        t.add_row(
+            "no cap" if p is front.no_cap else str(p.cap),
+            moved,
+            f"{p.bound:,}",
+            gap,
+            "" if p.largest_delay is None else str(p.largest_delay),
+            "*" if id(p) in pareto else "",
+            f"{p.seconds:.1f}",
+        )
+    return t
+
+
+def cap_diagnosis_panel(d: Any) -> Panel:
+    """Why ``resolve --max-delay`` cannot keep the cap, and the smallest cap that can be met."""
+    lines = [
+        f"No re-plan keeps every moved KK within {d.max_delay} working days.",
+        f"Smallest cap a plan meets: {d.smallest_cap} working days ({d.moves_at_smallest_cap:,} KK moved); "
+        f"no plan meets a cap below {d.smallest_cap_bound} ({d.scope}).",
+        "Tightest kecamatan: "
+        + ", ".join(
+            f"{k.kecamatan} ({k.smallest_cap})" for k in sorted(d.per_kecamatan, key=lambda k: -k.smallest_cap)[:5]
+        ),
+    ]
+    return Panel("\n".join(plain(line) for line in lines), title="Delay cap cannot be met", border_style="yellow")

@@ -987,7 +987,7 @@ def summary_extra(rp: Replan, old_plan: Path, notice_days: int) -> dict[str, Any
         "notice_days": notice_days,
         "notice_end": rp.notice_end.isoformat() if rp.notice_end else None,
         "moved_kk": rp.moved,
-        "moved_kk_proven_minimum": rp.split.bound,
+        "moved_kk_proven_minimum": rp.result.levels[0].bound,  # the moves level: within the cap when there is one
         "forced_in_notice_window": forced,
         "new_device_same_slot": sum(not c.is_move and c.kk not in rp.backlog for c in rp.changes),
         "missed_rebooked": sum(v is not None for v in rp.backlog.values()),

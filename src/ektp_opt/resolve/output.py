@@ -12,6 +12,7 @@ import numpy as np
 from ektp_opt.inputs.households import Households
 from ektp_opt.plan.files import BACKLOG, BACKLOG_COLUMNS, CHANGE_COLUMNS, CHANGES, REINVITE, REINVITE_COLUMNS
 from ektp_opt.resolve import Replan
+from ektp_opt.resolve.capped import working_days_after
 from ektp_opt.safety.csvwrite import csv_text
 
 
@@ -66,7 +67,6 @@ def write_replan_files(folder: Path, rp: Replan, households: Households) -> None
 def move_stats(rp: Replan, households: Households) -> dict[str, Any]:
     """Where the moves fall (per kecamatan and kelurahan), how far (working days), and why."""
     data = rp.result.problem
-    day_of = {d: i for i, d in enumerate(data.days)}
     per_kec: dict[str, list[int]] = defaultdict(list)
     forced: Counter[str] = Counter()
     per_kel: Counter[str] = Counter()
@@ -75,9 +75,7 @@ def move_stats(rp: Replan, households: Households) -> dict[str, Any]:
         if not c.is_move or c.new[0] is None:
             continue
         kec = data.kecamatan_codes[data.kelurahan_kecamatan[households.kelurahan[c.kk]]]
-        old_day = day_of.get(c.old[0])
-        shift = day_of[c.new[0]] - old_day if old_day is not None else 0
-        per_kec[kec].append(shift)
+        per_kec[kec].append(working_days_after(data.days, c.old[0], c.new[0]))
         forced[kec] += c.forced
         per_kel[data.kelurahan_codes[households.kelurahan[c.kk]]] += 1
         reasons[c.reason.split(": ", 1)[-1]] += 1
@@ -89,6 +87,8 @@ def move_stats(rp: Replan, households: Households) -> dict[str, Any]:
                 "kecamatan": kec,
                 "moved": int(s.size),
                 "forced": forced[kec],
+                "later": int((s > 0).sum()),
+                "earlier": int((s < 0).sum()),
                 "mean_days_later": round(float(s.mean()), 1),
                 "max_days_later": int(s.max()),
                 "kelurahan": len({k for k in per_kel if k.startswith(kec + ".")}),

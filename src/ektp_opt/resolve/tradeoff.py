@@ -9,10 +9,12 @@ to the cap past which no KK beyond the must-move ones moves: beyond it the front
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from ektp_opt.resolve import Prepared, kecamatan_movers
+from ektp_opt.resolve import Prepared, delays, finish, kecamatan_movers
 from ektp_opt.resolve.cap import no_extra_cap, smallest_feasible_cap
 from ektp_opt.solver.progress import Reporter
 
@@ -31,16 +33,29 @@ class FrontPoint:
 @dataclass(frozen=True)
 class Front:
     points: list[FrontPoint]  # every cap evaluated, in order
+    no_cap: FrontPoint  # resolve without a cap (cap 0 stands for none): the fewest moves of all
     must: int  # KK that move under any cap (their cell lost seats)
     smallest_cap_bound: int  # no plan meets a smaller cap
     flat_from: int  # from this cap on, only the must-move KK move
     seconds: float
 
+    def to_json(self) -> dict[str, Any]:
+        point = lambda p: dataclasses.asdict(p)  # noqa: E731
+        return {
+            "must_move": self.must,
+            "smallest_cap_bound": self.smallest_cap_bound,
+            "flat_from": self.flat_from,
+            "seconds": round(self.seconds, 2),
+            "points": [point(p) for p in self.points],
+            "no_cap": point(self.no_cap),
+            "pareto_caps": [p.cap for p in self.pareto],
+        }
+
     @property
     def pareto(self) -> list[FrontPoint]:
         """The points no other point beats on both counts (fewer moves for a cap no larger)."""
         out: list[FrontPoint] = []
-        for p in self.points:
+        for p in [*self.points, self.no_cap]:
             if p.moves is not None and (not out or p.moves < (out[-1].moves or 0)):
                 out.append(p)
         return out
@@ -76,4 +91,8 @@ def front(prep: Prepared, caps: list[int] | None = None, reporter: Reporter | No
                 if all(o.ok for o in outs):
                     moves = must + sum(len(o.extra) for o in outs)
             points.append(FrontPoint(cap, moves, bound, worst if moves is not None else None, time.perf_counter() - t0))
-    return Front(points, must, low, flat, time.perf_counter() - start)
+    t0 = time.perf_counter()
+    rp = finish(prep)
+    late = delays(rp)
+    no_cap = FrontPoint(0, rp.moved, rp.split.bound, max(late, default=0), time.perf_counter() - t0)
+    return Front(points, no_cap, must, low, flat, time.perf_counter() - start)

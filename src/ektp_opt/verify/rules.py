@@ -26,6 +26,8 @@ from ektp_opt.plan.files import (
     APPOINTMENTS,
     BACKLOG,
     BACKLOG_COLUMNS,
+    CHANGE_COLUMNS,
+    CHANGES,
     DEVICES,
     HOME_VISIT_COLUMNS,
     HOME_VISITS,
@@ -85,6 +87,13 @@ class Calendar:
 
     def is_working(self, dates: npt.NDArray[np.datetime64]) -> npt.NDArray[np.bool_]:
         return np.is_busday(dates, weekmask=self.weekmask, holidays=self.holidays)
+
+    def working_days_after(
+        self, old: npt.NDArray[np.datetime64], new: npt.NDArray[np.datetime64]
+    ) -> npt.NDArray[np.int64]:
+        """Working days after ``old`` up to and including ``new`` (negative when earlier)."""
+        one = np.timedelta64(1, "D")
+        return np.busday_count(old + one, new + one, weekmask=self.weekmask, holidays=self.holidays).astype(np.int64)
 
     def first_service(self, delivery: dt.date, setup_days: int) -> dt.date:
         day = np.busday_offset(
@@ -276,7 +285,56 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
         _check_home_visits(rep, ls, cal, visits, households, appt, dev_kec, dev_from, present)
     if (plan_dir / BACKLOG).exists():
         _check_backlog(rep, plan_dir / BACKLOG, ls, cal, appt, dev_kec, dev_from)
+    resolve = info.get("resolve")
+    if isinstance(resolve, dict) and isinstance(resolve.get("max_delay"), int):
+        _check_delay_cap(rep, plan_dir, resolve, cal, appt)
     return rep
+
+
+def _check_delay_cap(rep: Report, plan_dir: Path, resolve: dict[str, Any], cal: Calendar, appt: Appointments) -> None:
+    """A re-plan made with a delay cap (SPEC.md, "Planning again"): no KK whose appointment moved
+    is more than ``max_delay`` working days after its old one, counted as the working days after
+    the old date up to the new one. Checked against the plan in force where it is still there
+    (every KK whose date differs), and against changes.csv always. KK re-booked after a missed
+    appointment (backlog.csv) are not moves."""
+    cap = int(resolve["max_delay"])
+    missed = set()
+    if (plan_dir / BACKLOG).exists():
+        missed = {row["kk_id"] for _n, row in iter_rows(plan_dir / BACKLOG, BACKLOG_COLUMNS)}
+    late: list[str] = []
+    listed: dict[str, tuple[str, str]] = {}
+    if (plan_dir / CHANGES).exists():
+        for _n, row in iter_rows(plan_dir / CHANGES, CHANGE_COLUMNS):
+            if row["kk_id"] in missed or not row["new_date"]:
+                continue
+            listed[row["kk_id"]] = (row["old_date"], row["new_date"])
+    else:
+        rep.add("re-plan without changes.csv", "resolve", ["changes.csv"])
+    if listed:
+        old = np.array([o for o, _n in listed.values()], dtype="datetime64[D]")
+        new = np.array([n for _o, n in listed.values()], dtype="datetime64[D]")
+        delay = cal.working_days_after(old, new)
+        late += [f"{k} (changes.csv: {d} working days)" for k, d in zip(listed, delay.tolist(), strict=True) if d > cap]
+    old_dir = Path(str(resolve.get("old_plan", "")))
+    if (old_dir / APPOINTMENTS).is_file():
+        before = read_appointments(old_dir / APPOINTMENTS)
+        when = dict(zip(before.kk_ids, before.date.tolist(), strict=True))
+        was = np.array(
+            [when.get(k, d) for k, d in zip(appt.kk_ids, appt.date.tolist(), strict=True)], dtype="datetime64[D]"
+        )
+        moved = was != appt.date
+        delay = cal.working_days_after(was, appt.date)
+        for i in np.flatnonzero(moved & (delay > cap)).tolist():
+            if appt.kk_ids[i] not in missed:
+                late.append(f"{appt.kk_ids[i]} ({int(delay[i])} working days after its old appointment)")
+        unlisted = [appt.kk_ids[i] for i in np.flatnonzero(moved).tolist() if appt.kk_ids[i] not in listed]
+        unlisted = [k for k in unlisted if k not in missed]
+        rep.add("a KK whose date changed is not in changes.csv", "resolve", unlisted)
+    else:
+        rep.warnings.append(
+            f"the plan in force ({old_dir}) is not there: the delay cap was checked on changes.csv only"
+        )
+    rep.add(f"moved KK appointed more than max_delay ({cap}) working days later", "resolve", sorted(set(late)))
 
 
 def _check_backlog(
