@@ -363,9 +363,10 @@ def finish(prep: Prepared, max_delay: int | None = None, reporter: Reporter | No
     seating = prep.seating.copy()
     cap_bound: CapBound | None = None
     with reporter.stage("resolve: seat KK"):
-        if max_delay is None:
-            bound_last, bound_wait = _seat_movers(data, households, old, devices, in_service, members, win, seating)
-        else:
+        bound_last, bound_wait = _seat_movers(data, households, old, devices, in_service, members, win, seating)
+        if max_delay is not None and _largest_delay(data, seating.changes) > max_delay:
+            # The plan without a cap has the fewest moves; only when it breaks the cap is it replaced.
+            seating = prep.seating.copy()
             bound_last, bound_wait, cap_bound = seat_capped(prep, seating, max_delay)
         backlog = _book_backlog(ls, data, devices, win.missed, old, members, seating.load, win.w_end)
         for i, booked in backlog.items():
@@ -673,6 +674,13 @@ def _seat_movers(
             )
 
     return bound_last, bound_wait
+
+
+def _largest_delay(data: ProblemData, changes: list[Change]) -> int:
+    return max(
+        (working_days_after(data.days, c.old[0], c.new[0]) for c in changes if c.is_move and c.new[0] is not None),
+        default=0,
+    )
 
 
 def kecamatan_movers(prep: Prepared, seating: _Seating) -> dict[int, KecamatanMovers]:

@@ -23,7 +23,7 @@ MIP_SECONDS = 5.0  # per kecamatan and cap: the bound is reported as far as it g
 
 @dataclass(frozen=True)
 class FrontPoint:
-    cap: int  # working days
+    cap: int | None  # working days; None: the plan without a cap
     moves: int | None  # KK a plan moves at this cap; None: no plan found that meets it
     bound: int  # no plan within this cap moves fewer KK (given the device placement)
     largest_delay: int | None  # the largest delay in that plan, working days
@@ -33,7 +33,7 @@ class FrontPoint:
 @dataclass(frozen=True)
 class Front:
     points: list[FrontPoint]  # every cap evaluated, in order
-    no_cap: FrontPoint  # resolve without a cap (cap 0 stands for none): the fewest moves of all
+    no_cap: FrontPoint  # resolve without a cap: the fewest moves of all
     must: int  # KK that move under any cap (their cell lost seats)
     smallest_cap_bound: int  # no plan meets a smaller cap
     flat_from: int  # from this cap on, only the must-move KK move
@@ -63,7 +63,8 @@ class Front:
 
 def default_caps(low: int, flat: int) -> list[int]:
     """Every cap for the first ten working days from the smallest one, then every fifth, and the
-    cap where the front turns flat: the steep part in full, the long tail sampled."""
+    last one before the plan without a cap keeps the cap itself: the steep part in full, the long
+    tail sampled."""
     caps = set(range(low, min(flat, low + 10) + 1)) | set(range(low + 10, flat, 5)) | {flat}
     return sorted(c for c in caps if low <= c <= flat)
 
@@ -76,7 +77,11 @@ def front(prep: Prepared, caps: list[int] | None = None, reporter: Reporter | No
     must = sum(len(km.must) for km in movers.values())
     low = max((smallest_feasible_cap(km.model, horizon) or horizon for km in movers.values()), default=0)
     flat = max([no_extra_cap(km.model, horizon) for km in movers.values()] + [low])
-    todo = default_caps(low, flat) if caps is None else sorted(set(caps))
+    t0 = time.perf_counter()
+    rp = finish(prep)  # the plan without a cap: the fewest moves, and from its largest delay on it is the answer
+    no_cap = FrontPoint(None, rp.moved, rp.split.bound, max(delays(rp), default=0), time.perf_counter() - t0)
+    top = max(low, (no_cap.largest_delay or 0) - 1)
+    todo = default_caps(low, top) if caps is None else sorted(set(caps))
     points = []
     with reporter.stage("resolve: trade-off"):
         for n, cap in enumerate(todo, 1):
@@ -84,15 +89,13 @@ def front(prep: Prepared, caps: list[int] | None = None, reporter: Reporter | No
             t0 = time.perf_counter()
             moves: int | None = None
             bound, worst = must, 0
-            if cap >= low:
+            if cap >= (no_cap.largest_delay or 0):  # the plan without a cap keeps this one
+                moves, bound, worst = no_cap.moves, no_cap.bound, no_cap.largest_delay or 0
+            elif cap >= low:
                 outs = [km.plan(cap, MIP_SECONDS) for km in movers.values()]
                 bound += sum(o.bound for o in outs)
                 worst = max((o.largest_delay for o in outs), default=0)
                 if all(o.ok for o in outs):
                     moves = must + sum(len(o.extra) for o in outs)
             points.append(FrontPoint(cap, moves, bound, worst if moves is not None else None, time.perf_counter() - t0))
-    t0 = time.perf_counter()
-    rp = finish(prep)
-    late = delays(rp)
-    no_cap = FrontPoint(0, rp.moved, rp.split.bound, max(late, default=0), time.perf_counter() - t0)
     return Front(points, no_cap, must, low, flat, time.perf_counter() - start)

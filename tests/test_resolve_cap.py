@@ -1,0 +1,217 @@
+"""resolve --max-delay and --tradeoff (issue #18): the cap model against brute force on tiny
+kecamatan, the CLI's exit 4 with the smallest cap that is then met, the verifier's cap rule, and
+a monotone front."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ektp_opt.resolve.cap import smallest_feasible_cap
+from ektp_opt.resolve.capped import KecamatanMovers
+from tests.conftest import scenario_text
+from tests.test_cli import run
+from tests.test_resolve import TINY_POOL, TINY_SLIP
+
+
+def tiny_kecamatan(seed: int) -> tuple[KecamatanMovers, list[tuple[int, int, int, int]], list, list]:
+    """A kecamatan of 5 days (the window starts on day 1), 2 shifts, 1 device of 5 seats, a few
+    KK that keep a day and 2-3 that must move (their day's device went)."""
+    rng = random.Random(seed)
+    n_days, seats, w_end = 5, 5, 1
+    slots, keepers, kk = [], [], 0
+    for d in range(w_end, n_days):
+        for s in (1, 2):
+            room = seats
+            while room > 0 and rng.random() < 0.6:
+                m = rng.randint(1, min(3, room))
+                keepers.append((kk, m, d, s, 0))
+                kk, room = kk + 1, room - m
+            slots.append((d, s, 0, room))
+    must = [(kk + j, rng.randint(1, 3), rng.randint(0, 2)) for j in range(rng.randint(2, 3))]
+    staffed = {(d, s, 0) for _k, _m, d, s, _dv in keepers}
+    order = {i: (0, 0) for i in range(kk + len(must))}
+    km = KecamatanMovers(slots, staffed, -1, n_days, w_end, must, keepers, order)  # type: ignore[arg-type]
+    return km, slots, keepers, must
+
+
+def seatable(items: list[tuple[int, int]], rooms: dict[tuple[int, int], int]) -> bool:
+    """Can every (members, deadline) be put in a slot (day, shift) on or before its deadline?"""
+    items = sorted(items, key=lambda x: -x[0])
+
+    def go(i: int) -> bool:
+        if i == len(items):
+            return True
+        m, dl = items[i]
+        for key in rooms:
+            if key[0] <= dl and rooms[key] >= m:
+                rooms[key] -= m
+                if go(i + 1):
+                    return True
+                rooms[key] += m
+        return False
+
+    return go(0)
+
+
+def brute_force_extra(slots: list, keepers: list, must: list, cap: int, n_days: int) -> int | None:
+    """The fewest KK that keep a day and must move too, by trying every set of them."""
+    for k in range(len(keepers) + 1):
+        for out in itertools.combinations(keepers, k):
+            rooms = {(d, s): room for d, s, _dv, room in slots}
+            for _kk, m, d, s, _dv in out:
+                rooms[(d, s)] += m
+            items = [(m, min(r + cap, n_days - 1)) for _kk, m, r in must]
+            items += [(m, min(d + cap, n_days - 1)) for _kk, m, d, _s, _dv in out]
+            if seatable(items, rooms):
+                return k
+    return None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cap_model_against_brute_force(seed: int) -> None:
+    """Per cap: the reported bound is never above the brute-force minimum, the plan never below
+    it (and keeps the cap), and the smallest cap the model proves is never above the true one."""
+    km, slots, keepers, must = tiny_kecamatan(seed)
+    equal = 0
+    smallest = None
+    for cap in range(0, 5):
+        want = brute_force_extra(slots, keepers, must, cap, km.n_days)
+        out = km.plan(cap, 10.0)
+        if want is None:
+            assert not out.ok
+            continue
+        smallest = cap if smallest is None else smallest
+        assert out.bound <= want
+        if out.ok:
+            assert len(out.extra) >= want and out.largest_delay <= cap
+            equal += len(out.extra) == want
+    low = smallest_feasible_cap(km.model, 12)
+    if smallest is not None:
+        assert low is not None and low <= smallest
+
+
+# A tiny city busy to its deadline; half the pool slips three weeks, so the movers find free seats
+# only near the end and a cap costs extra moves: a front of a dozen points.
+SLIP_HEAD = scenario_text().split("[calendar]")[0].replace("deadline = 2011-09-10", "deadline = 2011-10-15")
+SLIP_HH = "[households]\nseed = 4\nresidents = 5500\nhouseholds = 1833\n"
+SLIP_LATE = TINY_SLIP.replace("2011-09-01", "2011-09-12")
+
+
+@pytest.fixture
+def slip(tiny_city: Callable[..., Path], tmp_path: Path) -> tuple[Path, Path]:
+    before = tiny_city("before.toml", head=SLIP_HEAD, deliveries=TINY_POOL, households=SLIP_HH)
+    after = tiny_city("after.toml", head=SLIP_HEAD, deliveries=SLIP_LATE, households=SLIP_HH)
+    old = tmp_path / "old"
+    assert run("solve", str(before), "--out", str(old), "--workers", "1", "--quiet")[0] == 0
+    return old, after
+
+
+def capped(old: Path, after: Path, out: Path, *extra: str) -> tuple[int, str, str]:
+    args = ["resolve", "--plan", str(old), "--scenario", str(after), "--as-of", "2011-08-22", "--notice-days", "3"]
+    return run(*args, *extra, "--out", str(out), "--workers", "1", "--quiet")
+
+
+def delays(old: Path, new: Path, scenario: Path) -> dict[str, int]:
+    import numpy as np
+
+    from ektp_opt.inputs.scenario import load_scenario
+
+    sc = load_scenario(scenario).scenario
+    mask = [d in sc.calendar.workdays for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+    hol = np.array(sc.calendar.holidays, dtype="datetime64[D]")
+    with (old / "appointments.csv").open() as fh:
+        before = {r["kk_id"]: r["date"] for r in csv.DictReader(fh)}
+    out = {}
+    with (new / "appointments.csv").open() as fh:
+        for r in csv.DictReader(fh):
+            if r["date"] != before[r["kk_id"]]:
+                a = np.datetime64(before[r["kk_id"]]) + 1
+                b = np.datetime64(r["date"]) + 1
+                out[r["kk_id"]] = int(np.busday_count(a, b, weekmask=mask, holidays=hol))
+    return out
+
+
+def test_a_cap_that_cannot_be_met_names_the_smallest_one_which_is_then_met(
+    slip: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old, after = slip
+    code, stdout, err = capped(old, after, tmp_path / "zero", "--max-delay", "0")
+    assert code == 4, err
+    diagnosis = json.loads((tmp_path / "zero" / "diagnosis.json").read_text())
+    assert diagnosis["meets_cap"] is False and diagnosis["max_delay"] == 0
+    smallest = diagnosis["smallest_cap"]
+    assert 0 < diagnosis["smallest_cap_bound"] <= smallest
+    assert "Smallest cap a plan meets" in stdout
+    if smallest > diagnosis["smallest_cap_bound"]:  # between the proof and the plan: no promise either way
+        pass
+    elif smallest > 1:
+        assert capped(old, after, tmp_path / "below", "--max-delay", str(smallest - 1))[0] == 4
+    out = tmp_path / "met"
+    code, stdout, err = capped(old, after, out, "--max-delay", str(smallest))
+    assert code == 0, err
+    assert run("verify", str(out))[0] == 0
+    late = delays(old, out, after)
+    assert late and max(late.values()) <= smallest
+    info = json.loads((out / "summary.json").read_text())["resolve"]
+    assert info["max_delay"] == smallest and info["largest_delay_working_days"] == max(late.values())
+    assert info["moved_kk"] == diagnosis["moves_at_smallest_cap"]
+    assert info["moved_kk_proven_minimum"] <= info["moved_kk"]
+
+
+def test_verify_rejects_a_plan_whose_moves_exceed_its_cap(slip: tuple[Path, Path], tmp_path: Path) -> None:
+    old, after = slip
+    out = tmp_path / "free"
+    assert capped(old, after, out, "--max-delay", "60")[0] == 0
+    assert run("verify", str(out))[0] == 0
+    worst = max(delays(old, out, after).values())
+    summary = out / "summary.json"
+    info = json.loads(summary.read_text())
+    info["resolve"]["max_delay"] = worst - 1
+    summary.write_text(json.dumps(info, indent=2) + "\n")
+    assert run("verify", str(out))[0] == 5
+    from ektp_opt.inputs.population import load_population
+    from ektp_opt.inputs.scenario import load_scenario
+    from ektp_opt.verify import verify_plan
+
+    ls = load_scenario(after)
+    report = verify_plan(out, ls, load_population(ls))
+    assert [v.rule for v in report.violations] == [
+        f"moved KK appointed more than max_delay ({worst - 1}) working days later"
+    ]
+    # the plan in force gone: the cap is still checked, on changes.csv
+    (old / "appointments.csv").rename(old / "gone.csv")
+    report = verify_plan(out, ls, load_population(ls))
+    assert len(report.violations) == 1 and any("changes.csv only" in w for w in report.warnings)
+
+
+def test_tradeoff_front_is_monotone_and_bounded(slip: tuple[Path, Path], tmp_path: Path) -> None:
+    old, after = slip
+    front_json, chart = tmp_path / "front.json", tmp_path / "front.png"
+    args = ["resolve", "--plan", str(old), "--scenario", str(after), "--as-of", "2011-08-22", "--notice-days", "3"]
+    code, stdout, err = run(*args, "--tradeoff", "--json", str(front_json), "--chart", str(chart), "--quiet")
+    assert code == 0, err
+    assert chart.read_bytes().startswith(b"\x89PNG") and "Pareto" in stdout
+    front = json.loads(front_json.read_text())
+    points = front["points"]
+    assert [p["cap"] for p in points] == sorted(p["cap"] for p in points)
+    assert points[0]["cap"] == front["smallest_cap_bound"] and len(points) >= 5
+    bounds = [p["bound"] for p in points]
+    assert all(a >= b for a, b in itertools.pairwise(bounds))
+    planned = [p for p in points if p["moves"] is not None]
+    assert planned and all(p["moves"] >= p["bound"] and p["largest_delay"] <= p["cap"] for p in planned)
+    pareto = [p for p in [*points, front["no_cap"]] if p["cap"] in front["pareto_caps"]]
+    assert all(a["moves"] > b["moves"] for a, b in itertools.pairwise(pareto))
+    assert front["no_cap"]["moves"] <= min(p["moves"] for p in planned)
+    assert front["no_cap"]["largest_delay"] > points[-1]["cap"]
+    # a point of the front is one more command away, and gives the same count
+    pick = planned[len(planned) // 2]
+    out = tmp_path / "pick"
+    assert capped(old, after, out, "--max-delay", str(pick["cap"]))[0] == 0
+    assert json.loads((out / "summary.json").read_text())["resolve"]["moved_kk"] == pick["moves"]
