@@ -16,14 +16,18 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from ektp_opt.resolve.cap import KecamatanCap, extra_moves
 from ektp_opt.resolve.seats import BestFit
+from ektp_opt.solver.cpsat import found, make_solver
+from ektp_opt.solver.cpsat import run as cpsat_run
 
 IntArray = npt.NDArray[np.int64]
+EXACT_MAX_PAIRS = 40_000  # KK-seat pairs up to which a kecamatan is also solved exactly (CP-SAT)
 
 
 @dataclass(frozen=True)
@@ -103,16 +107,82 @@ class KecamatanMovers:
             return CapOutcome(False, {}, [], first.bound, first.status, 0, time.perf_counter() - start)
         chosen = [kk for (d, m), count in sorted(first.take.items()) for kk, _s, _dv in self.keepers[(d, m)][:count]]
         placed, extra = self._seat(chosen, cap)
+        bound, status = first.bound, first.status
+        if (placed is None or len(extra) > bound) and self.limit < 0:
+            exact = self._exact(cap, extra if placed is not None else None, limit)
+            if exact is not None:
+                found, better, low, proven = exact
+                bound = max(bound, low)
+                status = "OPTIMAL" if proven else "FEASIBLE"
+                if found is not None and (placed is None or len(better) < len(extra)):
+                    placed, extra = found, better
         ok = placed is not None
         return CapOutcome(
             ok,
             placed or {},
             extra if ok else [],
-            first.bound,
-            first.status,
+            bound,
+            status if ok else first.status,
             self._largest(placed, extra) if placed else 0,
             time.perf_counter() - start,
         )
+
+    def _exact(
+        self, cap: int, hint: list[int] | None, limit: float
+    ) -> tuple[dict[int, tuple[int, int, int]] | None, list[int], int, bool] | None:
+        """Where the kecamatan is small (``EXACT_MAX_PAIRS`` KK-seat pairs at most, no operator
+        limit), the exact family-level model by CP-SAT: each KK that keeps a day stays in its
+        device-shift or moves within its window, each must-move KK goes within its window, no
+        device-shift over its seats; fewest KK moved. Hinted with the seating found. Returns
+        (placements or None, KK moved to make room, bound, proven) or None when too large."""
+        from ortools.sat.python import cp_model
+
+        last = self.n_days - 1
+        items = [(kk, m, min(r + cap, last), -1) for kk, m, r in self.must]
+        for (d, m), rows in self.keepers.items():
+            items += [(kk, m, min(d + cap, last), self.slot_of[(d, s, dv)]) for kk, s, dv in rows]
+        day_of = [d for d, _s, _dv, _r in self.slots]
+        pairs = sum(sum(1 for d in day_of if d <= dl) for _kk, _m, dl, _j in items)
+        if pairs > EXACT_MAX_PAIRS or any(dl < self.w_end for _kk, _m, dl, _j in items if _j < 0):
+            return None
+        model = cp_model.CpModel()
+        seats = [r for *_x, r in self.slots]
+        load: list[list[tuple[int, Any]]] = [[] for _ in self.slots]
+        moved = []
+        choice: dict[int, list[tuple[int, Any]]] = {}
+        hinted = set(hint or [])
+        for kk, m, dl, own in items:
+            opts = [(j, model.new_bool_var("")) for j, d in enumerate(day_of) if d <= dl and j != own]
+            choice[kk] = opts
+            if own >= 0:
+                stay = model.new_bool_var("")
+                seats[own] += m
+                load[own].append((m, stay))
+                model.add_exactly_one([stay, *(v for _j, v in opts)])
+                moved.append(stay.Not())
+                model.add_hint(stay, kk not in hinted)
+            else:
+                model.add_exactly_one([v for _j, v in opts])
+            for j, v in opts:
+                load[j].append((m, v))
+        for j, terms in enumerate(load):
+            if terms:
+                model.add(sum(m * v for m, v in terms) <= seats[j])
+        model.minimize(sum(moved))
+        solver = make_solver(limit)
+        status = cpsat_run(solver, model)
+        if not found(status):
+            return (None, [], 0, False) if status == cp_model.INFEASIBLE else None
+        placed: dict[int, tuple[int, int, int]] = {}
+        extra: list[int] = []
+        for kk, _m, _dl, own in items:
+            at = next((j for j, v in choice[kk] if solver.value(v)), None)
+            if at is not None:
+                d, s, dv, _r = self.slots[at]
+                placed[kk] = (d, s, dv)
+                if own >= 0:
+                    extra.append(kk)
+        return placed, extra, int(solver.best_objective_bound + 1e-6), status == cp_model.OPTIMAL
 
     def _largest(self, placed: dict[int, tuple[int, int, int]], extra: list[int]) -> int:
         reach = {kk: r for kk, _m, r in self.must}
