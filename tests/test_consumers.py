@@ -181,15 +181,6 @@ def test_resolve_names_a_broken_input_plan(odd_plan: tuple[Path, Path], tmp_path
     assert code == 3 and "0000-01-01" in err, err
 
 
-def test_resolve_says_which_plan_lacks_home_visits(odd_plan: tuple[Path, Path], tiny_city: Callable[..., Path],
-                                                   tmp_path: Path) -> None:  # fmt: skip
-    plan, _scenario = odd_plan
-    with_visits = tiny_city("hv.toml", extra="[home_visits]\nportable_per_kecamatan = 1\n")
-    code, _o, err = run("resolve", "--plan", str(plan), "--scenario", str(with_visits), "--as-of", "2011-08-22",
-                        "--out", str(tmp_path / "new"), "--quiet")  # fmt: skip
-    assert code == 3 and str(plan) in err and "tmp" not in err.replace(str(tmp_path), "")
-
-
 @pytest.mark.parametrize("err_no", [errno.ENOSPC, errno.EROFS])
 def test_full_or_read_only_disk_is_an_input_error(
     odd_plan: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err_no: int

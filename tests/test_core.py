@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
@@ -199,6 +199,7 @@ def _packs(items: list[int], room: list[int]) -> bool:
 
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.integers(1, 7), min_size=1, max_size=7), st.integers(1, 3), st.integers(6, 14))
+@example(sizes=[7], devices=2, seats=6)  # a KK larger than a device-shift: exact_bins once seated it
 def test_keep_in_cell_moves_the_fewest_and_always_packs(sizes: list[int], devices: int, seats: int) -> None:
     kk = list(range(len(sizes)))
     old = [i % (devices + 1) for i in kk]  # some sat at a device that is gone (index = devices)

@@ -157,12 +157,11 @@ def replan_city(
     moved KK is appointed more than that many working days after its old appointment; when no plan
     can keep it, ``DelayCapError`` carries a CapDiagnosis with the smallest cap that can."""
     from ektp_opt.analysis.capacity import diagnose
-    from ektp_opt.resolve import check_home_visits_kept, check_old_plan, read_attendance, resolve
+    from ektp_opt.resolve import check_old_plan, read_attendance, resolve
 
     old = Path(old_plan)
     options = options or SolveOptions()
     reporter = reporter or Reporter()
-    check_home_visits_kept(old, ls)
     with reporter.stage("check old plan"):
         check_old_plan(old)
     with reporter.stage("load households"):
@@ -192,13 +191,12 @@ def tradeoff_city(
     """The Pareto front of (largest delay of a moved KK, KK moved) for a re-plan, each point
     with its proven bound (``resolve.tradeoff``); ``replan_city(max_delay=cap)`` then plans the
     point a planner picks."""
-    from ektp_opt.resolve import check_home_visits_kept, check_old_plan, prepare, read_attendance
+    from ektp_opt.resolve import check_old_plan, prepare, read_attendance
     from ektp_opt.resolve.tradeoff import front
 
     old = Path(old_plan)
     options = options or SolveOptions()
     reporter = reporter or Reporter()
-    check_home_visits_kept(old, ls)
     with reporter.stage("check old plan"):
         check_old_plan(old)
     with reporter.stage("load households"):
@@ -211,9 +209,7 @@ def tradeoff_city(
 def write_replan(replanned: ReplannedCity, out: str | Path) -> PlanSummary:
     """Write the new plan folder (with changes.csv, reinvite.csv, backlog.csv) whole, after the
     verifier passed it. Home visits of the plan in force are kept as they are."""
-    import shutil
 
-    from ektp_opt.plan.files import HOME_VISITS
     from ektp_opt.plan.write import write_plan_files, write_summary
     from ektp_opt.resolve import summary_extra
     from ektp_opt.resolve.output import write_replan_files
@@ -224,9 +220,17 @@ def write_replan(replanned: ReplannedCity, out: str | Path) -> PlanSummary:
         update: dict[str, Any] = {
             "resolve": ResolveSummary.model_validate(summary_extra(r.replan, r.old_plan, r.notice_days))
         }
-        if (r.old_plan / HOME_VISITS).exists():
-            shutil.copyfile(r.old_plan / HOME_VISITS, tmp / HOME_VISITS)
-            update["home_visits"] = HomeVisitSummary(planned=True, kept_from_old_plan=True)
+        visits = r.replan.visits
+        if visits is not None:
+            unserved = sum(date is None for _kk, date, _dev, _o in visits.rows)
+            update["home_visits"] = HomeVisitSummary(
+                planned=True,
+                flagged_kk=int(households.home_visit.sum()),
+                visited_kk=len(visits.rows) - unserved,
+                unserved_kk=unserved,
+                mobile_device_days=len(visits.mobile_days),
+                kept_from_old_plan=not visits.changes,
+            )
         info = info.model_copy(update=update)
         write_summary(tmp, info)
         write_replan_files(tmp, r.replan, households)

@@ -194,6 +194,8 @@ class ResolveSummary(_Result):
     max_delay: int | None = None
     moved_to_make_room: int = 0
     moved_to_make_room_bound: int = 0
+    # KK whose home visit changed (re-planned, added or dropped with the [home_visits] section)
+    home_visits_changed: int = 0
 
 
 class PlanSummary(_Result):

@@ -39,6 +39,7 @@ from ektp_opt.resolve.cap import smallest_feasible_cap
 from ektp_opt.resolve.capped import KecamatanMovers, reach_of, working_days_after
 from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
 from ektp_opt.resolve.split import SplitInput, SplitResult, solve_split
+from ektp_opt.resolve.visits import VisitPlan, replan_visits
 from ektp_opt.results import CapDiagnosis, KecamatanCapFigures
 from ektp_opt.solver import Result, SolveOptions
 from ektp_opt.solver.apportion import largest_remainder
@@ -55,11 +56,12 @@ CAP_SCOPE = "within the delay cap, given the device placement and the KK whose c
 @dataclass(frozen=True)
 class Change:
     kk: int  # household index
-    old: tuple[dt.date, int, str]
+    old: tuple[dt.date | None, int | None, str]
     new: tuple[dt.date | None, int | None, str | None]
     reason: str
-    is_move: bool  # date or shift changed (the R1 objective counts these)
+    is_move: bool  # office date or shift changed (the R1 objective counts these)
     forced: bool = False  # inside the notice window
+    visit: bool = False  # a home visit changed (or an office seat became one)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Replan:
     backlog: dict[int, tuple[dt.date, int, str] | None] = field(default_factory=dict)  # missed KK
     max_delay: int | None = None  # the cap on each moved KK's delay, working days
     cap: CapBound | None = None  # how the moves under the cap were bounded
+    visits: VisitPlan | None = None  # the new home visits (None: the scenario plans none)
 
     @property
     def moved(self) -> int:
@@ -116,7 +119,13 @@ class _Old:
     site: IntArray
     devices: dict[str, tuple[int, dt.date, dt.date]]  # id -> kecamatan, delivery, available_from
     visited: npt.NDArray[np.bool_]  # KK visited at home (home_visits.csv): kept as they are
-    visit_days: list[tuple[str, dt.date]]  # (device, date) of the old plan's mobile days
+    visit_days: list[tuple[str, dt.date]]  # (device, date) of the plan's mobile days
+    visit_rows: list[tuple[int, dt.date | None, str]] = field(default_factory=list)  # home_visits.csv of the old plan
+    why: dict[int, str] = field(default_factory=dict)  # KK that need an office seat for a reason of their own
+
+    def visit_rows_of(self, kk: int) -> bool:
+        """Whether the plan in force visited ``kk`` at home."""
+        return any(row[0] == kk for row in self.visit_rows)
 
 
 def check_old_plan(plan_dir: Path) -> None:
@@ -143,19 +152,6 @@ def check_old_plan(plan_dir: Path) -> None:
         raise InputError(plan_dir, None, f"the plan to re-plan breaks hard rules ({names}); see `ektp-opt verify`")
 
 
-def check_home_visits_kept(plan_dir: Path, ls: LoadedScenario) -> None:
-    """resolve keeps the old plan's home visits as they are: it cannot add or drop [home_visits]."""
-    has_visits = (plan_dir / HOME_VISITS).exists()
-    if ls.scenario.home_visits is not None and not has_visits:
-        raise InputError(
-            plan_dir, None, f"has no home_visits.csv but {ls.path} has [home_visits]: plan it afresh with `solve`"
-        )
-    if ls.scenario.home_visits is None and has_visits:
-        raise InputError(
-            ls.path, "home_visits", f"missing, but {plan_dir} plans home visits: resolve cannot drop them yet"
-        )
-
-
 def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old:
     path = plan_dir / APPOINTMENTS
     appt = read_appointments(path)
@@ -168,6 +164,7 @@ def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old
     n = len(households)
     visited = np.zeros(n, dtype=bool)
     visit_days: list[tuple[str, dt.date]] = []
+    visit_rows: list[tuple[int, dt.date | None, str]] = []
     hv_path = plan_dir / HOME_VISITS
     if hv_path.exists():
         for row_no, row in iter_rows(hv_path, HOME_VISIT_COLUMNS):
@@ -175,8 +172,10 @@ def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old
             if hh is None:
                 raise InputError(hv_path, f"row {row_no}, column kk_id", f"{row['kk_id']} is not in the population")
             visited[hh] = True
-            if row["date"]:
-                visit_days.append((row["device_id"], parse_date(hv_path, row_no, "date", row["date"])))
+            when = parse_date(hv_path, row_no, "date", row["date"]) if row["date"] else None
+            visit_rows.append((hh, when, row["device_id"]))
+            if when is not None:
+                visit_days.append((row["device_id"], when))
     if len(rows) + int(visited.sum()) != n or len(np.unique(rows)) != len(rows) or visited[rows].any():
         raise InputError(path, None, "with home_visits.csv, must list every KK of the population exactly once")
     dates: list[dt.date] = [dt.date.min] * n
@@ -196,7 +195,7 @@ def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old
         if k not in kec:
             raise InputError(plan_dir / DEVICES, f"device {dev}", f"kecamatan {k} is not in the scenario")
         devices[dev] = (kec[k], delivered, avail)
-    return _Old(day, dates, shift, device, site, devices, visited, visit_days)
+    return _Old(day, dates, shift, device, site, devices, visited, visit_days, visit_rows)
 
 
 def _cell_tables(
@@ -297,6 +296,7 @@ class Prepared:
     as_of: dt.date
     options: SolveOptions
     started: float
+    visits: VisitPlan | None = None  # the new home visits (None: the scenario plans none)
 
 
 def prepare(
@@ -315,20 +315,98 @@ def prepare(
     options = options or SolveOptions()
     reporter = reporter or Reporter()
     start = time.perf_counter()
-    # Home visits of the old plan are kept as they are (their devices are taken out of the office
-    # on those days below); the fresh home-visit plan build_problem makes is not used.
-    data = dataclasses.replace(build_problem(ls, households), mobile=None, home_visits=None)
+    # Home visits: kept where still possible, re-planned otherwise (resolve/visits.py); their
+    # devices are taken out of the office on those days below.
+    full = build_problem(ls, households)
+    data = dataclasses.replace(full, mobile=None, home_visits=None)
     members = households.members.astype(np.int64)
     with reporter.stage("read old plan"):
         old = _read_old(old_plan, data, households)
+    groups = _visit_groups(old_plan, ls, data, households, old, full, as_of)
     win = _window(old_plan, data, households, old, as_of, notice_days, attendance or {})
-    future = ~win.past & ~old.visited  # home visits are kept as the old plan made them
+    future = ~win.past & ~old.visited  # KK visited at home have no office seat
     with reporter.stage("resolve: fewest moves"):
         split, split_all = _place_devices(ls, data, old, members, future, win, as_of, options)
     devices = place_devices(data, split_all)
+    visits = None
+    if ls.scenario.home_visits is not None:
+        spec = ls.scenario.home_visits
+        portable = {k: spec.portable(code) for k, code in enumerate(data.kecamatan_codes)}
+        visited = np.flatnonzero(old.visited).tolist()
+        kec_of = {i: int(data.kelurahan_kecamatan[households.kelurahan[i]]) for i in visited}
+        visits = replan_visits(
+            data,
+            portable,
+            kec_of,
+            groups if groups is not None else _old_groups(old),
+            devices,
+            win.w_end,
+            as_of,
+            "the scenario now plans home visits ([home_visits])" if groups is not None else None,
+        )
+        old = dataclasses.replace(old, visit_days=visits.mobile_days)  # their devices leave the office
     in_service = _in_service(data, devices, old)
     seating = _seat_kept(data, old, devices, in_service, members, future, win)
-    return Prepared(ls, data, households, members, old, win, split, devices, in_service, seating, as_of, options, start)
+    return Prepared(
+        ls, data, households, members, old, win, split, devices, in_service, seating, as_of, options, start, visits
+    )
+
+
+def _old_groups(old: _Old) -> list[tuple[dt.date | None, str, list[int]]]:
+    """The plan in force's mobile days as (date, device, KK in route order); each KK it left
+    unserved as a group of its own (re-planned alone, in case a device now reaches it)."""
+    days: dict[tuple[dt.date, str], list[int]] = defaultdict(list)
+    alone: list[tuple[dt.date | None, str, list[int]]] = []
+    for kk, date, dev in old.visit_rows:
+        if date is None:
+            alone.append((None, "", [kk]))
+        else:
+            days[(date, dev)].append(kk)
+    return [(date, dev, kks) for (date, dev), kks in days.items()] + alone  # the file's order
+
+
+def _visit_groups(
+    old_plan: Path,
+    ls: LoadedScenario,
+    data: ProblemData,
+    households: Households,
+    old: _Old,
+    full: ProblemData,
+    as_of: dt.date,
+) -> list[tuple[dt.date | None, str, list[int]]] | None:
+    """When the scenario adds or drops [home_visits], who changes side (updates ``old`` in place).
+    Adding: the flagged KK leave their future office seats for visits grouped as the planner
+    groups them (returned, to be given days). Dropping: the visited KK need office seats
+    (``old.why``). None when the plan in force's visits are to be kept or re-planned (or none)."""
+    spec = ls.scenario.home_visits
+    had = (old_plan / HOME_VISITS).exists()
+    if spec is None and had:
+        done = [kk for kk, date, _dev in old.visit_rows if date is not None and date < as_of]
+        if done:
+            raise InputError(
+                ls.path, "home_visits", f"missing, but {len(done)} home visits of {old_plan} happened before as-of"
+            )
+        for kk, date, dev in old.visit_rows:
+            old.visited[kk] = False
+            old.site[kk] = int(data.kelurahan_kecamatan[households.kelurahan[kk]])
+            old.date[kk] = date or as_of
+            old.device[kk] = dev
+            old.day[kk] = -1
+            old.why[kk] = "home visits dropped from the scenario: an office seat instead"
+        return None
+    if spec is None or had or full.home_visits is None:
+        return None
+    # Flagged KK whose office appointment is past were enrolled there: they stay (SPEC.md).
+    came = {kk for kk in np.flatnonzero(households.home_visit).tolist() if old.date[kk] < as_of}
+    groups: list[tuple[dt.date | None, str, list[int]]] = []
+    for m in full.home_visits.days:
+        kks = [kk for kk in m.kk if kk not in came]
+        if kks:
+            groups.append((None, "", kks))
+    groups += [(None, "", [kk]) for kks in full.home_visits.unserved.values() for kk in kks if kk not in came]
+    for _d, _dev, kks in groups:
+        old.visited[kks] = True
+    return groups
 
 
 def resolve(
@@ -369,6 +447,7 @@ def finish(prep: Prepared, max_delay: int | None = None, reporter: Reporter | No
             seating = prep.seating.copy()
             bound_last, bound_wait, cap_bound = seat_capped(prep, seating, max_delay)
         backlog = _book_backlog(ls, data, devices, win.missed, old, members, seating.load, win.w_end)
+        seating.changes += _visit_changes(prep)
         for i, booked in backlog.items():
             new: tuple[dt.date | None, int | None, str | None] = booked if booked is not None else (None, None, None)
             seating.changes.append(
@@ -404,7 +483,24 @@ def finish(prep: Prepared, max_delay: int | None = None, reporter: Reporter | No
         prep.options,
         timings,
     )
-    return Replan(result, seating.changes, prep.as_of, win.notice_end, split, backlog, max_delay, cap_bound)
+    return Replan(
+        result, seating.changes, prep.as_of, win.notice_end, split, backlog, max_delay, cap_bound, prep.visits
+    )
+
+
+def _visit_changes(prep: Prepared) -> list[Change]:
+    """One line per KK whose home visit changed, or who left an office seat for a visit."""
+    if prep.visits is None:
+        return []
+    old = prep.old
+    out = []
+    for kk, date, dev, new_date, new_dev, reason in prep.visits.changes:
+        if old.device[kk] and old.date[kk] != dt.date.min and old.day[kk] >= 0 and not old.visit_rows_of(kk):
+            before: tuple[dt.date | None, int | None, str] = (old.date[kk], int(old.shift[kk]), old.device[kk])
+        else:
+            before = (date, None, dev)
+        out.append(Change(kk, before, (new_date, None, new_dev or None), reason, False, visit=True))
+    return out
 
 
 def _window(
@@ -566,7 +662,7 @@ def _seat_kept(
             movers.append(
                 (
                     i,
-                    f"{old.date[i]} is no longer a regular working day",
+                    old.why.get(i, f"{old.date[i]} is no longer a regular working day"),
                     notice_end is not None and old.date[i] <= notice_end,  # inside the notice window
                 )
             )
@@ -678,7 +774,11 @@ def _seat_movers(
 
 def _largest_delay(data: ProblemData, changes: list[Change]) -> int:
     return max(
-        (working_days_after(data.days, c.old[0], c.new[0]) for c in changes if c.is_move and c.new[0] is not None),
+        (
+            working_days_after(data.days, c.old[0] or c.new[0], c.new[0])
+            for c in changes
+            if c.is_move and c.new[0] is not None
+        ),
         default=0,
     )
 
@@ -980,7 +1080,7 @@ def delays(rp: Replan) -> list[int]:
     KK missing a slot (backlog) are not moves."""
     days = rp.result.problem.days
     return [
-        working_days_after(days, c.old[0], c.new[0])
+        working_days_after(days, c.old[0] or c.new[0], c.new[0])
         for c in rp.changes
         if c.is_move and c.kk not in rp.backlog and c.new[0] is not None and c.new[0] != c.old[0]
     ]
@@ -997,7 +1097,8 @@ def summary_extra(rp: Replan, old_plan: Path, notice_days: int) -> dict[str, Any
         "moved_kk": rp.moved,
         "moved_kk_proven_minimum": rp.result.levels[0].bound,  # the moves level: within the cap when there is one
         "forced_in_notice_window": forced,
-        "new_device_same_slot": sum(not c.is_move and c.kk not in rp.backlog for c in rp.changes),
+        "new_device_same_slot": sum(not c.is_move and not c.visit and c.kk not in rp.backlog for c in rp.changes),
+        "home_visits_changed": sum(c.visit for c in rp.changes),
         "missed_rebooked": sum(v is not None for v in rp.backlog.values()),
         "missed_not_rebooked": sum(v is None for v in rp.backlog.values()),
         "pool_split_status": rp.split.status,

@@ -138,11 +138,14 @@ class KecamatanMovers:
         from ortools.sat.python import cp_model
 
         last = self.n_days - 1
+        if len(self.must) + sum(len(rows) for rows in self.keepers.values()) > EXACT_MAX_PAIRS // 10:
+            return None  # at least ten seats each: too large for the exact model
         items = [(kk, m, min(r + cap, last), -1) for kk, m, r in self.must]
         for (d, m), rows in self.keepers.items():
             items += [(kk, m, min(d + cap, last), self.slot_of[(d, s, dv)]) for kk, s, dv in rows]
         day_of = [d for d, _s, _dv, _r in self.slots]
-        pairs = sum(sum(1 for d in day_of if d <= dl) for _kk, _m, dl, _j in items)
+        ordered = sorted(day_of)
+        pairs = sum(bisect.bisect_right(ordered, dl) for _kk, _m, dl, _j in items)
         if pairs > EXACT_MAX_PAIRS or any(dl < self.w_end for _kk, _m, dl, _j in items if _j < 0):
             return None
         model = cp_model.CpModel()

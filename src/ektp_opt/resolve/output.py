@@ -3,6 +3,7 @@ a missed appointment, and reinvite.csv, the invitation rounds a kelurahan office
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -10,14 +11,25 @@ from typing import Any
 import numpy as np
 
 from ektp_opt.inputs.households import Households
-from ektp_opt.plan.files import BACKLOG, BACKLOG_COLUMNS, CHANGE_COLUMNS, CHANGES, REINVITE, REINVITE_COLUMNS
+from ektp_opt.plan.files import (
+    BACKLOG,
+    BACKLOG_COLUMNS,
+    CHANGE_COLUMNS,
+    CHANGES,
+    HOME_VISIT_COLUMNS,
+    HOME_VISITS,
+    REINVITE,
+    REINVITE_COLUMNS,
+)
 from ektp_opt.resolve import Replan
 from ektp_opt.resolve.capped import working_days_after
 from ektp_opt.safety.csvwrite import csv_text
 
 
 def changes_csv(rp: Replan, households: Households) -> str:
-    ordered = sorted(rp.changes, key=lambda c: (c.old[0], c.old[1], c.old[2], households.kk_id[c.kk]))
+    ordered = sorted(
+        rp.changes, key=lambda c: (c.old[0] or dt.date.min, c.old[1] or 0, c.old[2], households.kk_id[c.kk])
+    )
     return csv_text(CHANGE_COLUMNS, ((households.kk_id[c.kk], *c.old, *c.new, c.reason) for c in ordered))
 
 
@@ -57,8 +69,25 @@ def reinvite_csv(rp: Replan, households: Households) -> str:
     return csv_text(REINVITE_COLUMNS, reinvite_rows(rp, households))
 
 
+def home_visits_csv(rp: Replan, households: Households) -> str:
+    """The re-plan's home visits in the planner's format (plan/files.py): unserved KK last, with
+    an empty date."""
+    assert rp.visits is not None
+    kel = rp.result.problem.kelurahan_codes
+    rows = sorted(rp.visits.rows, key=lambda r: r[1] is None)  # the plan in force's order, unserved last
+    return csv_text(
+        HOME_VISIT_COLUMNS,
+        (
+            (households.kk_id[kk], date, dev if date else "", kel[households.kelurahan[kk]], order if date else "")
+            for kk, date, dev, order in rows
+        ),
+    )
+
+
 def write_replan_files(folder: Path, rp: Replan, households: Households) -> None:
     (folder / CHANGES).write_text(changes_csv(rp, households), encoding="utf-8")
+    if rp.visits is not None:
+        (folder / HOME_VISITS).write_text(home_visits_csv(rp, households), encoding="utf-8")
     (folder / REINVITE).write_text(reinvite_csv(rp, households), encoding="utf-8")
     if rp.backlog:
         (folder / BACKLOG).write_text(backlog_csv(rp, households), encoding="utf-8")
@@ -75,7 +104,7 @@ def move_stats(rp: Replan, households: Households) -> dict[str, Any]:
         if not c.is_move or c.new[0] is None:
             continue
         kec = data.kecamatan_codes[data.kelurahan_kecamatan[households.kelurahan[c.kk]]]
-        per_kec[kec].append(working_days_after(data.days, c.old[0], c.new[0]))
+        per_kec[kec].append(working_days_after(data.days, c.old[0] or c.new[0], c.new[0]))
         forced[kec] += c.forced
         per_kel[data.kelurahan_codes[households.kelurahan[c.kk]]] += 1
         reasons[c.reason.split(": ", 1)[-1]] += 1

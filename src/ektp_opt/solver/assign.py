@@ -122,7 +122,7 @@ def exact_bins(counts: list[int], n_slots: int, seats: int) -> list[list[int]] |
     which on a full day makes every slot close exactly. Failed states are remembered."""
     total = sum(s * c for s, c in enumerate(counts))
     slack = n_slots * seats - total
-    if slack < 0:
+    if slack < 0 or any(counts[seats + 1 :]):  # a KK larger than a slot fits in none
         return None
     failed: set[tuple[tuple[int, ...], int, int]] = set()
     steps = [0]

@@ -282,7 +282,12 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
         _summary_mismatch(info, appt, ls, households, home_members, len(visits), distinct_kk),
     )
     if sc.home_visits is not None:
-        _check_home_visits(rep, ls, cal, visits, households, appt, dev_kec, dev_from, present)
+        # A re-plan that adds [home_visits] keeps the office seats of flagged KK enrolled before as-of.
+        enrolled = np.zeros(len(households), dtype=bool)
+        as_of = info.get("resolve", {}).get("as_of") if isinstance(info.get("resolve"), dict) else None
+        if isinstance(as_of, str):
+            enrolled[hh[known & (appt.date < np.datetime64(as_of))]] = True
+        _check_home_visits(rep, ls, cal, visits, households, appt, dev_kec, dev_from, present, enrolled)
     if (plan_dir / BACKLOG).exists():
         _check_backlog(rep, plan_dir / BACKLOG, ls, cal, appt, dev_kec, dev_from)
     resolve = info.get("resolve")
@@ -505,6 +510,7 @@ def _check_home_visits(
     dev_kec: dict[str, str],
     dev_from: dict[str, np.datetime64],
     present: npt.NDArray[np.bool_],
+    enrolled: npt.NDArray[np.bool_],
 ) -> None:
     """Home visits (issue 10): every flagged KK visited (or listed as unserved) and given no
     office seat; a mobile day is one device, out of the office all day, within its kecamatan,
@@ -517,12 +523,12 @@ def _check_home_visits(
     where = {k.code: (k.lat, k.lon) for k in admin.kelurahan}
     kel_index = admin.kelurahan_index()
     flagged = households.home_visit
-    rep.add("home-visit KK given an office seat", "home visits", flagged & present, households.kk_id)
+    rep.add("home-visit KK given an office seat", "home visits", flagged & present & ~enrolled, households.kk_id)
     visited = {v.hh for v in visits if v.hh >= 0}
     not_flagged = [v.kk for v in visits if v.hh >= 0 and not flagged[v.hh]]
     rep.add("home visit for a KK not flagged needs_home_visit", "home visits", not_flagged)
     rep.add("unknown KK in home_visits.csv", "home visits", [v.kk for v in visits if v.hh < 0])
-    missing = [households.kk_id[i] for i in np.flatnonzero(flagged) if int(i) not in visited]
+    missing = [households.kk_id[i] for i in np.flatnonzero(flagged & ~enrolled) if int(i) not in visited]
     rep.add("flagged KK neither visited nor listed as unserved", "home visits", missing)
     days: dict[tuple[str, dt.date], list[_Visit]] = {}
     unserved = 0
