@@ -8,7 +8,8 @@ after the start); operators; overflow; home visits; reserve seats and catch-up d
 - no bound that claims to be global is above the exact optimum (the monolithic model, where it
   proves a level; a bound scoped "given the level-2 service profile" answers another question);
 - level 1 equals the exact optimum whenever the exact model proves it; the deadline verdict agrees;
-- ``capacity`` and ``simulate`` run on it, and ``resolve`` with a slipped pool keeps every hard rule.
+- ``capacity`` and ``simulate`` run on it, and ``resolve`` with a slipped pool keeps every hard rule,
+  with and without a delay cap (``--max-delay``: exit 4 names the smallest cap, which is then met).
 
 The test module runs a sample (``EKTP_DIFF_CITIES``, 10 by default); the full run is
 ``python -m tests.differential 500`` and prints the tally.
@@ -195,6 +196,28 @@ def _check_other_commands(seed: int, folder: Path, ls: Any, h: Any, result: Any)
             "--out", str(folder / "new"), "--workers", "1", "--quiet"]  # fmt: skip
     r = runner.invoke(main, args)
     assert r.exit_code in (0, 4), f"seed {seed}: resolve exit {r.exit_code}: {r.stderr}"
+    if r.exit_code == 0:
+        _check_delay_cap(seed, runner, args, folder)
+
+
+def _check_delay_cap(seed: int, runner: Any, args: list[str], folder: Path) -> None:
+    """resolve --max-delay composes with everything the city has: a cap of 0 is met or exit 4
+    names the smallest cap, which is then met (the plan passes the verifier inside ``resolve``);
+    the uncapped plan's own largest delay as a cap gives back its move count."""
+    from ektp_opt.cli.main import main
+
+    free = json.loads((folder / "new" / "summary.json").read_text())["resolve"]
+    capped = [*args[: args.index("--out")], "--out", str(folder / "capped"), "--workers", "1", "--quiet"]
+    r = runner.invoke(main, [*capped, "--max-delay", "0"])
+    assert r.exit_code in (0, 4), f"seed {seed}: resolve --max-delay 0 exit {r.exit_code}: {r.stderr}"
+    if r.exit_code == 4:
+        smallest = json.loads((folder / "capped" / "diagnosis.json").read_text())["smallest_cap"]
+        r = runner.invoke(main, [*capped, "--max-delay", str(smallest)])
+        assert r.exit_code == 0, f"seed {seed}: the smallest cap {smallest} is not met: {r.stderr}"
+    r = runner.invoke(main, [*capped, "--max-delay", str(free["largest_delay_working_days"])])
+    assert r.exit_code == 0, f"seed {seed}: the uncapped plan's own delay as a cap: {r.stderr}"
+    again = json.loads((folder / "capped" / "summary.json").read_text())["resolve"]
+    assert again["moved_kk"] == free["moved_kk"], f"seed {seed}: capped at its own delay, moves differ"
 
 
 def main(n: int) -> None:
