@@ -817,7 +817,10 @@ def kecamatan_movers(prep: Prepared, seating: _Seating) -> dict[int, KecamatanMo
         staffed = {(d, s, dv) for (kk, d, s, dv), v in load.items() if kk == k and v > 0}
         kks = [i for i, _m, _r in must] + [r[0] for r in keepers_of[k]]
         order: dict[int, tuple[int, dt.date]] = {i: (int(hh.kelurahan[i]), old.date[i]) for i in kks}
-        out[k] = KecamatanMovers(slots, staffed, int(data.slot_limit[k]), n_days, w_end, must, keepers_of[k], order)
+        cell = {i: (int(old.day[i]), int(old.shift[i])) for i, _m, _r in must}
+        out[k] = KecamatanMovers(
+            slots, staffed, int(data.slot_limit[k]), n_days, w_end, must, keepers_of[k], order, cell
+        )
     return out
 
 
@@ -896,22 +899,29 @@ def seat_capped(prep: Prepared, seating: _Seating, cap: int) -> tuple[int, int, 
         for i in sorted(outcomes[k].placed):
             why, forced = reason_of[i]
             d, s, dv = int(seating.day[i]), int(seating.shift[i]), int(seating.device[i])
+            moved = (d, s) != (int(old.day[i]), int(old.shift[i]))  # it may land in its own shift again
+            if not moved and devices[dv].device_id == old.device[i]:
+                continue
             seating.changes.append(
                 Change(
                     i,
                     (old.date[i], int(old.shift[i]), old.device[i]),
                     (data.days[d], s, devices[dv].device_id),
-                    why,
-                    True,
-                    forced,
+                    why if moved else "new device, same date and shift",
+                    moved,
+                    forced and moved,
                 )
             )
     must = sum(len(km.must) for km in movers.values())
+    moved_kk = {c.kk for c in seating.changes if c.is_move}
+    # A must-move KK seated back in its own shift (room freed by the cap's extra moves) is no move:
+    # the bound assumed it moves, so it is no longer called proven.
+    back = sum(1 for km in movers.values() for i, _m, _r in km.must if i not in moved_kk)
     bound = CapBound(
-        must,
-        len(extra_all),
+        must - back,
+        len(extra_all & moved_kk),
         sum(o.bound for o in outcomes.values()),
-        all(o.status == "OPTIMAL" for o in outcomes.values()),
+        back == 0 and all(o.status == "OPTIMAL" for o in outcomes.values()),
     )
     return bound_last, bound_wait, bound
 

@@ -41,6 +41,7 @@ class CapOutcome:
     status: str  # of the first model
     largest_delay: int  # working days, over the movers seated
     seconds: float
+    moves: int = 0  # KK whose day or shift changed (a mover may land in its own shift again)
 
 
 def usable_free(
@@ -77,9 +78,13 @@ class KecamatanMovers:
         must: list[tuple[int, int, int]],  # (kk, members, reach): reach = last day at delay 0
         keepers: list[tuple[int, int, int, int, int]],  # (kk, members, day, shift, device)
         order_key: dict[int, tuple[int, dt.date]],  # kk -> seating order among equal deadlines
+        cell: dict[int, tuple[int, int]] | None = None,  # must-move kk -> old (day, shift); day -1: gone
     ) -> None:
         self.slots, self.staffed, self.limit, self.n_days, self.w_end = slots, staffed, limit, n_days, w_end
         self.must, self.order_key = must, order_key
+        self.cell = dict(cell or {})
+        for kk, s, _dv, d in ((kk, s, dv, d) for (d, _m), rows in keepers_by(keepers) for kk, s, dv in rows):
+            self.cell[kk] = (d, s)
         self.slot_of = {(d, s, dv): j for j, (d, s, dv, _r) in enumerate(slots)}
         top = max([m for _k, m, *_ in keepers] + [m for _k, m, _r in must] + [1])
         rows = np.zeros((n_days, top + 1), dtype=np.int64)
@@ -125,6 +130,7 @@ class KecamatanMovers:
             status if ok else first.status,
             self._largest(placed, extra) if placed else 0,
             time.perf_counter() - start,
+            sum((d, s) != self.cell.get(kk, (-1, -1)) for kk, (d, s, _dv) in (placed or {}).items()),
         )
 
     def _exact(
@@ -264,6 +270,16 @@ class KecamatanMovers:
                 filler.add_room(j, sum(om for om, _kk in freed))
                 return d, freed
         return None
+
+
+def keepers_by(
+    keepers: list[tuple[int, int, int, int, int]],
+) -> list[tuple[tuple[int, int], list[tuple[int, int, int]]]]:
+    """(day, members) -> [(kk, shift, device)] of KK that keep a day, as rows."""
+    out: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+    for kk, m, d, s, dv in keepers:
+        out[(d, m)].append((kk, s, dv))
+    return list(out.items())
 
 
 def reach_of(days: Sequence[dt.date], date: dt.date) -> int:

@@ -96,6 +96,6 @@ def front(prep: Prepared, caps: list[int] | None = None, reporter: Reporter | No
                 bound += sum(o.bound for o in outs)
                 worst = max((o.largest_delay for o in outs), default=0)
                 if all(o.ok for o in outs):
-                    moves = must + sum(len(o.extra) for o in outs)
+                    moves = sum(o.moves for o in outs)
             points.append(FrontPoint(cap, moves, bound, worst if moves is not None else None, time.perf_counter() - t0))
     return Front(points, no_cap, must, low, flat, time.perf_counter() - start)
