@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
 from ektp_opt.plotting.save import save_png
 
@@ -29,6 +30,9 @@ def plot_front(front: Any, out: Path, title: str) -> None:
     ax.set_xlabel("cap on each moved KK's delay (working days)")
     ax.set_ylabel("KK moved")
     ax.set_yscale("log")
+    plain = FuncFormatter(lambda v, _pos: f"{v:,.0f}")  # mathtext is off (names are not markup)
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
     ax.grid(True, which="both", alpha=0.3)
     ax.set_title(title)
     ax.legend()
