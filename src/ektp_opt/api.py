@@ -141,6 +141,22 @@ class ReplannedCity:
     notice_days: int
 
 
+def _replan_inputs(
+    old_plan: str | Path, ls: LoadedScenario, attendance: str | Path | None, reporter: Reporter
+) -> tuple[Path, Households, dict[int, bool] | None]:
+    """What every re-plan starts from: the plan in force (checked against its own scenario first),
+    the households, and who attended (``--attendance``)."""
+    from ektp_opt.resolve import check_old_plan, read_attendance
+
+    old = Path(old_plan)
+    with reporter.stage("check old plan"):
+        check_old_plan(old)
+    with reporter.stage("load households"):
+        households = load_population(ls)
+        seen = read_attendance(Path(attendance), households) if attendance else None
+    return old, households, seen
+
+
 def replan_city(
     old_plan: str | Path,
     ls: LoadedScenario,
@@ -157,16 +173,11 @@ def replan_city(
     moved KK is appointed more than that many working days after its old appointment; when no plan
     can keep it, ``DelayCapError`` carries a CapDiagnosis with the smallest cap that can."""
     from ektp_opt.analysis.capacity import diagnose
-    from ektp_opt.resolve import check_old_plan, read_attendance, resolve
+    from ektp_opt.resolve import resolve
 
-    old = Path(old_plan)
     options = options or SolveOptions()
     reporter = reporter or Reporter()
-    with reporter.stage("check old plan"):
-        check_old_plan(old)
-    with reporter.stage("load households"):
-        households = load_population(ls)
-        seen = read_attendance(Path(attendance), households) if attendance else None
+    old, households, seen = _replan_inputs(old_plan, ls, attendance, reporter)
     try:
         rp = resolve(old, ls, households, as_of, notice_days, seen, options, reporter, max_delay)
     except DelayCapError:
@@ -191,24 +202,19 @@ def tradeoff_city(
     """The Pareto front of (largest delay of a moved KK, KK moved) for a re-plan, each point
     with its proven bound (``resolve.tradeoff``); ``replan_city(max_delay=cap)`` then plans the
     point a planner picks."""
-    from ektp_opt.resolve import check_old_plan, prepare, read_attendance
+    from ektp_opt.resolve import prepare
     from ektp_opt.resolve.tradeoff import front
 
-    old = Path(old_plan)
     options = options or SolveOptions()
     reporter = reporter or Reporter()
-    with reporter.stage("check old plan"):
-        check_old_plan(old)
-    with reporter.stage("load households"):
-        households = load_population(ls)
-        seen = read_attendance(Path(attendance), households) if attendance else None
+    old, households, seen = _replan_inputs(old_plan, ls, attendance, reporter)
     prep = prepare(old, ls, households, as_of, notice_days, seen, options, reporter)
     return front(prep, caps, reporter)
 
 
 def write_replan(replanned: ReplannedCity, out: str | Path) -> PlanSummary:
-    """Write the new plan folder (with changes.csv, reinvite.csv, backlog.csv) whole, after the
-    verifier passed it. Home visits of the plan in force are kept as they are."""
+    """Write the new plan folder (with changes.csv, reinvite.csv, backlog.csv, and
+    home_visits.csv as re-planned) whole, after the verifier passed it."""
 
     from ektp_opt.plan.write import write_plan_files, write_summary
     from ektp_opt.resolve import summary_extra
