@@ -6,8 +6,12 @@ Order of decisions, each with a proven bound (models/FORMULATION.md, "resolve"):
    the pools not yet delivered; its optimum is a lower bound on the moves.
 2. KK level: in each (kecamatan, day, shift) the largest families leave only when the seats do not
    hold everyone; the rest keep their seat (their device when it is still there).
+   Home visits are kept where still possible and re-planned otherwise (``visits.py``) before this
+   step, so the device-days they take are out of the office.
 3. Movers get the earliest free seats after the notice window, kelurahan by kelurahan; that
    first-fit fill is what the completion, waiting and compactness bounds are measured against.
+   With a cap on each move's delay (``--max-delay``), the fewest extra KK make room within it
+   instead (``cap.py`` bounds them, ``capped.py`` seats them), unless that fill already keeps it.
 4. KK that missed a past appointment (``--attendance``) are booked into backlog seats after the
    notice window, then into catch-up days, never into a regular seat someone else holds.
 """
@@ -118,7 +122,7 @@ class _Old:
     device: list[str]
     site: IntArray
     devices: dict[str, tuple[int, dt.date, dt.date]]  # id -> kecamatan, delivery, available_from
-    visited: npt.NDArray[np.bool_]  # KK visited at home (home_visits.csv): kept as they are
+    visited: npt.NDArray[np.bool_]  # KK visited at home (no office seat); updated to the new plan's
     visit_days: list[tuple[str, dt.date]]  # (device, date) of the plan's mobile days
     visit_rows: list[tuple[int, dt.date | None, str]] = field(default_factory=list)  # home_visits.csv of the old plan
     why: dict[int, str] = field(default_factory=dict)  # KK that need an office seat for a reason of their own
