@@ -183,10 +183,24 @@ def test_verify_rejects_a_plan_whose_moves_exceed_its_cap(slip: tuple[Path, Path
     assert [v.rule for v in report.violations] == [
         f"moved KK appointed more than max_delay ({worst - 1}) working days later"
     ]
+    # a changes.csv line without an old office date (a home visit before) has no delay to cap; one
+    # whose date is not a date is reported, never a crash
+    info["resolve"]["max_delay"] = worst
+    summary.write_text(json.dumps(info, indent=2) + "\n")
+    kk = next(iter(delays(old, out, after)))
+    with (out / "changes.csv").open("a") as fh:
+        fh.write(f"{kk},,,,2011-09-01,1,x,home visit\n")
+    assert verify_plan(out, ls, load_population(ls)).ok
+    with (out / "changes.csv").open("a") as fh:
+        fh.write(f"{kk},2011-13-01,1,x,2011-09-01,1,x,edited\n")
+    report = verify_plan(out, ls, load_population(ls))
+    assert [v.rule for v in report.violations] == ["changes.csv date not YYYY-MM-DD"]
+    info["resolve"]["max_delay"] = worst - 1
+    summary.write_text(json.dumps(info, indent=2) + "\n")
     # the plan in force gone: the cap is still checked, on changes.csv
     (old / "appointments.csv").rename(old / "gone.csv")
     report = verify_plan(out, ls, load_population(ls))
-    assert len(report.violations) == 1 and any("changes.csv only" in w for w in report.warnings)
+    assert len(report.violations) == 2 and any("changes.csv only" in w for w in report.warnings)
 
 
 def test_tradeoff_front_is_monotone_and_bounded(slip: tuple[Path, Path], tmp_path: Path) -> None:

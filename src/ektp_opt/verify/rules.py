@@ -308,13 +308,21 @@ def _check_delay_cap(rep: Report, plan_dir: Path, resolve: dict[str, Any], cal: 
         missed = {row["kk_id"] for _n, row in iter_rows(plan_dir / BACKLOG, BACKLOG_COLUMNS)}
     late: list[str] = []
     listed: dict[str, tuple[str, str]] = {}
+    office = set(appt.kk_ids)  # the cap is on office appointments; home visits have rules of their own
+    unreadable: list[str] = []
     if (plan_dir / CHANGES).exists():
-        for _n, row in iter_rows(plan_dir / CHANGES, CHANGE_COLUMNS):
-            if row["kk_id"] in missed or not row["new_date"]:
+        for n, row in iter_rows(plan_dir / CHANGES, CHANGE_COLUMNS):
+            if row["kk_id"] in missed or row["kk_id"] not in office or not row["old_date"]:
+                continue  # a KK that had no office date (a home visit before) has no delay to cap
+            try:
+                dt.date.fromisoformat(row["old_date"]), dt.date.fromisoformat(row["new_date"])
+            except ValueError:
+                unreadable.append(f"changes.csv row {n}")
                 continue
             listed[row["kk_id"]] = (row["old_date"], row["new_date"])
     else:
         rep.add("re-plan without changes.csv", "resolve", ["changes.csv"])
+    rep.add("changes.csv date not YYYY-MM-DD", "resolve", unreadable)
     if listed:
         old = np.array([o for o, _n in listed.values()], dtype="datetime64[D]")
         new = np.array([n for _o, n in listed.values()], dtype="datetime64[D]")
