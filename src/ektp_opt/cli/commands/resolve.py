@@ -213,6 +213,9 @@ def _tradeoff(
                 plot_front(front, chart, f"{ls.scenario.name}: re-plan as of {as_of}")
         if json_out is not None:
             write_json_atomic(json_out, {"scenario": ls.scenario.name, "as_of": str(as_of), **front.to_json()})
+    if front.must == 0:
+        con.print("No KK needs to move after this change: there is no trade-off to make (any cap is met).")
+        return
     con.print(front_table(front))
     con.print(
         f"{front.must:,} KK must move under any cap (their shift lost seats); no plan meets a cap below "
