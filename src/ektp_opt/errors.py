@@ -17,7 +17,7 @@ class ExitCode(IntEnum):
     INTERNAL = 1  # a bug in ektp-opt: please report it
     USAGE = 2  # bad command-line usage (click's own code)
     INPUT = 3  # a scenario, households or plan file is broken
-    INFEASIBLE = 4  # the deadline cannot be met; diagnosis.json says what is missing
+    INFEASIBLE = 4  # the deadline (or a resolve --max-delay cap) cannot be met; diagnosis.json says what is missing
     VERIFY_FAILED = 5  # a plan breaks a hard rule
     NO_SOLUTION = 6  # the time limit ran out before any plan was found
     INTERRUPTED = 130  # Ctrl-C (SIGINT)
