@@ -847,7 +847,7 @@ def cap_diagnosis(prep: Prepared, cap: int, movers: dict[int, KecamatanMovers]) 
     kecamatan and for the city (the largest of them)."""
     caps = smallest_caps(movers, prep.data.regular_days)
     smallest = max(met for _low, met in caps.values())
-    moves = sum(len(km.must) + len(km.plan(smallest).extra) for km in movers.values())
+    moves = sum(km.plan(smallest).moves for km in movers.values())
     codes = prep.data.kecamatan_codes
     return CapDiagnosis(
         scenario=prep.ls.scenario.name,
