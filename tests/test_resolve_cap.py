@@ -227,3 +227,29 @@ def test_tradeoff_front_is_monotone_and_bounded(slip: tuple[Path, Path], tmp_pat
     out = tmp_path / "pick"
     assert capped(old, after, out, "--max-delay", str(pick["cap"]))[0] == 0
     assert json.loads((out / "summary.json").read_text())["resolve"]["moved_kk"] == pick["moves"]
+
+
+def test_a_cap_keeps_backlog_rebooking_and_the_notice_window(slip: tuple[Path, Path], tmp_path: Path) -> None:
+    """--attendance and --max-delay together: missed KK get backlog seats (not moves, not capped),
+    announced appointments stay unless forced, and the plan verifies."""
+    old, after = slip
+    with (old / "appointments.csv").open() as fh:
+        past = sorted(r["kk_id"] for r in csv.DictReader(fh) if r["date"] < "2011-08-22")
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text("kk_id,attended\n" + "".join(f"{kk},{0 if n % 5 == 0 else 1}\n" for n, kk in enumerate(past)))
+    out = tmp_path / "both"
+    code, _o, err = capped(old, after, out, "--max-delay", "15", "--attendance", str(sheet))
+    assert code == 0, err
+    assert run("verify", str(out))[0] == 0
+    info = json.loads((out / "summary.json").read_text())["resolve"]
+    assert info["missed_rebooked"] + info["missed_not_rebooked"] == len(past[::5]) > 0
+    assert info["largest_delay_working_days"] <= 15 and info["max_delay"] == 15
+    notice_end = info["notice_end"]
+    with (old / "appointments.csv").open() as fh:
+        before = {r["kk_id"]: (r["date"], r["shift"]) for r in csv.DictReader(fh)}
+    why = {r["kk_id"]: r for r in csv.DictReader((out / "changes.csv").open())}
+    with (out / "appointments.csv").open() as fh:
+        for r in csv.DictReader(fh):
+            was = before[r["kk_id"]]
+            if "2011-08-22" <= was[0] <= notice_end and (r["date"], r["shift"]) != was:
+                assert "inside the notice window" in why[r["kk_id"]]["reason"]  # only forced moves there
