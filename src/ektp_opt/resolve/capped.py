@@ -82,8 +82,8 @@ class KecamatanMovers:
     ) -> None:
         self.slots, self.staffed, self.limit, self.n_days, self.w_end = slots, staffed, limit, n_days, w_end
         self.must, self.order_key = must, order_key
-        self.cell = dict(cell or {})
-        for kk, s, _dv, d in ((kk, s, dv, d) for (d, _m), rows in keepers_by(keepers) for kk, s, dv in rows):
+        self.cell = dict(cell or {})  # every KK's old (day, shift): a move is a change of it
+        for kk, _m, d, s, _dv in keepers:
             self.cell[kk] = (d, s)
         self.slot_of = {(d, s, dv): j for j, (d, s, dv, _r) in enumerate(slots)}
         top = max([m for _k, m, *_ in keepers] + [m for _k, m, _r in must] + [1])
@@ -128,7 +128,7 @@ class KecamatanMovers:
             extra if ok else [],
             bound,
             status if ok else first.status,
-            self._largest(placed, extra) if placed else 0,
+            self._largest(placed) if placed else 0,
             time.perf_counter() - start,
             sum((d, s) != self.cell.get(kk, (-1, -1)) for kk, (d, s, _dv) in (placed or {}).items()),
         )
@@ -145,7 +145,7 @@ class KecamatanMovers:
 
         last = self.n_days - 1
         if len(self.must) + sum(len(rows) for rows in self.keepers.values()) > EXACT_MAX_PAIRS // 10:
-            return None  # at least ten seats each: too large for the exact model
+            return None  # cheap gate first: with ten or more seats in reach each, over the pair limit
         items = [(kk, m, min(r + cap, last), -1) for kk, m, r in self.must]
         for (d, m), rows in self.keepers.items():
             items += [(kk, m, min(d + cap, last), self.slot_of[(d, s, dv)]) for kk, s, dv in rows]
@@ -193,13 +193,13 @@ class KecamatanMovers:
                     extra.append(kk)
         return placed, extra, int(solver.best_objective_bound + 1e-6), status == cp_model.OPTIMAL
 
-    def _largest(self, placed: dict[int, tuple[int, int, int]], extra: list[int]) -> int:
+    def _largest(self, placed: dict[int, tuple[int, int, int]]) -> int:
+        """The largest delay among the KK seated: from the last working day on or before the old
+        date of a must-move KK, from the old day of a KK that kept one."""
         reach = {kk: r for kk, _m, r in self.must}
-        day_of = {kk: d for (d, _m), rows in self.keepers.items() for kk, _s, _dv in rows}
-        worst = 0
-        for kk, (d, _s, _dv) in placed.items():
-            worst = max(worst, d - (reach[kk] if kk in reach else day_of[kk]))
-        return worst
+        return max(
+            (d - (reach[kk] if kk in reach else self.cell[kk][0]) for kk, (d, _s, _dv) in placed.items()), default=0
+        )
 
     def _seat(self, chosen: list[int], cap: int) -> tuple[dict[int, tuple[int, int, int]] | None, list[int]]:
         """Earliest deadline first, each KK into the tightest seat on or before its deadline
@@ -270,16 +270,6 @@ class KecamatanMovers:
                 filler.add_room(j, sum(om for om, _kk in freed))
                 return d, freed
         return None
-
-
-def keepers_by(
-    keepers: list[tuple[int, int, int, int, int]],
-) -> list[tuple[tuple[int, int], list[tuple[int, int, int]]]]:
-    """(day, members) -> [(kk, shift, device)] of KK that keep a day, as rows."""
-    out: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
-    for kk, m, d, s, dv in keepers:
-        out[(d, m)].append((kk, s, dv))
-    return list(out.items())
 
 
 def reach_of(days: Sequence[dt.date], date: dt.date) -> int:
