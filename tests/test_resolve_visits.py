@@ -72,6 +72,9 @@ def test_adding_and_dropping_home_visits(tiny_city: Callable[..., Path], tmp_pat
     assert run("verify", str(added))[0] == 0
     now = visits(added)
     assert now and all("now plans home visits" in changes(added)[kk]["reason"] for kk in now)
+    with (old / "appointments.csv").open() as fh:
+        office = {r["kk_id"]: r["date"] for r in csv.DictReader(fh)}
+    assert all(changes(added)[kk]["old_date"] == office[kk] for kk in now)  # the seat they leave
     dropped = tmp_path / "dropped"
     code, _o, err = replan(added, plain, dropped)
     assert code == 0, err

@@ -127,10 +127,6 @@ class _Old:
     visit_rows: list[tuple[int, dt.date | None, str]] = field(default_factory=list)  # home_visits.csv of the old plan
     why: dict[int, str] = field(default_factory=dict)  # KK that need an office seat for a reason of their own
 
-    def visit_rows_of(self, kk: int) -> bool:
-        """Whether the plan in force visited ``kk`` at home."""
-        return any(row[0] == kk for row in self.visit_rows)
-
 
 def check_old_plan(plan_dir: Path) -> None:
     """The plan in force must keep every hard rule for the scenario it was made for, or a re-plan
@@ -497,9 +493,10 @@ def _visit_changes(prep: Prepared) -> list[Change]:
     if prep.visits is None:
         return []
     old = prep.old
+    at_home = {kk for kk, _date, _dev in old.visit_rows}  # the plan in force's visits
     out = []
     for kk, date, dev, new_date, new_dev, reason in prep.visits.changes:
-        if old.device[kk] and old.date[kk] != dt.date.min and old.day[kk] >= 0 and not old.visit_rows_of(kk):
+        if kk not in at_home:  # an office seat that became a visit ([home_visits] added)
             before: tuple[dt.date | None, int | None, str] = (old.date[kk], int(old.shift[kk]), old.device[kk])
         else:
             before = (date, None, dev)
