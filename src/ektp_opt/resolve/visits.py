@@ -48,9 +48,10 @@ def replan_visits(
     as_of: dt.date,
     why_new: str | None = None,
 ) -> VisitPlan:
-    """Keep or move each group (date, device, KK in route order) of one plan's home visits.
-    ``why_new``: the groups are not from the plan in force but newly planned (the scenario added
-    [home_visits]); every KK's line then says so. ``portable``: kecamatan -> portable devices."""
+    """Keep or move each group (date, device, KK in route order) of one plan's home visits; a
+    group without a date gets one. ``why_new``: the groups are newly planned (the scenario added
+    [home_visits], no dates yet); every KK's line then says so. ``portable``: kecamatan ->
+    portable devices (its first devices in id order, as the planner takes them)."""
     n_days = data.regular_days
     day_of = {d: i for i, d in enumerate(data.days[:n_days])}
     devices_of: dict[int, list[int]] = defaultdict(list)
@@ -74,12 +75,8 @@ def replan_visits(
             why = f"{date} is no longer a regular working day"
         elif devices[i].first_day > day_of[date]:
             why = f"{dev} is not in service on {date}"
-        elif day_of[date] < w_end and why_new is None:
-            why = None  # announced, and still possible
-        elif why_new is not None:
-            why = why_new
         else:
-            why = None
+            why = None  # still possible (inside the notice window too: it was announced)
         if why is None:
             used.add((i, day_of.get(date, -1) if date is not None else -1))
             out.rows += [(kk, date, dev, n) for n, kk in enumerate(kks, start=1)]
