@@ -33,10 +33,6 @@ class VisitPlan:
     def mobile_days(self) -> list[tuple[str, dt.date]]:
         return sorted({(dev, date) for _kk, date, dev, _o in self.rows if date is not None})
 
-    @property
-    def visited(self) -> set[int]:
-        return {kk for kk, *_rest in self.rows}
-
 
 def replan_visits(
     data: ProblemData,

@@ -219,8 +219,8 @@ def _tradeoff(
     con.print(front_table(front))
     con.print(
         f"{front.must:,} KK must move under any cap (their shift lost seats); no plan meets a cap below "
-        f"{front.smallest_cap_bound} working days; past {front.flat_from} only they move. "
-        f"{front.seconds:.1f} s."
+        f"{front.smallest_cap_bound} working days; from a cap of {front.flat_from} the bound is theirs alone, "
+        f"and the plan without a cap keeps every move within {front.no_cap.largest_delay}. {front.seconds:.1f} s."
     )
     con.print(
         "Plan a point: ektp-opt resolve --plan PLAN --scenario SCENARIO "
