@@ -185,7 +185,13 @@ def replan_city(
     except InfeasibleError as exc:
         with reporter.stage("diagnose"):
             diagnosis = diagnose(ls, households, options)
-        raise InfeasibleError(exc.message, diagnosis) from None
+        message = exc.message
+        if diagnosis.meets_deadline:  # the history binds, not the deliveries: say so
+            message += (
+                f"; planned afresh the changed scenario would finish on {diagnosis.earliest_completion.citywide}"
+                " (`solve`), but not while keeping the appointments before as-of and in the notice window"
+            )
+        raise InfeasibleError(message, diagnosis) from None
     return ReplannedCity(ls, households, rp, old, notice_days)
 
 

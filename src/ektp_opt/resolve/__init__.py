@@ -199,19 +199,28 @@ def _read_old(plan_dir: Path, data: ProblemData, households: Households) -> _Old
 
 
 def _cell_tables(
-    data: ProblemData, old: _Old, members: IntArray, future: npt.NDArray[np.bool_], a: int, w_end: int, top: int
+    data: ProblemData,
+    old: _Old,
+    members: IntArray,
+    future: npt.NDArray[np.bool_],
+    a: int,
+    w_end: int,
+    top: int,
+    away: IntArray,
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Per (kecamatan, day, n devices): least KK to move, members they free, free seats after the
-    notice window. Days before ``a`` are left zero."""
+    notice window. Days before ``a`` are left zero. ``away[k, d]``: devices out on home visits
+    that day, which serve no office seat."""
     n_kec, n_days = data.n_kec, data.regular_days
     moves = np.zeros((n_kec, n_days, top + 1), dtype=np.int64)
     freed = np.zeros_like(moves)
     free = np.zeros_like(moves)
     n = np.arange(top + 1, dtype=np.int64)
+    serving = lambda k, d: np.maximum(n - int(away[k, d]), 0)  # noqa: E731
     for k in range(n_kec):
         seats, shifts = int(data.seats[k]), int(data.shifts[k])
         for d in range(max(a, w_end), n_days):
-            free[k, d] = n * seats * shifts  # empty cells; booked ones are corrected below
+            free[k, d] = serving(k, d) * seats * shifts  # empty cells; booked ones are corrected below
     cells: dict[tuple[int, int, int], list[int]] = defaultdict(list)
     idx = np.flatnonzero(future & (old.day >= 0))
     for i, k, d, s in zip(
@@ -221,14 +230,15 @@ def _cell_tables(
     stay = np.zeros_like(moves)
     for (k, d, _s), sizes in cells.items():
         seats = int(data.seats[k])
+        room = serving(k, d) * seats
         prefix = np.concatenate(([0], np.cumsum(sorted(sizes, reverse=True))))
-        excess = prefix[-1] - n * seats
+        excess = prefix[-1] - room
         count = np.searchsorted(prefix, excess, side="left")
         moves[k, d] += count
         freed[k, d] += prefix[np.minimum(count, len(sizes))]
         stay[k, d] += prefix[-1] - prefix[np.minimum(count, len(sizes))]
         if d >= w_end:
-            free[k, d] += np.maximum(0, n * seats - prefix[-1]) - n * seats
+            free[k, d] += np.maximum(0, room - prefix[-1]) - room
     # Operators (rule 7): a day holds at most limit device-shifts of seats, whatever the devices.
     for k in np.flatnonzero(data.slot_limit >= 0).tolist():
         cap = int(data.slot_limit[k]) * int(data.seats[k])
@@ -326,7 +336,8 @@ def prepare(
     win = _window(old_plan, data, households, old, as_of, notice_days, attendance or {})
     future = ~win.past & ~old.visited  # KK visited at home have no office seat
     with reporter.stage("resolve: fewest moves"):
-        split, split_all = _place_devices(ls, data, old, members, future, win, as_of, options)
+        away = _away(ls, data, old, full, groups is not None)
+        split, split_all = _place_devices(ls, data, old, members, future, win, as_of, options, away)
     devices = place_devices(data, split_all)
     visits = None
     if ls.scenario.home_visits is not None:
@@ -350,6 +361,26 @@ def prepare(
     return Prepared(
         ls, data, households, members, old, win, split, devices, in_service, seating, as_of, options, start, visits
     )
+
+
+def _away(ls: LoadedScenario, data: ProblemData, old: _Old, full: ProblemData, added: bool) -> IntArray:
+    """Devices out on home visits per (kecamatan, regular day), as the device placement should see
+    them: the plan in force's mobile days (re-planned ones mostly stay), or the planner's when the
+    scenario adds [home_visits]; none without the section. Without this the placement counted
+    those devices as office seats and could leave a kecamatan short once the visits took them."""
+    away = np.zeros((data.n_kec, data.regular_days), dtype=np.int64)
+    if ls.scenario.home_visits is None:
+        return away
+    if added:
+        if full.mobile is not None:
+            n = min(data.regular_days, full.mobile.shape[1])
+            away[:, :n] = full.mobile[:, :n]
+        return away
+    day_of = {d: i for i, d in enumerate(data.days[: data.regular_days])}
+    for dev, date in old.visit_days:
+        if dev in old.devices and date in day_of:
+            away[old.devices[dev][0], day_of[date]] += 1
+    return away
 
 
 def _old_groups(old: _Old) -> list[tuple[dt.date | None, str, list[int]]]:
@@ -552,9 +583,11 @@ def _place_devices(
     win: _Window,
     as_of: dt.date,
     options: SolveOptions,
+    away: IntArray,
 ) -> tuple[SplitResult, IntArray]:
     """Pools delivered before as-of stay where the old plan put them; the others are placed by
-    the CP-SAT split model (split.py): the fewest KK moved, then the fewest device-days changed."""
+    the CP-SAT split model (split.py): the fewest KK moved, then the fewest device-days changed.
+    ``away``: devices expected out on home visits per (kecamatan, day), taken from the office."""
     n_days, n_kec = data.regular_days, data.n_kec
     a, w_end = win.a, win.w_end
     old_by_kec_date: dict[tuple[int, dt.date], int] = defaultdict(int)
@@ -596,7 +629,7 @@ def _place_devices(
         for p in replan
     ]
     top = int(fixed[-1].max() + sum(c for c, _ in pool_items)) if segments else 0
-    moves_t, freed_t, free_t = _cell_tables(data, old, members, future, a, w_end, top)
+    moves_t, freed_t, free_t = _cell_tables(data, old, members, future, a, w_end, top, away)
     seg_sum = lambda t: np.stack([t[:, s:e].sum(axis=1) for s, e in segments])  # noqa: E731
     hint = _old_split_hint(old, [pools[p] for p in replan], fixed_by_kec_date, as_of, n_kec)
     inp = SplitInput(
