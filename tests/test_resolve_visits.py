@@ -82,3 +82,47 @@ def test_adding_and_dropping_home_visits(tiny_city: Callable[..., Path], tmp_pat
     assert not (dropped / "home_visits.csv").exists()
     why = changes(dropped)
     assert all("home visits dropped" in why[kk]["reason"] for kk in now)
+
+
+def test_the_device_placement_sees_each_mobile_device_day_once(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    """home_visits.csv has a line per home; the placement must count a device-day out once (it
+    counted one per home, and a Medan re-plan of an unchanged scenario became infeasible)."""
+    from ektp_opt.inputs.population import load_population
+    from ektp_opt.inputs.scenario import load_scenario
+    from ektp_opt.problem import build_problem
+    from ektp_opt.resolve import _away, _read_old
+
+    scenario = tiny_city("hv.toml", deliveries=TWO, households=HH, extra=HV)
+    old = tmp_path / "old"
+    assert run("solve", str(scenario), "--out", str(old), "--workers", "1", "--quiet")[0] == 0
+    ls = load_scenario(scenario)
+    h = load_population(ls)
+    full = build_problem(ls, h)
+    plan = _read_old(old, full, h)
+    away = _away(ls, full, plan, full, added=False)
+    device_days = set(visits(old).values()) - {("", "")}
+    assert len(plan.visit_days) > len(device_days) > 0  # several homes a day
+    assert int(away.sum()) == len(device_days) and int(away.max()) <= 2  # two portable devices at most
+
+
+def test_dropping_visits_counts_their_kk_as_moves_and_returns_their_devices(
+    tiny_city: Callable[..., Path], tmp_path: Path
+) -> None:
+    with_visits = tiny_city("visits.toml", households=HH, extra=HV.replace("= 2", "= 1"))
+    plain = tiny_city("plain.toml", households=HH)
+    old = tmp_path / "old"
+    assert run("solve", str(with_visits), "--out", str(old), "--workers", "1", "--quiet")[0] == 0
+    out = tmp_path / "dropped"
+    code, _o, err = replan(old, plain, out)
+    assert code == 0, err
+    import json
+
+    info = json.loads((out / "summary.json").read_text())
+    moves = info["objectives"]["moves"]
+    visited = [kk for kk, (date, _dev) in visits(old).items() if date]
+    assert info["resolve"]["moved_kk"] == moves["value"] >= len(visited)
+    assert moves["bound"] >= len(visited)  # the placement counted them: they move whatever it does
+    # the portable devices serve the office again on their old mobile days
+    with (out / "appointments.csv").open() as fh:
+        busy = {(r["device_id"], r["date"]) for r in csv.DictReader(fh)}
+    assert busy & {(dev, date) for date, dev in visits(old).values() if date} or len(visited) == 0

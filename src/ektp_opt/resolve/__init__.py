@@ -227,6 +227,12 @@ def _cell_tables(
         idx.tolist(), old.site[idx].tolist(), old.day[idx].tolist(), old.shift[idx].tolist(), strict=True
     ):
         cells[(k, d, s)].append(int(members[i]))
+    # KK with no cell to keep (their date is no longer a working day, or their home visit was
+    # dropped) move whatever the devices: a constant, put on the first re-planned day.
+    for i in np.flatnonzero(future & (old.day < 0)).tolist():
+        k = int(old.site[i])
+        moves[k, a] += 1
+        freed[k, a] += int(members[i])
     stay = np.zeros_like(moves)
     for (k, d, _s), sizes in cells.items():
         seats = int(data.seats[k])
@@ -377,7 +383,7 @@ def _away(ls: LoadedScenario, data: ProblemData, old: _Old, full: ProblemData, a
             away[:, :n] = full.mobile[:, :n]
         return away
     day_of = {d: i for i, d in enumerate(data.days[: data.regular_days])}
-    for dev, date in old.visit_days:
+    for dev, date in set(old.visit_days):  # one line per home in home_visits.csv: one device-day each
         if dev in old.devices and date in day_of:
             away[old.devices[dev][0], day_of[date]] += 1
     return away
@@ -424,6 +430,7 @@ def _visit_groups(
             old.device[kk] = dev
             old.day[kk] = -1
             old.why[kk] = "home visits dropped from the scenario: an office seat instead"
+        old.visit_days.clear()  # no device leaves the office for a visit any more
         return None
     if spec is None or had or full.home_visits is None:
         return None
