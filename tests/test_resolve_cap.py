@@ -253,3 +253,17 @@ def test_a_cap_keeps_backlog_rebooking_and_the_notice_window(slip: tuple[Path, P
             was = before[r["kk_id"]]
             if "2011-08-22" <= was[0] <= notice_end and (r["date"], r["shift"]) != was:
                 assert "inside the notice window" in why[r["kk_id"]]["reason"]  # only forced moves there
+
+
+def test_tradeoff_usage_and_targets(slip: tuple[Path, Path], tmp_path: Path) -> None:
+    """Bad --caps, --tradeoff with --out, a plan without --out: usage errors (2); a chart path that
+    ektp-opt did not write: exit 3 and the file untouched, before any work."""
+    old, after = slip
+    base = ["resolve", "--plan", str(old), "--scenario", str(after), "--as-of", "2011-08-22", "--quiet"]
+    assert run(*base, "--tradeoff", "--caps", "3,x")[0] == 2
+    assert run(*base, "--tradeoff", "--out", str(tmp_path / "p"))[0] == 2
+    assert run(*base)[0] == 2
+    mine = tmp_path / "mine.png"
+    mine.write_text("mine")
+    code, _o, err = run(*base, "--tradeoff", "--chart", str(mine))
+    assert code == 3 and str(mine) in err and mine.read_text() == "mine"
