@@ -23,6 +23,7 @@ import datetime as dt
 import itertools
 import time
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -480,7 +481,7 @@ def finish(prep: Prepared, max_delay: int | None = None, reporter: Reporter | No
     cap_bound: CapBound | None = None
     with reporter.stage("resolve: seat KK"):
         bound_last, bound_wait = _seat_movers(data, households, old, devices, in_service, members, win, seating)
-        if max_delay is not None and _largest_delay(data, seating.changes) > max_delay:
+        if max_delay is not None and max(move_delays(data.days, seating.changes), default=0) > max_delay:
             # The plan without a cap has the fewest moves; only when it breaks the cap is it replaced.
             seating = prep.seating.copy()
             bound_last, bound_wait, cap_bound = seat_capped(prep, seating, max_delay)
@@ -813,17 +814,6 @@ def _seat_movers(
     return bound_last, bound_wait
 
 
-def _largest_delay(data: ProblemData, changes: list[Change]) -> int:
-    return max(
-        (
-            working_days_after(data.days, c.old[0] or c.new[0], c.new[0])
-            for c in changes
-            if c.is_move and c.new[0] is not None
-        ),
-        default=0,
-    )
-
-
 def kecamatan_movers(prep: Prepared, seating: _Seating) -> dict[int, KecamatanMovers]:
     """Per kecamatan with KK that must move: its free seats after the notice window, the movers
     (with the last day at delay 0 of each) and the KK that keep a day after the window."""
@@ -1125,16 +1115,20 @@ def _book_backlog(
     return out
 
 
-def delays(rp: Replan) -> list[int]:
+def move_delays(days: Sequence[dt.date], changes: list[Change], backlog: Collection[int] = ()) -> list[int]:
     """Working days between old and new appointment of each KK whose date changed (negative:
     earlier), counted as SPEC.md says: the working days after the old date up to the new one.
-    KK missing a slot (backlog) are not moves."""
-    days = rp.result.problem.days
+    KK missing a slot (``backlog``) are not moves."""
     return [
         working_days_after(days, c.old[0] or c.new[0], c.new[0])
-        for c in rp.changes
-        if c.is_move and c.kk not in rp.backlog and c.new[0] is not None and c.new[0] != c.old[0]
+        for c in changes
+        if c.is_move and c.kk not in backlog and c.new[0] is not None and c.new[0] != c.old[0]
     ]
+
+
+def delays(rp: Replan) -> list[int]:
+    """``move_delays`` of a finished re-plan."""
+    return move_delays(rp.result.problem.days, rp.changes, rp.backlog)
 
 
 def summary_extra(rp: Replan, old_plan: Path, notice_days: int) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,7 +39,6 @@ class CapOutcome:
     bound: int  # proven lower bound on len(extra) (the model's, before any re-solve)
     status: str  # of the first model
     largest_delay: int  # working days, over the movers seated
-    seconds: float
     moves: int = 0  # KK whose day or shift changed (a mover may land in its own shift again)
 
 
@@ -106,10 +104,9 @@ class KecamatanMovers:
     def plan(self, cap: int, limit: float = 30.0) -> CapOutcome:
         """The model's extra KK (the proven bound comes from it), then every mover seated; where
         family sizes leave a mover without a seat in time, one more KK makes room (``_seat``)."""
-        start = time.perf_counter()
         first = extra_moves(self.model, cap, limit)
         if first.status not in ("OPTIMAL", "FEASIBLE"):
-            return CapOutcome(False, {}, [], first.bound, first.status, 0, time.perf_counter() - start)
+            return CapOutcome(False, {}, [], first.bound, first.status, 0)
         chosen = [kk for (d, m), count in sorted(first.take.items()) for kk, _s, _dv in self.keepers[(d, m)][:count]]
         placed, extra = self._seat(chosen, cap)
         bound, status = first.bound, first.status
@@ -129,7 +126,6 @@ class KecamatanMovers:
             bound,
             status if ok else first.status,
             self._largest(placed) if placed else 0,
-            time.perf_counter() - start,
             sum((d, s) != self.cell.get(kk, (-1, -1)) for kk, (d, s, _dv) in (placed or {}).items()),
         )
 
