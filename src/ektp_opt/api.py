@@ -76,9 +76,17 @@ def plan_city(
             diagnosis = diagnose(ls, households, options)
         earliest = diagnosis.earliest_completion.citywide
         if not allow_late or earliest is None:
-            raise InfeasibleError(exc.message, diagnosis) from None
+            raise InfeasibleError(exc.message, _with_proof(diagnosis, exc)) from None
     data = build_problem(ls, households, extend_to=earliest + LATE_SLACK)
     return PlannedCity(ls, households, solve(data, households, options, reporter))
+
+
+def _with_proof(diagnosis: Diagnosis, exc: InfeasibleError) -> Diagnosis:
+    """The diagnosis with the proof the planner gave. Every "cannot" carries one; one without is a
+    bug in ektp-opt (exit 1), never a heuristic's failure passed off as a proof."""
+    if exc.proof is None:
+        raise RuntimeError(f"infeasible without a proof: {exc.message}")
+    return diagnosis.model_copy(update={"proof": exc.proof})
 
 
 def write_plan(planned: PlannedCity, out: str | Path) -> PlanSummary:
@@ -191,7 +199,7 @@ def replan_city(
                 f"; planned afresh the changed scenario would finish on {diagnosis.earliest_completion.citywide}"
                 " (`solve`), but not while keeping the appointments before as-of and in the notice window"
             )
-        raise InfeasibleError(message, diagnosis) from None
+        raise InfeasibleError(message, _with_proof(diagnosis, exc)) from None
     return ReplannedCity(ls, households, rp, old, notice_days)
 
 

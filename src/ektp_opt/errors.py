@@ -60,9 +60,10 @@ class InfeasibleError(EktpError):
 
     exit_code = ExitCode.INFEASIBLE
 
-    def __init__(self, message: str, diagnosis: Any = None) -> None:
+    def __init__(self, message: str, diagnosis: Any = None, proof: Any = None) -> None:
         super().__init__(message)
         self.diagnosis = diagnosis  # a results.Diagnosis once diagnosed (api.plan_city), else None
+        self.proof = proof  # a results.Proof: the model that proved it, where it binds, what fixes it
 
 
 class DelayCapError(InfeasibleError):

@@ -92,6 +92,27 @@ class PoolSensitivity(_Result):
     points: list[PoolPoint]
 
 
+class ShortKecamatan(_Result):
+    """Where a proof binds: residents left without a seat at the least, and the device-shifts
+    (at that kecamatan's seats per device-shift) that would seat them."""
+
+    kecamatan: str
+    short_residents: int
+    extra_device_shifts: int
+
+
+class Proof(_Result):
+    """Why the answer is "cannot": the model that proved it, what it proves, under which rules
+    (its scope), where it binds, and what would fix it."""
+
+    _omit_if_none = ("fix",)
+    model: str
+    statement: str
+    scope: str
+    binding: list[ShortKecamatan] = []
+    fix: str | None = None
+
+
 class Diagnosis(_Result):
     """What is missing when the deadline cannot be met (and the same figures when it can)."""
 
@@ -110,6 +131,7 @@ class Diagnosis(_Result):
     home_visits: HomeVisitFigures | None
     calendar_note: str
     pool_sensitivity: PoolSensitivity | None = None
+    proof: Proof | None = None  # which model proved the "cannot" (absent when the deadline is met)
 
 
 class LevelFigures(_Result):

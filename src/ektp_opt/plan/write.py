@@ -79,10 +79,13 @@ def summary(result: Result, ls: LoadedScenario, households: Households) -> PlanS
     }
     devices = np.bincount([d.kecamatan for d in a.devices], minlength=data.n_kec)
     per_site = np.bincount(a.site[office], weights=households.members[office], minlength=data.n_kec).astype(int)
-    completion = data.days[int(a.day[office].max())]
+    # Every KK visited at home: no office appointment, so the office campaign ends before it starts
+    # (level 1 is 0) and the completion date is the start day.
+    last_day = int(a.day[office].max()) if office.any() else -1
+    completion = data.days[max(last_day, 0)]
     seats = 0
     for dev in a.devices:
-        open_days = max(0, min(data.regular_days, int(a.day[office].max()) + 1) - dev.first_day)
+        open_days = max(0, min(data.regular_days, last_day + 1) - dev.first_day)
         seats += open_days * int(data.seats[dev.kecamatan] * data.shifts[dev.kecamatan])
     return PlanSummary.model_validate({
         "scenario": sc.name,

@@ -72,12 +72,13 @@ def kecamatan_rows(view: Plan, ls: LoadedScenario) -> list[list[Any]]:
 def render(view: Plan, ls: LoadedScenario) -> str:
     sc, info = ls.scenario, view.summary
     names = {k.code: k.name for k in ls.admin.kecamatan}
-    completion = view.days[int(view.day.max())]
     last_regular = view.days[view.regular_days - 1]
-    on_time = completion <= last_regular
+    completion = view.days[int(view.day.max())] if view.day.size else None
     verdict = (
-        f'<span class="ok">on time</span>: regular appointments end {completion}, last regular day {last_regular}'
-        if on_time
+        '<span class="ok">on time</span>: no office appointment (every KK is visited at home)'
+        if completion is None
+        else f'<span class="ok">on time</span>: regular appointments end {completion}, last regular day {last_regular}'
+        if completion <= last_regular
         else f'<span class="late">LATE</span>: regular appointments end {completion}, after {last_regular}'
     )
     objectives = [

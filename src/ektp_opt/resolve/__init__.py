@@ -39,13 +39,14 @@ from ektp_opt.inputs.scenario import LoadedScenario
 from ektp_opt.plan.files import APPOINTMENTS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS
 from ektp_opt.plan.metrics import plan_objectives
 from ektp_opt.plan.read import parse_date, read_appointments, read_devices
-from ektp_opt.problem import DeviceBatch, ProblemData, build_problem
+from ektp_opt.problem import ProblemData, build_problem
 from ektp_opt.resolve.cap import smallest_feasible_cap
-from ektp_opt.resolve.capped import KecamatanMovers, reach_of, working_days_after
+from ektp_opt.resolve.capped import KecamatanMovers, reach_of, usable_free, working_days_after
+from ektp_opt.resolve.repack import repack
 from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
-from ektp_opt.resolve.split import SplitInput, SplitResult, solve_split
+from ektp_opt.resolve.split import SplitInput, SplitResult, shortfall, solve_split
 from ektp_opt.resolve.visits import VisitPlan, replan_visits
-from ektp_opt.results import CapDiagnosis, KecamatanCapFigures
+from ektp_opt.results import CapDiagnosis, KecamatanCapFigures, Proof, ShortKecamatan
 from ektp_opt.solver import Result, SolveOptions
 from ektp_opt.solver.apportion import largest_remainder
 from ektp_opt.solver.assign import Assignment, Device, place_devices
@@ -208,10 +209,11 @@ def _cell_tables(
     w_end: int,
     top: int,
     away: IntArray,
-) -> tuple[IntArray, IntArray, IntArray]:
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
     """Per (kecamatan, day, n devices): least KK to move, members they free, free seats after the
-    notice window. Days before ``a`` are left zero. ``away[k, d]``: devices out on home visits
-    that day, which serve no office seat."""
+    notice window; then the same two seat tables for the fluid relaxation, where a cell frees
+    exactly its excess members (not whole largest families). Days before ``a`` are left zero.
+    ``away[k, d]``: devices out on home visits that day, which serve no office seat."""
     n_kec, n_days = data.n_kec, data.regular_days
     moves = np.zeros((n_kec, n_days, top + 1), dtype=np.int64)
     freed = np.zeros_like(moves)
@@ -235,6 +237,7 @@ def _cell_tables(
         moves[k, a] += 1
         freed[k, a] += int(members[i])
     stay = np.zeros_like(moves)
+    least, least_stay = freed.copy(), np.zeros_like(moves)
     for (k, d, _s), sizes in cells.items():
         seats = int(data.seats[k])
         room = serving(k, d) * seats
@@ -244,13 +247,17 @@ def _cell_tables(
         moves[k, d] += count
         freed[k, d] += prefix[np.minimum(count, len(sizes))]
         stay[k, d] += prefix[-1] - prefix[np.minimum(count, len(sizes))]
+        least[k, d] += np.maximum(excess, 0)
+        least_stay[k, d] += np.minimum(prefix[-1], room)
         if d >= w_end:
             free[k, d] += np.maximum(0, room - prefix[-1]) - room
+    free_least = free.copy()
     # Operators (rule 7): a day holds at most limit device-shifts of seats, whatever the devices.
     for k in np.flatnonzero(data.slot_limit >= 0).tolist():
         cap = int(data.slot_limit[k]) * int(data.seats[k])
         free[k] = np.minimum(free[k], np.maximum(0, cap - stay[k]))
-    return moves, freed, free
+        free_least[k] = np.minimum(free_least[k], np.maximum(0, cap - least_stay[k]))
+    return moves, freed, free, least, free_least
 
 
 def _fluid_fill(free_by_day: list[int], need: int) -> tuple[int, int]:
@@ -286,11 +293,18 @@ class _Seating:
     changes: list[Change] = field(default_factory=list)
     movers: list[tuple[int, str, bool]] = field(default_factory=list)  # (kk, reason, forced)
     load: dict[tuple[int, int, int, int], int] = field(default_factory=lambda: defaultdict(int))
+    reseated: set[int] = field(default_factory=set)  # KK seated again by the exact model (``repack``)
 
     def copy(self) -> _Seating:
         load: dict[tuple[int, int, int, int], int] = defaultdict(int, self.load)
         return _Seating(
-            self.day.copy(), self.shift.copy(), self.device.copy(), list(self.changes), list(self.movers), load
+            self.day.copy(),
+            self.shift.copy(),
+            self.device.copy(),
+            list(self.changes),
+            list(self.movers),
+            load,
+            set(self.reseated),
         )
 
 
@@ -344,8 +358,9 @@ def prepare(
     future = ~win.past & ~old.visited  # KK visited at home have no office seat
     with reporter.stage("resolve: fewest moves"):
         away = _away(ls, data, old, full, groups is not None)
-        split, split_all = _place_devices(ls, data, old, members, future, win, as_of, options, away)
-    devices = place_devices(data, split_all)
+        split, split_all, late = _place_devices(ls, data, old, members, future, win, as_of, options, away)
+    devices = place_devices(data, split_all, late)
+    _check_history(ls, data, old, devices, win)
     visits = None
     if ls.scenario.home_visits is not None:
         spec = ls.scenario.home_visits
@@ -368,6 +383,29 @@ def prepare(
     return Prepared(
         ls, data, households, members, old, win, split, devices, in_service, seating, as_of, options, start, visits
     )
+
+
+def _check_history(ls: LoadedScenario, data: ProblemData, old: _Old, devices: list[Device], win: _Window) -> None:
+    """What happened before as-of cannot be re-planned: a changed scenario in which a device used
+    then was not yet there (or is somewhere else) contradicts the record. An input error naming
+    the device and the first appointment it contradicts (exit 3), never a plan that breaks a rule."""
+    by_id = {d.device_id: d for d in devices}
+    for i in np.flatnonzero(win.past).tolist():
+        dev = by_id.get(old.device[i])
+        if dev is None:
+            why = "has no such device"
+        elif dev.kecamatan != int(old.site[i]):
+            why = f"places {dev.device_id} in {data.kecamatan_codes[dev.kecamatan]}"
+        elif dev.available_from > old.date[i]:
+            why = f"makes {dev.device_id} available only from {dev.available_from}"
+        else:
+            continue
+        raise InputError(
+            ls.path,
+            "deliveries",
+            f"contradicts what already happened: device {old.device[i]} enrolled KK on {old.date[i]} "
+            f"(before as-of), but the changed scenario {why}",
+        )
 
 
 def _away(ls: LoadedScenario, data: ProblemData, old: _Old, full: ProblemData, added: bool) -> IntArray:
@@ -480,7 +518,9 @@ def finish(prep: Prepared, max_delay: int | None = None, reporter: Reporter | No
     seating = prep.seating.copy()
     cap_bound: CapBound | None = None
     with reporter.stage("resolve: seat KK"):
-        bound_last, bound_wait = _seat_movers(data, households, old, devices, in_service, members, win, seating)
+        bound_last, bound_wait = _seat_movers(
+            data, households, old, devices, in_service, members, win, seating, prep.options
+        )
         if max_delay is not None and max(move_delays(data.days, seating.changes), default=0) > max_delay:
             # The plan without a cap has the fewest moves; only when it breaks the cap is it replaced.
             seating = prep.seating.copy()
@@ -592,9 +632,11 @@ def _place_devices(
     as_of: dt.date,
     options: SolveOptions,
     away: IntArray,
-) -> tuple[SplitResult, IntArray]:
+) -> tuple[SplitResult, IntArray, IntArray]:
     """Pools delivered before as-of stay where the old plan put them; the others are placed by
     the CP-SAT split model (split.py): the fewest KK moved, then the fewest device-days changed.
+    Returns the model's answer, the placement of every pool, and the part of it that places
+    devices a delivered pool still held (numbered after the plan in force's devices).
     ``away``: devices expected out on home visits per (kecamatan, day), taken from the office."""
     n_days, n_kec = data.regular_days, data.n_kec
     a, w_end = win.a, win.w_end
@@ -607,16 +649,22 @@ def _place_devices(
             fixed_by_kec_date[(b.kecamatan, b.delivery)] += b.count
     pools = data.pools
     split_all = np.zeros((len(pools), n_kec), dtype=np.int64)
-    replan = [p for p, b in enumerate(pools) if b.delivery >= as_of]
+    # What the split model places: every pool not yet delivered, and the devices of a pool
+    # delivered before as-of that the plan in force left in the pool (it needed fewer). Those
+    # placed before as-of stay where they are.
+    items: list[tuple[int, int]] = [(p, b.count) for p, b in enumerate(pools) if b.delivery >= as_of]
     for p, b in enumerate(pools):
         if b.delivery < as_of:
             split_all[p] = [old_by_kec_date[(k, b.delivery)] - fixed_by_kec_date[(k, b.delivery)] for k in range(n_kec)]
-            if (split_all[p] < 0).any() or split_all[p].sum() != b.count:
+            if (split_all[p] < 0).any() or split_all[p].sum() > b.count:
                 raise InputError(
                     ls.path,
                     "deliveries",
-                    f"the pool of {b.delivery} was delivered before as-of but differs from the old plan",
+                    f"the pool of {b.delivery} was delivered before as-of, but the old plan placed "
+                    f"{int(np.maximum(split_all[p], 0).sum())} of its devices where the scenario has {b.count}",
                 )
+            if split_all[p].sum() < b.count:
+                items.append((p, b.count - int(split_all[p].sum())))
 
     bounds = sorted({a, w_end, n_days} | {b.first_day for b in data.batches if a < b.first_day < n_days})
     segments = [(s, e) for s, e in itertools.pairwise(bounds) if e > s]
@@ -633,27 +681,85 @@ def _place_devices(
             if avail <= data.days[s]:
                 olddev[w, k] += 1
     pool_items = [
-        (pools[p].count, next((w for w, (s, _e) in enumerate(segments) if s >= pools[p].first_day), len(segments)))
-        for p in replan
+        (count, next((w for w, (s, _e) in enumerate(segments) if s >= pools[p].first_day), len(segments)))
+        for p, count in items
     ]
     top = int(fixed[-1].max() + sum(c for c, _ in pool_items)) if segments else 0
-    moves_t, freed_t, free_t = _cell_tables(data, old, members, future, a, w_end, top, away)
+    moves_t, freed_t, free_t, least_t, free_least_t = _cell_tables(data, old, members, future, a, w_end, top, away)
     seg_sum = lambda t: np.stack([t[:, s:e].sum(axis=1) for s, e in segments])  # noqa: E731
-    hint = _old_split_hint(old, [pools[p] for p in replan], fixed_by_kec_date, as_of, n_kec)
+    hint = _old_split_hint(old, [c for _p, c in items], [pools[p].delivery >= as_of for p, _c in items],
+                           fixed_by_kec_date, as_of, n_kec)  # fmt: skip
     inp = SplitInput(
         segments, fixed, pool_items, olddev, seg_sum(moves_t), seg_sum(freed_t), seg_sum(free_t), top, hint
     )
     cpsat, _budget = load_preset(options.preset)
     split = solve_split(inp, options, cpsat, options.time_limit * 0.5)
     if split.status == "INFEASIBLE":
-        raise InfeasibleError("the changed deliveries cannot seat every KK by the last regular day")
+        # Whole largest families leaving a cell may free more seats than it lacks, and those may
+        # not fit: that is the rule's choice, no proof. The fluid relaxation (a cell frees only
+        # its excess) decides: a placement it finds is used; if it has none, that is the proof.
+        relaxed = dataclasses.replace(inp, freed=seg_sum(least_t), free=seg_sum(free_least_t))
+        split = solve_split(relaxed, options, cpsat, options.time_limit * 0.5)
+        if split.status == "INFEASIBLE":
+            raise _proven_short(data, relaxed, options, cpsat, win)
     if split.status == "UNKNOWN":
         raise NoSolutionError("no device placement found within the time limit; raise --time-limit")
     if split.status not in ("OPTIMAL", "FEASIBLE"):
         raise RuntimeError(f"device placement model: {split.status}")
-    for i, p in enumerate(replan):
-        split_all[p] = split.pools[i]
-    return split, split_all
+    late = np.zeros_like(split_all)
+    for i, (p, _count) in enumerate(items):
+        split_all[p] += split.pools[i]
+        if pools[p].delivery < as_of:
+            late[p] = split.pools[i]
+    return split, split_all, late
+
+
+FLUID_MODEL = "re-plan fluid model (CP-SAT over the pool placement)"
+FLUID_SCOPE = (
+    "appointments before as-of kept, those in the notice window kept unless their cell lost seats, every KK at "
+    "its office, families counted as members (packing ignored): a relaxation of every re-plan the rules allow"
+)
+
+
+def _proven_short(
+    data: ProblemData, relaxed: SplitInput, options: SolveOptions, cpsat: dict[str, Any], win: _Window
+) -> InfeasibleError:
+    """The proof of a re-plan's "cannot": the fluid relaxation has no placement, and its least
+    shortfall per kecamatan says where seats are missing and how many device-shifts would seat
+    them after the notice window."""
+    short = shortfall(relaxed, options, cpsat, options.time_limit * 0.25)
+    binding = [
+        ShortKecamatan(
+            kecamatan=data.kecamatan_codes[k],
+            short_residents=v,
+            extra_device_shifts=-(-v // int(data.seats[k])),
+        )
+        for k, v in enumerate(short.short)
+        if v > 0
+    ]
+    after = data.days[win.w_end] if win.w_end < data.regular_days else None
+    proof = Proof(
+        model=FLUID_MODEL,
+        scope=FLUID_SCOPE,
+        statement=(
+            f"no placement of the pools seats every KK by {data.last_regular_day}: at least "
+            f"{max(short.bound, 1):,} residents are left without a seat ({short.status.lower()} shortfall "
+            f"{sum(short.short):,})"
+        ),
+        binding=binding,
+        fix=(
+            f"{sum(b.extra_device_shifts for b in binding):,} more device-shifts from {after} on, where listed"
+            if after is not None
+            else "no working day is left after the notice window"
+        ),
+    )
+    return InfeasibleError(
+        "the changed deliveries cannot seat every KK by the last regular day while keeping the appointments "
+        f"before as-of and in the notice window (proven by the {FLUID_MODEL}"
+        + (f"; short at {', '.join(b.kecamatan for b in binding)}" if binding else "")
+        + ")",
+        proof=proof,
+    )
 
 
 def _in_service(data: ProblemData, devices: list[Device], old: _Old) -> list[list[list[int]]]:
@@ -763,9 +869,12 @@ def _seat_movers(
     members: IntArray,
     win: _Window,
     seating: _Seating,
+    options: SolveOptions,
 ) -> tuple[int, int]:
     """Movers take the earliest free seats after the notice window, kelurahan by kelurahan, in
-    device-shifts the operators can staff. Returns the fluid bound (last day, waiting) they allow."""
+    device-shifts the operators can staff. Where first fit leaves a mover without a seat, the
+    kecamatan is seated again after the window by the exact model (``repack.py``), which moves
+    the fewest KK that make room. Returns the fluid bound (last day, waiting) they allow."""
     w_end, n_days, seats_of = win.w_end, data.regular_days, data.seats
     day, shift, device, changes, movers, load = (
         seating.day,
@@ -789,16 +898,20 @@ def _seat_movers(
         ]
         staffed = {(d, s, dv) for (kk, d, s, dv), v in load.items() if kk == k and v > 0}
         filler = SlotFiller(slots, int(data.slot_limit[k]), staffed)
-        last, wait = _fluid_fill(filler.free_by_day(n_days), sum(int(members[i]) for i, _r, _f in group))
-        bound_last, bound_wait = max(bound_last, last), bound_wait + wait
+        fluid = _fluid_fill(filler.free_by_day(n_days), sum(int(members[i]) for i, _r, _f in group))
         group.sort(key=lambda m: (households.kelurahan[m[0]], old.date[m[0]], m[0]))
-        for i, reason, forced in group:
+        placed: list[tuple[int, tuple[int, int, int]]] = []
+        for i, _reason, _forced in group:
             spot = filler.place(int(members[i]))
             if spot is None:
-                raise InfeasibleError(
-                    f"the KK that must move at {data.kecamatan_codes[k]} do not fit before the last regular day"
-                )
-            d, s, dv = spot
+                break
+            placed.append((i, spot))
+        if len(placed) < len(group):
+            last, wait = _repack_kecamatan(data, old, devices, members, win, seating, k, group, slots, options)
+            bound_last, bound_wait = max(bound_last, last), bound_wait + wait
+            continue
+        bound_last, bound_wait = max(bound_last, fluid[0]), bound_wait + fluid[1]
+        for (i, reason, forced), (_i, (d, s, dv)) in zip(group, placed, strict=True):
             day[i], shift[i], device[i] = d, s, dv
             changes.append(
                 Change(
@@ -812,6 +925,91 @@ def _seat_movers(
             )
 
     return bound_last, bound_wait
+
+
+def _repack_kecamatan(
+    data: ProblemData,
+    old: _Old,
+    devices: list[Device],
+    members: IntArray,
+    win: _Window,
+    seating: _Seating,
+    k: int,
+    group: list[tuple[int, str, bool]],
+    slots: list[tuple[int, int, int, int]],
+    options: SolveOptions,
+) -> tuple[int, int]:
+    """Kecamatan ``k``'s movers do not fit by first fit: every KK of it seated after the notice
+    window is seated again by the exact model, keeping the most in their device-shift. Those
+    that then move say why. Returns the fluid bound over all of them (they are all re-seated)."""
+    w_end = win.w_end
+    site = old.site
+    after = [int(i) for i in np.flatnonzero((seating.day >= w_end) & (site == k) & ~old.visited).tolist()]
+    after_set = set(after)
+    reason_of = {i: (why, forced) for i, why, forced in group}
+    families: list[tuple[int, int, tuple[int, int, int] | None]] = [
+        (i, int(members[i]), (int(seating.day[i]), int(seating.shift[i]), int(seating.device[i])))
+        for i in after
+        if i not in reason_of
+    ] + [(i, int(members[i]), None) for i in reason_of]
+    free_slots = [(d, s, dv) for d, s, dv, _room in slots]
+    seats, limit = int(data.seats[k]), int(data.slot_limit[k])
+    staffed = {(d, s, dv) for (kk, d, s, dv), v in seating.load.items() if kk == k and v > 0}
+    filler = SlotFiller(slots, limit, staffed)
+    placed = [(i, filler.place(int(members[i]))) for i in sorted(reason_of, key=lambda i: (-int(members[i]), i))]
+    if all(spot is not None for _i, spot in placed):  # largest first into the holes: nobody else moves
+        for i, spot in placed:
+            assert spot is not None
+            d, s, dv = spot
+            seating.day[i], seating.shift[i], seating.device[i] = d, s, dv
+            why, forced = reason_of[i]
+            seating.changes.append(
+                Change(i, (old.date[i], int(old.shift[i]), old.device[i]), (data.days[d], s, devices[dv].device_id),
+                       why, True, forced)
+            )  # fmt: skip
+        return _fluid_fill(SlotFiller(slots, limit, staffed).free_by_day(data.regular_days), sum(
+            int(members[i]) for i in reason_of))  # fmt: skip
+    out = repack(free_slots, seats, limit, families, max(1.0, options.time_limit * 0.25))
+    code = data.kecamatan_codes[k]
+    if out.status == "INFEASIBLE":
+        raise NoSolutionError(
+            f"no seating of the KK that must move at {code} was found with this device placement, and no model "
+            "proves a re-plan impossible; report this case"
+        )
+    if out.status == "UNKNOWN":
+        raise NoSolutionError(
+            f"the KK that must move at {code} were not seated within the time limit; raise --time-limit"
+        )
+    moved_now = {
+        i for i, _m, _at in families if i not in reason_of and out.seat[i][:2] != (seating.day[i], seating.shift[i])
+    }
+    for i in moved_now:
+        reason_of[i] = (
+            f"{old.date[i]} shift {old.shift[i]}: makes room for the families that must move at {code}",
+            False,
+        )
+        seating.movers.append((i, reason_of[i][0], False))
+    seating.changes[:] = [c for c in seating.changes if c.kk not in reason_of and c.kk not in after_set]
+    for i, _m, _at in families:
+        d, s, dv = out.seat[i]
+        seating.day[i], seating.shift[i], seating.device[i] = d, s, dv
+        moved = i in reason_of
+        if not moved and devices[dv].device_id == old.device[i]:
+            continue
+        why, forced = reason_of.get(i, ("new device, same date and shift", False))
+        seating.changes.append(
+            Change(
+                i,
+                (old.date[i], int(old.shift[i]), old.device[i]),
+                (data.days[d], s, devices[dv].device_id),
+                why,
+                moved,
+                forced and moved,
+            )
+        )
+    seating.reseated.update(after)
+    free = usable_free([(d, s, dv, seats) for d, s, dv in free_slots], set(), limit, data.regular_days)
+    return _fluid_fill(free.tolist(), sum(m for _i, m, _at in families))
 
 
 def kecamatan_movers(prep: Prepared, seating: _Seating) -> dict[int, KecamatanMovers]:
@@ -973,7 +1171,7 @@ def _levels(
     day, shift, movers = seating.day, seating.shift, seating.movers
     n = len(households)
     office = ~old.visited
-    kept = ~np.isin(np.arange(n), [m[0] for m in movers]) & office
+    kept = ~np.isin(np.arange(n), [m[0] for m in movers] + sorted(seating.reseated)) & office
     home = data.kelurahan_kecamatan[households.kelurahan]
     measured = plan_objectives(
         day[office], members[office], households.kelurahan[office], old.site[office], home[office]
@@ -1041,14 +1239,16 @@ def over_operators(
 
 def _old_split_hint(
     old: _Old,
-    pools: list[DeviceBatch],
+    counts: list[int],
+    future: list[bool],
     fixed_by_kec_date: dict[tuple[int, dt.date], int],
     as_of: dt.date,
     n_kec: int,
 ) -> IntArray:
     """Warm start: the devices the old plan placed from deliveries on or after as-of, dealt to the
     new pools in delivery order (largest remainder), so an unchanged scenario is hinted with
-    exactly the old placement."""
+    exactly the old placement. Devices a delivered pool still holds (``future`` False) are hinted
+    where the old plan had most devices: it placed none of them."""
     left = np.zeros(n_kec, dtype=np.int64)
     for k, delivered, _avail in old.devices.values():
         if delivered >= as_of:
@@ -1057,14 +1257,14 @@ def _old_split_hint(
         if delivered >= as_of:
             left[k] -= count
     left = np.maximum(left, 0)
-    hint = np.zeros((len(pools), n_kec), dtype=np.int64)
-    for p, b in enumerate(pools):
+    hint = np.zeros((len(counts), n_kec), dtype=np.int64)
+    for p, count in enumerate(counts):
         total = int(left.sum())
-        if total == 0:
-            hint[p, 0] = b.count
+        if total == 0 or not future[p]:
+            hint[p, 0] = count
             continue
-        take = largest_remainder(left, min(b.count, total))
-        take[0] += b.count - int(take.sum())
+        take = largest_remainder(left, min(count, total))
+        take[0] += count - int(take.sum())
         hint[p] = take
         left = np.maximum(left - take, 0)
     return hint

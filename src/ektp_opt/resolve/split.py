@@ -58,8 +58,11 @@ class SplitResult:
     seconds: float
 
 
-def solve_split(inp: SplitInput, options: SolveOptions, cpsat: dict[str, object], limit: float) -> SplitResult:
-    n_seg, n_kec = inp.fixed.shape
+def _build(inp: SplitInput) -> tuple[cp_model.CpModel, list[list[Any]], list[Any], list[Any], list[Any]]:
+    """The placement model's variables and rules: pool devices per kecamatan, the cost tables by
+    device count; returns the model, the placement, the move and device-change terms, and per
+    kecamatan the members that must move out minus the seats left free for them."""
+    n_kec = inp.fixed.shape[1]
     top = inp.max_devices
     m = cp_model.CpModel()
     x = [[m.new_int_var(0, count, f"pool{p}_k{k}") for k in range(n_kec)] for p, (count, _) in enumerate(inp.pools)]
@@ -70,6 +73,7 @@ def solve_split(inp: SplitInput, options: SolveOptions, cpsat: dict[str, object]
                 m.add_hint(x[p][k], int(inp.hint[p, k]))
     cost_terms: list[Any] = []
     diff_terms: list[Any] = []
+    need: list[Any] = []
     for k in range(n_kec):
         freed_k: list[Any] = []
         free_k: list[Any] = []
@@ -87,8 +91,17 @@ def solve_split(inp: SplitInput, options: SolveOptions, cpsat: dict[str, object]
             d = m.new_int_var(0, top, f"devdiff_s{w}_k{k}")
             m.add_abs_equality(d, n - int(inp.old[w, k]))
             diff_terms.append((b - a) * d)
-        # the members that must move fit into the seats left free after the notice window
-        m.add(sum(freed_k) <= sum(free_k))
+        need.append(sum(freed_k) - sum(free_k))
+    return m, x, cost_terms, diff_terms, need
+
+
+def solve_split(inp: SplitInput, options: SolveOptions, cpsat: dict[str, object], limit: float) -> SplitResult:
+    n_seg, n_kec = inp.fixed.shape
+    top = inp.max_devices
+    m, x, cost_terms, diff_terms, need = _build(inp)
+    for k in range(n_kec):
+        # the members that must move out fit into the seats left free after the notice window
+        m.add(need[k] <= 0)
     # One integer objective, lexicographic by its weights: device-days placed differently can
     # never outweigh one move. (Tried as two phases, moves then device-days: on Medan the
     # moves-only phase proves its optimum more slowly, the tie-break term seems to guide search.)
@@ -107,3 +120,31 @@ def solve_split(inp: SplitInput, options: SolveOptions, cpsat: dict[str, object]
         devices[s:] += pools[p]
     moves = int(sum(inp.moves[w, k, devices[w, k]] for w in range(n_seg) for k in range(n_kec)))
     return SplitResult(name, pools, devices, moves, min(bound, moves), seconds)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """The least members left without a seat by the last regular day, per kecamatan, over every
+    placement of the pools (``short``), and the proven bound on their total: above 0, no
+    placement seats everyone (the proof of a re-plan's "cannot")."""
+
+    status: str
+    short: list[int]  # per kecamatan, in the placement found
+    bound: int  # proven lower bound on sum(short)
+
+
+def shortfall(inp: SplitInput, options: SolveOptions, cpsat: dict[str, object], limit: float) -> Shortfall:
+    """The placement model with a slack per kecamatan on its seat condition, minimising the slack."""
+    n_kec = inp.fixed.shape[1]
+    m, _x, _cost, _diff, need = _build(inp)
+    big = int(inp.freed.sum()) + 1
+    slack = [m.new_int_var(0, big, f"short_k{k}") for k in range(n_kec)]
+    for k in range(n_kec):
+        m.add(need[k] <= slack[k])
+    m.minimize(sum(slack))
+    solver = make_solver(options, cpsat, limit)
+    status = cpsat_run(solver, m)
+    name = solver.status_name(status)
+    if not found(status):
+        return Shortfall(name, [0] * n_kec, 0)
+    return Shortfall(name, [int(solver.value(v)) for v in slack], int(np.ceil(solver.best_objective_bound - 1e-6)))

@@ -21,6 +21,7 @@ from ortools.sat.python import cp_model
 
 from ektp_opt.errors import InfeasibleError, NoSolutionError
 from ektp_opt.problem import ProblemData
+from ektp_opt.results import Proof
 from ektp_opt.solver import constraints, mip, objectives
 from ektp_opt.solver.cpsat import Search
 from ektp_opt.solver.cpsat import run as cpsat_run
@@ -168,6 +169,11 @@ class CompletionSearch:
     away: dict[tuple[int, int], int]
 
 
+SEAT_ARITHMETIC = "seat arithmetic (closed form: every device's seats, pool devices at their best kecamatan)"
+LEVEL1_MODEL = "level-1 aggregate model (residents per kecamatan and day against device seats, CP-SAT)"
+LEVEL1_SCOPE = "every rule of SPEC.md counted in seats (families as members): a relaxation of every plan"
+
+
 def search_completion(
     data: ProblemData,
     options: SolveOptions,
@@ -180,17 +186,19 @@ def search_completion(
     lo = min(capacity_lower_bound(data), data.n_days + 1)  # every T < lo is infeasible
     hi = data.n_days
     if lo > hi:
-        raise InfeasibleError(
+        statement = (
             f"even with every pool device placed at its best kecamatan, the seats up to "
             f"{data.days[-1]} hold fewer than the {int(data.kelurahan_residents.sum()):,} residents"
         )
+        raise InfeasibleError(statement, proof=Proof(model=SEAT_ARITHMETIC, statement=statement, scope=LEVEL1_SCOPE))
 
     def remaining() -> float:
         return max(0.2, limit - (time.perf_counter() - start))
 
     status, split, away = FeasibilityModel(data, hi).solve(options, cpsat, remaining())
     if status == "INFEASIBLE":
-        raise InfeasibleError(f"the deliveries cannot serve every resident by {data.days[hi - 1]}")
+        statement = f"the deliveries cannot serve every resident by {data.days[hi - 1]}"
+        raise InfeasibleError(statement, proof=Proof(model=LEVEL1_MODEL, statement=statement, scope=LEVEL1_SCOPE))
     if status == "UNKNOWN":
         raise NoSolutionError(f"no plan found within {limit:.1f} s; raise --time-limit")
     proven_lo = lo  # every horizon below this is proven infeasible

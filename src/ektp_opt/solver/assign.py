@@ -53,20 +53,27 @@ class Assignment:
     carried: int  # resident-days the packing ran behind the aggregate's quotas (0 = exact)
 
 
-def place_devices(data: ProblemData, split: npt.NDArray[np.int64]) -> list[Device]:
-    """One row per physical device; ids are unique in the city and stable for a given split."""
-    rows: list[tuple[int, int, dt.date, dt.date, int]] = []
+def place_devices(
+    data: ProblemData, split: npt.NDArray[np.int64], late: npt.NDArray[np.int64] | None = None
+) -> list[Device]:
+    """One row per physical device; ids are unique in the city and stable for a given split.
+    ``late`` (pool, kecamatan), a part of ``split``: devices a re-plan sends from a pool that was
+    delivered earlier; they are numbered after every other device of their kecamatan, so the ids
+    of the plan in force stay what they were."""
+    rows: list[tuple[int, int, int, dt.date, dt.date, int]] = []
     pools = data.pools
     for b in data.batches:
         if b.kecamatan is not None:
-            rows += [(b.kecamatan, b.first_day, b.delivery, b.available_from, b.delivery_index)] * b.count
+            rows += [(b.kecamatan, 0, b.first_day, b.delivery, b.available_from, b.delivery_index)] * b.count
     for p, b in enumerate(pools):
         for k in range(data.n_kec):
-            rows += [(k, b.first_day, b.delivery, b.available_from, b.delivery_index)] * int(split[p, k])
-    rows.sort(key=lambda r: (r[0], r[1], r[4]))
+            n_late = int(late[p, k]) if late is not None else 0
+            rows += [(k, 0, b.first_day, b.delivery, b.available_from, b.delivery_index)] * (int(split[p, k]) - n_late)
+            rows += [(k, 1, b.first_day, b.delivery, b.available_from, b.delivery_index)] * n_late
+    rows.sort(key=lambda r: (r[0], r[1], r[2], r[5]))
     devices: list[Device] = []
     count = [0] * data.n_kec
-    for k, first, delivery, avail, _ in rows:
+    for k, _late, first, delivery, avail, _ in rows:
         count[k] += 1
         devices.append(Device(f"{data.kecamatan_codes[k]}-D{count[k]:03d}", k, delivery, avail, first))
     return devices

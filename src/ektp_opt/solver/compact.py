@@ -366,10 +366,20 @@ def compact_with_overflow(
     m.minimize(pairs_total)
     solver = make_solver(options, cpsat, limit / 2)  # type: ignore[arg-type]
     code = cpsat_run(solver, m)
-    if not found(code):
-        raise RuntimeError("compactness model found no solution although its hint is feasible")
-    p_value = int(solver.objective_value)
-    p_bound = max(int(np.ceil(solver.best_objective_bound - 1e-6)), days_needed_bound(data, served, horizon))
+    floor = days_needed_bound(data, served, horizon)
+    # Without a solution in its budget (a busy machine, a tiny --time-limit) the model's own hint
+    # is the plan: it is feasible by construction, so a budget that runs out never ends the solve.
+    if found(code):
+        value: dict[int, int] = {x.index: int(solver.value(x)) for x in [*r.values(), *pair.values()]}
+        p_bound = max(int(np.ceil(solver.best_objective_bound - 1e-6)), floor)
+    else:
+        value = {x.index: 0 for x in r.values()}
+        for (site, d), items in hint.items():
+            for kel, q in items:
+                value[r[(kel, site, d)].index] = q
+        value.update({b.index: int(key in hinted_pairs) for key, b in pair.items()})
+        p_bound = floor
+    p_value = sum(value[b.index] for b in pair.values())
     p_status: Status = "OPTIMAL" if code == cp_model.OPTIMAL or p_value == p_bound else "FEASIBLE"
     t_pairs = time.perf_counter() - start
     reporter.solving("compactness", p_value, p_bound, t_pairs)
@@ -377,19 +387,20 @@ def compact_with_overflow(
     m.add(pairs_total <= p_value)
     m.clear_hints()
     for x in [*r.values(), *pair.values()]:
-        m.add_hint(x, solver.value(x))
+        m.add_hint(x, value[x.index])
     m.minimize(sum(away_terms))
     solver2 = make_solver(options, cpsat, max(0.2, limit - t_pairs))  # type: ignore[arg-type]
     code2 = cpsat_run(solver2, m)
-    best = solver2 if found(code2) else solver
-    a_value = int(sum(best.value(x) for x in away_terms))
-    a_bound = int(np.ceil(solver2.best_objective_bound - 1e-6)) if best is solver2 else 0
+    if found(code2):
+        value = {x.index: int(solver2.value(x)) for x in [*r.values(), *pair.values()]}
+    a_value = int(sum(value[x.index] for x in away_terms))
+    a_bound = int(np.ceil(solver2.best_objective_bound - 1e-6)) if found(code2) else 0
     a_status: Status = "OPTIMAL" if code2 == cp_model.OPTIMAL else "FEASIBLE"
     reporter.solving("overflow", a_value, a_bound, time.perf_counter() - start)
 
     quotas: Quota = {}
     for (kel, site, d), x in sorted(r.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
-        q = int(best.value(x))
+        q = value[x.index]
         if q:
             quotas.setdefault((site, d), []).append((kel, q))
     compactness = LevelResult("compactness", p_value, p_bound, p_status, t_pairs, scope=scope)
