@@ -33,6 +33,18 @@ class EktpError(Exception):
         super().__init__(message)
         self.message = message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable with every field, so an error raised in a Ray worker reaches the driver whole
+        # (Ray could not rebuild InputError from its message alone: "UnserializableException").
+        return _rebuild, (type(self), self.__dict__)
+
+
+def _rebuild(cls: type[EktpError], fields: dict[str, Any]) -> EktpError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, fields.get("message", ""))
+    err.__dict__.update(fields)
+    return err
+
 
 class InputError(EktpError):
     """A broken input file. The message names the file, the row or field, and the reason."""

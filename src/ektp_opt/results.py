@@ -192,6 +192,36 @@ class CapDiagnosis(_Result):
     moves_at_smallest_cap: int
     scope: str
     per_kecamatan: list[KecamatanCapFigures]
+    proof: Proof | None = None
+
+
+class NationalEarliest(_Result):
+    date: dt.date | None  # None: not within three years past the deadline
+    working_days: int | None
+    status: str  # OPTIMAL: proven earliest
+    bound: int  # no split finishes in fewer working days (proven)
+
+
+class NationalExtra(_Result):
+    wave: int  # 1-based, as in the scenario
+    date: dt.date
+    province: str
+    province_name: str
+    devices: int
+
+
+class NationalDiagnosis(_Result):
+    """diagnosis.json of ``national plan`` when no split of the waves meets the deadline (exit 4),
+    and what ``national capacity`` prints."""
+
+    scenario: str
+    meets_deadline: bool
+    deadline: dt.date
+    regular_working_days: int
+    earliest_completion: NationalEarliest
+    extra_devices: list[NationalExtra]
+    extra_status: str  # OPTIMAL: the fewest; INFEASIBLE: no number of extra wave devices helps
+    proof: Proof | None = None
 
 
 class ResolveSummary(_Result):

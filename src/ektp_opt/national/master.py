@@ -35,6 +35,7 @@ import numpy.typing as npt
 from ektp_opt.inputs.calendar import available_from, index_on_or_after, working_days
 from ektp_opt.national.cities import City
 from ektp_opt.national.scenario import LoadedNational
+from ektp_opt.results import NationalDiagnosis, NationalEarliest, NationalExtra, Proof
 from ektp_opt.solver import mip
 from ektp_opt.solver.result import LevelResult, Status
 
@@ -322,10 +323,11 @@ def solve_master(mi: MasterInput, limit: float = 60.0) -> MasterPlan:
 
     completion, split = solve_completion(mi, limit / 10)  # per bisection step; most take < 1 s
     if split is None:
-        raise InfeasibleError(
-            f"no split of the national waves finishes by the deadline (at least {completion.bound} "
-            f"working days needed, {mi.regular} available); see `ektp-opt national capacity`"
-        )
+        if completion.status == "UNKNOWN":
+            from ektp_opt.errors import NoSolutionError
+
+            raise NoSolutionError("the master found no split within its time limit; raise --master-time-limit")
+        raise InfeasibleError(f"no split of the national waves finishes by the deadline ({mi.regular} regular days)")
     waiting, split = solve_waiting(mi, completion.value, split, limit)
     return MasterPlan(split, completion.value, completion, waiting, waiting_of(mi, split, completion.value))
 
@@ -367,6 +369,47 @@ def national_capacity(ln: LoadedNational, cities: list[City], limit: float) -> N
     if days is None or days > mi.regular:
         extra, extra_status = _fewest_extra(mi, [c.province for c in cities for _k in c.kecamatan], limit)
     return NationalCapacity(days, longer.days[days - 1] if days else None, level, extra, extra_status)
+
+
+NATIONAL_MODEL = "national master covering model (devices per kecamatan from each wave, SCIP)"
+
+
+def national_diagnosis(ln: LoadedNational, limit: float) -> NationalDiagnosis:
+    """What the deliveries can do, as diagnosis.json says it: the earliest national completion
+    with its proven bound, the fewest extra devices per wave and province, and the proof."""
+    from ektp_opt.national.cities import make_city
+
+    cities = [make_city(ln, k.code) for k in ln.kabkota]
+    cap = national_capacity(ln, cities, limit)
+    mi = master_input(ln, cities)
+    sc = ln.scenario
+    meets = cap.earliest_days is not None and cap.earliest_days <= mi.regular
+    statement = (
+        f"no split of the waves serves every resident within the {mi.regular} regular working days: "
+        f"at least {cap.earliest.bound} are needed"
+    )
+    return NationalDiagnosis(
+        scenario=sc.name,
+        meets_deadline=meets,
+        deadline=sc.deadline,
+        regular_working_days=mi.regular,
+        earliest_completion=NationalEarliest(
+            date=cap.earliest_date, working_days=cap.earliest_days, status=cap.earliest.status, bound=cap.earliest.bound
+        ),
+        extra_devices=[
+            NationalExtra(wave=w + 1, date=sc.waves[w].date, province=p, province_name=ln.admin.provinces[p], devices=n)
+            for (w, p), n in sorted(cap.extra.items())
+        ],
+        extra_status=cap.extra_status,
+        proof=None
+        if meets
+        else Proof(
+            model=NATIONAL_MODEL,
+            statement=statement,
+            scope="every kecamatan's residents against its device seats (families as members): a relaxation of "
+            "every national plan",
+        ),
+    )
 
 
 def _fewest_extra(mi: MasterInput, province_of: list[str], limit: float) -> tuple[dict[tuple[int, str], int], Status]:

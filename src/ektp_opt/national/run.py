@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ektp_opt.errors import InputError
+from ektp_opt.errors import InfeasibleError, InputError
 from ektp_opt.national.cities import CITY_TOML, City, city_files, make_city
-from ektp_opt.national.master import MasterInput, MasterPlan, master_input, solve_master
+from ektp_opt.national.master import MasterInput, MasterPlan, master_input, national_diagnosis, solve_master
 from ektp_opt.national.scenario import LoadedNational
 from ektp_opt.plan.files import APPOINTMENTS as APPOINTMENTS_CSV
 from ektp_opt.plan.files import SUMMARY
@@ -143,12 +143,14 @@ def plan_one_city(
     from ektp_opt.solver import SolveOptions
 
     began = time.perf_counter()
-    ls = load_scenario(scenario)
-    households = load_population(ls, use_cache=False)  # 50 M KK would not fit a cache
     try:
+        ls = load_scenario(scenario)
+        households = load_population(ls, use_cache=False)  # 50 M KK would not fit a cache
         planned = plan_city(ls, households, SolveOptions(time_limit=time_limit, workers=workers, seed=seed))
     except InfeasibleError as exc:
         return {"status": "infeasible", "message": exc.message, "seconds": time.perf_counter() - began}
+    except InputError as exc:  # the national scenario made a city scenario that is not valid
+        return {"status": "refused", "message": exc.message, "seconds": time.perf_counter() - began}
     info = write_plan(planned, plan_dir)
     write_parquet(Path(plan_dir) / APPOINTMENTS_CSV, Path(parquet))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -195,7 +197,20 @@ def run_national(ln: LoadedNational, out: Path, options: NationalOptions | None 
     check_output(out)
     cities = [make_city(ln, k.code) for k in ln.kabkota]
     mi = master_input(ln, cities)
-    plan = solve_master(mi, limit=options.master_time_limit)
+    try:
+        plan = solve_master(mi, limit=options.master_time_limit)
+    except InfeasibleError as exc:
+        # As for a city: the proven earliest completion and the fewest extra devices, in diagnosis.json.
+        d = national_diagnosis(ln, options.master_time_limit)
+        e = d.earliest_completion
+        when = f"{e.date} ({e.working_days} working days)" if e.date else "not within three years"
+        extra = sum(x.devices for x in d.extra_devices)
+        raise InfeasibleError(
+            f"{exc.message}: the earliest national completion is {when}"
+            + (f"; {extra:,} extra wave devices would meet it" if extra else ""),
+            d,
+            d.proof,
+        ) from None
     prepare_output(out)
     master_seconds = time.perf_counter() - began
     write_json_atomic(out / MASTER, master_json(ln, mi, plan, master_seconds))

@@ -92,6 +92,13 @@ class NationalScenario(_Strict):
     def _check(self) -> Self:
         if self.deadline <= self.start:
             raise ValueError("deadline must be after start")
+        if not (self.start.year >= 1900 and self.deadline.year <= 2100):
+            raise ValueError("start and deadline must lie between 1900 and 2100")
+        for name, when in [("allotment.date", self.allotment.date)] + [
+            (f"waves[{i}].date", w.date) for i, w in enumerate(self.waves)
+        ]:
+            if when.year < 1900:
+                raise ValueError(f"{name} {when} is before 1900")
         if self.deadline - self.start > dt.timedelta(days=3653):
             raise ValueError("the campaign may last ten years at most")
         for i, w in enumerate(self.waves):
@@ -125,6 +132,21 @@ class LoadedNational:
                 continue
             out.append(k)
         return tuple(out)
+
+    @property
+    def ignored(self) -> list[str]:
+        """Kab/kota of the residents_file that do not take part (their rows are not used)."""
+        wanted = {k.code for k in self.kabkota}
+        return sorted(c for c in self.known if c not in wanted)
+
+    def notes(self) -> list[str]:
+        """What a user should hear about the scenario before a run: rows that are not used."""
+        if not self.ignored:
+            return []
+        return [
+            f"{self.scenario.residents_file}: {len(self.ignored)} row(s) name kab/kota outside the selection and "
+            f"are not used ({', '.join(self.ignored[:5])}{', ...' if len(self.ignored) > 5 else ''})"
+        ]
 
     @cached_property
     def residents(self) -> dict[str, int]:
@@ -191,10 +213,11 @@ def load_national(path: str | Path) -> LoadedNational:
         for i, code in enumerate(codes):
             if code not in known:
                 raise InputError(p, f"{field_name}[{i}]", f"unknown code {code}")
-    for i, w in enumerate(sc.waves):
-        for prov in w.transit_days:
+    shipments = [("allotment", sc.allotment)] + [(f"waves[{i}]", w) for i, w in enumerate(sc.waves)]
+    for name, shipment in shipments:
+        for prov in shipment.transit_days:
             if prov != "default" and prov not in admin.provinces:
-                raise InputError(p, f"waves[{i}].transit_days.{prov}", f"unknown province {prov}")
+                raise InputError(p, f"{name}.transit_days.{prov}", f"unknown province {prov}")
     digest = hashlib.sha256(text.encode("utf-8"))
     figures: dict[str, tuple[int, int | None]] = {}
     if sc.residents_file is not None:
@@ -203,4 +226,12 @@ def load_national(path: str | Path) -> LoadedNational:
     loaded = LoadedNational(p, sc, admin, digest.hexdigest(), figures)
     if not loaded.kabkota:
         raise InputError(p, "select", "no kab/kota takes part")
+    empty = [c for c, n in loaded.residents.items() if n == 0]
+    if empty:
+        raise InputError(
+            p,
+            "residents_national",
+            f"{sc.residents_national:,} apportioned by population leaves {len(empty)} of the "
+            f"{len(loaded.kabkota)} kab/kota taking part with no resident (first: {empty[0]}); each needs one at least",
+        )
     return loaded

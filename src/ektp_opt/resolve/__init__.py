@@ -1074,13 +1074,20 @@ def cap_diagnosis(prep: Prepared, cap: int, movers: dict[int, KecamatanMovers]) 
     smallest = max(met for _low, met in caps.values())
     moves = sum(km.plan(smallest).moves for km in movers.values())
     codes = prep.data.kecamatan_codes
+    bound = max(low for low, _met in caps.values())
+    proof = Proof(
+        model="delay-cap covering model (per kecamatan, members by prefix of days after the notice window)",
+        statement=f"no re-plan keeps every moved KK within {cap} working days: {bound} at the least",
+        scope=CAP_SCOPE + "; per_kecamatan says where it binds",
+        fix=f"--max-delay {smallest} (met by the plan whose moves diagnosis.json counts)",
+    )
     return CapDiagnosis(
         scenario=prep.ls.scenario.name,
         as_of=prep.as_of,
         max_delay=cap,
         meets_cap=False,
         smallest_cap=smallest,
-        smallest_cap_bound=max(low for low, _met in caps.values()),
+        smallest_cap_bound=bound,
         moves_at_smallest_cap=moves,
         scope=CAP_SCOPE,
         per_kecamatan=[
@@ -1089,6 +1096,7 @@ def cap_diagnosis(prep: Prepared, cap: int, movers: dict[int, KecamatanMovers]) 
             )
             for k, (low, met) in sorted(caps.items())
         ],
+        proof=proof,
     )
 
 

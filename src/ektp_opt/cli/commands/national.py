@@ -117,9 +117,12 @@ def plan(
     from ektp_opt.cli.console import out as con
     from ektp_opt.national.run import NationalOptions, run_national
     from ektp_opt.national.scenario import load_national
+    from ektp_opt.safety.textsafe import plain
 
     _needs_extra()
     ln = load_national(national_path(scenario))
+    for note in ln.notes():
+        err.print(f"note: {plain(note)}")
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -136,19 +139,33 @@ def plan(
         def report(done: int, total: int, residents: int, all_residents: int) -> None:
             progress.update(task, completed=done, total=total, residents=f"{residents:,} / {all_residents:,} residents")
 
-        summary = run_national(
-            ln,
-            out,
-            NationalOptions(
-                address=address,
-                cpus=cpus,
-                cpus_per_city=cpus_per_city,
-                time_limit=time_limit,
-                master_time_limit=master_time_limit,
-                progress=report,
-            ),
-        )
+        try:
+            summary = run_national(
+                ln,
+                out,
+                NationalOptions(
+                    address=address,
+                    cpus=cpus,
+                    cpus_per_city=cpus_per_city,
+                    time_limit=time_limit,
+                    master_time_limit=master_time_limit,
+                    progress=report,
+                ),
+            )
+        except InfeasibleError as exc:
+            from ektp_opt.api import write_diagnosis
+
+            written = write_diagnosis(out, exc.diagnosis)
+            progress.stop()
+            _print_national_capacity(con, ln, exc.diagnosis)
+            raise InfeasibleError(f"{exc.message}; diagnosis in {written}") from None
     _print_summary(con, summary)
+    refused = {c: v["message"] for c, v in summary["cities"].items() if v["status"] == "refused"}
+    if refused:
+        code, why = next(iter(sorted(refused.items())))
+        raise InputError(
+            national_path(scenario), None, f"{len(refused)} kab/kota scenario(s) it makes are not valid; {code}: {why}"
+        )
     failed = [c for c, v in summary["cities"].items() if v["status"] not in ("planned", "skipped")]
     if failed:
         raise InfeasibleError(
@@ -221,7 +238,11 @@ def verify(folder: Path, scenario_path: Path | None, address: str | None, cpus: 
 @national.command("capacity")
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option(
-    "--time-limit", type=Range(1.0, 86400.0), default=120.0, show_default=True, help="Seconds per CP-SAT check."
+    "--time-limit",
+    type=Range(1.0, 86400.0),
+    default=120.0,
+    show_default=True,
+    help="Seconds for each model it solves (SCIP): each step of the completion search, and the extra devices.",
 )
 @guarded
 def capacity(scenario: Path, time_limit: float) -> None:
@@ -233,26 +254,33 @@ def capacity(scenario: Path, time_limit: float) -> None:
       ektp-opt national capacity national-2011
     """
 
+    from ektp_opt.cli.console import err
     from ektp_opt.cli.console import out as con
-    from ektp_opt.national.cities import make_city
-    from ektp_opt.national.master import national_capacity
+    from ektp_opt.national.master import national_diagnosis
     from ektp_opt.national.scenario import load_national
+    from ektp_opt.safety.textsafe import plain
 
     ln = load_national(national_path(scenario))
-    cities = [make_city(ln, k.code) for k in ln.kabkota]
-    cap = national_capacity(ln, cities, time_limit)
-    sc = ln.scenario
-    if cap.earliest_date is None:
+    for note in ln.notes():
+        err.print(f"note: {plain(note)}")
+    _print_national_capacity(con, ln, national_diagnosis(ln, time_limit))
+
+
+def _print_national_capacity(con: Any, ln: Any, d: Any) -> None:
+    """The earliest national completion and the fewest extra devices (a NationalDiagnosis)."""
+    e = d.earliest_completion
+    if e.date is None:
         con.print("the deliveries never finish within three years past the deadline")
     else:
-        proven = "proven" if cap.earliest.status == "OPTIMAL" else f"bound {cap.earliest.bound} working days"
+        proven = "proven" if e.status == "OPTIMAL" else f"proven bound {e.bound} working days"
         con.print(
-            f"earliest national completion: {cap.earliest_date} ({cap.earliest_days} working days, {proven}); "
-            f"deadline {sc.deadline}"
+            f"earliest national completion: {e.date} ({e.working_days} working days, {proven}); "
+            f"deadline {d.deadline} ({d.regular_working_days} regular working days)"
         )
-    if cap.extra:
-        con.print(f"fewest extra devices to meet the deadline ({cap.extra_status}): {sum(cap.extra.values()):,}")
-        for (w, prov), n in sorted(cap.extra.items()):
-            con.print(f"  wave {w + 1} ({sc.waves[w].date}) to province {prov} {ln.admin.provinces[prov]}: {n:,}")
-    elif cap.extra_status == "INFEASIBLE":
+    if d.extra_devices:
+        total = sum(x.devices for x in d.extra_devices)
+        con.print(f"fewest extra devices to meet the deadline ({d.extra_status}): {total:,}")
+        for x in d.extra_devices:
+            con.print(f"  wave {x.wave} ({x.date}) to province {x.province} {x.province_name}: {x.devices:,}")
+    elif d.extra_status == "INFEASIBLE":
         con.print("no number of extra wave devices meets the deadline: some kecamatan is reached too late")
