@@ -305,7 +305,7 @@ def capacity(
     from ektp_opt.cli.console import progress_display
     from ektp_opt.cli.tables import sensitivity_table
     from ektp_opt.plotting.capacity import plot_pool_sensitivity
-    from ektp_opt.safety.atomic import write_json_atomic
+    from ektp_opt.safety.atomic import together, write_json_atomic
     from ektp_opt.solver import SolveOptions
     from ektp_opt.solver.params import default_workers
 
@@ -321,13 +321,16 @@ def capacity(
     on, points = sensitivity.pool_date, sensitivity.points
     current = sum(d.pool for d in ls.scenario.deliveries if d.pool and d.date == on)
     con.print(sensitivity_table(points, on.isoformat(), current, diagnosis.last_regular_day.isoformat()))
+    with together():  # the figures and their chart are committed together, or neither
+        if json_out is not None:
+            write_json_atomic(json_out, diagnosis.to_json())
+        if chart is not None:
+            plot_pool_sensitivity(
+                [(p.pool, p.completion) for p in points], ls.scenario.deadline, on, chart, ls.scenario.name, current
+            )
     if json_out is not None:
-        write_json_atomic(json_out, diagnosis.to_json())
         con.print(f"Figures written to [bold]{plain(json_out)}[/]")
     if chart is not None:
-        plot_pool_sensitivity(
-            [(p.pool, p.completion) for p in points], ls.scenario.deadline, on, chart, ls.scenario.name, current
-        )
         con.print(f"Chart written to [bold]{plain(chart)}[/]")
 
 

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,10 +42,19 @@ from ektp_opt.national.scenario import LoadedNational
 from ektp_opt.plan.files import APPOINTMENTS as APPOINTMENTS_CSV
 from ektp_opt.plan.files import SUMMARY
 from ektp_opt.plan.read import read_summary
-from ektp_opt.safety.atomic import MARKER, atomic_folder, check_folder_target, marker_text, write_json_atomic
+from ektp_opt.safety.atomic import (
+    MARKER,
+    atomic_folder,
+    check_folder_target,
+    foreign_entries,
+    marker_text,
+    read_marker,
+    write_json_atomic,
+)
 
 MASTER = "master.json"
 NATIONAL = "national.json"
+DIAGNOSIS_JSON = "diagnosis.json"
 SCENARIOS = "scenarios"
 PLANS = "plans"
 APPOINTMENTS = "appointments"
@@ -85,20 +94,73 @@ def _text_sha(text: str) -> str:
 
 
 def check_output(out: Path) -> None:
-    """OUT must be new, empty or an earlier ektp-opt national folder (exit 3 otherwise); checked
-    before any work, and nothing is created until there is a plan to write."""
+    """OUT must be new, empty or an earlier ektp-opt national folder holding only what ektp-opt
+    wrote there (exit 3 naming the first foreign entry otherwise); checked before any work, and
+    nothing is created until there is a plan to write."""
     check_folder_target(out)
-    if (out / MARKER).is_file():
-        try:
-            kind = json.loads((out / MARKER).read_text(encoding="utf-8")).get("kind")
-        except (OSError, json.JSONDecodeError, AttributeError):
-            kind = "unknown"
-        if kind != "national":
-            raise InputError(out, None, f"is an ektp-opt {kind} folder, not a national one")
+    if not out.is_dir() or not (out / MARKER).exists():
+        return
+    record = read_marker(out)
+    kind = record.get("kind") if record else "unknown"
+    if kind == "diagnosis":
+        return  # an earlier exit 4 of this command: check_folder_target found only its own files
+    if kind != "national":
+        raise InputError(out, None, f"is an ektp-opt {kind} folder, not a national one")
+    foreign = _foreign_in_national(out)
+    if foreign:
+        where = ", ".join(foreign[:3])
+        raise InputError(out, None, f"holds what ektp-opt did not write there: {where}; move it away, or another OUT")
+
+
+def _foreign_in_national(out: Path) -> list[str]:
+    """A national folder is written city by city (resumable), so it is checked by its layout:
+    the JSON files carry ektp-opt's tag, every scenario and plan folder is an ektp-opt folder
+    holding only its own files, every Parquet file is one ektp-opt wrote (its schema says so)."""
+    import pyarrow.parquet as pq
+
+    from ektp_opt.safety.atomic import GENERATOR, LEFTOVER
+
+    found: list[str] = []
+    for entry in sorted(out.iterdir()):
+        name = entry.name
+        if name == MARKER or LEFTOVER.match(name):
+            continue
+        if name in (MASTER, NATIONAL, DIAGNOSIS_JSON) and entry.is_file() and not entry.is_symlink():
+            if b'"generator": "ektp-opt' not in entry.read_bytes()[:4096]:
+                found.append(name)
+        elif name in (SCENARIOS, PLANS) and entry.is_dir() and not entry.is_symlink():
+            for folder in sorted(entry.iterdir()):
+                if LEFTOVER.match(folder.name):
+                    continue
+                if folder.is_symlink() or not folder.is_dir():
+                    found.append(f"{name}/{folder.name}")
+                    continue
+                record = read_marker(folder)
+                extra = foreign_entries(folder, record) if record is not None else [MARKER]
+                found += [f"{name}/{folder.name}/{x}" for x in extra]
+        elif name == APPOINTMENTS and entry.is_dir() and not entry.is_symlink():
+            for root, _dirs, files in os.walk(entry):
+                for f in sorted(files):
+                    path = Path(root) / f
+                    rel = path.relative_to(out).as_posix()
+                    if f.startswith(".") and f.endswith(".tmp"):
+                        continue  # a killed run's half-written part: replaced by the next write
+                    try:
+                        meta = pq.read_schema(path).metadata or {}
+                    except Exception:  # not Parquet at all
+                        meta = {}
+                    if path.is_symlink() or meta.get(b"generator", b"").decode(errors="replace") != GENERATOR:
+                        found.append(rel)
+        else:
+            found.append(name)
+    return found
 
 
 def prepare_output(out: Path) -> None:
     check_output(out)
+    record = read_marker(out) if out.is_dir() else None
+    if record is not None and record.get("kind") == "diagnosis":
+        shutil.rmtree(out)  # an earlier "cannot" of ektp-opt's own, unchanged: the plan replaces it
     if not (out / MARKER).is_file():
         out.mkdir(parents=True, exist_ok=True)
         (out / MARKER).write_text(marker_text("national"), encoding="utf-8")
@@ -182,6 +244,10 @@ def write_parquet(appointments_csv: Path, target: Path) -> None:
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    from ektp_opt.safety.atomic import GENERATOR
+
+    # The schema says who wrote the file, so a later run knows it may replace it.
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"generator": GENERATOR.encode()})
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, target)
 

@@ -3,11 +3,15 @@ crash, or Ctrl-C) sees the old output or the complete new one, never half of one
 
 What ektp-opt recognises as its own:
 
-* a **folder** (a plan, a diagnosis) is replaced only when it does not exist, is empty, or holds
-  the marker file ``.ektp-opt`` that every folder ektp-opt writes carries;
+* a **folder** (a plan, a diagnosis) is replaced only when it does not exist, is empty, or is
+  exactly what ektp-opt wrote there: its marker file ``.ektp-opt`` lists every file with its
+  sha256, and the folder holds nothing else and nothing changed (a user's notes saved inside, or
+  an edited file, make it theirs: exit 3 naming them);
 * a **file** is replaced only when it does not exist or is of the same kind as the new content and
   carries ektp-opt's signature: a PNG or PDF whose creator is ektp-opt, an HTML or JSON file with
-  ektp-opt's ``generator`` tag, a CSV whose header row is the one being written.
+  ektp-opt's ``generator`` tag; a file that cannot carry one (a CSV) only when it is exactly what
+  ektp-opt wrote there, as the sidecar ``.NAME.ektp-opt`` beside it records (sha256), never
+  because its header row matches (a registry's households file has that header too).
 
 Anything else is an ``InputError`` (exit 3) naming the path; nothing is touched.
 
@@ -28,6 +32,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -35,6 +40,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +84,36 @@ def _head_tail(path: Path) -> bytes:
         return head + fh.read()
 
 
+def _signed(new: bytes) -> bool:
+    """Does content of this kind carry ektp-opt's signature inside it (PNG, PDF, HTML, JSON)?"""
+    return (
+        any(new.startswith(m) for m in _SIGNED_KINDS)
+        or _HTML_SIGNATURE in new[:_SNIFF]
+        or (new.lstrip().startswith(b"{"))
+    )
+
+
+def sidecar(path: Path) -> Path:
+    """Where ektp-opt records what it wrote into a file that cannot carry a signature (a CSV):
+    ``.NAME.ektp-opt`` beside it, with the sha256 of the content it wrote."""
+    return path.with_name(f".{path.name}{MARKER}")
+
+
+def _sidecar_hashes(path: Path) -> list[str]:
+    try:
+        record = json.loads(sidecar(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return []
+    if not isinstance(record, dict) or record.get("written_by") != GENERATOR:
+        return []
+    hashes = record.get("sha256")
+    return [h for h in hashes if isinstance(h, str)] if isinstance(hashes, list) else []
+
+
 def _is_ours(path: Path, new: bytes) -> bool:
-    """Is the existing file ``path`` an earlier output of the same kind as ``new``?"""
+    """Is the existing file ``path`` an earlier output of the same kind as ``new``? Kinds with a
+    signature must carry it; any other file (a CSV) must be exactly what ektp-opt wrote there, as
+    its sidecar records: a file whose header merely matches is somebody's data."""
     try:
         old = _head_tail(path)
     except OSError:
@@ -91,9 +125,10 @@ def _is_ours(path: Path, new: bytes) -> bool:
         return _HTML_SIGNATURE in old
     if new.lstrip().startswith(b"{"):
         return _JSON_SIGNATURE in old[:_SNIFF]
-    first_new = new.split(b"\n", 1)[0].strip()
-    first_old = old.split(b"\n", 1)[0].strip()
-    return bool(first_new) and first_new == first_old
+    try:
+        return not sidecar(path).is_symlink() and file_sha256(path) in _sidecar_hashes(path)
+    except OSError:
+        return False
 
 
 def check_file_target(path: Path, new: bytes) -> None:
@@ -112,8 +147,36 @@ def check_file_target(path: Path, new: bytes) -> None:
         raise InputError(path, None, f"{path.parent} is not a folder")
 
 
+_BATCH: ContextVar[list[tuple[list[tuple[str, Path]], Path]] | None] = ContextVar("ektp_batch", default=None)
+
+
+@contextmanager
+def together() -> Iterator[None]:
+    """Files written inside the block are committed together at its end: every one is staged
+    first, then all are renamed into place with signals held back, so an interrupt leaves all the
+    old outputs or all the new ones (a chart and its JSON figures never disagree)."""
+    batch: list[tuple[list[tuple[str, Path]], Path]] = []
+    token = _BATCH.set(batch)
+    try:
+        yield
+        interrupt.check()
+        with interrupt.deferred():
+            for renames, path in batch:
+                for tmp, dest in renames:
+                    os.replace(tmp, dest)
+                interrupt.committed(path)
+    except OSError as exc:
+        raise _os_error(batch[0][1] if batch else Path("."), exc) from None
+    finally:
+        _BATCH.reset(token)
+        for renames, _path in batch:
+            for tmp, _dest in renames:
+                Path(tmp).unlink(missing_ok=True)
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write a file whole: a temporary file beside it, then one rename."""
+    """Write a file whole: a temporary file beside it, then one rename (at the end of a
+    ``together`` block when inside one)."""
     check_file_target(path, data)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,8 +191,24 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         # mkstemp makes private files; outputs are for sharing, so use the usual permissions.
         os.chmod(tmp, 0o666 & ~_umask())
         interrupt.check()
+        renames: list[tuple[str, Path]] = []
+        if not _signed(data):
+            # The sidecar names the old content and the new, so that whichever is in place after
+            # a crash between the two renames is still known as ektp-opt's.
+            before = [file_sha256(path)] if path.is_file() else []
+            record = {"written_by": GENERATOR, "sha256": [hashlib.sha256(data).hexdigest(), *before]}
+            side = sidecar(path)
+            side_tmp = side.with_name(f"{side.name}.{os.getpid()}.ektp-tmp")
+            side_tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
+            renames.append((str(side_tmp), side))
+        renames.append((tmp, path))
+        batch = _BATCH.get()
+        if batch is not None:
+            batch.append((renames, path))
+            return
         with interrupt.deferred():
-            os.replace(tmp, path)
+            for staged, dest in renames:
+                os.replace(staged, dest)
             interrupt.committed(path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -152,9 +231,71 @@ def write_json_atomic(path: Path, figures: dict[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------------------- folders
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def manifest(folder: Path) -> dict[str, str]:
+    """Every regular file below ``folder`` (the marker aside) by its path there: its sha256."""
+    out: dict[str, str] = {}
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root) / name
+            rel = path.relative_to(folder).as_posix()
+            if rel != MARKER and path.is_file() and not path.is_symlink():
+                out[rel] = file_sha256(path)
+    return out
+
+
+def read_marker(folder: Path) -> dict[str, Any] | None:
+    """The marker's record, or None when there is none or it is not one ektp-opt wrote (a symlink,
+    not JSON, another writer)."""
+    path = folder / MARKER
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(record, dict) or record.get("written_by") != GENERATOR:
+        return None
+    return record
+
+
+def foreign_entries(folder: Path, record: dict[str, Any]) -> list[str]:
+    """What in an ektp-opt folder ektp-opt did not write, or that changed since: every entry must
+    be a file the marker lists, with the same sha256 (a file of ours that is gone is no loss)."""
+    listed = record.get("files")
+    if not isinstance(listed, dict):
+        return [f"{MARKER} (lists no files: not written by this version of ektp-opt)"]
+    out = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(dirs):
+            path = Path(root) / name
+            if path.is_symlink():
+                out.append(path.relative_to(folder).as_posix())
+        for name in sorted(files):
+            path = Path(root) / name
+            rel = path.relative_to(folder).as_posix()
+            if rel == MARKER:
+                continue
+            if rel not in listed or path.is_symlink() or not path.is_file():
+                out.append(rel)
+            elif file_sha256(path) != listed[rel]:
+                out.append(f"{rel} (changed since ektp-opt wrote it)")
+    return out
+
+
 def check_folder_target(target: Path) -> None:
-    """Refuse (InputError) a target that ektp-opt may not replace. Called before any work starts,
-    so that a long solve does not end in a refusal, and again just before the swap."""
+    """Refuse (InputError) a target that ektp-opt may not replace: one that is not new, empty or
+    exactly an ektp-opt output (every file in it listed by its marker, unchanged). Called before
+    any work starts, so that a long solve does not end in a refusal, and again just before the swap."""
     if target.is_symlink():
         raise InputError(target, None, "is a symbolic link; give a real folder to write the plan into")
     if not target.exists():
@@ -166,9 +307,23 @@ def check_folder_target(target: Path) -> None:
         return
     if not target.is_dir():
         raise InputError(target, None, "is a file, not a folder; give a folder to write the plan into")
-    if (target / MARKER).is_file():
-        return
     try:
+        if Path.cwd().resolve().is_relative_to(target.resolve()):
+            raise InputError(target, None, "holds the current folder; ektp-opt will not replace it")
+        record = read_marker(target)
+        if record is not None:
+            if record.get("kind") == "national":
+                return  # updated city by city, checked by the national runner (national/run.py)
+            foreign = foreign_entries(target, record)
+            if foreign:
+                more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+                raise InputError(
+                    target,
+                    None,
+                    f"holds files ektp-opt did not write or that changed since: {', '.join(foreign[:3])}{more}; "
+                    "move them away, or give another folder",
+                )
+            return
         empty = not any(target.iterdir())
     except OSError as exc:
         raise _os_error(target, exc) from None
@@ -176,12 +331,12 @@ def check_folder_target(target: Path) -> None:
         raise InputError(
             target,
             None,
-            f"is a folder ektp-opt did not write (no {MARKER} marker) and is not empty; "
+            f"is a folder ektp-opt did not write (no valid {MARKER} marker) and is not empty; "
             "give a new or empty folder, or an earlier ektp-opt output",
         )
 
 
-_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.ektp-(?P<kind>new|old)-(?P<pid>\d+)(?:-\w+)?$")
+LEFTOVER = _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.ektp-(?P<kind>new|old)-(?P<pid>\d+)(?:-\w+)?$")
 
 
 def _alive(pid: int) -> bool:
@@ -283,10 +438,15 @@ def _swap_into_place(staging: Path, target: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def marker_text(kind: str) -> str:
+def marker_text(kind: str, files: dict[str, str] | None = None) -> str:
+    """The marker: who wrote the folder, and (once it is complete) every file it wrote with its
+    sha256, so that a later run replaces it only while it holds exactly those files."""
     from ektp_opt import __version__
 
-    return json.dumps({"written_by": GENERATOR, "version": __version__, "kind": kind}) + "\n"
+    record: dict[str, Any] = {"written_by": GENERATOR, "version": __version__, "kind": kind}
+    if files is not None:
+        record["files"] = files
+    return json.dumps(record, indent=1) + "\n"
 
 
 @contextmanager
@@ -304,6 +464,7 @@ def atomic_folder(target: Path, kind: str = "plan") -> Iterator[Path]:
         raise _os_error(target, exc) from None
     try:
         yield staging
+        (staging / MARKER).write_text(marker_text(kind, manifest(staging)), encoding="utf-8")
         _swap_into_place(staging, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -320,6 +481,10 @@ __all__ = [
     "check_file_target",
     "check_folder_target",
     "clean_leftovers",
+    "foreign_entries",
+    "manifest",
+    "read_marker",
+    "together",
     "write_bytes_atomic",
     "write_json_atomic",
     "write_text_atomic",

@@ -197,7 +197,7 @@ def _tradeoff(
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.console import progress_display
     from ektp_opt.cli.tables import front_table
-    from ektp_opt.safety.atomic import check_file_target, write_json_atomic
+    from ektp_opt.safety.atomic import check_file_target, together, write_json_atomic
 
     wanted = _caps(caps)
     for target, kind in ((chart, b"\x89PNG"), (json_out, b"{")):  # refused before any work starts
@@ -206,13 +206,14 @@ def _tradeoff(
     ls = scenario_arg(scenario_path)
     with progress_display(quiet) as rep:
         front = tradeoff_city(old_plan, ls, as_of, notice_days, attendance, options, rep, wanted)
-        if chart is not None:
-            from ektp_opt.plotting.tradeoff import plot_front
+        with together():  # the chart and the figures are committed together, or neither
+            if chart is not None:
+                from ektp_opt.plotting.tradeoff import plot_front
 
-            with rep.stage("chart"):
-                plot_front(front, chart, f"{ls.scenario.name}: re-plan as of {as_of}")
-        if json_out is not None:
-            write_json_atomic(json_out, {"scenario": ls.scenario.name, "as_of": str(as_of), **front.to_json()})
+                with rep.stage("chart"):
+                    plot_front(front, chart, f"{ls.scenario.name}: re-plan as of {as_of}")
+            if json_out is not None:
+                write_json_atomic(json_out, {"scenario": ls.scenario.name, "as_of": str(as_of), **front.to_json()})
     if front.must == 0:
         con.print("No KK needs to move after this change: there is no trade-off to make (any cap is met).")
         return

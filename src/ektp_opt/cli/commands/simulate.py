@@ -125,7 +125,7 @@ def simulate(
     from ektp_opt.cli.tables import simulation_kecamatan_table, simulation_table
     from ektp_opt.plan.read import scenario_of
     from ektp_opt.plotting.backlog import plot_backlog
-    from ektp_opt.safety.atomic import write_json_atomic
+    from ektp_opt.safety.atomic import together, write_json_atomic
 
     ls = scenario_arg(scenario_of(plan_dir, scenario_path))
     rates = late_rates or (ls.scenario.backlog.late_rate,)
@@ -142,11 +142,14 @@ def simulate(
         figures["recommendation"] = _recommend(
             ls, rates[0], runs, seed, target, mean_delay, catch_up, idle_seats, time_limit, workers, quiet
         )
+    with together():  # the figures and their chart are committed together, or neither
+        if json_out is not None:
+            write_json_atomic(json_out, figures)
+        if chart is not None:
+            plot_backlog(campaign.days, campaign.days[campaign.regular_days - 1], series, chart, ls.scenario.name)
     if json_out is not None:
-        write_json_atomic(json_out, figures)
         con.print(f"Figures written to [bold]{plain(json_out)}[/]")
     if chart is not None:
-        plot_backlog(campaign.days, campaign.days[campaign.regular_days - 1], series, chart, ls.scenario.name)
         con.print(f"Chart written to [bold]{plain(chart)}[/]")
 
 
