@@ -38,6 +38,7 @@ from ektp_opt.inputs.scenario import LoadedScenario
 from ektp_opt.plan.view import calendar_of, load_plan_view
 from ektp_opt.results import KecamatanBacklog, SimulationSummary
 from ektp_opt.solver import Result
+from ektp_opt.verify.stamp import require_verified
 
 DEFAULT_MEAN_DELAY = 5.0
 BATCH_CELLS = 20_000_000  # random draws per batch of runs: bounds memory at a few hundred MB
@@ -104,6 +105,7 @@ def _campaign(
 def campaign_from_plan(plan_dir: Path, ls: LoadedScenario, idle_seats: bool = False) -> Campaign:
     """Read a plan folder; a date or office the scenario does not know is an input error."""
     view = load_plan_view(plan_dir, ls)
+    require_verified(plan_dir, ls)  # a forged plan is exit 5, as in `verify`
     devices = list(zip(view.device_kec.tolist(), view.device_from, strict=True))
     return _campaign(ls, view.site, view.day, view.members, devices, idle_seats)
 

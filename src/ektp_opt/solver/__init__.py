@@ -43,6 +43,11 @@ class Result:
 
 def _measured(level: LevelResult, value: int) -> LevelResult:
     """The plan's own value replaces the model's; OPTIMAL only if it meets the proven bound."""
+    if value < level.bound:
+        if value != 0:
+            raise RuntimeError(f"{level.name}: the plan's {value} is below the proven bound {level.bound}")
+        # No office appointment at all (every KK visited at home): nothing is left to bound.
+        level = LevelResult(level.name, value, 0, level.status, level.seconds, level.scope, level.note)
     status: Status = "OPTIMAL" if level.status == "OPTIMAL" and value == level.bound else "FEASIBLE"
     note = level.note
     if value != level.value:

@@ -176,6 +176,8 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     distinct_kk = int((rows_of > 0).sum()) + len(unknown_rows)
     present = rows_of > 0
     visits = _read_home_visits(plan_dir / HOME_VISITS, index) if sc.home_visits is not None else []
+    stray = sc.home_visits is None and (plan_dir / HOME_VISITS).exists()
+    rep.add("home_visits.csv in a plan whose scenario plans no home visits", "HV", [HOME_VISITS] if stray else [])
     visited = np.zeros(len(households), dtype=bool)
     for v in visits:
         if v.hh >= 0:
@@ -281,6 +283,7 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
         "summary",
         _summary_mismatch(info, appt, ls, households, home_members, len(visits), distinct_kk),
     )
+    rep.add("summary.json claims what the plan does not show", "summary", _claims(info, appt, cal))
     if sc.home_visits is not None:
         # A re-plan that adds [home_visits] keeps the office seats of flagged KK enrolled before as-of.
         enrolled = np.zeros(len(households), dtype=bool)
@@ -482,6 +485,51 @@ def _summary_mismatch(
         out.append("scenario_sha256 does not match the scenario file")
     if inputs.get("households_sha256") != households.sha256:
         out.append("households_sha256 does not match the household input")
+    return out
+
+
+def _claims(info: dict[str, Any], appt: Appointments, cal: Calendar) -> list[str]:
+    """The figures summary.json states about the plan's quality, read against the plan itself:
+    the status and each level's claim (a bound never above the value, OPTIMAL only where they
+    meet), the completion and waiting levels measured again from the appointments with this
+    module's own calendar, and ``late``."""
+    out: list[str] = []
+    levels = info.get("objectives")
+    if not isinstance(levels, dict) or not levels:
+        return ["objectives missing or empty"]
+    optimal = True
+    for name, lv in levels.items():
+        if not isinstance(lv, dict):
+            out.append(f"objectives.{name} is not a level")
+            continue
+        value, bound, status = lv.get("value"), lv.get("bound"), lv.get("status")
+        if type(value) is not int or type(bound) is not int or not 0 <= bound <= value:
+            out.append(f"objectives.{name}: bound {bound!r} and value {value!r} are not 0 <= bound <= value")
+        if status not in ("OPTIMAL", "FEASIBLE"):
+            out.append(f"objectives.{name}.status {status!r} is not OPTIMAL or FEASIBLE")
+        elif status == "OPTIMAL" and value != bound:
+            out.append(f"objectives.{name} is called OPTIMAL with value {value!r} above its bound {bound!r}")
+        optimal = optimal and status == "OPTIMAL" and lv.get("scope", "global") == "global"
+    status = info.get("status")
+    if status not in ("OPTIMAL", "FEASIBLE"):
+        out.append(f"status {status!r} is not OPTIMAL or FEASIBLE")
+    elif status == "OPTIMAL" and not optimal:
+        out.append("status OPTIMAL while not every level is proven optimal (globally)")
+    dates = appt.date.astype("datetime64[D]")
+    index = np.busday_count(cal.start, dates, weekmask=cal.weekmask, holidays=cal.holidays).astype(np.int64) + 1
+    measured = {
+        "completion": int(index.max()) if len(index) else 0,
+        "waiting": int((index * appt.members.astype(np.int64)).sum()),
+    }
+    for name, value in measured.items():
+        lv = levels.get(name)
+        if isinstance(lv, dict) and lv.get("value") != value:
+            out.append(f"objectives.{name}.value {lv.get('value')!r} vs {value:,} measured on the appointments")
+        elif not isinstance(lv, dict):
+            out.append(f"objectives.{name} missing")
+    late = bool(len(dates)) and bool(dates.max() > cal.last_regular)
+    if info.get("late") is not late:
+        out.append(f"late {info.get('late')!r} vs {late} (appointments end {dates.max() if len(dates) else None})")
     return out
 
 

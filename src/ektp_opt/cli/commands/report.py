@@ -14,9 +14,12 @@ from ektp_opt.safety.textsafe import plain
 def _view(plan_dir: Path, scenario_path: Path | None) -> tuple[Any, Any]:
     from ektp_opt.plan.read import scenario_of
     from ektp_opt.plan.view import load_plan_view
+    from ektp_opt.verify.stamp import require_verified
 
     ls = scenario_arg(scenario_of(plan_dir, scenario_path))
-    return load_plan_view(plan_dir, ls), ls
+    view = load_plan_view(plan_dir, ls)  # whole and made for this scenario (exit 3/5 otherwise) ...
+    require_verified(plan_dir, ls)  # ... and keeping every hard rule, as `verify` checks it
+    return view, ls
 
 
 @click.command()
