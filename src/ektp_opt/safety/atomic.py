@@ -292,10 +292,19 @@ def foreign_entries(folder: Path, record: dict[str, Any]) -> list[str]:
     return out
 
 
-def check_folder_target(target: Path) -> None:
+def check_folder_target(target: Path, _locked: bool = False) -> None:
     """Refuse (InputError) a target that ektp-opt may not replace: one that is not new, empty or
     exactly an ektp-opt output (every file in it listed by its marker, unchanged). Called before
-    any work starts, so that a long solve does not end in a refusal, and again just before the swap."""
+    any work starts, so that a long solve does not end in a refusal, and again just before the swap
+    (then under the parent's lock, ``_locked``). The check reads the folder under a shared lock on
+    its parent, so another ektp-opt swapping a new folder in is never seen half-way."""
+    if not _locked and target.parent.is_dir():
+        try:
+            with _parent_lock(target.parent, shared=True):
+                check_folder_target(target, _locked=True)
+            return
+        except PermissionError:
+            pass  # a parent we cannot open for reading: check without the lock
     if target.is_symlink():
         raise InputError(target, None, "is a symbolic link; give a real folder to write the plan into")
     if not target.exists():
@@ -399,10 +408,10 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 @contextmanager
-def _parent_lock(parent: Path) -> Iterator[None]:
+def _parent_lock(parent: Path, shared: bool = False) -> Iterator[None]:
     fd = os.open(parent, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -416,7 +425,7 @@ def _swap_into_place(staging: Path, target: Path) -> None:
     try:
         with _parent_lock(parent), interrupt.deferred():
             clean_leftovers(target)
-            check_folder_target(target)
+            check_folder_target(target, _locked=True)
             if not target.exists():
                 os.rename(staging, target)
                 interrupt.committed(target)
