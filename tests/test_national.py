@@ -252,7 +252,7 @@ def test_a_residents_file_replaces_the_apportioned_figures_and_names_a_bad_row(t
         load_national(scenario)
 
 
-def test_a_deadline_no_split_meets_is_exit_4_and_writes_nothing(tmp_path: Path) -> None:
+def test_a_deadline_no_split_meets_is_exit_4_and_writes_only_the_diagnosis(tmp_path: Path) -> None:
     scenario = tmp_path / "late.toml"
     scenario.write_text(SMALL.read_text().replace("deadline = 2011-12-30", "deadline = 2011-10-31"))
     out = tmp_path / "out"
@@ -260,8 +260,14 @@ def test_a_deadline_no_split_meets_is_exit_4_and_writes_nothing(tmp_path: Path) 
         [*CLI, "national", "plan", str(scenario), "--out", str(out), "--quiet"], capture_output=True, text=True
     )
     assert done.returncode == 4, done.stderr
-    assert "national capacity" in done.stderr
-    assert not out.exists()
+    assert "the earliest national completion is" in done.stderr and "diagnosis in" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == [".ektp-opt", "diagnosis.json"]
+    # the same OUT takes the plan once the deadline can be met
+    done = subprocess.run(
+        [*CLI, "national", "plan", str(SMALL), "--out", str(out), "--quiet"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out / "national.json").is_file() and not (out / "diagnosis.json").exists()
 
 
 @pytest.mark.parametrize("delay", [2.0, 5.0])

@@ -117,7 +117,7 @@ def read_columns(path: Path, required: Sequence[str]) -> dict[str, list[str]]:
         raise InputError(path, None, "file is empty, expected a header row")
     fast = _split_plain(text, required)
     if fast is not None:
-        return fast
+        return _short_fields(path, fast)
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
@@ -135,7 +135,22 @@ def read_columns(path: Path, required: Sequence[str]) -> dict[str, list[str]]:
         bad = next(i for i, r in enumerate(rows) if r and len(r) != width)
         raise InputError(path, f"row {bad + 1}", f"has {len(rows[bad])} cells, the header has {width}")
     columns = list(zip(*body, strict=True)) if body else [() for _ in header]
-    return {name: list(col) for name, col in zip(header, columns, strict=True)}
+    return _short_fields(path, {name: list(col) for name, col in zip(header, columns, strict=True)})
+
+
+MAX_FIELD_CHARS = 10_000  # no cell of any input is near this (an id is 32 at most, a name ~100)
+
+
+def _short_fields(path: Path, columns: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Refuse a cell longer than MAX_FIELD_CHARS, naming its row and column: a 10 MB id would
+    otherwise become a numpy string column of 10 MB a row (out of memory), not an answer."""
+    for name, col in columns.items():
+        if col and max(map(len, col)) > MAX_FIELD_CHARS:
+            i = next(i for i, v in enumerate(col) if len(v) > MAX_FIELD_CHARS)
+            raise InputError(
+                path, f"row {i + 2}, column {name}", f"is {len(col[i]):,} characters long; at most {MAX_FIELD_CHARS:,}"
+            )
+    return columns
 
 
 def _split_plain(text: str, required: Sequence[str]) -> dict[str, list[str]] | None:

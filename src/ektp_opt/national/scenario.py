@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ektp_opt.errors import InputError, invalid
 from ektp_opt.inputs.csvread import iter_rows, parse_int, read_text
-from ektp_opt.inputs.scenario.model import BacklogSpec, CalendarSpec, DeviceSpec, Shifts
+from ektp_opt.inputs.scenario.model import BacklogSpec, CalendarSpec, Date, DeviceSpec, Shifts
 from ektp_opt.national.admin import KabKota, NationalAdmin, admin_folder, load_national_admin
 
 ProvinceCode = Annotated[str, Field(pattern=r"^(\d{2}|default)$")]
@@ -50,7 +50,7 @@ class _Strict(BaseModel):
 
 
 class Shipment(_Strict):
-    date: dt.date
+    date: Date
     transit_days: dict[ProvinceCode, Annotated[int, Field(ge=0, le=365)]] = Field(default_factory=dict)
 
     def arrives(self, province: str) -> dt.date:
@@ -79,8 +79,8 @@ class NationalScenario(_Strict):
     # apportioned ones, e.g. a registry's own count; a CSV next to this file.
     residents_file: str | None = Field(default=None, min_length=1)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
-    start: dt.date
-    deadline: dt.date
+    start: Date
+    deadline: Date
     shifts_per_day: Shifts = 4
     calendar: CalendarSpec
     device: DeviceSpec

@@ -162,11 +162,12 @@ def together() -> Iterator[None]:
         interrupt.check()
         with interrupt.deferred():
             for renames, path in batch:
-                for tmp, dest in renames:
-                    os.replace(tmp, dest)
+                try:
+                    for tmp, dest in renames:
+                        os.replace(tmp, dest)
+                except OSError as exc:
+                    raise _os_error(path, exc) from None
                 interrupt.committed(path)
-    except OSError as exc:
-        raise _os_error(batch[0][1] if batch else Path("."), exc) from None
     finally:
         _BATCH.reset(token)
         for renames, _path in batch:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from collections.abc import Callable
@@ -61,6 +62,16 @@ def guarded(fn: F) -> F:
                 if debug:
                     raise
                 _fail(exc.message, exc.exit_code)
+            if isinstance(exc, OSError) and exc.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+                # A path the user gave that the system cannot open: bad input, named, not a bug.
+                name = str(exc.filename or "a path")
+                shown = name if len(name) <= 200 else f"{name[:120]}...{name[-60:]} ({len(name.encode()):,} bytes)"
+                why = (
+                    "is too long (at most 255 bytes a name, 4,096 bytes a path)"
+                    if exc.errno == errno.ENAMETOOLONG
+                    else "is a loop of symbolic links"
+                )
+                _fail(f"{shown}: {why}", ExitCode.INPUT)
             if isinstance(exc, MemoryError):
                 _fail("out of memory", ExitCode.INTERNAL)
             if debug:

@@ -43,9 +43,11 @@ class LoadedScenario:
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
-    for item in loc:
+    for i, item in enumerate(loc):
         if isinstance(item, int):
             parts.append(f"[{item}]")
+        elif item in ("spec", "file") and i == 1 and loc[0] == "households":
+            continue  # the tag of the households form (model.py), not a field
         elif item in ("GeneratorSpec", "HouseholdsFile") or "[" in str(item) or "-" in str(item):
             continue  # pydantic's branch names (GeneratorSpec, function-after[...]) mean nothing to a user
         else:

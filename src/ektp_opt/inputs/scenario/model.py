@@ -6,8 +6,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
+
+def _calendar_date(value: object) -> object:
+    """A date as TOML writes one (2011-08-18), between 1900 and 2100: not a number pydantic would
+    read as seconds since 1970 (``start = 20110818``), not a date and time, not year 1."""
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+        raise ValueError(f"{value!r} is not a date written as YYYY-MM-DD")
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date written as YYYY-MM-DD") from None
+    assert isinstance(value, dt.date)
+    if not 1900 <= value.year <= 2100:
+        raise ValueError(f"{value} is not between 1900 and 2100")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_calendar_date)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Shifts = Literal[4, 5]
 KecamatanCode = Annotated[str, Field(pattern=r"^\d{2}\.\d{2}\.\d{2}$")]
@@ -21,7 +39,7 @@ class _Strict(BaseModel):
 
 class CalendarSpec(_Strict):
     workdays: list[Weekday] = Field(min_length=1)
-    holidays: list[dt.date] = Field(default_factory=list)
+    holidays: list[Date] = Field(default_factory=list)
     day_start: dt.time = dt.time(8, 0)
     day_end: dt.time = dt.time(16, 0)
 
@@ -49,7 +67,7 @@ class Delivery(_Strict):
     """One of three forms: ``{date, per_kecamatan}``, ``{date, kecamatan, count}``,
     ``{date, pool}``. A pool is split across kecamatan by the optimiser."""
 
-    date: dt.date
+    date: Date
     per_kecamatan: int | None = Field(default=None, ge=0, le=100_000)
     kecamatan: KecamatanCode | None = None
     count: int | None = Field(default=None, ge=0, le=100_000)
@@ -123,8 +141,8 @@ class HouseholdsFile(_Strict):
 class Scenario(_Strict):
     name: str = Field(min_length=1, max_length=200)
     city: str = Field(min_length=1, max_length=200)
-    start: dt.date
-    deadline: dt.date
+    start: Date
+    deadline: Date
     calendar: CalendarSpec
     device: DeviceSpec
     shifts_per_day: Shifts
@@ -136,7 +154,12 @@ class Scenario(_Strict):
     home_visits: HomeVisitSpec | None = None
     kecamatan: str = Field(min_length=1)
     kelurahan: str = Field(min_length=1)
-    households: GeneratorSpec | HouseholdsFile
+    # A households table has ``file``; a generator spec has not. Said explicitly, so an error names
+    # the form the user wrote (``file = ""`` is about ``file``, not a missing ``seed``).
+    households: Annotated[
+        Annotated[GeneratorSpec, Tag("spec")] | Annotated[HouseholdsFile, Tag("file")],
+        Discriminator(lambda v: "file" if isinstance(v, dict) and "file" in v else "spec"),
+    ]
 
     @model_validator(mode="after")
     def _check(self) -> Self:
