@@ -39,6 +39,7 @@ from ektp_opt.errors import InfeasibleError, InputError
 from ektp_opt.national.cities import CITY_TOML, City, city_files, make_city
 from ektp_opt.national.master import MasterInput, MasterPlan, master_input, national_diagnosis, solve_master
 from ektp_opt.national.scenario import LoadedNational
+from ektp_opt.national.session import start_ray
 from ektp_opt.plan.files import APPOINTMENTS as APPOINTMENTS_CSV
 from ektp_opt.plan.files import SUMMARY
 from ektp_opt.plan.read import read_summary
@@ -313,15 +314,7 @@ def _run_on_ray(
 ) -> None:
     import ray
 
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(
-            address=options.address,
-            num_cpus=options.cpus if options.address is None else None,
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-        )
+    started_here = start_ray(options.address, options.cpus)
     remote = ray.remote(_ray_city)
     pending: dict[Any, City] = {}
     done_residents = sum(o.residents for o in outcomes.values())

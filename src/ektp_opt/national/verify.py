@@ -19,6 +19,7 @@ from ektp_opt.errors import InputError
 from ektp_opt.national.cities import CITY_TOML
 from ektp_opt.national.run import MASTER, PLANS, SCENARIOS
 from ektp_opt.national.scenario import LoadedNational, load_national
+from ektp_opt.national.session import start_ray
 from ektp_opt.plan.files import DEVICES
 
 
@@ -120,15 +121,7 @@ def verify_national(
     ln = load_national(scenario or Path(master["scenario_file"]))
     report = NationalReport(folder)
     report.national = national_rules(ln, folder, master)
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(
-            address=address,
-            num_cpus=cpus if address is None else None,
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-        )
+    started_here = start_ray(address, cpus)
     try:
         remote = ray.remote(num_cpus=1, max_retries=3)(_verify_city)
         refs = {}

@@ -39,6 +39,7 @@ class Interrupted(KeyboardInterrupt):
 
 
 _deferring: list[bool] = []
+_installed: set[int] = set()  # the signals whose handler is ours
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:
@@ -58,6 +59,32 @@ def install() -> None:
         if signal.getsignal(sig) is signal.SIG_IGN:
             continue  # started with the signal ignored (nohup, a background job): keep it so
         signal.signal(sig, _handler)
+        _installed.add(sig)
+
+
+def reclaim() -> None:
+    """Take SIGINT and SIGTERM back after a library installed its own handlers (Ray's core dumps a
+    stack and aborts on SIGTERM: exit 134 or 1 instead of 143). Only where ``install`` set ours."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in _installed:
+        # Python may still name ours while the C-level handler underneath is another's: set it anew.
+        signal.signal(sig, _handler)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Block SIGINT and SIGTERM around a library's start-up that installs handlers of its own (Ray):
+    threads it starts inherit the block, and a signal that came meanwhile is delivered when the
+    block ends, to ``reclaim``-ed handlers. Main thread only; elsewhere a plain block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def check() -> None:

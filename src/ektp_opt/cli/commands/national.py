@@ -117,12 +117,14 @@ def plan(
     from ektp_opt.cli.console import out as con
     from ektp_opt.national.run import NationalOptions, run_national
     from ektp_opt.national.scenario import load_national
+    from ektp_opt.national.session import check_address
     from ektp_opt.safety.textsafe import plain
 
     _needs_extra()
     ln = load_national(national_path(scenario))
     for note in ln.notes():
         err.print(f"note: {plain(note)}")
+    check_address(address)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -214,10 +216,12 @@ def verify(folder: Path, scenario_path: Path | None, address: str | None, cpus: 
       ektp-opt national verify plans/national-small
     """
     from ektp_opt.cli.console import out as con
+    from ektp_opt.national.session import check_address
     from ektp_opt.national.verify import verify_national
     from ektp_opt.safety.textsafe import plain
 
     _needs_extra()
+    check_address(address)
     start = time.perf_counter()
     report = verify_national(folder, national_path(scenario_path) if scenario_path else None, address, cpus)
     bad = {c: v for c, v in report.cities.items() if not v["ok"]}
