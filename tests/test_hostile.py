@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from ektp_opt.errors import InputError, VerificationError
 from ektp_opt.inputs.scenario import load_scenario
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+EXAMPLES = int(__import__("os").environ.get("EKTP_FUZZ_EXAMPLES", "60"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _mutate(data: st.DataObject, raw: bytes) -> bytes:
@@ -222,3 +223,50 @@ def test_fuzzed_commands_never_exit_1(data: st.DataObject, target: str, command:
         assert code != 1, (command, target, err)
         if code in (2, 3):
             assert err.strip() and "Traceback" not in err
+
+
+NATIONAL_SMALL = Path(__file__).resolve().parents[1] / "src" / "ektp_opt" / "data" / "indonesia" / "national-small.toml"
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(data=st.data())
+def test_fuzzed_national_scenario(data: st.DataObject) -> None:
+    """A damaged national scenario is an InputError naming the file, or every city scenario it
+    makes is valid (a city refused inside a Ray worker was an unreadable exception)."""
+    import tempfile
+
+    from ektp_opt.national.cities import CITY_TOML, city_files, make_city
+    from ektp_opt.national.scenario import load_national
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "nat.toml"
+        path.write_bytes(_mutate(data, NATIONAL_SMALL.read_bytes()))
+        try:
+            ln = load_national(path)
+        except InputError as exc:
+            assert "\n" not in exc.message and str(path) in exc.message
+            return
+        city = make_city(ln, ln.kabkota[0].code)
+        folder = Path(tmp) / "city"
+        folder.mkdir()
+        n_waves = len(ln.scenario.waves)
+        for name, text in city_files(ln, city, {k: [1] * n_waves for k in city.kecamatan}).items():
+            (folder / name).write_text(text)
+        load_scenario(folder / CITY_TOML)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_households_file(tiny_city: Callable[..., Path], data: st.DataObject) -> None:
+    """A damaged households CSV: an InputError naming the file (one line), or a population."""
+    from ektp_opt.inputs.population import load_population
+
+    rows = ["kk_id,kelurahan_code,members,lingkungan,needs_home_visit"]
+    rows += [f"K{i:04d},12.71.0{1 + i % 2}.100{1 + i % 2},{1 + i % 7},L{i % 3},{int(i % 11 == 0)}" for i in range(40)]
+    path = tiny_city(households='[households]\nfile = "households.csv"\n')
+    csv_path = path.parent / "households.csv"
+    csv_path.write_bytes(_mutate(data, ("\n".join(rows) + "\n").encode()))
+    try:
+        load_population(load_scenario(path), use_cache=False)
+    except InputError as exc:
+        assert "\n" not in exc.message
