@@ -373,7 +373,9 @@ def clean_leftovers(target: Path) -> None:
         m = _LEFTOVER.match(entry.name)
         if m is None or m["name"] != target.name or _alive(int(m["pid"])):
             continue
-        if m["kind"] == "old" and not target.exists() and (entry / MARKER).exists():
+        if entry.is_symlink() or not entry.is_dir() or read_marker(entry) is None:
+            continue  # named like ours but not ours (no marker ektp-opt wrote): never touched
+        if m["kind"] == "old" and not target.exists():
             os.replace(entry, target)
         else:
             shutil.rmtree(entry, ignore_errors=True)

@@ -1,0 +1,196 @@
+"""Each rule broken alone is named alone (issue #26): the plans here break exactly one hard rule,
+and the verifier must name exactly that rule and no other; with the rule's check removed, the
+test fails. Also the claims a deliberate bug once slipped past: levels 1-2 proven on a shipped
+city, the notice window's last day, a leftover that is not ektp-opt's, national rule N1."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ektp_opt.inputs.households import Households
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
+from ektp_opt.plan.write import write_plan
+from ektp_opt.problem import build_problem
+from ektp_opt.solver import SolveOptions, solve
+from ektp_opt.verify import verify_plan
+
+Rows = list[dict[str, str]]
+EARLY = "[[deliveries]]\ndate = 2011-08-08\nper_kecamatan = 2\n\n[[deliveries]]\ndate = 2011-08-22\npool = 2\n"
+BUSY = "[households]\nseed = 7\nresidents = 1500\nhouseholds = 500\n"
+OPERATORS = "[operators]\nper_kecamatan = 1\nshifts_per_operator = 4\n"
+
+
+def _plan(tiny_city: Callable[..., Path], tmp_path: Path, **over: str) -> tuple[LoadedScenario, Households, Path]:
+    ls = load_scenario(tiny_city(**{"deliveries": EARLY, "households": BUSY, **over}))
+    h = load_population(ls)
+    out = tmp_path / "plan"
+    write_plan(out, solve(build_problem(ls, h), h, SolveOptions(time_limit=10, workers=1)), ls, h)
+    assert verify_plan(out, ls, h).ok
+    return ls, h, out
+
+
+def _read(path: Path) -> Rows:
+    return list(csv.DictReader(io.StringIO(path.read_text())))
+
+
+def _write(path: Path, rows: Rows) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_text(buf.getvalue())
+
+
+def _named(ls: LoadedScenario, h: Households, plan: Path) -> set[str]:
+    return {v.rule for v in verify_plan(plan, ls, h).violations}
+
+
+def _seats(ls: LoadedScenario, site: str) -> int:
+    sc = ls.scenario
+    return sc.device.capacity_per_day // sc.shifts_for(site) - sc.backlog.reserve_per_shift
+
+
+def test_operators_rule_alone(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    ls, h, plan = _plan(
+        tiny_city, tmp_path, extra=OPERATORS, households=BUSY.replace("1500", "900").replace("500", "300")
+    )
+    rows = _read(plan / "appointments.csv")
+    used: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    for r in rows:
+        used[(r["site_kecamatan"], r["date"])].add((r["shift"], r["device_id"]))
+    devices = _read(plan / "devices.csv")
+    site, date = next(k for k, v in used.items() if len(v) == 4)  # a day at the operators' limit
+    free = next(
+        (str(s), d["device_id"])
+        for s in range(1, ls.scenario.shifts_for(site) + 1)
+        for d in devices
+        if d["kecamatan"] == site and d["available_from"] <= date and (str(s), d["device_id"]) not in used[(site, date)]
+    )
+    kk = next(r for r in rows if (r["site_kecamatan"], r["date"]) == (site, date))
+    kk["shift"], kk["device_id"] = free  # a fifth device-shift that day, seats to spare
+    _write(plan / "appointments.csv", rows)
+    assert _named(ls, h, plan) == {"more device-shifts than operators can staff"}
+
+
+def test_device_away_from_its_kecamatan_alone(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    ls, h, plan = _plan(tiny_city, tmp_path)
+    rows = _read(plan / "appointments.csv")
+    load = Counter()
+    for r in rows:
+        load[(r["device_id"], r["date"], r["shift"])] += int(r["members"])
+    devices = _read(plan / "devices.csv")
+    for kk in rows:
+        other = [
+            d["device_id"]
+            for d in devices
+            if d["kecamatan"] != kk["site_kecamatan"]
+            and d["available_from"] <= kk["date"]
+            and load[(d["device_id"], kk["date"], kk["shift"])] + int(kk["members"]) <= _seats(ls, kk["site_kecamatan"])
+            and _seats(ls, d["kecamatan"]) == _seats(ls, kk["site_kecamatan"])
+        ]
+        if other:
+            kk["device_id"] = other[0]
+            break
+    _write(plan / "appointments.csv", rows)
+    assert _named(ls, h, plan) == {"device used away from its kecamatan"}
+
+
+def test_appointment_before_start_alone(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    """A KK moved to the working day before the start (its device was there already); summary.json
+    is brought along (its waiting), so that only the window rule is broken."""
+    ls, h, plan = _plan(tiny_city, tmp_path)
+    rows = _read(plan / "appointments.csv")
+    last = max(r["date"] for r in rows)
+    kk = next(r for r in rows if r["date"] not in (last, "2011-08-18"))
+    before = dt.date(2011, 8, 16)  # a Tuesday; 17 August is a holiday, 18 August the start
+    weekmask = [d in ls.scenario.calendar.workdays for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+    holidays = np.array(ls.scenario.calendar.holidays, dtype="datetime64[D]")
+
+    def index(day: str | dt.date) -> int:
+        return int(np.busday_count(np.datetime64("2011-08-18"), np.datetime64(day), weekmask=weekmask,
+                                   holidays=holidays)) + 1  # fmt: skip
+
+    shift = int(index(before) - index(kk["date"])) * int(kk["members"])
+    kk["date"] = str(before)
+    _write(plan / "appointments.csv", rows)
+    info = json.loads((plan / "summary.json").read_text())
+    waiting = info["objectives"]["waiting"]
+    waiting["value"] += shift
+    waiting["bound"] = min(waiting["bound"], waiting["value"])
+    waiting["status"], info["status"] = "FEASIBLE", "FEASIBLE"
+    (plan / "summary.json").write_text(json.dumps(info))
+    assert _named(ls, h, plan) == {"appointment before start"}
+
+
+def test_levels_one_and_two_are_proven_on_a_shipped_city(medan_10k_plan: Path) -> None:
+    """A seat too many in the level-2 model made waiting FEASIBLE with a wrong bound, unnoticed."""
+    levels = json.loads((medan_10k_plan / "summary.json").read_text())["objectives"]
+    for name in ("completion", "waiting"):
+        assert levels[name]["status"] == "OPTIMAL" and levels[name]["value"] == levels[name]["bound"], levels
+
+
+def test_the_notice_windows_last_day_keeps_its_appointments(medan_10k_plan: Path, tmp_path: Path) -> None:
+    """With a three-day notice window, KK booked on its last day keep their appointments (the pool
+    slips, no cell of theirs loses seats). The window's days are counted here from the scenario's
+    own calendar, not read from the re-plan's summary."""
+    from tests.conftest import MEDAN
+    from tests.test_cli import run
+
+    text = (MEDAN / "medan-10k.toml").read_text().replace("date = 2011-09-05", "date = 2011-09-12")
+    slipped = tmp_path / "slip.toml"
+    slipped.write_text(text.replace('"kecamatan.csv"', f'"{MEDAN}/kecamatan.csv"').replace(
+        '"kelurahan.csv"', f'"{MEDAN}/kelurahan.csv"'))  # fmt: skip
+    as_of = dt.date(2011, 8, 22)  # a Monday; no holiday in the next days
+    window = [as_of + dt.timedelta(days=i) for i in range(3)]  # Mon, Tue, Wed: working days
+    out = tmp_path / "new"
+    code, _o, err = run("resolve", "--plan", str(medan_10k_plan), "--scenario", str(slipped), "--as-of",
+                        str(as_of), "--notice-days", "3", "--out", str(out), "--workers", "1", "--quiet")  # fmt: skip
+    assert code == 0, err
+    old = {r["kk_id"]: r for r in _read(medan_10k_plan / "appointments.csv")}
+    new = {r["kk_id"]: r for r in _read(out / "appointments.csv")}
+    on_last = [k for k, r in old.items() if r["date"] == str(window[-1])]
+    assert on_last, "some KK are booked on the window's last day"
+    for k in on_last:
+        assert (new[k]["date"], new[k]["shift"]) == (old[k]["date"], old[k]["shift"]), k
+
+
+def test_a_leftover_that_is_not_ektp_opts_is_never_touched(tmp_path: Path) -> None:
+    """A folder named like a killed run's old plan but without ektp-opt's marker is somebody's:
+    it is neither put in place of the target nor deleted."""
+    from ektp_opt.safety.atomic import atomic_folder
+
+    target = tmp_path / "plan"
+    theirs = tmp_path / ".plan.ektp-old-999999"  # no such process
+    theirs.mkdir()
+    (theirs / "thesis.docx").write_text("mine")
+    with atomic_folder(target) as tmp:
+        (tmp / "appointments.csv").write_text("new\n")
+    assert (target / "appointments.csv").read_text() == "new\n"
+    assert (theirs / "thesis.docx").read_text() == "mine"
+
+
+def test_national_rule_n1_alone(tmp_path: Path) -> None:
+    """A kab/kota plan folder gone: N1 is named, and no other national rule."""
+    pytest.importorskip("ray")
+    from ektp_opt.national.run import NationalOptions, run_national
+    from ektp_opt.national.scenario import load_national
+    from ektp_opt.national.verify import national_rules
+    from tests.test_national import SMALL
+
+    out = tmp_path / "n"
+    run_national(load_national(SMALL), out, NationalOptions(cpus=2, time_limit=60.0))
+    shutil.rmtree(out / "plans" / "75.71")
+    master = json.loads((out / "master.json").read_text())
+    broken = national_rules(load_national(SMALL), out, master)
+    assert [b[:2] for b in broken] == ["N1"], broken
