@@ -223,3 +223,20 @@ def test_national_no_says_the_proven_earliest_date_and_the_devices(tmp_path: Pat
     # national capacity says the same
     code, cap_out, _e = run("national", "capacity", str(path))
     assert code == 0 and e["date"] in cap_out and f"{sum(x['devices'] for x in d['extra_devices']):,}" in cap_out
+
+
+def test_no_plan_in_time_is_exit_6_and_writes_nothing(
+    tiny_city: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit 6 is "no plan and no proof in the time given", never a "cannot": CP-SAT is stopped
+    right after presolve (a preset), so level 1 has no answer at all."""
+    presets = tmp_path / "presets.toml"
+    presets.write_text(
+        "[default.cpsat]\nstop_after_presolve = true\n\n[default.budget]\n"
+        "completion = 0.2\nwaiting = 0.35\nuniqueness = 0.1\ncompactness = 0.25\noverflow = 0.1\n"
+    )
+    monkeypatch.setenv("EKTP_OPT_PRESETS", str(presets))
+    out = tmp_path / "plan"
+    code, _o, err = run("solve", str(tiny_city()), "--out", str(out), "--workers", "1", "--quiet")
+    assert code == 6, err
+    assert "raise --time-limit" in err and not out.exists()
