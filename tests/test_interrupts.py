@@ -63,8 +63,11 @@ def check_outcome(code: int, err: str, old: dict[str, bytes], out: Path, sig: si
     return "new"
 
 
-@pytest.mark.parametrize(("delay", "sig"), [(0.2, signal.SIGINT), (0.9, signal.SIGINT), (2.2, signal.SIGINT),
-                                            (0.2, signal.SIGTERM), (1.2, signal.SIGTERM), (2.5, signal.SIGTERM)])  # fmt: skip
+MOMENTS = [(0.2, signal.SIGINT), (0.9, signal.SIGINT), (2.2, signal.SIGINT), (0.2, signal.SIGTERM),
+           (1.2, signal.SIGTERM), (2.5, signal.SIGTERM)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("delay", "sig"), MOMENTS)
 def test_solve_interrupted(old_plan: Path, tmp_path: Path, delay: float, sig: signal.Signals) -> None:
     out = tmp_path / "plan"
     subprocess.run(["cp", "-r", str(old_plan), str(out)], check=True)
