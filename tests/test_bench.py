@@ -57,7 +57,7 @@ def test_fit_exponent() -> None:
 
 def test_quick_study_writes_a_complete_results_file(tmp_path: Path) -> None:
     out = tmp_path / "quick.json"
-    code, stdout, err = run("bench", "--quick", "--out", str(out), "--workers", "1", "--quiet")
+    code, stdout, err = run("bench", "--quick", "--out", str(out), "--workers", "1")
     assert code == 0, err
     data = json.loads(out.read_text())
     assert check_results(data) == []

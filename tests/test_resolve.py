@@ -179,7 +179,7 @@ def test_slip_keeps_the_past_and_the_notice_window(tiny_city: Callable[..., Path
     assert run("solve", str(before), "--out", str(old_plan), "--workers", "1", "--quiet")[0] == 0
     out = tmp_path / "slip"
     args = ["resolve", "--plan", str(old_plan), "--scenario", str(after), "--as-of", "2011-08-22"]
-    code, stdout, err = run(*args, "--notice-days", "3", "--out", str(out), "--workers", "1", "--quiet")
+    code, stdout, err = run(*args, "--notice-days", "3", "--out", str(out), "--workers", "1")
     assert code == 0, err
     assert run("verify", str(out))[0] == 0
     old, new = rows(old_plan), rows(out)

@@ -207,7 +207,7 @@ def test_tradeoff_front_is_monotone_and_bounded(slip: tuple[Path, Path], tmp_pat
     old, after = slip
     front_json, chart = tmp_path / "front.json", tmp_path / "front.png"
     args = ["resolve", "--plan", str(old), "--scenario", str(after), "--as-of", "2011-08-22", "--notice-days", "3"]
-    code, stdout, err = run(*args, "--tradeoff", "--json", str(front_json), "--chart", str(chart), "--quiet")
+    code, stdout, err = run(*args, "--tradeoff", "--json", str(front_json), "--chart", str(chart))
     assert code == 0, err
     assert chart.read_bytes().startswith(b"\x89PNG") and "Pareto" in stdout
     front = json.loads(front_json.read_text())

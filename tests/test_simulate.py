@@ -104,7 +104,7 @@ def test_simulate_command(medan_10k_plan: Path, tmp_path: Path) -> None:
     chart, figures = tmp_path / "backlog.png", tmp_path / "sim.json"
     code, stdout, err = run(
         "simulate", str(medan_10k_plan), "--late-rate", "0.05", "--late-rate", "0.3",
-        "--runs", "200", "--chart", str(chart), "--json", str(figures), "--quiet",
+        "--runs", "200", "--chart", str(chart), "--json", str(figures),
     )  # fmt: skip
     assert code == 0, err
     assert "Late arrivals" in stdout
@@ -161,3 +161,12 @@ def test_operators_limit_backlog_seats_and_catch_up_days(tiny_city: Callable[...
     assert set(np.unique(c_one[:, :regular]).tolist()) <= {0, sc.backlog.reserve_per_shift}
     assert set(np.unique(c_one[:, regular:]).tolist()) <= {0, sc.device.capacity_per_day // sc.shifts_per_day}
     assert (c_none >= c_one).all() and (c_none > c_one).any()
+
+
+def test_quiet_prints_one_closing_line(medan_10k_plan: Path) -> None:
+    code, stdout, err = run("simulate", str(medan_10k_plan), "--runs", "20", "--quiet")
+    assert code == 0, err
+    assert stdout.strip().splitlines() == ["Simulated 20 runs at 1 late rate(s)"] and not err.strip()
+    code, stdout, _err = run("solve", "medan-10k", "--out", str(medan_10k_plan.parent / "q"), "--workers", "1",
+                             "--quiet")  # fmt: skip
+    assert code == 0 and len(stdout.strip().splitlines()) == 1 and stdout.startswith("Plan written to")

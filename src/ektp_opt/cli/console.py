@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,8 +17,43 @@ from ektp_opt.solver.objectives import UNITS
 from ektp_opt.solver.progress import Reporter
 from ektp_opt.solver.result import LevelResult
 
-err = Console(stderr=True)
-out = Console()
+LOG_WIDTH = 200  # a file or a pipe has no width: tables take what they need, up to this
+
+
+def _console(stderr: bool) -> Console:
+    """A terminal gets its own width; a file, a pipe or a log gets lines that are not hard-wrapped
+    at 80 columns (``national verify > log`` split "national rules" from "N1-N3 hold", and the
+    objectives table wrapped each description over eight lines)."""
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty() or os.environ.get("COLUMNS"):
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=LOG_WIDTH, soft_wrap=True)
+
+
+err = _console(stderr=True)
+out = _console(stderr=False)
+
+
+def set_quiet(quiet: bool) -> None:
+    """``--quiet``: errors and the one closing line only (``closing``), no tables or notes."""
+    out.quiet = quiet
+
+
+@contextmanager
+def loud() -> Iterator[None]:
+    """Printed under ``--quiet`` too: the closing line, and the one screen that says why a
+    deadline cannot be met (exit 4)."""
+    was, out.quiet = out.quiet, False
+    try:
+        yield
+    finally:
+        out.quiet = was
+
+
+def closing(text: str) -> None:
+    """The one line a command ends with; printed under ``--quiet`` too."""
+    with loud():
+        out.print(text)
 
 
 class RichReporter(Reporter):

@@ -67,6 +67,9 @@ def main(debug: bool) -> None:
     4 deadline cannot be met (diagnosis.json written) · 5 plan breaks a hard rule ·
     6 time limit reached with no plan · 130 interrupted · 143 terminated.
     """
+    from ektp_opt.cli.console import set_quiet
+
+    set_quiet(False)  # each command starts speaking; its own --quiet (parsed after this) may hush it
 
 
 @main.command()
@@ -209,7 +212,7 @@ def solve(
       ektp-opt solve data/medan/medan-2011-actual.toml --out plans/late --allow-late
     """
     from ektp_opt.api import plan_city, write_plan
-    from ektp_opt.cli.console import err, levels_table, progress_display
+    from ektp_opt.cli.console import closing, err, levels_table, progress_display
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.tables import result_table
     from ektp_opt.solver import SolveOptions
@@ -235,7 +238,7 @@ def solve(
     con.print(result_table(result, info))
     con.print(levels_table(result.levels))
     late = " · [red]LATE[/]" if info.late else ""
-    con.print(f"Plan written to [bold]{plain(out)}[/] · status [bold]{result.status}[/]{late}")
+    closing(f"Plan written to [bold]{plain(out)}[/] · status [bold]{result.status}[/]{late}")
     if info.late:
         err.print("[yellow]warning:[/] this plan ends after the last regular day (--allow-late)")
 

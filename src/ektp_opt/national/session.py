@@ -10,6 +10,7 @@ Ray's own warnings and a ConnectionError.
 
 from __future__ import annotations
 
+import logging
 import socket
 from typing import Any
 
@@ -44,6 +45,9 @@ def start_ray(address: str | None, cpus: int | None) -> bool:
 
     if ray.is_initialized():
         return False
+    # Ray's own start-up notices (its dashboard, token authentication) are not the user's business;
+    # its errors still show.
+    logging.getLogger("ray").setLevel(logging.ERROR)
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if address is not None and address != "auto":
         _reachable(address)

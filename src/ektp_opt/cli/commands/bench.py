@@ -71,8 +71,8 @@ def bench(
       ektp-opt bench                                         # the whole study (most of an hour)
     """
     from ektp_opt.bench import MEDAN, METHODS, QUICK_SIZES, SIZES, check_results, run_study
+    from ektp_opt.cli.console import closing, progress_display
     from ektp_opt.cli.console import out as con
-    from ektp_opt.cli.console import progress_display
     from ektp_opt.cli.tables import scaling_table
     from ektp_opt.errors import EktpError
     from ektp_opt.plotting.scaling import plot_scaling
@@ -114,4 +114,4 @@ def bench(
     con.print(
         f"Fitted time exponent from 200 k: {results['fit']['time_exponent_from_200k']} · targets: {results['targets']}"
     )
-    con.print(f"Results written to [bold]{plain(out)}[/] and [bold]{plain(chart)}[/]")
+    closing(f"Results written to [bold]{plain(out)}[/] and [bold]{plain(chart)}[/]")

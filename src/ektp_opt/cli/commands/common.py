@@ -118,10 +118,13 @@ def diagnosis_exit(out: Path, exc: InfeasibleError, progress: Any) -> NoReturn:
 
 
 def print_diagnosis(diagnosis: Any) -> None:
+    """The one screen that says why the deadline cannot be met; shown under --quiet too."""
+    from ektp_opt.cli.console import loud
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.tables import diagnosis_panel
 
-    con.print(diagnosis_panel(diagnosis))
+    with loud():
+        con.print(diagnosis_panel(diagnosis))
 
 
 class Range(click.FloatRange):
@@ -143,7 +146,22 @@ workers_option = click.option(
     default=None,
     help="CP-SAT workers [default: CPU cores, at most 8]. Use 1 for byte-identical reruns.",
 )
-quiet_option = click.option("--quiet", is_flag=True, help="No progress display.")
+
+
+def _quiet(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    from ektp_opt.cli.console import set_quiet
+
+    set_quiet(value)
+    return value
+
+
+quiet_option = click.option(
+    "--quiet",
+    is_flag=True,
+    callback=_quiet,
+    expose_value=True,
+    help="Errors and one closing line only: no progress display, no tables.",
+)
 json_option = click.option(
     "--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write every figure as JSON here."
 )

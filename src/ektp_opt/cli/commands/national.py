@@ -113,7 +113,7 @@ def plan(
         TimeRemainingColumn,
     )
 
-    from ektp_opt.cli.console import err
+    from ektp_opt.cli.console import err, loud
     from ektp_opt.cli.console import out as con
     from ektp_opt.national.run import NationalOptions, run_national
     from ektp_opt.national.scenario import load_national
@@ -159,7 +159,8 @@ def plan(
 
             written = write_diagnosis(out, exc.diagnosis)
             progress.stop()
-            _print_national_capacity(con, ln, exc.diagnosis)
+            with loud():
+                _print_national_capacity(con, ln, exc.diagnosis)
             raise InfeasibleError(f"{exc.message}; diagnosis in {written}") from None
     _print_summary(con, summary)
     refused = {c: v["message"] for c, v in summary["cities"].items() if v["status"] == "refused"}
@@ -176,6 +177,7 @@ def plan(
 
 
 def _print_summary(con: Any, summary: dict[str, Any]) -> None:
+    from ektp_opt.cli.console import closing
     from ektp_opt.safety.textsafe import TextTable
 
     m = summary["master"]
@@ -189,7 +191,7 @@ def _print_summary(con: Any, summary: dict[str, Any]) -> None:
     for name, lv in m["levels"].items():
         t.add_row(name, f"{lv['value']:,}", f"{lv['bound']:,}", lv["status"])
     con.print(t)
-    con.print(
+    closing(
         f"national completion {summary['national_completion_date']} (master: {m['completion_date']}); "
         f"in {summary['seconds']:.1f} s"
     )

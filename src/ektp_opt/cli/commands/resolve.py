@@ -119,7 +119,7 @@ def resolve(
     hard rule.
     """
     from ektp_opt.api import replan_city, write_diagnosis, write_replan
-    from ektp_opt.cli.console import err, levels_table, progress_display
+    from ektp_opt.cli.console import closing, err, levels_table, loud, progress_display
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.tables import cap_diagnosis_panel, moves_tables
     from ektp_opt.errors import DelayCapError, InfeasibleError
@@ -146,7 +146,8 @@ def resolve(
         except DelayCapError as exc:
             rep.progress.stop()
             written = write_diagnosis(out, exc.diagnosis)
-            con.print(cap_diagnosis_panel(exc.diagnosis))
+            with loud():
+                con.print(cap_diagnosis_panel(exc.diagnosis))
             raise DelayCapError(f"{exc.message}; diagnosis in {written}") from None
         except InfeasibleError as exc:
             diagnosis_exit(out, exc, rep.progress)
@@ -172,7 +173,7 @@ def resolve(
         f"{extra.missed_rebooked:,} missed KK re-booked."
     )
     status = rp.result.status
-    con.print(f"New plan written to [bold]{plain(out)}[/] (changes.csv, reinvite.csv) · status [bold]{status}[/]")
+    closing(f"New plan written to [bold]{plain(out)}[/] (changes.csv, reinvite.csv) · status [bold]{status}[/]")
     if extra.missed_not_rebooked:
         err.print(
             f"[yellow]warning:[/] {extra.missed_not_rebooked} missed KK found no backlog seat before the "
@@ -194,8 +195,8 @@ def _tradeoff(
 ) -> None:
     """``--tradeoff``: the front as a table (and a chart, and JSON), and the command for a point."""
     from ektp_opt.api import tradeoff_city
+    from ektp_opt.cli.console import closing, progress_display
     from ektp_opt.cli.console import out as con
-    from ektp_opt.cli.console import progress_display
     from ektp_opt.cli.tables import front_table
     from ektp_opt.safety.atomic import check_file_target, together, write_json_atomic
 
@@ -215,7 +216,7 @@ def _tradeoff(
             if json_out is not None:
                 write_json_atomic(json_out, {"scenario": ls.scenario.name, "as_of": str(as_of), **front.to_json()})
     if front.must == 0:
-        con.print("No KK needs to move after this change: there is no trade-off to make (any cap is met).")
+        closing("No KK needs to move after this change: there is no trade-off to make (any cap is met).")
         return
     con.print(front_table(front))
     con.print(
@@ -223,7 +224,7 @@ def _tradeoff(
         f"{front.smallest_cap_bound} working days; from a cap of {front.flat_from} the bound is theirs alone, "
         f"and the plan without a cap keeps every move within {front.no_cap.largest_delay}. {front.seconds:.1f} s."
     )
-    con.print(
+    closing(
         "Plan a point: ektp-opt resolve --plan PLAN --scenario SCENARIO "
         f"--as-of {as_of} --notice-days {notice_days} --max-delay N --out NEW_PLAN"
     )

@@ -120,8 +120,8 @@ def simulate(
     Exit 0 with the figures (a low probability is an answer, not an error); 3 on bad input.
     """
     from ektp_opt.api import simulate_plan
+    from ektp_opt.cli.console import closing, progress_display
     from ektp_opt.cli.console import out as con
-    from ektp_opt.cli.console import progress_display
     from ektp_opt.cli.tables import simulation_kecamatan_table, simulation_table
     from ektp_opt.plan.read import scenario_of
     from ektp_opt.plotting.backlog import plot_backlog
@@ -138,19 +138,22 @@ def simulate(
         names = {k.code: k.name for k in ls.admin.kecamatan}
         con.print(simulation_kecamatan_table(summaries[0], names))
     figures: dict[str, object] = {"plan": str(plan_dir), "simulations": [s.to_json() for s in summaries]}
+    answer: str | None = None
     if recommend:
-        figures["recommendation"] = _recommend(
-            ls, rates[0], runs, seed, target, mean_delay, catch_up, idle_seats, time_limit, workers, quiet
-        )
+        rec = _recommend(ls, rates[0], runs, seed, target, mean_delay, catch_up, idle_seats, time_limit, workers, quiet)
+        answer = str(rec.pop("closing"))  # the recommendation closes the run; it is not a figure
+        figures["recommendation"] = rec
     with together():  # the figures and their chart are committed together, or neither
         if json_out is not None:
             write_json_atomic(json_out, figures)
         if chart is not None:
             plot_backlog(campaign.days, campaign.days[campaign.regular_days - 1], series, chart, ls.scenario.name)
-    if json_out is not None:
-        con.print(f"Figures written to [bold]{plain(json_out)}[/]")
-    if chart is not None:
-        con.print(f"Chart written to [bold]{plain(chart)}[/]")
+    written = [f"[bold]{plain(p)}[/]" for p in (json_out, chart) if p is not None]
+    if answer is not None:
+        closing(answer)
+    else:
+        closing(f"Simulated {runs:,} runs at {len(summaries)} late rate(s)" + (
+            f"; written to {' and '.join(written)}" if written else ""))  # fmt: skip
 
 
 def _recommend(
@@ -192,13 +195,14 @@ def _recommend(
         )
     con.print(recommendation_table(table, target, best))
     if best is None:
-        con.print("[red]No setting tried reaches the target[/]; more devices or an earlier start are needed.")
+        line = "[red]No setting tried reaches the target[/]; more devices or an earlier start are needed."
     else:
-        con.print(
+        line = (
             f"Recommended: reserve_per_shift = {best.reserve_per_shift}, catch_up_days = {best.catch_up_days} "
             f"(P(on time) {best.probability:.1%} at late rate {rate:g}; regular appointments end {best.completion})"
         )
     return {
+        "closing": line,  # printed last, and not written to the JSON figures
         "late_rate": rate,
         "target": target,
         "recommended": best.as_dict() if best else None,
