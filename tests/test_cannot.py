@@ -187,7 +187,7 @@ NATIONAL = Path(__file__).resolve().parents[1] / "src" / "ektp_opt" / "data" / "
     ("old", "new", "field"),
     [
         ("residents_national = 172015400", "residents_national = 1", "residents_national"),
-        ("2011-", "1899-", "start and deadline must lie between 1900 and 2100"),
+        ("2011-", "1899-", "is not between 1900 and 2100"),
         ("transit_days = { default = 3 }\n\n[[waves]]", 'transit_days = { default = 3, "99" = 2 }\n\n[[waves]]',
          "allotment.transit_days.99"),
     ],

@@ -90,7 +90,8 @@ def test_the_device_placement_sees_each_mobile_device_day_once(tiny_city: Callab
     from ektp_opt.inputs.population import load_population
     from ektp_opt.inputs.scenario import load_scenario
     from ektp_opt.problem import build_problem
-    from ektp_opt.resolve import _away, _read_old
+    from ektp_opt.resolve.oldplan import read_old
+    from ektp_opt.resolve.placement import devices_away
 
     scenario = tiny_city("hv.toml", deliveries=TWO, households=HH, extra=HV)
     old = tmp_path / "old"
@@ -98,8 +99,8 @@ def test_the_device_placement_sees_each_mobile_device_day_once(tiny_city: Callab
     ls = load_scenario(scenario)
     h = load_population(ls)
     full = build_problem(ls, h)
-    plan = _read_old(old, full, h)
-    away = _away(ls, full, plan, full, added=False)
+    plan = read_old(old, full, h)
+    away = devices_away(ls, full, plan, full, added=False)
     device_days = set(visits(old).values()) - {("", "")}
     assert len(plan.visit_days) > len(device_days) > 0  # several homes a day
     assert int(away.sum()) == len(device_days) and int(away.max()) <= 2  # two portable devices at most

@@ -1,7 +1,7 @@
 """KK-level seating for a re-plan: who stays in a cell, on which device, and where movers go.
 
 Every function here works on plain lists for one kecamatan at a time; the orchestration in
-``resolve/__init__.py`` owns the calendar and the device ids.
+``seating.py`` and the other stages own the calendar and the device ids.
 """
 
 from __future__ import annotations
