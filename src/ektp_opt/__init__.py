@@ -12,7 +12,40 @@ See api.py for the calls and docs/SPEC.md for the contract they keep.
 """
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers see: the same names as below, with their real types
+    from ektp_opt.analysis.capacity import diagnose, pool_sensitivity
+    from ektp_opt.analysis.simulate import campaign_from_plan, simulate
+    from ektp_opt.api import (
+        PlannedCity,
+        ReplannedCity,
+        capacity,
+        plan_city,
+        replan_city,
+        simulate_plan,
+        tradeoff_city,
+        write_diagnosis,
+        write_plan,
+        write_replan,
+    )
+    from ektp_opt.errors import (
+        DelayCapError,
+        EktpError,
+        InfeasibleError,
+        InputError,
+        NoSolutionError,
+        VerificationError,
+    )
+    from ektp_opt.inputs.population import load_population
+    from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
+    from ektp_opt.plan.view import Plan
+    from ektp_opt.problem import ProblemData, build_problem
+    from ektp_opt.results import Diagnosis, PlanSummary, Proof
+    from ektp_opt.solver import Result, SolveOptions, solve
+    from ektp_opt.verify import verify_plan
+
+    __version__: str
 
 # Nothing is imported here at start-up (not even importlib.metadata for the version): the console
 # script installs its signal handlers through this package, and a Ctrl-C must find them in place.
@@ -39,6 +72,10 @@ _EXPORTS = {
     "simulate_plan": "ektp_opt.api",
     "capacity": "ektp_opt.api",
     "Plan": "ektp_opt.plan.view",
+    # results
+    "Diagnosis": "ektp_opt.results",
+    "PlanSummary": "ektp_opt.results",
+    "Proof": "ektp_opt.results",
     # checking and analysis
     "verify_plan": "ektp_opt.verify",
     "diagnose": "ektp_opt.analysis.capacity",
@@ -54,7 +91,42 @@ _EXPORTS = {
     "VerificationError": "ektp_opt.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [  # a literal list, so that type checkers see what the front door exports
+    "DelayCapError",
+    "Diagnosis",
+    "EktpError",
+    "InfeasibleError",
+    "InputError",
+    "LoadedScenario",
+    "NoSolutionError",
+    "Plan",
+    "PlanSummary",
+    "PlannedCity",
+    "ProblemData",
+    "Proof",
+    "ReplannedCity",
+    "Result",
+    "SolveOptions",
+    "VerificationError",
+    "__version__",
+    "build_problem",
+    "campaign_from_plan",
+    "capacity",
+    "diagnose",
+    "load_population",
+    "load_scenario",
+    "plan_city",
+    "pool_sensitivity",
+    "replan_city",
+    "simulate",
+    "simulate_plan",
+    "solve",
+    "tradeoff_city",
+    "verify_plan",
+    "write_diagnosis",
+    "write_plan",
+    "write_replan",
+]
 
 
 def _version() -> str:

@@ -16,9 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ektp_opt.inputs.households import Households
-from ektp_opt.plan.metrics import plan_objectives
 from ektp_opt.problem import ProblemData
 from ektp_opt.solver.apportion import largest_remainder
+from ektp_opt.solver.metrics import plan_objectives
 
 IntArray = npt.NDArray[np.int64]
 

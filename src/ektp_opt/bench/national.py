@@ -37,11 +37,10 @@ def projected_wall(master_seconds: float, city_seconds: list[float], slots: int)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ektp_opt.cli.commands.national import national_path
     from ektp_opt.national.cities import make_city
     from ektp_opt.national.master import completion_of, master_input, proportional_split, waiting_of
     from ektp_opt.national.run import NationalOptions, run_national
-    from ektp_opt.national.scenario import load_national
+    from ektp_opt.national.scenario import load_national, national_path
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario")

@@ -31,6 +31,7 @@ import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
@@ -189,6 +190,16 @@ def _read_residents(path: Path, admin: NationalAdmin) -> dict[str, tuple[int, in
                 raise InputError(path, f"row {n}, column households", "more than 10 residents per KK")
         out[code] = (residents, households)
     return out
+
+
+NATIONAL_DATA = Path(str(resources.files("ektp_opt") / "data" / "indonesia"))
+
+
+def national_path(path: Path) -> Path:
+    """A national scenario file, or the name of one shipped with ektp-opt (``national-small``)."""
+    if not path.exists() and path.parent == Path(".") and (NATIONAL_DATA / f"{path.stem}.toml").is_file():
+        return NATIONAL_DATA / f"{path.stem}.toml"
+    return path
 
 
 def load_national(path: str | Path) -> LoadedNational:

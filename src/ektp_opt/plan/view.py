@@ -21,9 +21,9 @@ from ektp_opt.inputs.csvread import iter_rows
 from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.scenario import LoadedScenario
 from ektp_opt.plan.files import APPOINTMENTS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS, SUMMARY
-from ektp_opt.plan.metrics import plan_objectives
 from ektp_opt.plan.read import check_plan_dir, read_appointments, read_devices, read_plan_summary
 from ektp_opt.results import PlanSummary
+from ektp_opt.solver.metrics import plan_objectives
 
 IntArray = npt.NDArray[np.int64]
 
@@ -58,7 +58,7 @@ class Plan:
         return load_plan_view(folder, ls or load_scenario(scenario_of(folder, None)))
 
     def objectives(self) -> dict[str, int]:
-        """The objective values measured on this plan's office appointments (plan/metrics.py)."""
+        """The objective values measured on this plan's office appointments (solver/metrics.py)."""
         home = np.array([self.kecamatan.index(code[:8]) for code in self.kelurahan], dtype=np.int64)
         return plan_objectives(self.day, self.members, self.kel, self.site, home[self.kel])
 

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 
 from ektp_opt.inputs.households import Households
-from ektp_opt.plan.metrics import plan_objectives
 from ektp_opt.problem import ProblemData
 from ektp_opt.resolve.capped import working_days_after
 from ektp_opt.resolve.oldplan import OldPlan
 from ektp_opt.resolve.records import CAP_SCOPE, KEPT_SCOPE, CapBound, Change, IntArray, Replan
 from ektp_opt.resolve.seating import Seating
 from ektp_opt.resolve.split import SplitResult
+from ektp_opt.solver.metrics import plan_objectives
 from ektp_opt.solver.result import LevelResult, Status
 
 

@@ -10,12 +10,12 @@ import time
 from dataclasses import dataclass, field
 
 from ektp_opt.inputs.households import Households
-from ektp_opt.plan.metrics import plan_objectives
 from ektp_opt.problem import ProblemData
 from ektp_opt.problem.homevisit import advance_mobile_days
 from ektp_opt.solver.aggregate import AggregateSolution, solve_aggregate
 from ektp_opt.solver.assign import Assignment, assign_households
 from ektp_opt.solver.compact import CompactResult, compact_home_only, compact_with_overflow
+from ektp_opt.solver.metrics import plan_objectives
 from ektp_opt.solver.params import SolveOptions, load_preset
 from ektp_opt.solver.progress import Reporter
 from ektp_opt.solver.repair import exact_assignment

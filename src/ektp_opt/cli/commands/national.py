@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +10,7 @@ import click
 
 from ektp_opt.cli.commands.common import Range, guarded, quiet_option
 from ektp_opt.errors import InfeasibleError, InputError, VerificationError
-
-NATIONAL_DATA = Path(str(resources.files("ektp_opt") / "data" / "indonesia"))
-
-
-def national_path(path: Path) -> Path:
-    """A national scenario file, or the name of one shipped with ektp-opt (``national-small``)."""
-    if not path.exists() and path.parent == Path(".") and (NATIONAL_DATA / f"{path.stem}.toml").is_file():
-        return NATIONAL_DATA / f"{path.stem}.toml"
-    return path
+from ektp_opt.national.scenario import national_path
 
 
 def _needs_extra() -> None:

@@ -1,4 +1,5 @@
-"""The objective levels measured on a finished plan, from its arrays alone."""
+"""The objective levels measured on a finished plan, from its arrays alone (the solver measures its
+result with it; ``plan`` and ``resolve`` use it too, from the floor below)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,40 @@
+"""The front door is typed (issue #27): a user's script type-checks under ``mypy --strict``
+through ``ektp_opt`` alone, and the names it imports are the real ones at run time."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def test_a_user_script_type_checks_strictly() -> None:
+    pytest.importorskip("mypy")
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(HERE / "typing" / "user_script.py")],
+        capture_output=True,
+        text=True,
+        cwd=HERE.parent,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_front_door_name_is_importable_and_typed() -> None:
+    import ektp_opt
+
+    for name in ektp_opt.__all__:
+        assert getattr(ektp_opt, name) is not None, name
+    text = (HERE.parent / "src" / "ektp_opt" / "__init__.py").read_text()
+    for name in ektp_opt.__all__:
+        if name != "__version__":
+            assert f" {name}" in text.split("if TYPE_CHECKING:")[1].split("_EXPORTS")[0], f"{name} not typed"
+
+
+def test_the_literal_export_list_matches_what_is_loaded() -> None:
+    import ektp_opt
+
+    assert sorted(ektp_opt.__all__) == sorted(["__version__", *ektp_opt._EXPORTS])
