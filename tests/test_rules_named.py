@@ -20,7 +20,7 @@ import pytest
 from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.population import load_population
 from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
-from ektp_opt.plan.write import write_plan
+from ektp_opt.plan.write import write_plan_files
 from ektp_opt.problem import build_problem
 from ektp_opt.solver import SolveOptions, solve
 from ektp_opt.verify import verify_plan
@@ -35,7 +35,8 @@ def _plan(tiny_city: Callable[..., Path], tmp_path: Path, **over: str) -> tuple[
     ls = load_scenario(tiny_city(**{"deliveries": EARLY, "households": BUSY, **over}))
     h = load_population(ls)
     out = tmp_path / "plan"
-    write_plan(out, solve(build_problem(ls, h), h, SolveOptions(time_limit=10, workers=1)), ls, h)
+    out.mkdir()
+    write_plan_files(out, solve(build_problem(ls, h), h, SolveOptions(time_limit=10, workers=1)), ls, h)
     assert verify_plan(out, ls, h).ok
     return ls, h, out
 

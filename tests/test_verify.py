@@ -13,7 +13,7 @@ import pytest
 from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.population import load_population
 from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
-from ektp_opt.plan.write import write_plan
+from ektp_opt.plan.write import write_plan_files
 from ektp_opt.problem import build_problem
 from ektp_opt.solver import SolveOptions, solve
 from ektp_opt.verify import verify_plan
@@ -28,7 +28,8 @@ def planned(tiny_city: Callable[..., Path], tmp_path: Path) -> tuple[LoadedScena
     h = load_population(ls)
     result = solve(build_problem(ls, h), h, SolveOptions(time_limit=10, workers=1))
     out = tmp_path / "plan"
-    write_plan(out, result, ls, h)
+    out.mkdir()
+    write_plan_files(out, result, ls, h)
     return ls, h, out
 
 

@@ -16,8 +16,8 @@ import numpy.typing as npt
 from pydantic import ValidationError
 
 from ektp_opt.errors import InputError, invalid
-from ektp_opt.inputs.csvread import date_column, factorize, int_column, iter_rows, read_columns, read_text
-from ektp_opt.plan.files import APPOINTMENT_COLUMNS, DEVICE_COLUMNS, SUMMARY
+from ektp_opt.inputs.csvread import date_column, factorize, int_column, iter_rows, parse_int, read_columns, read_text
+from ektp_opt.plan.files import APPOINTMENT_COLUMNS, DEVICE_COLUMNS, HOME_VISIT_COLUMNS, SUMMARY
 from ektp_opt.results import PlanSummary
 
 
@@ -92,6 +92,29 @@ def parse_date(path: Path, row: int, column: str, value: str) -> dt.date:
     if day is None or not 1900 <= day.year <= 2200:
         raise InputError(path, f"row {row}, column {column}", f"{value!r} is not an ISO date (1900..2200)")
     return day
+
+
+@dataclass(frozen=True)
+class HomeVisit:
+    """One line of home_visits.csv: a KK visited at home (``date`` None: no portable device reaches it)."""
+
+    kk_id: str
+    date: dt.date | None
+    device_id: str
+    kelurahan_code: str
+    order: int | None  # place in the day's route, 1-based
+
+
+def read_home_visits(path: Path) -> list[HomeVisit]:
+    """home_visits.csv, strictly (a bad cell names file, row and column); [] when the plan has none."""
+    if not path.exists():
+        return []
+    out = []
+    for row_no, row in iter_rows(path, HOME_VISIT_COLUMNS):
+        when = parse_date(path, row_no, "date", row["date"]) if row["date"] else None
+        order = parse_int(path, row_no, "order", row["order"], 1, 10_000_000) if row["order"] else None
+        out.append(HomeVisit(row["kk_id"], when, row["device_id"], row["kelurahan_code"], order))
+    return out
 
 
 def read_appointments(path: Path) -> Appointments:

@@ -17,11 +17,17 @@ import numpy.typing as npt
 
 from ektp_opt.errors import InputError, VerificationError
 from ektp_opt.inputs.calendar import working_days
-from ektp_opt.inputs.csvread import iter_rows
 from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.scenario import LoadedScenario
-from ektp_opt.plan.files import APPOINTMENTS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS, SUMMARY
-from ektp_opt.plan.read import check_plan_dir, read_appointments, read_devices, read_plan_summary
+from ektp_opt.plan.files import APPOINTMENTS, DEVICES, HOME_VISITS, SUMMARY
+from ektp_opt.plan.read import (
+    HomeVisit,
+    check_plan_dir,
+    read_appointments,
+    read_devices,
+    read_home_visits,
+    read_plan_summary,
+)
 from ektp_opt.results import PlanSummary
 from ektp_opt.solver.metrics import plan_objectives
 
@@ -45,7 +51,7 @@ class Plan:
     device_kec: IntArray
     device_from: tuple[dt.date, ...]
     summary: PlanSummary
-    home_visits: list[dict[str, str]]  # rows of home_visits.csv (empty when the plan has none)
+    home_visits: list[HomeVisit]  # home_visits.csv (empty when the plan has none)
 
     @classmethod
     def read(cls, folder: str | Path, ls: LoadedScenario | None = None) -> Plan:
@@ -124,7 +130,7 @@ def load_plan_view(plan_dir: Path, ls: LoadedScenario) -> Plan:
         device_kec=np.array(dev_kec, dtype=np.int64),
         device_from=tuple(d[3] for d in devices),
         summary=read_plan_summary(plan_dir / SUMMARY),
-        home_visits=_home_visit_rows(plan_dir / HOME_VISITS),
+        home_visits=read_home_visits(plan_dir / HOME_VISITS),
     )
     check_whole(plan_dir, view, ls)
     return view
@@ -165,9 +171,3 @@ def check_population(plan_dir: Path, view: Plan, households: Households) -> None
             "inputs.households_sha256",
             "the plan was made for other households than the scenario's",
         )
-
-
-def _home_visit_rows(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    return [row for _n, row in iter_rows(path, HOME_VISIT_COLUMNS)]

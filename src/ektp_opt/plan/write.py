@@ -24,7 +24,6 @@ from ektp_opt.plan.files import (
 )
 from ektp_opt.problem import ProblemData
 from ektp_opt.results import PlanSummary
-from ektp_opt.safety.atomic import atomic_folder
 from ektp_opt.solver import Result
 
 
@@ -176,9 +175,3 @@ def write_plan_files(folder: Path, result: Result, ls: LoadedScenario, household
 def write_summary(folder: Path, info: PlanSummary) -> None:
     """summary.json: the one place a plan's summary is serialised."""
     (folder / SUMMARY).write_text(json.dumps(info.to_json(), indent=2) + "\n", encoding="utf-8")
-
-
-def write_plan(out: Path, result: Result, ls: LoadedScenario, households: Households) -> PlanSummary:
-    """Write a plan folder atomically: all three files appear together, or none do."""
-    with atomic_folder(out) as tmp:
-        return write_plan_files(tmp, result, ls, households)

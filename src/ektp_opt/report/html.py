@@ -120,12 +120,12 @@ def _home_visits_html(view: Plan) -> str:
     if not view.home_visits:
         return ""
     rows = view.home_visits
-    unserved = sum(1 for r in rows if not r["date"])
-    days = {(r["device_id"], r["date"]) for r in rows if r["date"]}
+    unserved = sum(1 for r in rows if r.date is None)
+    days = {(r.device_id, r.date) for r in rows if r.date is not None}
     per_kec: dict[str, list[int]] = {}
     for r in rows:
-        entry = per_kec.setdefault(r["kelurahan_code"][:8], [0, 0, 0])
-        entry[0 if r["date"] else 2] += 1
+        entry = per_kec.setdefault(r.kelurahan_code[:8], [0, 0, 0])
+        entry[0 if r.date is not None else 2] += 1
     for device, _date in days:
         per_kec.setdefault(device[:8], [0, 0, 0])[1] += 1
     table = _table(["kecamatan", "KK visited", "mobile days", "KK without a visit"],

@@ -75,16 +75,16 @@ def letters(view: Plan, ls: LoadedScenario, households: Households, kelurahan: s
     out = []
     members = dict(zip(households.kk_id.tolist(), households.members.tolist(), strict=True))
     cal = ls.scenario.calendar
-    for row in view.home_visits:
-        if row["kelurahan_code"] != kelurahan:
+    for visit in view.home_visits:
+        if visit.kelurahan_code != kelurahan:
             continue
-        when = dt.date.fromisoformat(row["date"]) if row["date"] else ls.scenario.deadline
-        kk = row["kk_id"]
+        when = visit.date or ls.scenario.deadline
+        kk = visit.kk_id
         hv_ling = int(households.lingkungan[index[kk]]) if kk in index else 0
         out.append(
-            Letter(kk, kelurahan, kel_name, hv_ling, int(members.get(kk, 0)), when, int(row["order"] or 0),
+            Letter(kk, kelurahan, kel_name, hv_ling, int(members.get(kk, 0)), when, visit.order or 0,
                    cal.day_start, cal.day_end, "Kunjungan rumah (perekaman keliling)", ls.scenario.deadline,
-                   home_visit=True, scheduled=bool(row["date"]))
+                   home_visit=True, scheduled=visit.date is not None)
         )  # fmt: skip
     for i in order.tolist():
         site = view.kecamatan[view.site[i]]

@@ -17,8 +17,8 @@ from ektp_opt.inputs.calendar import index_on_or_after
 from ektp_opt.inputs.csvread import iter_rows
 from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.scenario import LoadedScenario
-from ektp_opt.plan.files import APPOINTMENTS, DEVICES, HOME_VISIT_COLUMNS, HOME_VISITS
-from ektp_opt.plan.read import parse_date, read_appointments, read_devices
+from ektp_opt.plan.files import APPOINTMENTS, DEVICES, HOME_VISITS
+from ektp_opt.plan.read import read_appointments, read_devices, read_home_visits
 from ektp_opt.problem import ProblemData
 from ektp_opt.resolve.records import IntArray
 from ektp_opt.solver.assign import Device
@@ -94,16 +94,14 @@ def read_old(plan_dir: Path, data: ProblemData, households: Households) -> OldPl
     visit_days: list[tuple[str, dt.date]] = []
     visit_rows: list[tuple[int, dt.date | None, str]] = []
     hv_path = plan_dir / HOME_VISITS
-    if hv_path.exists():
-        for row_no, row in iter_rows(hv_path, HOME_VISIT_COLUMNS):
-            hh = index.get(row["kk_id"])
-            if hh is None:
-                raise InputError(hv_path, f"row {row_no}, column kk_id", f"{row['kk_id']} is not in the population")
-            visited[hh] = True
-            when = parse_date(hv_path, row_no, "date", row["date"]) if row["date"] else None
-            visit_rows.append((hh, when, row["device_id"]))
-            if when is not None:
-                visit_days.append((row["device_id"], when))
+    for row_no, visit in enumerate(read_home_visits(hv_path), 2):
+        hh = index.get(visit.kk_id)
+        if hh is None:
+            raise InputError(hv_path, f"row {row_no}, column kk_id", f"{visit.kk_id} is not in the population")
+        visited[hh] = True
+        visit_rows.append((hh, visit.date, visit.device_id))
+        if visit.date is not None:
+            visit_days.append((visit.device_id, visit.date))
     if len(rows) + int(visited.sum()) != n or len(np.unique(rows)) != len(rows) or visited[rows].any():
         raise InputError(path, None, "with home_visits.csv, must list every KK of the population exactly once")
     dates: list[dt.date] = [dt.date.min] * n
