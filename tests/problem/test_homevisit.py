@@ -16,7 +16,7 @@ from ektp_opt.inputs.population import load_population
 from ektp_opt.inputs.scenario import HomeVisitSpec, load_scenario
 from ektp_opt.problem import build_problem
 from ektp_opt.problem.homevisit import plan_home_visits
-from tests.test_cli import run
+from tests.cli.test_cli import run
 
 HH = "[households]\nseed = 5\nresidents = 900\nhouseholds = 300\nhome_visit_share = 0.1\n"
 HV = "[home_visits]\nportable_per_kecamatan = {n}\nvisits_per_day = 4\ncluster_km = {km}\n"

@@ -18,8 +18,8 @@ from ektp_opt.inputs.population import load_population
 from ektp_opt.inputs.scenario import load_scenario
 from ektp_opt.plan.read import read_appointments, read_devices
 from ektp_opt.problem import build_problem
+from tests.cli.test_cli import BUSY, ONE_POOL, run
 from tests.conftest import MEDAN
-from tests.test_cli import BUSY, ONE_POOL, run
 
 AS_OF = "2011-09-05"
 

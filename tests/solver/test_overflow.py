@@ -17,7 +17,7 @@ from ektp_opt.problem import build_problem
 from ektp_opt.solver import SolveOptions, solve
 from ektp_opt.solver.compact import days_needed_bound
 
-CASE = Path(__file__).parent / "data" / "tiny-overflow"
+CASE = Path(__file__).parents[1] / "data" / "tiny-overflow"
 SCENARIO = CASE / "tiny-2012-overflow.toml"
 
 

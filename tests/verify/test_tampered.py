@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import run
+from tests.cli.test_cli import run
 
 
 def _rows(path: Path) -> tuple[list[str], list[list[str]]]:

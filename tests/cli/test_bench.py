@@ -17,7 +17,7 @@ from ektp_opt.inputs.calendar import working_days
 from ektp_opt.inputs.population import load_population
 from ektp_opt.inputs.scenario import load_scenario
 from ektp_opt.problem import build_problem
-from tests.test_cli import run
+from tests.cli.test_cli import run
 
 
 @pytest.mark.parametrize(("residents", "kecamatan"), [(10_000, 2), (1_000_000, 10), (5_000_000, 50)])

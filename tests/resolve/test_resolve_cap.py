@@ -15,9 +15,9 @@ import pytest
 
 from ektp_opt.resolve.cap import smallest_feasible_cap
 from ektp_opt.resolve.capped import KecamatanMovers
+from tests.cli.test_cli import run
 from tests.conftest import scenario_text
-from tests.test_cli import run
-from tests.test_resolve import TINY_POOL, TINY_SLIP
+from tests.resolve.test_resolve import TINY_POOL, TINY_SLIP
 
 
 def tiny_kecamatan(seed: int) -> tuple[KecamatanMovers, list[tuple[int, int, int, int]], list, list]:

@@ -145,8 +145,8 @@ def test_the_notice_windows_last_day_keeps_its_appointments(medan_10k_plan: Path
     """With a three-day notice window, KK booked on its last day keep their appointments (the pool
     slips, no cell of theirs loses seats). The window's days are counted here from the scenario's
     own calendar, not read from the re-plan's summary."""
+    from tests.cli.test_cli import run
     from tests.conftest import MEDAN
-    from tests.test_cli import run
 
     text = (MEDAN / "medan-10k.toml").read_text().replace("date = 2011-09-05", "date = 2011-09-12")
     slipped = tmp_path / "slip.toml"
@@ -187,7 +187,7 @@ def test_national_rule_n1_alone(tmp_path: Path) -> None:
     from ektp_opt.national.run import NationalOptions, run_national
     from ektp_opt.national.scenario import load_national
     from ektp_opt.national.verify import national_rules
-    from tests.test_national import SMALL
+    from tests.national.test_national import SMALL
 
     out = tmp_path / "n"
     run_national(load_national(SMALL), out, NationalOptions(cpus=2, time_limit=60.0))

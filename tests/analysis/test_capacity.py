@@ -14,8 +14,8 @@ from ektp_opt.analysis.capacity import diagnose, pool_sensitivity
 from ektp_opt.inputs.population import load_population
 from ektp_opt.inputs.scenario import load_scenario
 from ektp_opt.solver import SolveOptions
+from tests.cli.test_cli import BUSY, ONE_POOL, run
 from tests.conftest import MEDAN
-from tests.test_cli import BUSY, ONE_POOL, run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -14,8 +14,8 @@ import pytest
 from ektp_opt.analysis.simulate import Campaign, campaign_from_plan, queue, served_day, simulate
 from ektp_opt.inputs.scenario import load_scenario
 from ektp_opt.plan.read import read_appointments
+from tests.cli.test_cli import run
 from tests.conftest import MEDAN
-from tests.test_cli import run
 
 DAYS = tuple(dt.date(2011, 9, 1) + dt.timedelta(days=i) for i in range(6))
 

@@ -7,7 +7,7 @@ import csv
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.test_cli import run
+from tests.cli.test_cli import run
 
 HH = "[households]\nseed = 5\nresidents = 900\nhouseholds = 300\nhome_visit_share = 0.1\n"
 HV = "[home_visits]\nportable_per_kecamatan = 2\nvisits_per_day = 4\n"

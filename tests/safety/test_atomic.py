@@ -18,7 +18,7 @@ from ektp_opt.errors import InputError
 from ektp_opt.safety import atomic
 from ektp_opt.safety.atomic import MARKER, atomic_folder, write_bytes_atomic, write_text_atomic
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -33,7 +33,7 @@ from ektp_opt.national.verify import verify_national
 ray = pytest.importorskip("ray")
 pytest.importorskip("pyarrow")
 
-SMALL = Path(__file__).resolve().parents[1] / "src" / "ektp_opt" / "data" / "indonesia" / "national-small.toml"
+SMALL = Path(__file__).resolve().parents[2] / "src" / "ektp_opt" / "data" / "indonesia" / "national-small.toml"
 CLI = [sys.executable, "-m", "ektp_opt.cli.entry"]
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import MEDAN
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = MEDAN / "medan-2011.toml"
 
 
