@@ -37,7 +37,7 @@ from ektp_opt.national.cities import City
 from ektp_opt.national.scenario import LoadedNational
 from ektp_opt.results import NationalDiagnosis, NationalEarliest, NationalExtra, Proof
 from ektp_opt.solver import mip
-from ektp_opt.solver.result import LevelResult, Status
+from ektp_opt.solver.result import LevelResult, Status, claimed
 
 
 @dataclass(frozen=True)
@@ -302,7 +302,7 @@ def solve_waiting(
         if found_value <= value:
             split, value = found, found_value
         bound = max(bound, mip.bound(solver, constant))
-    level_status: Status = "OPTIMAL" if value <= bound else "FEASIBLE"
+    level_status = claimed(value, bound)
     return LevelResult("waiting", value, min(bound, value), level_status, time.perf_counter() - began), split
 
 

@@ -19,7 +19,7 @@ from ektp_opt.resolve.records import CAP_SCOPE, KEPT_SCOPE, CapBound, Change, In
 from ektp_opt.resolve.seating import Seating
 from ektp_opt.resolve.split import SplitResult
 from ektp_opt.solver.metrics import plan_objectives
-from ektp_opt.solver.result import LevelResult, Status
+from ektp_opt.solver.result import LevelResult, claimed
 
 
 def measure_levels(
@@ -70,7 +70,7 @@ def measure_levels(
 
 
 def make_level(name: str, value: int, bound: int, proven: bool, seconds: float, scope: str) -> LevelResult:
-    status: Status = "OPTIMAL" if proven and value == bound else "FEASIBLE"
+    status = claimed(value, bound, proven)
     return LevelResult(name, value, min(bound, value), status, seconds, scope)
 
 

@@ -19,7 +19,7 @@ from ektp_opt.solver.metrics import plan_objectives
 from ektp_opt.solver.params import SolveOptions, load_preset
 from ektp_opt.solver.progress import Reporter
 from ektp_opt.solver.repair import exact_assignment
-from ektp_opt.solver.result import LevelResult, Status, Timings, overall_status
+from ektp_opt.solver.result import LevelResult, Status, Timings, claimed, overall_status
 
 __all__ = ["Result", "SolveOptions", "solve"]
 
@@ -48,7 +48,7 @@ def _measured(level: LevelResult, value: int) -> LevelResult:
             raise RuntimeError(f"{level.name}: the plan's {value} is below the proven bound {level.bound}")
         # No office appointment at all (every KK visited at home): nothing is left to bound.
         level = LevelResult(level.name, value, 0, level.status, level.seconds, level.scope, level.note)
-    status: Status = "OPTIMAL" if level.status == "OPTIMAL" and value == level.bound else "FEASIBLE"
+    status = claimed(value, level.bound, level.status == "OPTIMAL")
     note = level.note
     if value != level.value:
         note = (note + "; " if note else "") + f"model value {level.value}, plan value {value}"

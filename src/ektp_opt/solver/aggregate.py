@@ -28,7 +28,7 @@ from ektp_opt.solver.cpsat import run as cpsat_run
 from ektp_opt.solver.cpsat import status as cp_status_of
 from ektp_opt.solver.params import SolveOptions, make_solver
 from ektp_opt.solver.progress import IncumbentCallback, Reporter
-from ektp_opt.solver.result import LevelResult, Status
+from ektp_opt.solver.result import LevelResult, Status, claimed
 from ektp_opt.solver.variables import (
     AggregateVariables,
     LinearLike,
@@ -296,7 +296,7 @@ def minimise_waiting(
         if found is not None:
             split, value, bound, secs = found
             served = fill_earliest(data, split, {}, hm.horizon)
-            status: Status = "OPTIMAL" if value <= bound else "FEASIBLE"
+            status = claimed(value, bound)
             level = LevelResult("waiting", value, min(bound, value), status, secs, scope=scope)
             return hm, (split, served, {}), level
     hm.hint(search.split, served0, search.away)

@@ -8,6 +8,12 @@ from typing import Literal
 Status = Literal["OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN"]
 
 
+def claimed(value: int, bound: int, proven: bool = True) -> Status:
+    """The one rule for calling a level OPTIMAL: its bound is proven and the plan's own value meets
+    it (a minimisation: the value is never below the bound). Everything else is FEASIBLE."""
+    return "OPTIMAL" if proven and value <= bound else "FEASIBLE"
+
+
 @dataclass
 class LevelResult:
     """One lexicographic level. ``value`` is measured on the plan; ``bound`` is proven: no plan
