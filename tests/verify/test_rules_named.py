@@ -5,9 +5,7 @@ city, the notice window's last day, a leftover that is not ektp-opt's, national 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import shutil
 from collections import Counter, defaultdict
@@ -24,8 +22,8 @@ from ektp_opt.plan.write import write_plan_files
 from ektp_opt.problem import build_problem
 from ektp_opt.solver import SolveOptions, solve
 from ektp_opt.verify import verify_plan
+from tests.verify.test_verify import _read, _write
 
-Rows = list[dict[str, str]]
 EARLY = "[[deliveries]]\ndate = 2011-08-08\nper_kecamatan = 2\n\n[[deliveries]]\ndate = 2011-08-22\npool = 2\n"
 BUSY = "[households]\nseed = 7\nresidents = 1500\nhouseholds = 500\n"
 OPERATORS = "[operators]\nper_kecamatan = 1\nshifts_per_operator = 4\n"
@@ -39,18 +37,6 @@ def _plan(tiny_city: Callable[..., Path], tmp_path: Path, **over: str) -> tuple[
     write_plan_files(out, solve(build_problem(ls, h), h, SolveOptions(time_limit=10, workers=1)), ls, h)
     assert verify_plan(out, ls, h).ok
     return ls, h, out
-
-
-def _read(path: Path) -> Rows:
-    return list(csv.DictReader(io.StringIO(path.read_text())))
-
-
-def _write(path: Path, rows: Rows) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    path.write_text(buf.getvalue())
 
 
 def _named(ls: LoadedScenario, h: Households, plan: Path) -> set[str]:
