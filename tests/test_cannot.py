@@ -147,6 +147,10 @@ def test_a_replan_that_cannot_be_is_proven_and_the_exact_model_agrees() -> None:
     model with the past fixed (tests/oracle_replan.py) finds no plan either; city 2 is planned."""
     assert check(4) == "resolve proven/proven"
     assert check(2) == "resolve planned/planned"
+    # City 386: the largest-first rule had no placement; the relaxation's placement is used, and with
+    # the window's largest families leaving, two seats were missing (exit 6): cells now free the
+    # fewest members instead, and the re-plan is made.
+    assert check(386).startswith("resolve planned")
 
 
 def test_the_proof_names_the_model_and_the_fix(tmp_path: Path) -> None:
@@ -240,3 +244,21 @@ def test_no_plan_in_time_is_exit_6_and_writes_nothing(
     code, _o, err = run("solve", str(tiny_city()), "--out", str(out), "--workers", "1", "--quiet")
     assert code == 6, err
     assert "raise --time-limit" in err and not out.exists()
+
+
+def test_fewest_members_over_the_excess_equals_brute_force() -> None:
+    import itertools
+    import random
+
+    from ektp_opt.resolve.seats import _least_members_over
+
+    rng = random.Random(7)
+    for _ in range(300):
+        members = [rng.randint(1, 10) for _ in range(rng.randint(1, 9))]
+        excess = rng.randint(-3, sum(members))
+        chosen = _least_members_over(members, excess)
+        best = min(
+            (sum(members[i] for i in c) for r in range(len(members) + 1) for c in itertools.combinations(
+                range(len(members)), r) if sum(members[i] for i in c) >= excess),
+        )  # fmt: skip
+        assert sum(members[i] for i in chosen) == max(best, 0) if excess > 0 else chosen == set()

@@ -79,7 +79,7 @@ def prepare(
         )
         old = dataclasses.replace(old, visit_days=visits.mobile_days)  # their devices leave the office
     in_service = devices_in_service(data, devices, old)
-    seating = seat_kept(data, old, devices, in_service, members, future, win)
+    seating = seat_kept(data, old, devices, in_service, members, future, win, split.relaxed)
     return Prepared(
         ls, data, households, members, old, win, split, devices, in_service, seating, as_of, options, start, visits
     )

@@ -184,7 +184,7 @@ def place_pools(
         # not fit: that is the rule's choice, no proof. The fluid relaxation (a cell frees only
         # its excess) decides: a placement it finds is used; if it has none, that is the proof.
         relaxed = dataclasses.replace(inp, freed=seg_sum(least_t), free=seg_sum(free_least_t))
-        split = solve_split(relaxed, options, cpsat, options.time_limit * 0.5)
+        split = dataclasses.replace(solve_split(relaxed, options, cpsat, options.time_limit * 0.5), relaxed=True)
         if split.status == "INFEASIBLE":
             raise proven_short(data, relaxed, options, cpsat, win)
     if split.status == "UNKNOWN":

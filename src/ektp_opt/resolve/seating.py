@@ -67,10 +67,12 @@ def seat_kept(
     members: IntArray,
     future: npt.NDArray[np.bool_],
     win: Window,
+    fewest_members: bool = False,
 ) -> Seating:
     """Past KK stay; every future KK keeps its cell (office, day, shift) where the cell's devices
     still seat it (keep_in_cell, the per-cell rule of SPEC.md); the rest become movers, and so do
-    the KK of device-shifts past the operators' limit (rule 7)."""
+    the KK of device-shifts past the operators' limit (rule 7). ``fewest_members``: a cell frees the
+    fewest members rather than the fewest KK (the placement came from the fluid relaxation)."""
     past, w_end = win.past, win.w_end
     notice_end = win.notice_end
     dev_index = {d.device_id: i for i, d in enumerate(devices)}
@@ -108,7 +110,9 @@ def seat_kept(
             seat = dict(zip(kk, olddev_i, strict=True))
             leave: list[int] = []
         else:
-            seat, leave = keep_in_cell(kk, [int(members[i]) for i in kk], olddev_i, here, int(seats_of[k]))
+            seat, leave = keep_in_cell(
+                kk, [int(members[i]) for i in kk], olddev_i, here, int(seats_of[k]), fewest_members
+            )
         forced = d < w_end
         lost = len({dv for dv in olddev_i if dv >= 0}) - len(valid & set(olddev_i))
         for i, dv in zip(kk, olddev_i, strict=True):

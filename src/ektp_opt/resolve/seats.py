@@ -21,15 +21,21 @@ def keep_in_cell(
     old_device: Sequence[int],
     devices: Sequence[int],
     seats: int,
+    fewest_members: bool = False,
 ) -> tuple[dict[int, int], list[int]]:
     """Seat a cell's KK on the devices in service; return {kk: device} and the KK that must move.
 
     The largest families leave first (fewest KK to free the seats); then KK whose old device is
     still there keep it, and the rest are packed first-fit-decreasing. When that leaves someone
     out, the whole cell is packed again with the planner's exact-closing packer; a KK that still
-    fits nowhere moves too, so the result always packs."""
+    fits nowhere moves too, so the result always packs. With ``fewest_members`` (used only when the
+    largest-first rule leaves no re-plan: the placement then came from the fluid relaxation) the
+    families that leave free the fewest members that cover the excess instead."""
     room = dict.fromkeys(devices, seats)
     order = sorted(range(len(kk)), key=lambda i: (-members[i], kk[i]))
+    if fewest_members:
+        leave = _least_members_over(list(members), sum(members) - seats * len(devices))
+        order = [i for i in order if i in leave] + [i for i in order if i not in leave]
     total = sum(members)
     cap = seats * len(devices)
     movers: list[int] = []
@@ -65,6 +71,22 @@ def keep_in_cell(
             return seat, [kk[i] for i, b in enumerate(exact) if b < 0]
     seat = {kk[i]: devices[b] for b, items in enumerate(bins) for i in items}
     return seat, movers + [kk[i] for i in left]
+
+
+def _least_members_over(members: list[int], excess: int) -> set[int]:
+    """Indices of families whose members add up to the least total of at least ``excess``
+    (subset sum over totals up to excess + the largest family; families are small)."""
+    if excess <= 0:
+        return set()
+    top = excess + max(members)
+    reach: dict[int, tuple[int, ...]] = {0: ()}
+    for i, m in enumerate(members):
+        for total, chosen in list(reach.items()):
+            new = total + m
+            if new <= top and new not in reach:
+                reach[new] = (*chosen, i)
+    best = min(t for t in reach if t >= excess)
+    return set(reach[best])
 
 
 def pack_exact(members: list[int], bins: int, seats: int, least: int, seconds: float = 2.0) -> list[int] | None:

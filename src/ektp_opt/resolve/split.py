@@ -56,6 +56,7 @@ class SplitResult:
     moves: int  # model value
     bound: int  # proven lower bound on moves
     seconds: float
+    relaxed: bool = False  # found by the fluid relaxation: the largest-first rule had no placement
 
 
 def _build(inp: SplitInput) -> tuple[cp_model.CpModel, list[list[Any]], list[Any], list[Any], list[Any]]:
