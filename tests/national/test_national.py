@@ -142,7 +142,9 @@ def test_an_interrupted_run_keeps_finished_cities_and_resumes_without_replanning
     proc = _start(out)
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline:
-        if (out / "plans").is_dir() and any((p / "summary.json").is_file() for p in (out / "plans").iterdir()):
+        if (out / "plans").is_dir() and any(
+            (p / "summary.json").is_file() for p in (out / "plans").iterdir() if not p.name.startswith(".")
+        ):  # a city folder in place, not one still being staged (hidden) before its swap
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
