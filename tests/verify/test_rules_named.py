@@ -181,3 +181,24 @@ def test_national_rule_n1_alone(tmp_path: Path) -> None:
     master = json.loads((out / "master.json").read_text())
     broken = national_rules(load_national(SMALL), out, master)
     assert [b[:2] for b in broken] == ["N1"], broken
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "rule"),
+    [
+        ("shift", "9", "shift outside 1..shifts_per_day"),
+        ("device_id", "12.71.01-D999", "device not in devices.csv"),
+        ("kelurahan_code", "OTHER", "kelurahan differs from the household"),
+    ],
+)
+def test_one_cell_changed_names_one_rule(
+    tiny_city: Callable[..., Path], tmp_path: Path, column: str, value: str, rule: str
+) -> None:
+    """One cell of one KK changed: the rule it breaks is named, no other (the date, the office and
+    the members stay, so no seat, window or summary figure moves)."""
+    ls, h, plan = _plan(tiny_city, tmp_path)
+    rows = _read(plan / "appointments.csv")
+    kk = next(r for r in rows if r["kelurahan_code"] == "12.71.01.1001")
+    kk[column] = "12.71.01.1002" if value == "OTHER" else value  # another kelurahan of the same kecamatan
+    _write(plan / "appointments.csv", rows)
+    assert _named(ls, h, plan) == {rule}
