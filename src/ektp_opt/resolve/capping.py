@@ -12,8 +12,8 @@ import numpy as np
 from ektp_opt.errors import DelayCapError
 from ektp_opt.resolve.cap import smallest_feasible_cap
 from ektp_opt.resolve.capped import KecamatanMovers, reach_of
-from ektp_opt.resolve.records import CAP_SCOPE, CapBound, Change, Prepared
-from ektp_opt.resolve.seating import Seating, fluid_fill
+from ektp_opt.resolve.records import CAP_SCOPE, CapBound, Prepared
+from ektp_opt.resolve.seating import Seating, change_to, fluid_fill, staffed_of
 from ektp_opt.results import CapDiagnosis, KecamatanCapFigures, Proof
 
 
@@ -48,7 +48,7 @@ def kecamatan_movers(prep: Prepared, seating: Seating) -> dict[int, KecamatanMov
             for s in range(1, int(data.shifts[k]) + 1)
             for dv in prep.in_service[k][d]
         ]
-        staffed = {(d, s, dv) for (kk, d, s, dv), v in load.items() if kk == k and v > 0}
+        staffed = staffed_of(load, k)
         kks = [i for i, _m, _r in must] + [r[0] for r in keepers_of[k]]
         order: dict[int, tuple[int, dt.date]] = {i: (int(hh.kelurahan[i]), old.date[i]) for i in kks}
         cell = {i: (int(old.day[i]), int(old.shift[i])) for i, _m, _r in must}
@@ -144,16 +144,8 @@ def seat_capped(prep: Prepared, seating: Seating, cap: int) -> tuple[int, int, C
             moved = (d, s) != (int(old.day[i]), int(old.shift[i]))  # it may land in its own shift again
             if not moved and devices[dv].device_id == old.device[i]:
                 continue
-            seating.changes.append(
-                Change(
-                    i,
-                    (old.date[i], int(old.shift[i]), old.device[i]),
-                    (data.days[d], s, devices[dv].device_id),
-                    why if moved else "new device, same date and shift",
-                    moved,
-                    forced and moved,
-                )
-            )
+            reason = why if moved else "new device, same date and shift"
+            seating.changes.append(change_to(old, data, devices, i, d, s, dv, reason, moved, forced and moved))
     must = sum(len(km.must) for km in movers.values())
     moved_kk = {c.kk for c in seating.changes if c.is_move}
     # A must-move KK seated back in its own shift (room freed by the cap's extra moves) is no move:

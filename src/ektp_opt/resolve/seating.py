@@ -59,6 +59,23 @@ class Seating:
         )
 
 
+def change_to(
+    old: OldPlan, data: ProblemData, devices: list[Device], i: int, d: int, s: int, dv: int,
+    reason: str, is_move: bool, forced: bool,
+) -> Change:  # fmt: skip
+    """KK ``i``'s appointment in the plan in force, and its new one at (day ``d``, shift ``s``,
+    device ``dv``): the one way every stage writes a change."""
+    return Change(
+        i, (old.date[i], int(old.shift[i]), old.device[i]), (data.days[d], s, devices[dv].device_id), reason, is_move,
+        forced,
+    )  # fmt: skip
+
+
+def staffed_of(load: dict[tuple[int, int, int, int], int], k: int) -> set[tuple[int, int, int]]:
+    """The device-shifts of kecamatan ``k`` in use by KK that keep their seats."""
+    return {(d, s, dv) for (kk, d, s, dv), v in load.items() if kk == k and v > 0}
+
+
 def seat_kept(
     data: ProblemData,
     old: OldPlan,
@@ -130,14 +147,7 @@ def seat_kept(
             load[(k, d, s, dv)] += int(members[i])
             if devices[dv].device_id != old.device[i]:
                 changes.append(
-                    Change(
-                        i,
-                        (old.date[i], int(old.shift[i]), old.device[i]),
-                        (data.days[d], s, devices[dv].device_id),
-                        "new device, same date and shift",
-                        False,
-                        forced,
-                    )
+                    change_to(old, data, devices, i, d, s, dv, "new device, same date and shift", False, forced)
                 )
 
     return Seating(day, shift, device, changes, movers, load)
@@ -179,7 +189,7 @@ def seat_movers(
             for s in range(1, int(data.shifts[k]) + 1)
             for dv in in_service[k][d]
         ]
-        staffed = {(d, s, dv) for (kk, d, s, dv), v in load.items() if kk == k and v > 0}
+        staffed = staffed_of(load, k)
         filler = SlotFiller(slots, int(data.slot_limit[k]), staffed)
         fluid = fluid_fill(filler.free_by_day(n_days), sum(int(members[i]) for i, _r, _f in group))
         group.sort(key=lambda m: (households.kelurahan[m[0]], old.date[m[0]], m[0]))
@@ -190,22 +200,15 @@ def seat_movers(
                 break
             placed.append((i, spot))
         if len(placed) < len(group):
-            last, wait = repack_kecamatan(data, old, devices, members, win, seating, k, group, slots, options)
+            last, wait = repack_kecamatan(data, old, devices, members, win, seating, k, group, slots, staffed, options)
+            if last < 0:  # largest first into the holes did it: the movers' own fluid bound stands
+                last, wait = fluid
             bound_last, bound_wait = max(bound_last, last), bound_wait + wait
             continue
         bound_last, bound_wait = max(bound_last, fluid[0]), bound_wait + fluid[1]
         for (i, reason, forced), (_i, (d, s, dv)) in zip(group, placed, strict=True):
             day[i], shift[i], device[i] = d, s, dv
-            changes.append(
-                Change(
-                    i,
-                    (old.date[i], int(old.shift[i]), old.device[i]),
-                    (data.days[d], s, devices[dv].device_id),
-                    reason,
-                    True,
-                    forced,
-                )
-            )
+            changes.append(change_to(old, data, devices, i, d, s, dv, reason, True, forced))
 
     return bound_last, bound_wait
 
@@ -220,11 +223,13 @@ def repack_kecamatan(
     k: int,
     group: list[tuple[int, str, bool]],
     slots: list[tuple[int, int, int, int]],
+    staffed: set[tuple[int, int, int]],
     options: SolveOptions,
 ) -> tuple[int, int]:
-    """Kecamatan ``k``'s movers do not fit by first fit: every KK of it seated after the notice
-    window is seated again by the exact model, keeping the most in their device-shift. Those
-    that then move say why. Returns the fluid bound over all of them (they are all re-seated)."""
+    """Kecamatan ``k``'s movers do not fit by first fit (kelurahan by kelurahan): largest first
+    into the holes, else every KK of it seated after the notice window is seated again by the
+    exact model, keeping the most in their device-shift; those that then move say why. Returns
+    the fluid bound over all of them when they were re-seated, (-1, 0) when only the movers were."""
     w_end = win.w_end
     site = old.site
     after = [int(i) for i in np.flatnonzero((seating.day >= w_end) & (site == k) & ~old.visited).tolist()]
@@ -237,7 +242,6 @@ def repack_kecamatan(
     ] + [(i, int(members[i]), None) for i in reason_of]
     free_slots = [(d, s, dv) for d, s, dv, _room in slots]
     seats, limit = int(data.seats[k]), int(data.slot_limit[k])
-    staffed = {(d, s, dv) for (kk, d, s, dv), v in seating.load.items() if kk == k and v > 0}
     filler = SlotFiller(slots, limit, staffed)
     placed = [(i, filler.place(int(members[i]))) for i in sorted(reason_of, key=lambda i: (-int(members[i]), i))]
     if all(spot is not None for _i, spot in placed):  # largest first into the holes: nobody else moves
@@ -246,12 +250,8 @@ def repack_kecamatan(
             d, s, dv = spot
             seating.day[i], seating.shift[i], seating.device[i] = d, s, dv
             why, forced = reason_of[i]
-            seating.changes.append(
-                Change(i, (old.date[i], int(old.shift[i]), old.device[i]), (data.days[d], s, devices[dv].device_id),
-                       why, True, forced)
-            )  # fmt: skip
-        return fluid_fill(SlotFiller(slots, limit, staffed).free_by_day(data.regular_days), sum(
-            int(members[i]) for i in reason_of))  # fmt: skip
+            seating.changes.append(change_to(old, data, devices, i, d, s, dv, why, True, forced))
+        return -1, 0
     out = repack(free_slots, seats, limit, families, max(1.0, options.time_limit * 0.25))
     code = data.kecamatan_codes[k]
     if out.status == "INFEASIBLE":
@@ -280,16 +280,7 @@ def repack_kecamatan(
         if not moved and devices[dv].device_id == old.device[i]:
             continue
         why, forced = reason_of.get(i, ("new device, same date and shift", False))
-        seating.changes.append(
-            Change(
-                i,
-                (old.date[i], int(old.shift[i]), old.device[i]),
-                (data.days[d], s, devices[dv].device_id),
-                why,
-                moved,
-                forced and moved,
-            )
-        )
+        seating.changes.append(change_to(old, data, devices, i, d, s, dv, why, moved, forced and moved))
     seating.reseated.update(after)
     free = usable_free([(d, s, dv, seats) for d, s, dv in free_slots], set(), limit, data.regular_days)
     return fluid_fill(free.tolist(), sum(m for _i, m, _at in families))
