@@ -182,7 +182,14 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     for v in visits:
         if v.hh >= 0:
             visited[v.hh] = True
-    rep.add("KK missing from the plan", "1", ~(present | visited), households.kk_id)
+    # A flagged KK owed a home visit (not enrolled at an office before a re-plan's as-of) that is
+    # nowhere is named by the home-visit rules, every other KK by rule 1: one fault, one name.
+    enrolled = np.zeros(len(households), dtype=bool)
+    as_of = info.get("resolve", {}).get("as_of") if isinstance(info.get("resolve"), dict) else None
+    if isinstance(as_of, str):
+        enrolled[hh[known & (appt.date < np.datetime64(as_of))]] = True
+    owed_visit = households.home_visit & ~enrolled if sc.home_visits is not None else np.zeros_like(present)
+    rep.add("KK missing from the plan", "1", ~(present | visited) & ~owed_visit, households.kk_id)
     rep.add("KK both visited at home and given an office seat", "1", present & visited, households.kk_id)
     split: list[str] = []
     dup: list[str] = sorted(k for k, n in unknown_rows.items() if n > 1)
@@ -212,6 +219,7 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     for dev_id, kec, delivery, avail in devices:
         if dev_id in dev_kec:
             twice.append(dev_id)
+            continue  # one device, listed twice: its first line is the one checked and counted
         dev_kec[dev_id] = kec
         dev_from[dev_id] = np.datetime64(avail)
         if avail != cal.first_service(delivery, sc.device.setup_days):
@@ -286,10 +294,6 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     rep.add("summary.json claims what the plan does not show", "summary", _claims(info, appt, cal))
     if sc.home_visits is not None:
         # A re-plan that adds [home_visits] keeps the office seats of flagged KK enrolled before as-of.
-        enrolled = np.zeros(len(households), dtype=bool)
-        as_of = info.get("resolve", {}).get("as_of") if isinstance(info.get("resolve"), dict) else None
-        if isinstance(as_of, str):
-            enrolled[hh[known & (appt.date < np.datetime64(as_of))]] = True
         _check_home_visits(rep, ls, cal, visits, households, appt, dev_kec, dev_from, present, enrolled)
     if (plan_dir / BACKLOG).exists():
         _check_backlog(rep, plan_dir / BACKLOG, ls, cal, appt, dev_kec, dev_from)
@@ -407,7 +411,7 @@ def _check_backlog(
 
 def _delivery_excess(ls: LoadedScenario, devices: list[tuple[str, str, dt.date, dt.date]]) -> list[str]:
     sc = ls.scenario
-    codes = [k.code for k in ls.admin.kecamatan]
+    codes = {k.code: None for k in ls.admin.kecamatan}  # in the city's order
     fixed: dict[dt.date, dict[str, int]] = {}
     pool: dict[dt.date, int] = {}
     for d in sc.deliveries:
@@ -420,7 +424,11 @@ def _delivery_excess(ls: LoadedScenario, devices: list[tuple[str, str, dt.date, 
         elif d.pool is not None:
             pool[d.date] = pool.get(d.date, 0) + d.pool
     placed: dict[dt.date, dict[str, int]] = {}
-    for _dev, kec, delivery, _avail in devices:
+    seen: set[str] = set()
+    for dev, kec, delivery, _avail in devices:
+        if dev in seen or kec not in codes:
+            continue  # a device listed twice is one device; one at no known kecamatan: their own rules
+        seen.add(dev)
         p = placed.setdefault(delivery, {})
         p[kec] = p.get(kec, 0) + 1
     out = []
@@ -435,7 +443,10 @@ def _delivery_excess(ls: LoadedScenario, devices: list[tuple[str, str, dt.date, 
 
 
 def _site_violations(ls: LoadedScenario, appt: Appointments) -> npt.NDArray[np.bool_]:
-    away = ~_per_row_equal(appt.coded["site"], appt.coded["home"], {h: h for h in appt.coded["home"].labels.tolist()})
+    """Rule 5 from where the family lives (its kelurahan's kecamatan), not from the row's own
+    home_kecamatan column, whose consistency is rule 1's: one wrong cell, one rule named."""
+    kec_of_kel = {k.code: k.kecamatan_code for k in ls.admin.kelurahan}
+    away = ~_per_row_equal(appt.coded["site"], appt.coded["kelurahan"], kec_of_kel)
     if not away.any():
         return away
     limit = ls.scenario.overflow_km
@@ -530,7 +541,9 @@ def _claims(info: dict[str, Any], appt: Appointments, cal: Calendar) -> list[str
         elif not isinstance(lv, dict):
             out.append(f"objectives.{name} missing")
     late = bool(len(dates)) and bool(dates.max() > cal.last_regular)
-    if info.get("late") is not late:
+    # Claiming "not late" of a late plan is rule 4's (every late appointment is named there); here
+    # a "late" that is not a yes/no, or a plan that says it is late and is not.
+    if not isinstance(info.get("late"), bool) or (info["late"] and not late):
         out.append(f"late {info.get('late')!r} vs {late} (appointments end {dates.max() if len(dates) else None})")
     return out
 
@@ -581,12 +594,18 @@ def _check_home_visits(
     where = {k.code: (k.lat, k.lon) for k in admin.kelurahan}
     kel_index = admin.kelurahan_index()
     flagged = households.home_visit
-    rep.add("home-visit KK given an office seat", "home visits", flagged & present & ~enrolled, households.kk_id)
     visited = {v.hh for v in visits if v.hh >= 0}
-    not_flagged = [v.kk for v in visits if v.hh >= 0 and not flagged[v.hh]]
+    was_visited = np.zeros(len(households), dtype=bool)
+    was_visited[list(visited)] = True
+    # One name per fault: a KK with both a visit and an office seat is rule 1's ("both"); here a
+    # flagged KK seated at the office instead of visited, a visit for a KK that needs none, and a
+    # flagged KK that is nowhere.
+    office_instead = flagged & present & ~enrolled & ~was_visited
+    rep.add("home-visit KK given an office seat", "home visits", office_instead, households.kk_id)
+    not_flagged = [v.kk for v in visits if v.hh >= 0 and not flagged[v.hh] and not present[v.hh]]
     rep.add("home visit for a KK not flagged needs_home_visit", "home visits", not_flagged)
     rep.add("unknown KK in home_visits.csv", "home visits", [v.kk for v in visits if v.hh < 0])
-    missing = [households.kk_id[i] for i in np.flatnonzero(flagged & ~enrolled) if int(i) not in visited]
+    missing = households.kk_id[flagged & ~enrolled & ~was_visited & ~present].tolist()
     rep.add("flagged KK neither visited nor listed as unserved", "home visits", missing)
     days: dict[tuple[str, dt.date], list[_Visit]] = {}
     unserved = 0

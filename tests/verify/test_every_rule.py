@@ -1,0 +1,639 @@
+"""Every rule the verifier checks, broken alone and named alone (issue #26).
+
+Three plans are made once: an office plan, a plan with home visits, and a re-plan with a delay
+cap and missed KK re-booked into backlog seats. Each breaker below copies one of them, breaks
+exactly one rule, brings summary.json along where the breakage moves a figure it states (with
+this file's own calendar, never the verifier's or the planner's), and the verifier must name
+that rule and no other. ``test_every_rule_has_a_breaker`` holds the list to the verifier: a rule
+added without a breaker here (or a named test elsewhere) fails it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ektp_opt.inputs.households import Households
+from ektp_opt.inputs.population import load_population
+from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
+from ektp_opt.verify import verify_plan
+from tests.cli.test_cli import run
+from tests.conftest import KECAMATAN, KELURAHAN, scenario_text
+from tests.resolve.test_resolve_cap import SLIP_HEAD, SLIP_HH, SLIP_LATE, TINY_POOL
+from tests.verify.test_verify import MUTATIONS
+
+Rows = list[dict[str, str]]
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Base:
+    ls: LoadedScenario
+    h: Households
+    plan: Path
+
+
+def _city(root: Path) -> None:
+    (root / "kecamatan.csv").write_text(KECAMATAN)
+    (root / "kelurahan.csv").write_text(KELURAHAN)
+
+
+def _solve(scenario: Path, out: Path) -> Base:
+    code, _o, err = run("solve", str(scenario), "--out", str(out), "--workers", "1", "--quiet")
+    assert code == 0, err
+    ls = load_scenario(scenario)
+    return Base(ls, load_population(ls), out)
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    root = tmp_path_factory.mktemp("office")
+    _city(root)
+    early = "[[deliveries]]\ndate = 2011-08-08\nper_kecamatan = 2\n\n[[deliveries]]\ndate = 2011-08-22\npool = 2\n"
+    busy = "[households]\nseed = 7\nresidents = 1500\nhouseholds = 500\n"
+    (root / "s.toml").write_text(scenario_text(deliveries=early, households=busy))
+    return _solve(root / "s.toml", root / "plan")
+
+
+@pytest.fixture(scope="module")
+def visits(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    root = tmp_path_factory.mktemp("visits")
+    _city(root)
+    hh = "[households]\nseed = 5\nresidents = 900\nhouseholds = 300\nhome_visit_share = 0.15\n"
+    hv = "[home_visits]\nportable_per_kecamatan = 1\nvisits_per_day = 4\ncluster_km = 0.0\n"
+    (root / "s.toml").write_text(scenario_text(households=hh, extra=hv))
+    return _solve(root / "s.toml", root / "plan")
+
+
+@pytest.fixture(scope="module")
+def replan(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    """Half the pool slips three weeks; every fifth KK booked before as-of missed its slot."""
+    root = tmp_path_factory.mktemp("replan")
+    _city(root)
+    (root / "before.toml").write_text(scenario_text(head=SLIP_HEAD, deliveries=TINY_POOL, households=SLIP_HH))
+    (root / "after.toml").write_text(scenario_text(head=SLIP_HEAD, deliveries=SLIP_LATE, households=SLIP_HH))
+    old = _solve(root / "before.toml", root / "old")
+    past = sorted(r["kk_id"] for r in _read(old.plan / "appointments.csv") if r["date"] < "2011-08-22")
+    sheet = root / "attendance.csv"
+    sheet.write_text("kk_id,attended\n" + "".join(f"{k},{0 if n % 5 == 0 else 1}\n" for n, k in enumerate(past)))
+    out = root / "new"
+    args = ["--as-of", "2011-08-22", "--notice-days", "3", "--max-delay", "15", "--attendance", str(sheet)]
+    code, _o, err = run("resolve", "--plan", str(old.plan), "--scenario", str(root / "after.toml"), *args,
+                        "--out", str(out), "--workers", "1", "--quiet")  # fmt: skip
+    assert code == 0, err
+    ls = load_scenario(root / "after.toml")
+    return Base(ls, load_population(ls), out)
+
+
+def _read(path: Path) -> Rows:
+    return list(csv.DictReader(io.StringIO(path.read_text())))
+
+
+def _write(path: Path, rows: Rows, header: list[str] | None = None) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=header or list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_text(buf.getvalue())
+
+
+class Plan:
+    """A copy of a base plan to break: its files as rows, written back by ``save``."""
+
+    def __init__(self, base: Base, where: Path) -> None:
+        self.ls, self.h, self.dir = base.ls, base.h, where
+        shutil.copytree(base.plan, where)
+        self.appts = _read(where / "appointments.csv")
+        self.devices = _read(where / "devices.csv")
+        self.visits = _read(where / "home_visits.csv") if (where / "home_visits.csv").exists() else []
+        self.backlog = _read(where / "backlog.csv") if (where / "backlog.csv").exists() else []
+        self.changes = _read(where / "changes.csv") if (where / "changes.csv").exists() else []
+        self.info = json.loads((where / "summary.json").read_text())
+
+    def working(self, day: dt.date) -> bool:
+        cal = self.ls.scenario.calendar
+        return WEEK[day.weekday()] in cal.workdays and day not in cal.holidays
+
+    def index(self, day: str) -> int:
+        """1 + the working days from the start to the day before ``day`` (negative before the
+        start): counted here, day by day."""
+        start, d = self.ls.scenario.start, dt.date.fromisoformat(day)
+        if d >= start:
+            return 1 + sum(self.working(start + dt.timedelta(n)) for n in range((d - start).days))
+        return 1 - sum(self.working(d + dt.timedelta(n)) for n in range((start - d).days))
+
+    def last_regular(self) -> str:
+        """The working day before the catch-up days (the last ``catch_up_days`` working days)."""
+        sc = self.ls.scenario
+        day, left = sc.deadline, sc.backlog.catch_up_days
+        while left or not self.working(day):
+            left -= self.working(day)
+            day -= dt.timedelta(1)
+        return str(day)
+
+    def free(self, device: str, date: str, shift: str) -> int:
+        """Regular seats left in a device-shift (all of them where nobody is booked)."""
+        sc = self.ls.scenario
+        kec = self.device_kec()[device]
+        taken = sum(int(r["members"]) for r in self.appts if (r["device_id"], r["date"], r["shift"]) ==
+                    (device, date, shift))  # fmt: skip
+        return sc.device.capacity_per_day // sc.shifts_for(kec) - sc.backlog.reserve_per_shift - taken
+
+    def slots(self, kecamatan: str, date: str) -> list[tuple[str, str]]:
+        """The device-shifts of a kecamatan open on ``date``."""
+        shifts = self.ls.scenario.shifts_for(kecamatan)
+        return [
+            (d["device_id"], str(s))
+            for d in self.devices
+            if d["kecamatan"] == kecamatan and d["available_from"] <= date
+            for s in range(1, shifts + 1)
+        ]
+
+    def device_kec(self) -> dict[str, str]:
+        return {d["device_id"]: d["kecamatan"] for d in self.devices}
+
+    def office_days(self) -> set[tuple[str, str]]:
+        return {(r["device_id"], r["date"]) for r in self.appts}
+
+    def mobile_days(self) -> dict[tuple[str, str], Rows]:
+        days: dict[tuple[str, str], Rows] = defaultdict(list)
+        for v in self.visits:
+            if v["date"]:
+                days[(v["device_id"], v["date"])].append(v)
+        return days
+
+    def summarise(self) -> None:
+        """The figures summary.json states about the appointments, counted again here."""
+        members = dict(zip(self.h.kk_id.tolist(), self.h.members.tolist(), strict=True))
+        info = self.info
+        info["residents"] = sum(int(r["members"]) for r in self.appts) + sum(
+            members.get(v["kk_id"], 0) for v in self.visits
+        )
+        info["households"] = len({r["kk_id"] for r in self.appts}) + len(self.visits)
+        info["completion_date"] = max(r["date"] for r in self.appts)
+        last: dict[str, str] = {}
+        for r in self.appts:
+            last[r["site_kecamatan"]] = max(last.get(r["site_kecamatan"], ""), r["date"])
+        info["kecamatan_completion"] = dict(sorted(last.items()))
+        days = {d: self.index(d) for d in {r["date"] for r in self.appts}}
+        measured = {
+            "completion": max(days.values()),
+            "waiting": sum(days[r["date"]] * int(r["members"]) for r in self.appts),
+        }
+        for name, value in measured.items():
+            level = info["objectives"][name]
+            if level["value"] != value:
+                level["value"], level["bound"] = value, min(level["bound"], value)
+                level["status"] = "OPTIMAL" if level["bound"] == value else "FEASIBLE"
+                if level["status"] == "FEASIBLE":
+                    info["status"] = "FEASIBLE"
+
+    def save(self) -> set[str]:
+        _write(self.dir / "appointments.csv", self.appts)
+        _write(self.dir / "devices.csv", self.devices)
+        for name, rows in (("home_visits.csv", self.visits), ("backlog.csv", self.backlog)):
+            if (self.dir / name).exists():
+                _write(self.dir / name, rows, list(_read_header(self.dir / name)))
+        if (self.dir / "changes.csv").exists():
+            _write(self.dir / "changes.csv", self.changes, list(_read_header(self.dir / "changes.csv")))
+        (self.dir / "summary.json").write_text(json.dumps(self.info))
+        return {v.rule for v in verify_plan(self.dir, self.ls, self.h).violations}
+
+
+def _read_header(path: Path) -> list[str]:
+    return path.read_text().splitlines()[0].split(",")
+
+
+def _seats_left(p: Plan) -> Counter[tuple[str, str, str]]:
+    sc = p.ls.scenario
+    load: Counter[tuple[str, str, str]] = Counter()
+    for r in p.appts:
+        load[(r["device_id"], r["date"], r["shift"])] += int(r["members"])
+    kec = p.device_kec()
+    return Counter(
+        {
+            k: sc.device.capacity_per_day // sc.shifts_for(kec[k[0]]) - sc.backlog.reserve_per_shift - n
+            for k, n in load.items()
+        }
+    )
+
+
+# --- breakers: each returns nothing; it edits the Plan ---------------------------------------
+
+
+def bad_id(p: Plan) -> None:
+    old = p.devices[0]["device_id"]
+    for row in p.devices + p.appts:
+        if row["device_id"] == old:
+            row["device_id"] = "+" + old  # a spreadsheet formula's first character
+
+
+def unknown_kk(p: Plan) -> None:
+    left = _seats_left(p)
+    dev, date, shift = next(k for k, n in left.items() if n >= 1)
+    row = next(r for r in p.appts if (r["device_id"], r["date"], r["shift"]) == (dev, date, shift))
+    p.appts.append({**row, "kk_id": "KK-NOBODY", "members": "1"})
+    p.summarise()
+
+
+def stray_home_visits(p: Plan) -> None:
+    (p.dir / "home_visits.csv").write_text("kk_id,date,device_id,kelurahan_code,order\n")
+
+
+def visited_and_seated(p: Plan) -> None:
+    v = next(v for v in p.visits if v["date"])
+    left = _seats_left(p)
+    members = int(p.h.members[list(p.h.kk_id).index(v["kk_id"])])
+    kec = p.device_kec()
+    site = kec[v["device_id"]]
+    dev, date, shift = next(k for k, n in left.items() if n >= members and kec[k[0]] == site)
+    p.appts.append({"kk_id": v["kk_id"], "kelurahan_code": v["kelurahan_code"], "home_kecamatan": site,
+                    "site_kecamatan": site, "date": date, "shift": shift, "device_id": dev,
+                    "members": str(members)})  # fmt: skip
+    p.visits = [w for w in p.visits if w is not v] + [v]  # the visit stays
+    p.summarise()  # the summary counts the rows of both files
+
+
+def office_instead_of_visit(p: Plan) -> None:
+    visited_and_seated(p)
+    kk = p.appts[-1]["kk_id"]
+    day = next(v for v in p.visits if v["kk_id"] == kk)
+    group = [v for v in p.visits if (v["device_id"], v["date"]) == (day["device_id"], day["date"]) and v is not day]
+    p.visits.remove(day)
+    for n, v in enumerate(sorted(group, key=lambda v: int(v["order"])), start=1):
+        v["order"] = str(n)
+    p.summarise()
+
+
+def visit_not_flagged(p: Plan) -> None:
+    """An office KK that needs no visit taken out of the office and visited at home instead."""
+    flagged = set(p.h.kk_id[p.h.home_visit].tolist())
+    day, group = next((k, g) for k, g in p.mobile_days().items() if len(g) < 4)
+    kel = group[0]["kelurahan_code"]
+    kk = next(r for r in p.appts if r["kk_id"] not in flagged and r["kelurahan_code"] == kel)
+    p.appts.remove(kk)
+    p.visits.append({"kk_id": kk["kk_id"], "date": day[1], "device_id": day[0], "kelurahan_code": kel,
+                     "order": str(len(group) + 1)})  # fmt: skip
+    p.summarise()
+
+
+def unknown_in_visits(p: Plan) -> None:
+    p.visits.append({"kk_id": "KK-NOBODY", "date": "", "device_id": "", "kelurahan_code": "", "order": ""})
+    p.summarise()
+
+
+def flagged_nowhere(p: Plan) -> None:
+    v = next(v for v in p.visits if v["date"])
+    group = [w for w in p.visits if (w["device_id"], w["date"]) == (v["device_id"], v["date"]) and w is not v]
+    p.visits.remove(v)
+    for n, w in enumerate(sorted(group, key=lambda w: int(w["order"])), start=1):
+        w["order"] = str(n)
+    p.summarise()
+
+
+def visit_wrong_kelurahan(p: Plan) -> None:
+    """A whole mobile day said to be in another kelurahan of the same kecamatan."""
+    group = next(iter(p.mobile_days().values()))
+    kel = group[0]["kelurahan_code"]
+    other = next(k.code for k in p.ls.admin.kelurahan if k.kecamatan_code == kel[:8] and k.code != kel)
+    for v in group:
+        v["kelurahan_code"] = other
+
+
+def _merge_days(p: Plan, same_kelurahan: bool) -> None:
+    days = p.mobile_days()
+    for (dev, date), group in days.items():
+        for (dev2, date2), other in days.items():
+            same = other[0]["kelurahan_code"] == group[0]["kelurahan_code"]
+            if dev2 == dev and date2 != date and same == same_kelurahan:
+                if same_kelurahan and len(group) + len(other) <= 4:
+                    continue  # need more than visits_per_day together
+                if not same_kelurahan and len(group) + 1 > 4:
+                    continue
+                moving = other if same_kelurahan else other[:1]
+                for n, v in enumerate(moving, start=len(group) + 1):
+                    v["date"], v["order"] = date, str(n)
+                for n, v in enumerate(sorted([w for w in other if w not in moving], key=lambda w: int(w["order"])),
+                                      start=1):  # fmt: skip
+                    v["order"] = str(n)
+                return
+    pytest.fail("no two mobile days of one device to merge")
+
+
+def too_many_visits(p: Plan) -> None:
+    _merge_days(p, same_kelurahan=True)
+
+
+def spread_day(p: Plan) -> None:
+    _merge_days(p, same_kelurahan=False)
+
+
+def _move_day(p: Plan, to: str) -> None:
+    group = next(
+        g for k, g in p.mobile_days().items() if not any(
+            d == to and p.device_kec()[d2] == p.device_kec()[k[0]] for d2, d in p.mobile_days()))  # fmt: skip
+    for v in group:
+        v["date"] = to
+
+
+def visit_on_catch_up_day(p: Plan) -> None:
+    _move_day(p, "2011-09-10")  # the last catch-up day: no office work then in this plan
+
+
+def visit_while_in_office(p: Plan) -> None:
+    mobile = p.mobile_days()
+    office = p.office_days()
+    kec = p.device_kec()
+    for (dev, date), group in mobile.items():
+        for d, day in sorted(office):
+            taken = any(d2 != dev and day2 == day and kec[d2] == kec[dev] for d2, day2 in mobile)
+            if d == dev and day != date and (dev, day) not in mobile and not taken:
+                for v in group:
+                    v["date"] = day
+                return
+    pytest.fail("no office day of a mobile device to move a mobile day onto")
+
+
+def visit_order(p: Plan) -> None:
+    group = next(iter(p.mobile_days().values()))
+    group[0]["order"] = str(len(group) + 1)
+
+
+def two_portables_out(p: Plan) -> None:
+    """Half of a mobile day handed to a second device of the kecamatan, free that day: two
+    portable devices out where the kecamatan has one."""
+    mobile, office = p.mobile_days(), p.office_days()
+    for (dev, date), group in mobile.items():
+        if len(group) < 2:
+            continue
+        for d in p.devices:
+            other = d["device_id"]
+            same = d["kecamatan"] == p.device_kec()[dev] and other != dev and d["available_from"] <= date
+            if same and (other, date) not in office and (other, date) not in mobile:
+                ordered = sorted(group, key=lambda v: int(v["order"]))
+                for n, v in enumerate(ordered[len(ordered) // 2 :], start=1):
+                    v["device_id"], v["order"] = other, str(n)
+                return
+    pytest.fail("no mobile day to share with a second device")
+
+
+def home_kecamatan(p: Plan) -> None:
+    r = next(r for r in p.appts if r["home_kecamatan"] == "12.71.01")
+    r["home_kecamatan"] = "12.71.02"
+
+
+def available_early(p: Plan) -> None:
+    d = p.devices[0]
+    d["available_from"] = d["delivery_date"]  # setup_days = 1: a day too early, nobody booked earlier
+
+
+def device_unknown_kecamatan(p: Plan) -> None:
+    """One more device line, at a kecamatan code the city does not have; nobody is booked on it."""
+    p.devices.append({**p.devices[-1], "device_id": "12.71.99-D001", "kecamatan": "12.71.99"})
+
+
+def summary_residents(p: Plan) -> None:
+    p.info["residents"] += 1
+
+
+def summary_claim(p: Plan) -> None:
+    level = p.info["objectives"]["waiting"]
+    level["bound"] = level["value"] + 1
+
+
+def no_changes(p: Plan) -> None:
+    """changes.csv gone, and the plan in force with it: the cap can be checked on nothing."""
+    (p.dir / "changes.csv").unlink()
+    p.changes = []
+    p.info["resolve"]["old_plan"] = str(p.dir / "gone")
+
+
+def unlisted_change(p: Plan) -> None:
+    missed = {b["kk_id"] for b in p.backlog}
+    moved = next(c for c in p.changes if c["kk_id"] not in missed and c["old_date"] != c["new_date"])
+    p.changes.remove(moved)
+
+
+def _booking(p: Plan, most: int | None = None) -> dict[str, str]:
+    rows = [b for b in p.backlog if b["date"]]
+    if most is not None:
+        rows = [b for b in rows if int(b["members"]) <= most]
+    assert rows, "the re-plan has backlog bookings"
+    return rows[0]
+
+
+def backlog_before_missed(p: Plan) -> None:
+    b = _booking(p, most=p.ls.scenario.backlog.reserve_per_shift)
+    appt = next(r for r in p.appts if r["kk_id"] == b["kk_id"])
+    b["date"], b["shift"], b["device_id"] = appt["date"], appt["shift"], appt["device_id"]
+
+
+def backlog_wrong_office(p: Plan) -> None:
+    b = _booking(p, most=p.ls.scenario.backlog.reserve_per_shift)
+    booked = {(x["device_id"], x["date"], x["shift"]) for x in p.backlog}
+    b["device_id"], b["shift"] = next(
+        (d["device_id"], str(s))
+        for d in p.devices
+        for s in range(1, p.ls.scenario.shifts_per_day + 1)
+        if d["kecamatan"] != b["site_kecamatan"]
+        and d["available_from"] <= b["date"]
+        and (d["device_id"], b["date"], str(s)) not in booked
+    )
+
+
+def backlog_on_sunday(p: Plan) -> None:
+    b = _booking(p, most=p.ls.scenario.backlog.reserve_per_shift)
+    day = dt.date.fromisoformat(b["date"])
+    day += dt.timedelta((6 - day.weekday()) % 7 or 7)
+    b["date"] = str(day)
+
+
+def backlog_over_reserve(p: Plan) -> None:
+    reserve = p.ls.scenario.backlog.reserve_per_shift
+    rows = [b for b in p.backlog if b["date"]]
+    for a in rows:
+        for b in rows:
+            fits = a is not b and a["site_kecamatan"] == b["site_kecamatan"] and b["missed_date"] < a["date"]
+            if fits and int(a["members"]) + int(b["members"]) > reserve and a["date"] <= p.last_regular():
+                b["date"], b["shift"], b["device_id"] = a["date"], a["shift"], a["device_id"]
+                return
+    pytest.fail("no two bookings to put in one device-shift")
+
+
+def device_twice(p: Plan) -> None:
+    d = p.devices[0]
+    p.devices.append({**d, "kecamatan": "12.71.03" if d["kecamatan"] != "12.71.03" else "12.71.01"})
+
+
+def far_site(p: Plan) -> None:
+    """A KK of Alpha served in Gamma, 40 km away, on a Gamma device with room that day."""
+    for r in p.appts:
+        if r["home_kecamatan"] == "12.71.01":
+            slot = next(
+                ((d, s) for d, s in p.slots("12.71.03", r["date"]) if p.free(d, r["date"], s) >= int(r["members"])),
+                None,
+            )
+            if slot:
+                r["site_kecamatan"], (r["device_id"], r["shift"]) = "12.71.03", slot
+                return
+    pytest.fail("no Gamma device-shift with room")
+
+
+def _room_same_day(p: Plan, r: dict[str, str], need: int) -> tuple[str, str]:
+    return next(
+        (d, s)
+        for d, s in p.slots(r["site_kecamatan"], r["date"])
+        if (d, s) != (r["device_id"], r["shift"]) and p.free(d, r["date"], s) >= need
+    )
+
+
+def listed_twice(p: Plan) -> None:
+    r = next(r for r in p.appts if any(p.free(d, r["date"], s) >= int(r["members"]) for d, s in
+                                        p.slots(r["site_kecamatan"], r["date"])))  # fmt: skip
+    twin = dict(r)
+    twin["device_id"], twin["shift"] = _room_same_day(p, r, int(r["members"]))
+    p.appts.append(twin)
+    p.summarise()
+
+
+def split_family(p: Plan) -> None:
+    r = next(
+        r
+        for r in p.appts
+        if int(r["members"]) >= 2
+        and any(p.free(d, r["date"], s) >= 1 for d, s in p.slots(r["site_kecamatan"], r["date"]))
+    )
+    twin = {**r, "members": "1"}
+    twin["device_id"], twin["shift"] = _room_same_day(p, r, 1)
+    r["members"] = str(int(r["members"]) - 1)
+    p.appts.append(twin)
+
+
+def overfill(p: Plan) -> None:
+    """A whole KK moved into a full device-shift of its office, the same day."""
+    for r in p.appts:
+        for d, s in p.slots(r["site_kecamatan"], r["date"]):
+            if (d, s) != (r["device_id"], r["shift"]) and p.free(d, r["date"], s) < int(r["members"]):
+                r["device_id"], r["shift"] = d, s
+                return
+    pytest.fail("no full device-shift")
+
+
+def before_available(p: Plan) -> None:
+    """A KK booked on a pool device the working day before the device is ready."""
+    for d in p.devices:
+        ready = dt.date.fromisoformat(d["available_from"])
+        day = ready - dt.timedelta(1)
+        while not p.working(day):
+            day -= dt.timedelta(1)
+        if day >= p.ls.scenario.start:
+            r = next(r for r in p.appts if r["device_id"] == d["device_id"])
+            r["date"] = str(day)
+            p.summarise()
+            return
+    pytest.fail("no device delivered after the start")
+
+
+def _rows_and_devices(mutate: Callable[[Rows, Rows, LoadedScenario], None]) -> Callable[[Plan], None]:
+    """A mutation of tests/verify/test_verify.py, with summary.json brought along."""
+
+    def breaker(p: Plan) -> None:
+        mutate(p.appts, p.devices, p.ls)
+        p.summarise()
+
+    return breaker
+
+
+BREAKERS: dict[str, tuple[str, Callable[[Plan], None]]] = {
+    **{rule: ("office", _rows_and_devices(mutate)) for mutate, rule in reversed(MUTATIONS.values())},
+    "device listed twice (two kecamatan)": ("office", device_twice),
+    "served away from home beyond overflow_km": ("office", far_site),
+    "KK listed more than once": ("office", listed_twice),
+    "family split across device-shifts": ("office", split_family),
+    "device-shift over its regular seats": ("office", overfill),
+    "device used before available_from": ("office", before_available),
+    "kk_id or device_id not of letters, digits, '-' and '.' (starting alphanumeric)": ("office", bad_id),
+    "unknown KK": ("office", unknown_kk),
+    "home_visits.csv in a plan whose scenario plans no home visits": ("office", stray_home_visits),
+    "KK both visited at home and given an office seat": ("visits", visited_and_seated),
+    "home_kecamatan is not the kelurahan's kecamatan": ("office", home_kecamatan),
+    "available_from does not follow delivery + setup days": ("office", available_early),
+    "device at an unknown kecamatan": ("office", device_unknown_kecamatan),
+    "summary.json disagrees with the plan": ("office", summary_residents),
+    "summary.json claims what the plan does not show": ("office", summary_claim),
+    "re-plan without changes.csv": ("replan", no_changes),
+    "a KK whose date changed is not in changes.csv": ("replan", unlisted_change),
+    "backlog booking not after the missed appointment": ("replan", backlog_before_missed),
+    "backlog booking on a device not at the KK's office then": ("replan", backlog_wrong_office),
+    "backlog booking on a non-working day or after the deadline": ("replan", backlog_on_sunday),
+    "backlog seats over reserve_per_shift (regular day) or a device-shift (catch-up day)": (
+        "replan",
+        backlog_over_reserve,
+    ),
+    "home-visit KK given an office seat": ("visits", office_instead_of_visit),
+    "home visit for a KK not flagged needs_home_visit": ("visits", visit_not_flagged),
+    "unknown KK in home_visits.csv": ("visits", unknown_in_visits),
+    "flagged KK neither visited nor listed as unserved": ("visits", flagged_nowhere),
+    "home visit away from the KK's kecamatan or kelurahan, or before the device arrives": (
+        "visits",
+        visit_wrong_kelurahan,
+    ),
+    "more home visits in a mobile day than visits_per_day": ("visits", too_many_visits),
+    "mobile day spread beyond one kelurahan or cluster_km": ("visits", spread_day),
+    "home visit outside the regular working days": ("visits", visit_on_catch_up_day),
+    "device on a mobile day also has office appointments": ("visits", visit_while_in_office),
+    "visit order of a mobile day is not 1..n": ("visits", visit_order),
+    "more portable devices out than the kecamatan has": ("visits", two_portables_out),
+}
+
+# Rules whose exact-name tests live beside the rule's own room (module: test).
+NAMED_ELSEWHERE = {
+    "kelurahan differs from the household": "tests.verify.test_rules_named:test_one_cell_changed_names_one_rule",
+    "device not in devices.csv": "tests.verify.test_rules_named:test_one_cell_changed_names_one_rule",
+    "device used away from its kecamatan": "tests.verify.test_rules_named:test_device_away_from_its_kecamatan_alone",
+    "shift outside 1..shifts_per_day": "tests.verify.test_rules_named:test_one_cell_changed_names_one_rule",
+    "appointment before start": "tests.verify.test_rules_named:test_appointment_before_start_alone",
+    "more device-shifts than operators can staff": "tests.verify.test_rules_named:test_operators_rule_alone",
+    "changes.csv date not YYYY-MM-DD": (
+        "tests.resolve.test_resolve_cap:test_verify_rejects_a_plan_whose_moves_exceed_its_cap"
+    ),
+    "moved KK appointed more than max_delay": (
+        "tests.resolve.test_resolve_cap:test_verify_rejects_a_plan_whose_moves_exceed_its_cap"
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", list(BREAKERS))
+def test_rule_broken_alone_is_named_alone(rule: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    kind, breaker = BREAKERS[rule]
+    base: Base = request.getfixturevalue(kind)
+    p = Plan(base, tmp_path / "broken")
+    assert p.save() == set(), "the copy is clean before it is broken"
+    breaker(p)
+    assert p.save() == {rule}
+
+
+def test_every_rule_has_a_breaker(office: Base, visits: Base, replan: Base) -> None:
+    """Every rule the verifier checks on these plans (and the operators' rule, checked only where a
+    scenario has operators) is broken alone by a breaker here or by the named test elsewhere."""
+    import importlib
+
+    checked: set[str] = set()
+    for base in (office, visits, replan):
+        checked |= set(verify_plan(base.plan, base.ls, base.h).checked)
+    checked = {c.split(" (")[0] if c.startswith("moved KK appointed") else c for c in checked}
+    for where in NAMED_ELSEWHERE.values():
+        module, test = where.split(":")
+        assert hasattr(importlib.import_module(module), test), where
+    covered = set(BREAKERS) | set(NAMED_ELSEWHERE)
+    assert checked - covered == set(), "rules without a test that breaks them alone"
+    assert "more device-shifts than operators can staff" in covered
