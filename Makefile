@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint setup clean install-check
+.PHONY: run test lint setup clean install-check mutation
 
 setup: $(STAMP)
 
@@ -36,5 +36,14 @@ install-check: $(STAMP)
 test: lint install-check
 	$(BIN)/pytest
 
+# Mutation testing of the checks ([tool.mutmut] in pyproject.toml); long (tens of minutes), not in CI.
+# The plans the tests break are made once by the unmutated code, in build/mutation-plans.
+mutation: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,national,mutation]'
+	rm -rf build/mutation-plans mutants
+	EKTP_TEST_PLANS=$(CURDIR)/build/mutation-plans $(BIN)/pytest -q tests/verify/test_every_rule.py tests/national/test_national_rules.py
+	EKTP_TEST_PLANS=$(CURDIR)/build/mutation-plans $(BIN)/mutmut run --max-children 2
+	$(BIN)/python benchmarks/mutation.py
+
 clean:
-	rm -rf $(VENV) plans build src/*.egg-info
+	rm -rf $(VENV) plans build mutants src/*.egg-info

@@ -75,6 +75,11 @@ def tiny_city(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EKTP_OPT_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    # Ray's sessions, sockets and logs in this run's own folder, not the machine's /tmp/ray (a
+    # cluster another program started there is never joined, and nothing of ours is left there).
+    ray_tmp = tmp_path_factory.getbasetemp() / "ray"
+    ray_tmp.mkdir(exist_ok=True)
+    monkeypatch.setenv("RAY_TMPDIR", str(ray_tmp))
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +94,25 @@ def medan_10k_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.stderr
     return out
+
+
+def prebuilt(name: str, build: Callable[[Path], None], fresh: Path) -> Path:
+    """A plan folder made by ``build``: in ``fresh``, or, when EKTP_TEST_PLANS names a folder (the
+    mutation run), made there once and reused, so that a mutant of the verifier is tested against
+    plans made by the unmutated code, and each mutant does not plan again."""
+    import os
+
+    root = os.environ.get("EKTP_TEST_PLANS")
+    if not root:
+        build(fresh)
+        return fresh
+    where = Path(root) / name
+    if not (where / ".built").exists():
+        if where.exists():
+            import shutil
+
+            shutil.rmtree(where)
+        where.mkdir(parents=True)
+        build(where)
+        (where / ".built").write_text("")
+    return where

@@ -37,8 +37,25 @@ def old_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def handlers_installed(pid: int) -> bool:
+    """ektp-opt's own handlers are in (the kernel says SIGTERM is caught: Python leaves SIGTERM at
+    its default, so only ``interrupt.install`` catches it). Before that, Python itself is starting,
+    and a Ctrl-C there is Python's own KeyboardInterrupt (README: exit codes)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+    return bool(caught >> (signal.SIGTERM - 1) & 1)
+
+
 def interrupt_at(args: list[str], delay: float, sig: signal.Signals) -> tuple[int, str, float]:
+    """Send ``sig`` ``delay`` seconds after the command's own handlers are in (on a loaded machine
+    Python's start-up alone can take longer than the shortest delay)."""
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    began = time.monotonic()
+    while not handlers_installed(proc.pid) and time.monotonic() - began < 30 and proc.poll() is None:
+        time.sleep(0.005)
     time.sleep(delay)
     sent = time.monotonic()
     proc.send_signal(sig)

@@ -27,7 +27,7 @@ from ektp_opt.inputs.population import load_population
 from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
 from ektp_opt.verify import verify_plan
 from tests.cli.test_cli import run
-from tests.conftest import KECAMATAN, KELURAHAN, scenario_text
+from tests.conftest import KECAMATAN, KELURAHAN, prebuilt, scenario_text
 from tests.resolve.test_resolve_cap import SLIP_HEAD, SLIP_HH, SLIP_LATE, TINY_POOL
 from tests.verify.test_verify import MUTATIONS
 
@@ -54,44 +54,60 @@ def _solve(scenario: Path, out: Path) -> Base:
     return Base(ls, load_population(ls), out)
 
 
-@pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    root = tmp_path_factory.mktemp("office")
+def _base(scenario: Path, plan: Path) -> Base:
+    ls = load_scenario(scenario)
+    return Base(ls, load_population(ls), plan)
+
+
+def _build_office(root: Path) -> None:
     _city(root)
     early = "[[deliveries]]\ndate = 2011-08-08\nper_kecamatan = 2\n\n[[deliveries]]\ndate = 2011-08-22\npool = 2\n"
     busy = "[households]\nseed = 7\nresidents = 1500\nhouseholds = 500\n"
     (root / "s.toml").write_text(scenario_text(deliveries=early, households=busy))
-    return _solve(root / "s.toml", root / "plan")
+    _solve(root / "s.toml", root / "plan")
 
 
-@pytest.fixture(scope="module")
-def visits(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    root = tmp_path_factory.mktemp("visits")
+def _build_visits(root: Path) -> None:
     _city(root)
     hh = "[households]\nseed = 5\nresidents = 900\nhouseholds = 300\nhome_visit_share = 0.15\n"
     hv = "[home_visits]\nportable_per_kecamatan = 1\nvisits_per_day = 4\ncluster_km = 0.0\n"
     (root / "s.toml").write_text(scenario_text(households=hh, extra=hv))
-    return _solve(root / "s.toml", root / "plan")
+    _solve(root / "s.toml", root / "plan")
 
 
-@pytest.fixture(scope="module")
-def replan(tmp_path_factory: pytest.TempPathFactory) -> Base:
+def _build_replan(root: Path) -> None:
     """Half the pool slips three weeks; every fifth KK booked before as-of missed its slot."""
-    root = tmp_path_factory.mktemp("replan")
     _city(root)
     (root / "before.toml").write_text(scenario_text(head=SLIP_HEAD, deliveries=TINY_POOL, households=SLIP_HH))
-    (root / "after.toml").write_text(scenario_text(head=SLIP_HEAD, deliveries=SLIP_LATE, households=SLIP_HH))
+    (root / "s.toml").write_text(scenario_text(head=SLIP_HEAD, deliveries=SLIP_LATE, households=SLIP_HH))
     old = _solve(root / "before.toml", root / "old")
     past = sorted(r["kk_id"] for r in _read(old.plan / "appointments.csv") if r["date"] < "2011-08-22")
     sheet = root / "attendance.csv"
     sheet.write_text("kk_id,attended\n" + "".join(f"{k},{0 if n % 5 == 0 else 1}\n" for n, k in enumerate(past)))
-    out = root / "new"
     args = ["--as-of", "2011-08-22", "--notice-days", "3", "--max-delay", "15", "--attendance", str(sheet)]
-    code, _o, err = run("resolve", "--plan", str(old.plan), "--scenario", str(root / "after.toml"), *args,
-                        "--out", str(out), "--workers", "1", "--quiet")  # fmt: skip
+    code, _o, err = run("resolve", "--plan", str(old.plan), "--scenario", str(root / "s.toml"), *args,
+                        "--out", str(root / "plan"), "--workers", "1", "--quiet")  # fmt: skip
     assert code == 0, err
-    ls = load_scenario(root / "after.toml")
-    return Base(ls, load_population(ls), out)
+
+
+def _fixture(name: str, build: Callable[[Path], None], factory: pytest.TempPathFactory) -> Base:
+    root = prebuilt(name, build, factory.mktemp(name))
+    return _base(root / "s.toml", root / "plan")
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("office", _build_office, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def visits(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("visits", _build_visits, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def replan(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("replan", _build_replan, tmp_path_factory)
 
 
 def _read(path: Path) -> Rows:

@@ -45,8 +45,15 @@ _installed: set[int] = set()  # the signals whose handler is ours
 def _handler(signum: int, frame: FrameType | None) -> None:
     first = not _received
     _received.append(signum)
-    if first and not _deferring:
+    if first and not _deferring and not _inside_import(frame):
         raise Interrupted(signum)
+
+
+def _inside_import(frame: FrameType | None) -> bool:
+    """Python's import machinery runs some of its code where an exception is printed as "Exception
+    ignored" and dropped (a module lock's weakref callback): a signal that lands there is only
+    recorded, and the next ``check()`` (before any search, write or commit) raises it."""
+    return frame is not None and frame.f_code.co_filename.startswith("<frozen importlib")
 
 
 def install() -> None:
