@@ -151,6 +151,42 @@ def test_the_notice_windows_last_day_keeps_its_appointments(medan_10k_plan: Path
         assert (new[k]["date"], new[k]["shift"]) == (old[k]["date"], old[k]["shift"]), k
 
 
+def test_forced_moves_on_the_windows_last_day_say_so(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    """A device for Alpha, in service from 23 August, slips two weeks; re-planned on Monday 22
+    August with three days' notice: KK booked on it on the 23rd and the 24th (the window's last
+    day) must move, and each letter says it is inside the notice window. The window's days are
+    counted here from the scenario's calendar, not read from the re-plan."""
+    from tests.cli.test_cli import run
+    from tests.resolve.test_resolve_cap import SLIP_HEAD
+
+    late = "[[deliveries]]\ndate = 2011-08-15\nper_kecamatan = 1\n\n"
+    late += '[[deliveries]]\ndate = {}\nkecamatan = "12.71.01"\ncount = 1\n'
+    before = tiny_city("before.toml", head=SLIP_HEAD, deliveries=late.format("2011-08-22"), households=BUSY)
+    after = tiny_city("after.toml", head=SLIP_HEAD, deliveries=late.format("2011-09-05"), households=BUSY)
+    old, new = tmp_path / "old", tmp_path / "new"
+    assert run("solve", str(before), "--out", str(old), "--workers", "1", "--quiet")[0] == 0
+    as_of = dt.date(2011, 8, 22)
+    cal = load_scenario(after).scenario.calendar
+    window: list[str] = []
+    day = as_of
+    while len(window) < 3:
+        if day.strftime("%a").lower() in cal.workdays and day not in cal.holidays:
+            window.append(str(day))
+        day += dt.timedelta(days=1)
+    code, _o, err = run("resolve", "--plan", str(old), "--scenario", str(after), "--as-of", str(as_of),
+                        "--notice-days", "3", "--out", str(new), "--workers", "1", "--quiet")  # fmt: skip
+    assert code == 0, err
+    was = {r["kk_id"]: r["date"] for r in _read(old / "appointments.csv")}
+    moved = [
+        r for r in _read(new / "changes.csv") if (r["old_date"], r["old_shift"]) != (r["new_date"], r["new_shift"])
+    ]
+    why = {r["kk_id"]: r["reason"] for r in moved}  # (a KK only handed another device of its shift is no move)
+    forced = [k for k in why if was[k] in window]
+    assert any(was[k] == window[-1] for k in forced), "KK move from the window's last day"
+    assert all("inside the notice window" in why[k] for k in forced), [why[k] for k in forced][:3]
+    assert json.loads((new / "summary.json").read_text())["resolve"]["forced_in_notice_window"] == len(forced)
+
+
 def test_a_leftover_that_is_not_ektp_opts_is_never_touched(tmp_path: Path) -> None:
     """A folder named like a killed run's old plan but without ektp-opt's marker is somebody's:
     it is neither put in place of the target nor deleted."""
