@@ -12,7 +12,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,national]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,national,postgresql]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -31,7 +31,9 @@ install-check: $(STAMP)
 	$(PYTHON) -m venv build/wheel-venv
 	build/wheel-venv/bin/pip install --quiet --disable-pip-version-check build/dist/*.whl
 	cd "$$(mktemp -d)" && $(CURDIR)/build/wheel-venv/bin/ektp-opt solve medan-10k --out plan --workers 1 --quiet >/dev/null \
-		&& $(CURDIR)/build/wheel-venv/bin/ektp-opt verify plan
+		&& $(CURDIR)/build/wheel-venv/bin/ektp-opt verify plan \
+		&& $(CURDIR)/build/wheel-venv/bin/ektp-opt campaign init --plan plan --db sqlite:///c.db --quiet \
+		&& $(CURDIR)/build/wheel-venv/bin/ektp-opt campaign status --db sqlite:///c.db --as-of 2011-09-01 --quiet
 
 test: lint install-check
 	$(BIN)/pytest
@@ -39,7 +41,7 @@ test: lint install-check
 # Mutation testing of the checks ([tool.mutmut] in pyproject.toml); long (tens of minutes), not in CI.
 # The plans the tests break are made once by the unmutated code, in build/mutation-plans.
 mutation: $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,national,mutation]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,national,postgresql,mutation]'
 	rm -rf build/mutation-plans mutants
 	EKTP_TEST_PLANS=$(CURDIR)/build/mutation-plans $(BIN)/pytest -q tests/verify/test_every_rule.py tests/national/test_national_rules.py
 	EKTP_TEST_PLANS=$(CURDIR)/build/mutation-plans $(BIN)/mutmut run --max-children 2

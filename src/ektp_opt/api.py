@@ -285,3 +285,80 @@ def simulate_plan(
 
             out.append(simulate(campaign, rate, runs, seed, mean_delay or DEFAULT_MEAN_DELAY, tick))
     return campaign, out
+
+
+# --- the campaign as it happens (issue #28) ----------------------------------------------------
+
+
+def campaign_start(plan_dir: str | Path, db: str, scenario: str | Path | None = None, by: str | None = None) -> Any:
+    """Start a campaign store at ``db`` from a verified plan (its first plan version)."""
+    from ektp_opt.campaign.start import start_campaign
+    from ektp_opt.inputs.scenario import load_scenario
+    from ektp_opt.plan.read import scenario_of
+    from ektp_opt.verify.stamp import require_verified
+
+    plan = Path(plan_dir)
+    ls = load_scenario(scenario_of(plan, Path(scenario) if scenario is not None else None))
+    households = load_population(ls)
+    require_verified(plan, ls, households)
+    return start_campaign(plan, ls, households, db, by)
+
+
+def campaign_record(
+    files: Sequence[str | Path], db: str, as_of: dt.date | None = None, by: str | None = None
+) -> list[Any]:
+    """Record field files (enrolments, device_shifts, deliveries, invitations) in one transaction."""
+    from ektp_opt.campaign.recording import record_files
+
+    return record_files([Path(f) for f in files], db, as_of, by)
+
+
+def campaign_upgrade(db: str) -> tuple[str, str]:
+    """Bring a store made by an earlier version up to this one's schema (revision before, after)."""
+    from ektp_opt.campaign.store import parse_url, upgrade
+
+    return upgrade(parse_url(db))
+
+
+def campaign_status(db: str, as_of: dt.date | None = None) -> Any:
+    """Enrolled against planned, the backlog and the measured field parameters on ``as_of``."""
+    from ektp_opt.campaign.scenario import load_stored
+    from ektp_opt.campaign.snapshot import load_snapshot
+    from ektp_opt.campaign.status import campaign_status as status_of
+    from ektp_opt.campaign.store import _reachable, connect, parse_url
+
+    url = parse_url(db)
+    with connect(url) as engine, _reachable(url), engine.connect() as conn:
+        snap = load_snapshot(conn, as_of or dt.date.today())
+    ls = load_stored(snap.scenario_files)
+    return status_of(snap, ls.scenario.device.capacity_per_day)
+
+
+def simulate_field(
+    plan_dir: str | Path,
+    until: dt.date,
+    conditions: Any,
+    out: str | Path,
+    scenario: str | Path | None = None,
+    first: dt.date | None = None,
+    db: str | None = None,
+) -> Any:
+    """Write the records a campaign run under ``conditions`` would produce (campaign/field.py)."""
+    from ektp_opt.campaign.field import simulate_field as run_field
+    from ektp_opt.inputs.scenario import load_scenario
+    from ektp_opt.plan.read import scenario_of
+
+    plan = Path(plan_dir)
+    ls = load_scenario(scenario_of(plan, Path(scenario) if scenario is not None else None))
+    done: dict[str, int] = {}
+    if db is not None:
+        from ektp_opt.campaign.snapshot import load_snapshot
+        from ektp_opt.campaign.store import _reachable, connect, parse_url
+
+        url = parse_url(db)
+        with connect(url) as engine, _reachable(url), engine.connect() as conn:
+            snap = load_snapshot(conn, (first or ls.scenario.start) - dt.timedelta(days=1))
+        done = {k: int(n) for k, n in zip(snap.kk, snap.enrolled().tolist(), strict=True) if n}
+    log = run_field(plan, ls, until, conditions, first, done)
+    log.write(Path(out))
+    return log

@@ -37,6 +37,13 @@ def old_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def default_signals() -> None:
+    """The command starts as from a terminal: a suite run in the background (where the shell
+    ignores SIGINT for its children, and ektp-opt keeps an ignored signal ignored) still tests it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def handlers_installed(pid: int) -> bool:
     """ektp-opt's own handlers are in (the kernel says SIGTERM is caught: Python leaves SIGTERM at
     its default, so only ``interrupt.install`` catches it). Before that, Python itself is starting,
@@ -52,7 +59,9 @@ def handlers_installed(pid: int) -> bool:
 def interrupt_at(args: list[str], delay: float, sig: signal.Signals) -> tuple[int, str, float]:
     """Send ``sig`` ``delay`` seconds after the command's own handlers are in (on a loaded machine
     Python's start-up alone can take longer than the shortest delay)."""
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals
+    )
     began = time.monotonic()
     while not handlers_installed(proc.pid) and time.monotonic() - began < 30 and proc.poll() is None:
         time.sleep(0.005)
@@ -80,8 +89,14 @@ def check_outcome(code: int, err: str, old: dict[str, bytes], out: Path, sig: si
     return "new"
 
 
-MOMENTS = [(0.2, signal.SIGINT), (0.9, signal.SIGINT), (2.2, signal.SIGINT), (0.2, signal.SIGTERM),
-           (1.2, signal.SIGTERM), (2.5, signal.SIGTERM)]  # fmt: skip
+MOMENTS = [
+    (0.2, signal.SIGINT),
+    (0.9, signal.SIGINT),
+    (2.2, signal.SIGINT),
+    (0.2, signal.SIGTERM),
+    (1.2, signal.SIGTERM),
+    (2.5, signal.SIGTERM),
+]
 
 
 @pytest.mark.parametrize(("delay", "sig"), MOMENTS)
@@ -101,8 +116,20 @@ def test_resolve_interrupted(old_plan: Path, tmp_path: Path, delay: float) -> No
     subprocess.run(["cp", "-r", str(old_plan), str(out)], check=True)
     old = snapshot(out)
     slip = MEDAN / "medan-2011-slip.toml"
-    args = cli("resolve", "--plan", str(old_plan), "--scenario", str(slip), "--as-of", "2011-09-05",
-               "--out", str(out), "--workers", "1", "--quiet")  # fmt: skip
+    args = cli(
+        "resolve",
+        "--plan",
+        str(old_plan),
+        "--scenario",
+        str(slip),
+        "--as-of",
+        "2011-09-05",
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--quiet",
+    )
     sig = signal.SIGINT if delay < 1 else signal.SIGTERM
     code, err, _took = interrupt_at(args, delay, sig)
     check_outcome(code, err, old, out, sig)

@@ -10,6 +10,7 @@ import click
 
 from ektp_opt import __version__
 from ektp_opt.cli.commands.bench import bench as bench_command
+from ektp_opt.cli.commands.campaign import campaign as campaign_command
 from ektp_opt.cli.commands.capacity import capacity as capacity_command
 from ektp_opt.cli.commands.generate import generate as generate_command
 from ektp_opt.cli.commands.national import national as national_command
@@ -66,6 +67,7 @@ main.add_command(national_command)
 main.add_command(report_command)
 main.add_command(invitations_command)
 main.add_command(roster_command)
+main.add_command(campaign_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

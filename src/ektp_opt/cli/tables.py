@@ -286,8 +286,18 @@ def moves_tables(
 
 def scaling_table(results: dict[str, Any]) -> Table:
     """One row per size: ektp-opt's time, memory and gaps beside the baselines' outcome."""
-    t = _table("Scaling study (ektp-opt, then the baselines)", "residents", "s", "MiB", "status", "done", "wait gap",
-               "monolithic", "queue done", "queue wait")  # fmt: skip
+    t = _table(
+        "Scaling study (ektp-opt, then the baselines)",
+        "residents",
+        "s",
+        "MiB",
+        "status",
+        "done",
+        "wait gap",
+        "monolithic",
+        "queue done",
+        "queue wait",
+    )
     by = {(r.get("method"), r.get("residents")): r for r in results["runs"]}
     for n in results["sizes"]:
         ours, mono, queue = by.get(("ektp", n), {}), by.get(("monolithic", n), {}), by.get(("queue", n), {})
@@ -317,10 +327,24 @@ def roster_table(rows: list[Any], kecamatan: str, day: Any) -> Table:
         f"Roster {kecamatan} on {day}", "device", "shift", "time", "KK", "residents", "regular seats", "backlog seats"
     )
     for r in rows:
-        t.add_row(r.device_id, str(r.shift), f"{r.start:%H:%M}-{r.end:%H:%M}", str(r.kk), str(r.residents),
-                  str(r.regular_seats), str(r.backlog_seats))  # fmt: skip
-    t.add_row("total", "", "", str(sum(r.kk for r in rows)), str(sum(r.residents for r in rows)),
-              str(sum(r.regular_seats for r in rows)), str(sum(r.backlog_seats for r in rows)))  # fmt: skip
+        t.add_row(
+            r.device_id,
+            str(r.shift),
+            f"{r.start:%H:%M}-{r.end:%H:%M}",
+            str(r.kk),
+            str(r.residents),
+            str(r.regular_seats),
+            str(r.backlog_seats),
+        )
+    t.add_row(
+        "total",
+        "",
+        "",
+        str(sum(r.kk for r in rows)),
+        str(sum(r.residents for r in rows)),
+        str(sum(r.regular_seats for r in rows)),
+        str(sum(r.backlog_seats for r in rows)),
+    )
     return t
 
 
@@ -365,3 +389,60 @@ def cap_diagnosis_panel(d: Any) -> Panel:
         ),
     ]
     return Panel("\n".join(plain(line) for line in lines), title="Delay cap cannot be met", border_style="yellow")
+
+
+def campaign_progress_table(st: Any) -> Table:
+    """Per kecamatan: residents, planned by as-of, enrolled, the backlog, letters returned."""
+    t = _table(
+        f"Campaign on {st.as_of} (plan version {st.version})",
+        "kecamatan",
+        "residents",
+        "planned by then",
+        "enrolled",
+        "of planned",
+        "backlog KK",
+        "returned KK",
+    )
+    for code, row in st.kecamatan.items():
+        planned = row.get("planned_by_as_of", 0)
+        share = f"{row.get('enrolled', 0) / planned:.0%}" if planned else "-"
+        t.add_row(
+            code,
+            f"{row.get('residents', 0):,}",
+            f"{planned:,}",
+            f"{row.get('enrolled', 0):,}",
+            share,
+            f"{row.get('backlog_kk', 0):,}",
+            f"{row.get('returned_kk', 0):,}",
+        )
+    share = f"{st.enrolled / st.planned_by_as_of:.0%}" if st.planned_by_as_of else "-"
+    t.add_row(
+        "city",
+        f"{st.residents:,}",
+        f"{st.planned_by_as_of:,}",
+        f"{st.enrolled:,}",
+        share,
+        f"{st.backlog['kk']:,}",
+        f"{st.backlog['returned_kk']:,}",
+    )
+    return t
+
+
+def campaign_parameters_table(st: Any) -> Table:
+    """The measured field parameters against the nominal ones, with 90 % intervals."""
+    t = _table("What the records say (90 % intervals)", "parameter", "measured", "interval", "observations", "nominal")
+    for name, est in st.field.city.items():
+        pct = name in ("down_share", "no_show", "came_back")
+
+        def fmt(x: float, pct: bool = pct) -> str:
+            return "-" if x != x else (f"{x:.1%}" if pct else f"{x:,.1f}")
+
+        nominal = st.field.nominal.get(name)
+        t.add_row(
+            name.replace("_", " "),
+            fmt(est.estimate),
+            f"{fmt(est.low)} - {fmt(est.high)}",
+            f"{est.observations:,}",
+            fmt(nominal) if nominal is not None else "",
+        )
+    return t

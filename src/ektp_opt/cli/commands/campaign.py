@@ -1,0 +1,270 @@
+"""`ektp-opt campaign ...`: run the campaign as it happens (a store of what was done each day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ektp_opt.cli.commands.common import SEED, Range, guarded, json_option, quiet_option
+from ektp_opt.safety.textsafe import plain
+
+DB = click.option(
+    "--db",
+    default="sqlite:///campaign.db",
+    show_default=True,
+    envvar="EKTP_CAMPAIGN_DB",
+    help="The campaign store: sqlite:///FILE (one office) or postgresql://USER@HOST/DB (a city); "
+    "also from EKTP_CAMPAIGN_DB. Passwords only in the URL or the environment (PGPASSWORD), never printed.",
+)
+AS_OF = click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Today [default: today's date]: records after it are refused, figures are as of it.",
+)
+BY = click.option("--by", default=None, help="Who records (the audit trail) [default: the OS user].")
+
+
+def _day(value: Any) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+@click.group()
+def campaign() -> None:
+    """Run the campaign from the field: record what happened each day, measure, re-plan.
+
+    \b
+    The daily loop of an office:
+      ektp-opt campaign init --plan plans/medan --db sqlite:///medan.db
+      ektp-opt campaign record enrolments.csv device_shifts.csv --db sqlite:///medan.db
+      ektp-opt campaign status --db sqlite:///medan.db --json status.json
+    A city office with many kecamatan recording at once uses PostgreSQL:
+      ektp-opt campaign init --plan plans/medan --db postgresql://ektp@dbhost/medan
+
+    The record formats are in docs/SPEC.md ("Campaign records").
+    """
+
+
+@campaign.command("init")
+@click.option("--plan", "plan_dir", type=click.Path(path_type=Path), required=True, help="A verified plan folder.")
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(path_type=Path),
+    help="Its scenario [default: the one in summary.json].",
+)
+@DB
+@BY
+@quiet_option
+@guarded
+def init(plan_dir: Path, scenario_path: Path | None, db: str, by: str | None, quiet: bool) -> None:
+    """Start a campaign store from a verified plan (its plan version 1).
+
+    The store holds the scenario's files, every household, the plan, and from now on every record
+    and who made it. It is created whole or not at all; an existing store is never replaced (exit
+    3). A SQLite store is readable by its owner only.
+
+    \b
+    Examples:
+      ektp-opt campaign init --plan plans/medan-2011 --db sqlite:///medan.db
+      PGPASSWORD=... ektp-opt campaign init --plan plans/medan-2011 --db postgresql://ektp@db.local/medan
+    """
+    from ektp_opt.api import campaign_start
+    from ektp_opt.cli.console import closing, progress_display
+
+    with progress_display(quiet) as rep, rep.stage("start campaign"):
+        started = campaign_start(plan_dir, db, scenario_path, by)
+    closing(
+        f"Campaign started in [bold]{plain(started.store)}[/]: {started.households:,} KK, "
+        f"{started.residents:,} residents, {started.appointments:,} appointments on {started.devices} devices"
+    )
+
+
+@campaign.command("upgrade")
+@DB
+@guarded
+def upgrade(db: str) -> None:
+    """Bring a store made by an earlier version of ektp-opt up to this version (never done silently).
+
+    \b
+    Example:
+      ektp-opt campaign upgrade --db sqlite:///medan.db
+    """
+    from ektp_opt.api import campaign_upgrade
+    from ektp_opt.campaign.store import describe
+    from ektp_opt.cli.console import closing
+
+    before, after = campaign_upgrade(db)
+    what = "already at" if before == after else f"upgraded from revision {before} to"
+    closing(f"{plain(describe(db))}: {what} revision {after}")
+
+
+@campaign.command("record")
+@click.argument("files", type=click.Path(path_type=Path), nargs=-1, required=True)
+@DB
+@AS_OF
+@BY
+@quiet_option
+@guarded
+def record(files: tuple[Path, ...], db: str, as_of: Any, by: str | None, quiet: bool) -> None:
+    """Record field files: enrolments.csv, device_shifts.csv, deliveries.csv, invitations.csv.
+
+    The kind of each file comes from its header. All files of one call are stored in one
+    transaction: a bad row anywhere is exit 3 naming file, row and field, and nothing of the call
+    is stored. A file recorded before is stored once (the call says so and exits 0).
+
+    \b
+    Examples:
+      ektp-opt campaign record day-2011-09-05/*.csv --db sqlite:///medan.db
+      ektp-opt campaign record enrolments.csv --db sqlite:///medan.db --as-of 2011-09-05 --by "kec. Medan Kota"
+    """
+    from ektp_opt.api import campaign_record
+    from ektp_opt.cli.console import closing, progress_display
+    from ektp_opt.cli.console import out as con
+
+    with progress_display(quiet) as rep, rep.stage("record"):
+        done = campaign_record(files, db, _day(as_of), by)
+    for r in done:
+        if r.before is not None:
+            con.print(f"{plain(r.path)}: {r.kind}, recorded before ({plain(r.before)}); not stored again")
+        else:
+            con.print(f"{plain(r.path)}: {r.kind}, {r.rows:,} rows, {r.new_rows:,} new")
+    new = sum(r.new_rows for r in done)
+    closing(f"Recorded {new:,} new facts from {len(done)} file(s)")
+
+
+@campaign.command("status")
+@DB
+@AS_OF
+@json_option
+@quiet_option
+@guarded
+def status(db: str, as_of: Any, json_out: Path | None, quiet: bool) -> None:
+    """Enrolled against planned, the backlog, and what the records say about the field.
+
+    Each measured parameter comes with its 90 % interval and the number of observations behind
+    it; a kecamatan with few observations is pooled towards the city's figure
+    (ektp_opt/campaign/measure.py).
+
+    \b
+    Examples:
+      ektp-opt campaign status --db sqlite:///medan.db
+      ektp-opt campaign status --db sqlite:///medan.db --as-of 2011-09-17 --json status.json
+    """
+    from ektp_opt.api import campaign_status
+    from ektp_opt.cli.console import closing, progress_display
+    from ektp_opt.cli.console import out as con
+    from ektp_opt.cli.tables import campaign_parameters_table, campaign_progress_table
+    from ektp_opt.safety.atomic import write_json_atomic
+
+    with progress_display(quiet) as rep, rep.stage("measure"):
+        st = campaign_status(db, _day(as_of))
+    con.print(campaign_progress_table(st))
+    con.print(campaign_parameters_table(st))
+    if json_out is not None:
+        write_json_atomic(json_out, st.json())
+    share = st.enrolled / st.planned_by_as_of if st.planned_by_as_of else 0.0
+    closing(
+        f"As of {st.as_of}: {st.enrolled:,} of {st.residents:,} residents enrolled, "
+        f"{share:.0%} of the {st.planned_by_as_of:,} planned by then; backlog {st.backlog['kk']:,} KK"
+    )
+
+
+@campaign.command("simulate-field")
+@click.option("--plan", "plan_dir", type=click.Path(path_type=Path), required=True, help="The plan in force.")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), required=True, help="The last day simulated.")
+@click.option(
+    "--from",
+    "first",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The first day written [default: the campaign's start].",
+)
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Folder for the three CSV files.")
+@click.option(
+    "--throughput",
+    type=Range(0.0, 10_000.0),
+    default=None,
+    help="Residents a device enrols in a day when up [default: the scenario's capacity_per_day].",
+)
+@click.option(
+    "--down-rate",
+    type=Range(0.0, 1.0),
+    default=0.05,
+    show_default=True,
+    help="Share of device-shifts down (network, hardware, operator absent).",
+)
+@click.option(
+    "--no-show",
+    type=Range(0.0, 1.0),
+    default=0.15,
+    show_default=True,
+    help="Share of invited families who miss their appointment.",
+)
+@click.option(
+    "--come-back",
+    type=Range(0.0, 1.0),
+    default=0.6,
+    show_default=True,
+    help="Share of those who come back on their own.",
+)
+@click.option(
+    "--return-days",
+    type=Range(1.0, 250.0),
+    default=5.0,
+    show_default=True,
+    help="Mean working days before they do (geometric).",
+)
+@click.option(
+    "--returned",
+    type=Range(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Share of invitation letters that come back undelivered.",
+)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed, same records.")
+@click.option("--db", default=None, help="A campaign store: families it has enrolled are done (the weekly loop).")
+@quiet_option
+@guarded
+def simulate_field(
+    plan_dir: Path,
+    until: Any,
+    first: Any,
+    out: Path,
+    throughput: float | None,
+    down_rate: float,
+    no_show: float,
+    come_back: float,
+    return_days: float,
+    returned: float,
+    seed: int,
+    db: str | None,
+    quiet: bool,
+) -> None:
+    """Write the records a campaign run under stated field conditions would produce.
+
+    For testing the loop and for rehearsal: enrolments.csv, device_shifts.csv and invitations.csv,
+    as `campaign record` reads them. The model (devices down, slower than nominal, families who do
+    not come, letters that come back) is documented in ektp_opt/campaign/field.py.
+
+    \b
+    Examples:
+      ektp-opt campaign simulate-field --plan plans/medan --until 2011-09-17 --out field/ --throughput 90 --no-show 0.2
+      ektp-opt campaign simulate-field --plan plans/medan-v2 --db sqlite:///medan.db \\
+          --from 2011-09-19 --until 2011-09-24 --out field-w6/
+    """
+    from ektp_opt.api import simulate_field as run
+    from ektp_opt.campaign.field import FieldConditions
+    from ektp_opt.cli.console import closing, progress_display
+
+    cond = FieldConditions(throughput, down_rate, no_show, come_back, return_days, returned, seed)
+    with progress_display(quiet) as rep, rep.stage("simulate the field"):
+        log = run(plan_dir, _day(until), cond, out, first=_day(first), db=db)  # type: ignore[arg-type]
+    closing(
+        f"Field records written to [bold]{plain(out)}[/]: {len(log.enrolments):,} enrolments, "
+        f"{len(log.device_shifts):,} device-shifts, {len(log.invitations):,} invitations"
+    )
