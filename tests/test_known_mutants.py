@@ -47,10 +47,9 @@ MUTANTS: dict[str, tuple[str, str, str, list[str], bool]] = {
     ),
     "backlog over reserve removed": (
         "verify/rules.py",
-        'rep.add("backlog seats over reserve_per_shift (regular day) or a device-shift (catch-up day)", '
-        '"resolve", over)',
+        """rep.add("backlog bookings over a device-shift's seats left free (reserve and unbooked)", "resolve", over)""",
         "pass",
-        [f"{EVERY_RULE}[backlog seats over reserve_per_shift (regular day) or a device-shift (catch-up day)]"],
+        [f"{EVERY_RULE}[backlog bookings over a device-shift's seats left free (reserve and unbooked)]"],
         True,
     ),
     "home visits over visits_per_day removed": (

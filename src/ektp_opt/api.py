@@ -226,9 +226,17 @@ def tradeoff_city(
     return front(prep, caps, reporter)
 
 
-def write_replan(replanned: ReplannedCity, out: str | Path) -> PlanSummary:
+def write_replan(
+    replanned: ReplannedCity,
+    out: str | Path,
+    campaign: dict[str, Any] | None = None,
+    scenario_files: dict[str, bytes] | None = None,
+) -> PlanSummary:
     """Write the new plan folder (with changes.csv, reinvite.csv, backlog.csv, and
-    home_visits.csv as re-planned) whole, after the verifier passed it."""
+    home_visits.csv as re-planned) whole, after the verifier passed it. ``campaign``: the records
+    and calibration a campaign re-plan was made from, kept in summary.json; ``scenario_files``: a
+    scenario that lives nowhere else (a campaign's measured one), kept in the folder's
+    ``scenario/`` and named by summary.json."""
 
     from ektp_opt.plan.write import write_plan_files, write_summary
     from ektp_opt.resolve import summary_extra
@@ -238,8 +246,14 @@ def write_replan(replanned: ReplannedCity, out: str | Path) -> PlanSummary:
     with atomic_folder(Path(out)) as tmp:
         info = write_plan_files(tmp, r.replan.result, ls, households)
         update: dict[str, Any] = {
-            "resolve": ResolveSummary.model_validate(summary_extra(r.replan, r.old_plan, r.notice_days))
+            "resolve": ResolveSummary.model_validate(summary_extra(r.replan, r.old_plan, r.notice_days)),
+            "campaign": campaign,
         }
+        if scenario_files:
+            (tmp / "scenario").mkdir()
+            for name, content in scenario_files.items():
+                (tmp / "scenario" / name).write_bytes(content)
+            update["scenario_file"] = str(Path(out).resolve() / "scenario" / ls.path.name)
         visits = r.replan.visits
         if visits is not None:
             unserved = sum(date is None for _kk, date, _dev, _o in visits.rows)
@@ -331,7 +345,7 @@ def campaign_status(db: str, as_of: dt.date | None = None) -> Any:
     with connect(url) as engine, _reachable(url), engine.connect() as conn:
         snap = load_snapshot(conn, as_of or dt.date.today())
     ls = load_stored(snap.scenario_files)
-    return status_of(snap, ls.scenario.device.capacity_per_day)
+    return status_of(snap, ls.scenario)
 
 
 def simulate_field(

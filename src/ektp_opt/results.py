@@ -253,7 +253,7 @@ class ResolveSummary(_Result):
 class PlanSummary(_Result):
     """summary.json (SPEC.md, "Output: a plan folder")."""
 
-    _omit_if_none = ("resolve",)
+    _omit_if_none = ("resolve", "campaign")
     scenario: str
     scenario_file: str
     city: str
@@ -281,6 +281,8 @@ class PlanSummary(_Result):
     inputs: Inputs
     versions: Versions
     resolve: ResolveSummary | None = None
+    # A campaign re-plan: which records and which calibration made it (campaign/replan.py).
+    campaign: dict[str, Any] | None = None
 
 
 class KecamatanBacklog(_Result):

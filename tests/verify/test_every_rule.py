@@ -474,15 +474,21 @@ def backlog_on_sunday(p: Plan) -> None:
 
 
 def backlog_over_reserve(p: Plan) -> None:
-    reserve = p.ls.scenario.backlog.reserve_per_shift
-    rows = [b for b in p.backlog if b["date"]]
-    for a in rows:
-        for b in rows:
-            fits = a is not b and a["site_kecamatan"] == b["site_kecamatan"] and b["missed_date"] < a["date"]
-            if fits and int(a["members"]) + int(b["members"]) > reserve and a["date"] <= p.last_regular():
-                b["date"], b["shift"], b["device_id"] = a["date"], a["shift"], a["device_id"]
+    """A booking of more members than the backlog seats moved into a device-shift of its office
+    that the new plan's appointments fill (a regular day after the missed slot): only the reserve
+    is left there."""
+    sc = p.ls.scenario
+    booked: Counter[tuple[str, str, str]] = Counter()
+    for r in p.appts:
+        booked[(r["device_id"], r["date"], r["shift"])] += int(r["members"])
+    regular = sc.device.capacity_per_day // sc.shifts_per_day - sc.backlog.reserve_per_shift
+    kec = p.device_kec()
+    for b in (b for b in p.backlog if b["date"] and int(b["members"]) > sc.backlog.reserve_per_shift):
+        for (dev, date, shift), n in sorted(booked.items()):
+            if n == regular and kec[dev] == b["site_kecamatan"] and b["missed_date"] < date <= p.last_regular():
+                b["date"], b["shift"], b["device_id"] = date, shift, dev
                 return
-    pytest.fail("no two bookings to put in one device-shift")
+    pytest.fail("no full device-shift to move a booking into")
 
 
 def device_twice(p: Plan) -> None:
@@ -591,7 +597,7 @@ BREAKERS: dict[str, tuple[str, Callable[[Plan], None]]] = {
     "backlog booking not after the missed appointment": ("replan", backlog_before_missed),
     "backlog booking on a device not at the KK's office then": ("replan", backlog_wrong_office),
     "backlog booking on a non-working day or after the deadline": ("replan", backlog_on_sunday),
-    "backlog seats over reserve_per_shift (regular day) or a device-shift (catch-up day)": (
+    "backlog bookings over a device-shift's seats left free (reserve and unbooked)": (
         "replan",
         backlog_over_reserve,
     ),

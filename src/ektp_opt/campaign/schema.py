@@ -82,6 +82,16 @@ plan_versions = Table(
     Column("summary", Text, nullable=False),  # the plan's summary.json
 )
 
+# A plan version's folder as it was written (appointments.csv, devices.csv, summary.json, the
+# re-plan's files, and "scenario.toml": the scenario text that version was planned for).
+plan_files = Table(
+    "plan_files",
+    metadata,
+    Column("version", Integer, ForeignKey("plan_versions.version"), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("content", Text, nullable=False),
+)
+
 plan_devices = Table(
     "plan_devices",
     metadata,

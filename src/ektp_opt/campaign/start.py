@@ -100,6 +100,18 @@ def plan_rows(plan_dir: Path, version: int) -> tuple[list[dict[str, Any]], list[
     return rows, devices
 
 
+SCENARIO_TOML = "scenario.toml"  # in plan_files: the scenario text a version was planned for
+
+
+def folder_files(plan_dir: Path, version: int, scenario_text: str) -> list[dict[str, Any]]:
+    """A plan folder's files (the marker aside) and its scenario's text, as rows of plan_files."""
+    rows = [{"version": version, "name": SCENARIO_TOML, "content": scenario_text}]
+    for path in sorted(plan_dir.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            rows.append({"version": version, "name": path.name, "content": path.read_text(encoding="utf-8")})
+    return rows
+
+
 def start_campaign(
     plan_dir: Path, ls: LoadedScenario, households: Households, db: str, by: str | None = None
 ) -> Started:
@@ -154,6 +166,7 @@ def start_campaign(
                 summary=summary,
             )
         )
+        conn.execute(insert(t.plan_files), folder_files(plan_dir, 1, ls.path.read_text(encoding="utf-8")))
         insert_batches(conn, t.plan_devices, devices)
         insert_batches(conn, t.appointments, appts)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ektp_opt.campaign.measure import Estimate, mean_interval, pooled_mean, pooled_share, wilson
 from ektp_opt.campaign.snapshot import Snapshot
+from ektp_opt.inputs.scenario.model import Scenario
 
 COME_BACK_WINDOW = 10  # calendar days a no-show is given before "did not come back" is counted
 
@@ -61,7 +62,7 @@ class Status:
         }
 
 
-def campaign_status(snap: Snapshot, capacity_per_day: int) -> Status:
+def campaign_status(snap: Snapshot, sc: Scenario) -> Status:
     members = snap.members
     enrolled = snap.enrolled()
     as_of = snap.as_of
@@ -124,13 +125,20 @@ def campaign_status(snap: Snapshot, capacity_per_day: int) -> Status:
         kecamatan={k: dict(sorted(v.items())) for k, v in sorted(kec.items())},
         kelurahan={k: dict(sorted(v.items())) for k, v in sorted(kel.items())},
         backlog=backlog,
-        field=measure_field(snap, enrolled, returned, capacity_per_day),
+        field=measure_field(snap, enrolled, returned, sc),
         returned_per_kelurahan={k: v["returned_kk"] for k, v in sorted(kel.items()) if v.get("returned_kk")},
     )
 
 
-def measure_field(snap: Snapshot, enrolled: np.ndarray, returned: set[str], capacity_per_day: int) -> Field:
-    """The field parameters (see measure.py for the intervals)."""
+def measure_field(snap: Snapshot, enrolled: np.ndarray, returned: set[str], sc: Scenario) -> Field:
+    """The field parameters (see measure.py for the intervals). The pace is measured on the
+    device-shifts the plan had filled (booked to their regular seats): an idle device-shift says
+    how many families came, not how fast a device enrols."""
+    capacity_per_day = sc.device.capacity_per_day
+    booked: Counter[tuple[str, dt.date, int]] = Counter()
+    for i, d in enumerate(snap.appt_date):
+        if d is not None:
+            booked[(snap.appt_device[i], d, int(snap.appt_shift[i]))] += int(snap.members[i])
     dev_kec = {d: k for d, k, _deliv, _a in snap.devices}
     status_of = {(d, day, s): st for d, day, s, st, _r in snap.device_shifts}
     served: Counter[tuple[str, dt.date, int]] = Counter()
@@ -143,7 +151,10 @@ def measure_field(snap: Snapshot, enrolled: np.ndarray, returned: set[str], capa
     up_keys = {k for k, st in status_of.items() if st == "up"} | {k for k in served if status_of.get(k) != "down"}
     for key in up_keys:
         kec = dev_kec.get(key[0])
-        if kec is not None and key[1] < snap.as_of:
+        if kec is None or key[1] >= snap.as_of:
+            continue
+        regular = sc.device.capacity_on(key[1]) // snap.kecamatan[kec] - sc.backlog.reserve_per_shift
+        if booked[key] >= regular:
             pace[kec].append(served[key] * snap.kecamatan[kec])
     down: Counter[str] = Counter()
     shifts_seen: Counter[str] = Counter()
@@ -155,7 +166,7 @@ def measure_field(snap: Snapshot, enrolled: np.ndarray, returned: set[str], capa
     # no-shows: KK whose appointment (before as_of, letter not returned, device-shift not down)
     # saw no enrolment of theirs that day or before
     no_show: Counter[str] = Counter()
-    booked: Counter[str] = Counter()
+    invited: Counter[str] = Counter()
     came: Counter[str] = Counter()
     old_enough: Counter[str] = Counter()
     days_back: dict[str, list[float]] = defaultdict(list)
@@ -166,7 +177,7 @@ def measure_field(snap: Snapshot, enrolled: np.ndarray, returned: set[str], capa
         if status_of.get((snap.appt_device[i], d, int(snap.appt_shift[i]))) == "down":
             continue
         kec = snap.appt_site[i]
-        booked[kec] += 1
+        invited[kec] += 1
         first = first_day.get(k)
         if first is not None and first <= d:
             continue
@@ -181,7 +192,7 @@ def measure_field(snap: Snapshot, enrolled: np.ndarray, returned: set[str], capa
     city = {
         "residents_per_device_day": mean_interval(all_pace),
         "down_share": wilson(sum(down.values()), sum(shifts_seen.values())),
-        "no_show": wilson(sum(no_show.values()), sum(booked.values())),
+        "no_show": wilson(sum(no_show.values()), sum(invited.values())),
         "came_back": wilson(sum(came.values()), sum(old_enough.values())),
         "days_to_come_back": mean_interval(np.array([x for v in days_back.values() for x in v], dtype=np.float64)),
     }
@@ -195,7 +206,7 @@ def measure_field(snap: Snapshot, enrolled: np.ndarray, returned: set[str], capa
                 np.array(pace.get(code, []), dtype=np.float64), city["residents_per_device_day"], sd
             ),
             "down_share": pooled_share(down[code], shifts_seen[code], city["down_share"]),
-            "no_show": pooled_share(no_show[code], booked[code], city["no_show"]),
+            "no_show": pooled_share(no_show[code], invited[code], city["no_show"]),
             "came_back": pooled_share(came[code], old_enough[code], city["came_back"]),
             "days_to_come_back": pooled_mean(
                 np.array(days_back.get(code, []), dtype=np.float64), city["days_to_come_back"], back_sd

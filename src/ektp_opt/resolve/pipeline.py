@@ -124,7 +124,9 @@ def finish(prep: Prepared, max_delay: int | None = None, reporter: Reporter | No
             # The plan without a cap has the fewest moves; only when it breaks the cap is it replaced.
             seating = prep.seating.copy()
             bound_last, bound_wait, cap_bound = seat_capped(prep, seating, max_delay)
-        backlog = book_backlog(ls, data, devices, win.missed, old, members, seating.load, win.w_end)
+        backlog = book_backlog(
+            ls, data, devices, win.missed, old, members, (seating.day, seating.shift, seating.device), win.w_end
+        )
         seating.changes += visit_changes(prep)
         for i, booked in backlog.items():
             new: tuple[dt.date | None, int | None, str | None] = booked if booked is not None else (None, None, None)

@@ -241,7 +241,12 @@ def verify_plan(plan_dir: Path, ls: LoadedScenario, households: Households) -> R
     # Rule 2 and shift range.
     shifts = appt.coded["site"].lookup(sc.shifts_override, sc.shifts_per_day, np.int64)
     rep.add("shift outside 1..shifts_per_day", "2", (appt.shift < 1) | (appt.shift > shifts), labels)
-    seats = sc.device.capacity_per_day // shifts - sc.backlog.reserve_per_shift
+    # A device's capacity on the appointment's day (a re-plan at a measured pace keeps the days
+    # that happened at the capacity they were planned with: device.earlier).
+    capacity = np.full(len(appt.date), sc.device.capacity_per_day, dtype=np.int64)
+    for e in reversed(sc.device.earlier):
+        capacity[appt.date <= np.datetime64(e.until)] = e.capacity_per_day
+    seats = capacity // shifts - sc.backlog.reserve_per_shift
     dev_idx = device.codes
     day_no = appt.date.astype(np.int64)
     key = (dev_idx.astype(np.int64) * 100_000 + (day_no - day_no.min(initial=0))) * 1000 + appt.shift
@@ -366,9 +371,10 @@ def _check_backlog(
     dev_kec: dict[str, str],
     dev_from: dict[str, np.datetime64],
 ) -> None:
-    """A re-plan books KK that missed their slot into backlog seats (at most reserve_per_shift a
-    device-shift) or, on catch-up days, whole device-shifts; never before the slot they missed,
-    never away from their office, never after the deadline."""
+    """A re-plan books KK that missed their slot into what a device-shift has left: on a regular
+    day its backlog seats and the regular seats no appointment holds (appointments and bookings
+    together within capacity_per_day // shifts), on a catch-up day the whole device-shift; never
+    before the slot they missed, never away from their office, never after the deadline."""
     sc = ls.scenario
     booked_on = dict(zip(appt.kk_id.tolist(), appt.date.tolist(), strict=True))
     site_of = dict(zip(appt.kk_id.tolist(), appt.site.tolist(), strict=True))
@@ -395,16 +401,23 @@ def _check_backlog(
         if date > sc.deadline or not bool(cal.is_working(np.array([date], dtype="datetime64[D]"))[0]):
             window.append(kk)
         load[(dev, date, shift)] = load.get((dev, date, shift), 0) + members
+    # On a regular day a device-shift takes missed KK in its backlog seats and in the regular seats
+    # no appointment holds (its whole capacity, appointments included); on a catch-up day, whole.
+    booked: dict[tuple[str, dt.date, int], int] = {}
+    for dev_id, day, sh, m in zip(appt.device.tolist(), appt.date.astype(object).tolist(), appt.shift.tolist(),
+                                  appt.members.tolist(), strict=True):  # fmt: skip
+        booked[(dev_id, day, sh)] = booked.get((dev_id, day, sh), 0) + int(m)
     over = []
     for (dev, date, shift), n in sorted(load.items()):
-        per_shift = sc.device.capacity_per_day // sc.shifts_for(dev_kec.get(dev, ""))
-        cap = sc.backlog.reserve_per_shift if np.datetime64(date) <= cal.last_regular else per_shift
+        per_shift = sc.device.capacity_on(date) // sc.shifts_for(dev_kec.get(dev, ""))
+        regular = np.datetime64(date) <= cal.last_regular
+        cap = per_shift - booked.get((dev, date, shift), 0) if regular else per_shift
         if n > cap:
             over.append(f"{dev} {date} shift {shift} ({n} > {cap})")
     rep.add("backlog booking not after the missed appointment", "resolve", order)
     rep.add("backlog booking on a device not at the KK's office then", "resolve", where)
     rep.add("backlog booking on a non-working day or after the deadline", "resolve", window)
-    rep.add("backlog seats over reserve_per_shift (regular day) or a device-shift (catch-up day)", "resolve", over)
+    rep.add("backlog bookings over a device-shift's seats left free (reserve and unbooked)", "resolve", over)
     if unbooked:
         rep.warnings.append(f"{unbooked} KK that missed their slot have no backlog seat before the deadline")
 

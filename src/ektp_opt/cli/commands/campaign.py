@@ -268,3 +268,103 @@ def simulate_field(
         f"Field records written to [bold]{plain(out)}[/]: {len(log.enrolments):,} enrolments, "
         f"{len(log.device_shifts):,} device-shifts, {len(log.invitations):,} invitations"
     )
+
+
+@campaign.command("replan")
+@DB
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="Today: appointments before it happened (or were missed), the new plan is in force from it.",
+)
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="The new plan folder.")
+@click.option(
+    "--confidence",
+    type=Range(0.5, 0.999),
+    default=0.8,
+    show_default=True,
+    help="Plan at the pace the records say is reached with this probability (pessimistic quantile).",
+)
+@click.option(
+    "--notice-days",
+    type=click.IntRange(0, 365),
+    default=3,
+    show_default=True,
+    help="Working days from --as-of whose appointments are announced and stay unless forced.",
+)
+@click.option(
+    "--max-delay",
+    type=click.IntRange(0, 10_000),
+    default=None,
+    help="No moved KK more than this many working days after its old appointment.",
+)
+@click.option("--time-limit", type=Range(1.0), default=60.0, show_default=True, help="Seconds per model.")
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="CP-SAT workers [default: the cores].")
+@BY
+@quiet_option
+@guarded
+def replan(
+    db: str,
+    as_of: Any,
+    out: Path,
+    confidence: float,
+    notice_days: int,
+    max_delay: int | None,
+    time_limit: float,
+    seed: int,
+    workers: int | None,
+    by: str | None,
+    quiet: bool,
+) -> None:
+    """The next plan version from the records, at the measured pace.
+
+    Enrolled residents are done; no-shows, partly enrolled KK and KK whose letter came back go to
+    the back of the queue (backlog seats, then free seats, then catch-up days). From --as-of on, a
+    device-day is planned at the residents a device really enrols when up times the share of
+    device-shifts up, each at the --confidence quantile of its interval; recorded deliveries replace
+    the scenario's. The rules, the notice window, --max-delay and the verifier are `resolve`'s.
+    OUT is a normal plan folder (its summary.json says which records and calibration made it; the
+    measured scenario is in OUT/scenario/) and is stored as the next plan version; changes.csv
+    lists only the KK whose appointment changed (`invitations --changed-only`).
+
+    \b
+    Examples:
+      ektp-opt campaign replan --db sqlite:///medan.db --as-of 2011-09-19 --out plans/medan-v2
+      ektp-opt campaign replan --db sqlite:///medan.db --as-of 2011-09-19 --out plans/medan-v2 --max-delay 10
+
+    Exit 0 on success; 4 when the deadline cannot be met at the measured pace (OUT/diagnosis.json
+    says what fixes it at that pace, as `capacity` does); 3 on bad input.
+    """
+    from ektp_opt.campaign.replan import replan_from_records
+    from ektp_opt.cli.commands.common import diagnosis_exit
+    from ektp_opt.cli.console import closing, progress_display
+    from ektp_opt.cli.console import out as con
+    from ektp_opt.errors import InfeasibleError
+    from ektp_opt.safety.atomic import check_folder_target
+    from ektp_opt.solver import SolveOptions
+    from ektp_opt.solver.params import default_workers
+
+    check_folder_target(out)
+    options = SolveOptions(time_limit=time_limit, workers=workers or default_workers(), seed=seed)
+    with progress_display(quiet) as rep:
+        try:
+            done = replan_from_records(db, as_of.date(), out, confidence, notice_days, max_delay, options, rep, by)
+        except InfeasibleError as exc:
+            diagnosis_exit(out, exc, rep.progress)
+    cal = done.calibration
+    extra = done.summary.resolve
+    assert extra is not None
+    con.print(
+        f"Measured pace {cal.residents_per_device_day:,.1f} residents per device-day when up, "
+        f"{cal.up_share:.1%} of device-shifts up (at {cal.confidence:.0%} confidence): planned at "
+        f"{cal.capacity_per_day} a device-day (nominal {cal.nominal_capacity_per_day})."
+    )
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in done.seconds.items())
+    con.print(f"Stages: {stages}")
+    closing(
+        f"Plan version {done.version} written to [bold]{plain(out)}[/] and stored: {extra.moved_kk:,} KK moved, "
+        f"{done.missed:,} missed KK re-queued, completion {done.summary.completion_date}"
+    )

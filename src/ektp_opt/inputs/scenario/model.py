@@ -52,9 +52,32 @@ class CalendarSpec(_Strict):
         return self
 
 
+class EarlierCapacity(_Strict):
+    """A device's capacity up to and including ``until``: a re-plan at a measured pace keeps the
+    days that already happened at the capacity they were planned with."""
+
+    until: Date
+    capacity_per_day: int = Field(gt=0, le=10_000)
+
+
 class DeviceSpec(_Strict):
     capacity_per_day: int = Field(gt=0, le=10_000)
     setup_days: int = Field(default=0, ge=0, le=60)
+    earlier: list[EarlierCapacity] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        untils = [e.until for e in self.earlier]
+        if untils != sorted(set(untils)):
+            raise ValueError("earlier: the until dates must increase")
+        return self
+
+    def capacity_on(self, day: dt.date) -> int:
+        """``capacity_per_day`` as it was on ``day``."""
+        for e in self.earlier:
+            if day <= e.until:
+                return e.capacity_per_day
+        return self.capacity_per_day
 
 
 class BacklogSpec(_Strict):
