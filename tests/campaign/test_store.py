@@ -22,12 +22,10 @@ from tests.conftest import ROOT
 
 def rows_of(db: str) -> dict[str, int]:
     """Every table's row count: a refused call must leave them as they were."""
-    from sqlalchemy import create_engine, func, select
+    from sqlalchemy import create_engine, func, inspect, select
 
     from ektp_opt.campaign import schema as t
     from ektp_opt.campaign.store import parse_url
-
-    from sqlalchemy import inspect
 
     engine = create_engine(parse_url(db))
     try:

@@ -634,14 +634,59 @@ NAMED_ELSEWHERE = {
 }
 
 
+# Which rule of docs/SPEC.md each check stands for (read from SPEC.md's lists: "Hard rules of a
+# plan" 1-8, home visits, the re-plan's files, and summary.json's claims).
+SPEC_RULE = {
+    "kk_id or device_id not of letters, digits, '-' and '.' (starting alphanumeric)": "8",
+    "unknown KK": "1", "KK missing from the plan": "1", "KK both visited at home and given an office seat": "1",
+    "family split across device-shifts": "1", "KK listed more than once": "1",
+    "members differ from the household": "1", "kelurahan differs from the household": "1",
+    "home_kecamatan is not the kelurahan's kecamatan": "1",
+    "device listed twice (two kecamatan)": "3", "available_from does not follow delivery + setup days": "3",
+    "device at an unknown kecamatan": "3", "device not in devices.csv": "3",
+    "device used away from its kecamatan": "3", "device used before available_from": "3",
+    "appointment on a non-working day": "3", "more devices placed than delivered": "6",
+    "shift outside 1..shifts_per_day": "2", "device-shift over its regular seats": "2",
+    "appointment before start": "4", "appointment after the last regular day (catch-up days or later)": "4",
+    "served away from home beyond overflow_km": "5", "more device-shifts than operators can staff": "7",
+    "summary.json disagrees with the plan": "summary", "summary.json claims what the plan does not show": "summary",
+    "home_visits.csv in a plan whose scenario plans no home visits": "HV",
+}  # fmt: skip
+
+
+def spec_rule(rule: str) -> str:
+    if rule in SPEC_RULE:
+        return SPEC_RULE[rule]
+    home = ("home visit", "home-visit", "home_visits.csv", "mobile day", "portable", "flagged KK")
+    return "home visits" if any(h in rule for h in home) else "resolve"
+
+
 @pytest.mark.parametrize("rule", list(BREAKERS))
 def test_rule_broken_alone_is_named_alone(rule: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The rule is named alone, as the rule of SPEC.md it stands for, with how many rows break it
+    and examples naming them (a kk_id, a device, a date: never other household data)."""
     kind, breaker = BREAKERS[rule]
     base: Base = request.getfixturevalue(kind)
     p = Plan(base, tmp_path / "broken")
     assert p.save() == set(), "the copy is clean before it is broken"
     breaker(p)
     assert p.save() == {rule}
+    report = verify_plan(p.dir, p.ls, p.h)
+    assert report.plan_dir == p.dir and report.rows == len(p.appts) and not report.ok
+    (v,) = report.violations
+    assert v.spec == spec_rule(rule)
+    if v.spec == "8":  # an id a spreadsheet would run or a shell would read is never shown
+        assert v.count >= 1 and v.examples == []
+    else:
+        assert v.count >= 1 and 1 <= len(v.examples) <= min(v.count, 5) and all(v.examples), v
+
+
+def test_a_missing_plan_folder_is_named(tmp_path: Path, office: Base) -> None:
+    from ektp_opt.errors import InputError
+
+    with pytest.raises(InputError) as exc:
+        verify_plan(tmp_path / "nowhere", office.ls, office.h)
+    assert exc.value.message == f"{tmp_path / 'nowhere'}: plan folder not found"
 
 
 def test_every_rule_has_a_breaker(office: Base, visits: Base, replan: Base) -> None:
