@@ -372,7 +372,7 @@ def simulate_field(
         url = parse_url(db)
         with connect(url) as engine, _reachable(url), engine.connect() as conn:
             snap = load_snapshot(conn, (first or ls.scenario.start) - dt.timedelta(days=1))
-        done = {k: int(n) for k, n in zip(snap.kk, snap.enrolled().tolist(), strict=True) if n}
+        done = {k: int(n) for k, n in zip(snap.kk.tolist(), snap.enrolled.tolist(), strict=True) if n}
     log = run_field(plan, ls, until, conditions, first, done)
     log.write(Path(out))
     return log

@@ -33,6 +33,7 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, func, insert, select
 
 from ektp_opt.campaign import schema as t
@@ -247,18 +248,16 @@ def replan_from_records(
                     (measured.parent / p.name).write_bytes(p.read_bytes())
             measured.write_text(new_text, encoding="utf-8")
             ls = load_scenario(measured)
-        enrolled = snap.enrolled()
+        # who attended: booked before as-of and wholly enrolled (a returned letter and no enrolment: missed)
+        booked = ~np.isnat(snap.appt_day) & (snap.appt_day < np.datetime64(as_of))
+        came = snap.enrolled >= snap.members
+        missed = int((booked & ~came).sum())
         sheet = root / "attendance.csv"
-        missed = 0
-        with sheet.open("w", encoding="utf-8") as fh:
-            fh.write("kk_id,attended\n")
-            for i, k in enumerate(snap.kk):
-                d = snap.appt_date[i]
-                if d is None or d >= as_of:
-                    continue
-                came = bool(enrolled[i] >= snap.members[i])  # a returned letter and no enrolment: missed
-                missed += not came
-                fh.write(f"{k},{1 if came else 0}\n")
+        sheet.write_text(
+            "kk_id,attended\n"
+            + "".join(f"{k},{int(c)}\n" for k, c in zip(snap.kk[booked].tolist(), came[booked].tolist(), strict=True)),
+            encoding="utf-8",
+        )
         t0 = time.perf_counter()
         replanned = replan_city(old_plan, ls, as_of, notice_days, sheet, options, reporter, max_delay)
         seconds["re-plan"] = time.perf_counter() - t0
@@ -266,14 +265,7 @@ def replan_from_records(
             "store_version": snap.version + 1,
             "replaces_version": snap.version,
             "as_of": as_of.isoformat(),
-            "records": {
-                "imports": int(imports[0]),
-                "last_import_id": imports[1],
-                "enrolments": len(snap.enrolments),
-                "device_shifts": len(snap.device_shifts),
-                "invitations": len(snap.invitations),
-                "deliveries": len(snap.deliveries),
-            },
+            "records": {"imports": int(imports[0]), "last_import_id": imports[1], **snap.records},
             "calibration": cal.json(),
             "missed_kk": missed,
         }

@@ -1,22 +1,22 @@
 """``campaign status``: enrolled against planned, the backlog, and what the records say about the
-field, on a day (``as_of``, default today)."""
+field, on a day (``as_of``). Vectorised over the households (Medan: 650 k KK)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from dataclasses import field as default
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ektp_opt.campaign.measure import Estimate, mean_interval, pooled_mean, pooled_share, wilson
-from ektp_opt.campaign.snapshot import Snapshot
+from ektp_opt.campaign.snapshot import DeviceShifts, Snapshot
 from ektp_opt.inputs.scenario.model import Scenario
 
 COME_BACK_WINDOW = 10  # calendar days a no-show is given before "did not come back" is counted
+PARAMETERS = ("residents_per_device_day", "down_share", "no_show", "came_back", "days_to_come_back")
 
 
 @dataclass
@@ -62,159 +62,147 @@ class Status:
         }
 
 
+def _sums(labels: npt.NDArray[np.str_], columns: dict[str, npt.NDArray[np.int64]]) -> dict[str, dict[str, int]]:
+    """Per distinct label, the sum of each column."""
+    codes, inv = np.unique(labels, return_inverse=True)
+    sums = {name: np.bincount(inv, weights=col, minlength=len(codes)).astype(np.int64) for name, col in columns.items()}
+    return {str(code): {name: int(sums[name][i]) for name in sorted(columns)} for i, code in enumerate(codes.tolist())}
+
+
 def campaign_status(snap: Snapshot, sc: Scenario) -> Status:
-    members = snap.members
-    enrolled = snap.enrolled()
-    as_of = snap.as_of
-    returned = snap.returned()
-    planned_on: Counter[dt.date] = Counter()
-    for d, m in zip(snap.appt_date, members.tolist(), strict=True):
-        if d is not None:
-            planned_on[d] += m
-    enrolled_on: Counter[dt.date] = Counter()
-    for _k, d, _s, _dev, n in snap.enrolments:
-        enrolled_on[d] += n
+    members, enrolled = snap.members, snap.enrolled
+    as_of = np.datetime64(snap.as_of)
+    has = ~np.isnat(snap.appt_day)
+    past = has & (snap.appt_day < as_of)
+    owed = past & (enrolled < members) & ~snap.returned
+    planned_on: dict[dt.date, int] = {}
+    if has.any():
+        day_codes, inv = np.unique(snap.appt_day[has], return_inverse=True)
+        per = np.bincount(inv, weights=members[has]).astype(np.int64)
+        planned_on = {d: int(n) for d, n in zip(day_codes.astype(object).tolist(), per.tolist(), strict=True)}
     by_date = []
     cum_p = cum_e = 0
-    for d in sorted(set(planned_on) | set(enrolled_on)):
-        if d > as_of:
+    for d in sorted(set(planned_on) | set(snap.enrolled_per_day)):
+        if d > snap.as_of:
             break
-        cum_p += planned_on[d]
-        cum_e += enrolled_on[d]
+        p, e = planned_on.get(d, 0), snap.enrolled_per_day.get(d, 0)
+        cum_p += p
+        cum_e += e
         by_date.append(
-            {
-                "date": d.isoformat(),
-                "planned": planned_on[d],
-                "enrolled": enrolled_on[d],
-                "planned_total": cum_p,
-                "enrolled_total": cum_e,
-            }
+            {"date": d.isoformat(), "planned": p, "enrolled": e, "planned_total": cum_p, "enrolled_total": cum_e}
         )
-
-    past = np.array([d is not None and d < as_of for d in snap.appt_date])
-    is_returned = np.array([k in returned for k in snap.kk])
-    owed = past & (enrolled < members)
-    kec: dict[str, dict[str, int]] = defaultdict(lambda: Counter())  # type: ignore[arg-type]
-    kel: dict[str, dict[str, int]] = defaultdict(lambda: Counter())  # type: ignore[arg-type]
-    for i in range(len(snap.kk)):
-        for table, code in ((kec, snap.home[i]), (kel, snap.kelurahan[i])):
-            row = table[code]
-            row["residents"] += int(members[i])
-            row["enrolled"] += int(enrolled[i])
-            if past[i]:
-                row["planned_by_as_of"] += int(members[i])
-            if owed[i] and not is_returned[i]:
-                row["backlog_kk"] += 1
-                row["backlog_residents"] += int(members[i] - enrolled[i])
-            if is_returned[i]:
-                row["returned_kk"] += 1
+    columns = {
+        "residents": members,
+        "enrolled": enrolled,
+        "planned_by_as_of": members * past,
+        "backlog_kk": owed.astype(np.int64),
+        "backlog_residents": (members - enrolled) * owed,
+        "returned_kk": snap.returned.astype(np.int64),
+    }
+    kel = _sums(snap.kelurahan, columns)
     backlog = {
-        "kk": int((owed & ~is_returned).sum()),
-        "residents": int(((members - enrolled) * (owed & ~is_returned)).sum()),
-        "no_show_kk": int((owed & ~is_returned & (enrolled == 0)).sum()),
-        "partly_enrolled_kk": int((owed & ~is_returned & (enrolled > 0)).sum()),
-        "returned_kk": int(is_returned.sum()),
+        "kk": int(owed.sum()),
+        "residents": int(((members - enrolled) * owed).sum()),
+        "no_show_kk": int((owed & (enrolled == 0)).sum()),
+        "partly_enrolled_kk": int((owed & (enrolled > 0)).sum()),
+        "returned_kk": int(snap.returned.sum()),
     }
     return Status(
-        as_of=as_of,
+        as_of=snap.as_of,
         version=snap.version,
         residents=int(members.sum()),
         enrolled=int(enrolled.sum()),
         planned_by_as_of=int((members * past).sum()),
         by_date=by_date,
-        kecamatan={k: dict(sorted(v.items())) for k, v in sorted(kec.items())},
-        kelurahan={k: dict(sorted(v.items())) for k, v in sorted(kel.items())},
+        kecamatan=_sums(snap.home, columns),
+        kelurahan=kel,
         backlog=backlog,
-        field=measure_field(snap, enrolled, returned, sc),
-        returned_per_kelurahan={k: v["returned_kk"] for k, v in sorted(kel.items()) if v.get("returned_kk")},
+        field=measure_field(snap, sc),
+        returned_per_kelurahan={k: v["returned_kk"] for k, v in kel.items() if v["returned_kk"]},
     )
 
 
-def measure_field(snap: Snapshot, enrolled: np.ndarray, returned: set[str], sc: Scenario) -> Field:
+def _keys(ds: DeviceShifts, device_code: dict[str, int]) -> npt.NDArray[np.int64]:
+    """One integer per device-shift (device, day, shift); -1 for a device of no plan."""
+    dev = np.array([device_code.get(d, -1) for d in ds.device.tolist()], dtype=np.int64)
+    day = ds.day.astype(np.int64)
+    return np.where(dev >= 0, (dev * 1_000_000 + day) * 32 + ds.shift, -1)
+
+
+def measure_field(snap: Snapshot, sc: Scenario) -> Field:
     """The field parameters (see measure.py for the intervals). The pace is measured on the
     device-shifts the plan had filled (booked to their regular seats): an idle device-shift says
     how many families came, not how fast a device enrols."""
-    capacity_per_day = sc.device.capacity_per_day
-    booked: Counter[tuple[str, dt.date, int]] = Counter()
-    for i, d in enumerate(snap.appt_date):
-        if d is not None:
-            booked[(snap.appt_device[i], d, int(snap.appt_shift[i]))] += int(snap.members[i])
-    dev_kec = {d: k for d, k, _deliv, _a in snap.devices}
-    status_of = {(d, day, s): st for d, day, s, st, _r in snap.device_shifts}
-    served: Counter[tuple[str, dt.date, int]] = Counter()
-    first_day: dict[str, dt.date] = {}
-    for k, day, s, dev, n in snap.enrolments:
-        served[(dev, day, s)] += n
-        first_day[k] = min(first_day.get(k, day), day)
-    # residents per device-shift that was up, per device-day (times the kecamatan's shifts)
-    pace: dict[str, list[float]] = defaultdict(list)
-    up_keys = {k for k, st in status_of.items() if st == "up"} | {k for k in served if status_of.get(k) != "down"}
-    for key in up_keys:
-        kec = dev_kec.get(key[0])
-        if kec is None or key[1] >= snap.as_of:
+    as_of = np.datetime64(snap.as_of)
+    names = sorted(
+        {d for d, _k, _a, _b in snap.devices} | set(snap.served.device.tolist()) | set(snap.recorded.device.tolist())
+    )
+    code = {d: i for i, d in enumerate(names)}
+    kec_of = {d: k for d, k, _a, _b in snap.devices}
+    has = ~np.isnat(snap.appt_day)
+    booked_ds = DeviceShifts(snap.appt_device[has], snap.appt_day[has], snap.appt_shift[has], snap.members[has])
+    bkeys = _keys(booked_ds, code)
+    bk, binv = np.unique(bkeys, return_inverse=True)
+    booked = np.bincount(binv, weights=booked_ds.value).astype(np.int64)
+    skeys = _keys(snap.served, code)
+    rkeys = _keys(snap.recorded, code)
+    down_keys = rkeys[snap.recorded.value == "down"]
+    # pace: up device-shifts before as-of (recorded up, or with enrolments and not recorded down)
+    up_keys = np.union1d(rkeys[snap.recorded.value == "up"], np.setdiff1d(skeys, down_keys))
+    up_keys = up_keys[up_keys >= 0]
+    served_at = dict(zip(skeys.tolist(), snap.served.value.tolist(), strict=True))
+    booked_at = dict(zip(bk.tolist(), booked.tolist(), strict=True))
+    pace: dict[str, list[float]] = {}
+    for key in up_keys.tolist():
+        dev = names[key // 32 // 1_000_000]
+        day = np.datetime64(int(key // 32 % 1_000_000), "D")
+        kec = kec_of.get(dev)
+        if kec is None or day >= as_of:
             continue
-        regular = sc.device.capacity_on(key[1]) // snap.kecamatan[kec] - sc.backlog.reserve_per_shift
-        if booked[key] >= regular:
-            pace[kec].append(served[key] * snap.kecamatan[kec])
-    down: Counter[str] = Counter()
-    shifts_seen: Counter[str] = Counter()
-    for (dev, day, _s), st in status_of.items():
-        kec = dev_kec.get(dev)
-        if kec is not None and day < snap.as_of:
-            shifts_seen[kec] += 1
-            down[kec] += st == "down"
-    # no-shows: KK whose appointment (before as_of, letter not returned, device-shift not down)
-    # saw no enrolment of theirs that day or before
-    no_show: Counter[str] = Counter()
-    invited: Counter[str] = Counter()
-    came: Counter[str] = Counter()
-    old_enough: Counter[str] = Counter()
-    days_back: dict[str, list[float]] = defaultdict(list)
-    for i, k in enumerate(snap.kk):
-        d = snap.appt_date[i]
-        if d is None or d >= snap.as_of or k in returned:
-            continue
-        if status_of.get((snap.appt_device[i], d, int(snap.appt_shift[i]))) == "down":
-            continue
-        kec = snap.appt_site[i]
-        invited[kec] += 1
-        first = first_day.get(k)
-        if first is not None and first <= d:
-            continue
-        no_show[kec] += 1
-        if (snap.as_of - d).days >= COME_BACK_WINDOW:
-            old_enough[kec] += 1
-            if first is not None:
-                came[kec] += 1
-        if first is not None:
-            days_back[kec].append(float((first - d).days))
+        shifts = snap.kecamatan[kec]
+        regular = sc.device.capacity_on(day.astype(object)) // shifts - sc.backlog.reserve_per_shift
+        if booked_at.get(key, 0) >= regular:
+            pace.setdefault(kec, []).append(float(served_at.get(key, 0) * shifts))
+    # down share per kecamatan
+    rec_before = snap.recorded.day < as_of
+    rec_kec = np.array([kec_of.get(d, "") for d in snap.recorded.device.tolist()], dtype=str)
+    down = {k: int(((rec_kec == k) & rec_before & (snap.recorded.value == "down")).sum()) for k in snap.kecamatan}
+    seen = {k: int(((rec_kec == k) & rec_before).sum()) for k in snap.kecamatan}
+    # no-shows: booked before as-of, letter not returned, device-shift not down, no enrolment by the day
+    akeys = _keys(DeviceShifts(snap.appt_device, snap.appt_day, snap.appt_shift, snap.members), code)
+    invited = has & (snap.appt_day < as_of) & ~snap.returned & ~np.isin(akeys, down_keys)
+    came_by_day = ~np.isnat(snap.first_enrolled) & (snap.first_enrolled <= snap.appt_day)
+    missed = invited & ~came_by_day
+    old = missed & ((as_of - snap.appt_day).astype(np.int64) >= COME_BACK_WINDOW)
+    back = old & ~np.isnat(snap.first_enrolled)
+    gap = (snap.first_enrolled - snap.appt_day).astype(np.int64)
+    with_gap = missed & ~np.isnat(snap.first_enrolled)
+
+    def per(mask: npt.NDArray[np.bool_], k: str) -> int:
+        return int((mask & (snap.appt_site == k)).sum())
+
     all_pace = np.array([x for v in pace.values() for x in v], dtype=np.float64)
+    gaps = gap[with_gap].astype(np.float64)
     city = {
         "residents_per_device_day": mean_interval(all_pace),
-        "down_share": wilson(sum(down.values()), sum(shifts_seen.values())),
-        "no_show": wilson(sum(no_show.values()), sum(invited.values())),
-        "came_back": wilson(sum(came.values()), sum(old_enough.values())),
-        "days_to_come_back": mean_interval(np.array([x for v in days_back.values() for x in v], dtype=np.float64)),
+        "down_share": wilson(sum(down.values()), sum(seen.values())),
+        "no_show": wilson(int(missed.sum()), int(invited.sum())),
+        "came_back": wilson(int(back.sum()), int(old.sum())),
+        "days_to_come_back": mean_interval(gaps),
     }
-    sd = float(all_pace.std(ddof=1)) if len(all_pace) > 1 else 0.0
-    back_all = np.array([x for v in days_back.values() for x in v], dtype=np.float64)
-    back_sd = float(back_all.std(ddof=1)) if len(back_all) > 1 else 0.0
-    per = {}
-    for code in sorted(snap.kecamatan):
-        per[code] = {
+    pace_sd = float(all_pace.std(ddof=1)) if len(all_pace) > 1 else 0.0
+    gap_sd = float(gaps.std(ddof=1)) if len(gaps) > 1 else 0.0
+    per_kec = {}
+    for k in sorted(snap.kecamatan):
+        mine = with_gap & (snap.appt_site == k)
+        per_kec[k] = {
             "residents_per_device_day": pooled_mean(
-                np.array(pace.get(code, []), dtype=np.float64), city["residents_per_device_day"], sd
+                np.array(pace.get(k, []), dtype=np.float64), city["residents_per_device_day"], pace_sd
             ),
-            "down_share": pooled_share(down[code], shifts_seen[code], city["down_share"]),
-            "no_show": pooled_share(no_show[code], invited[code], city["no_show"]),
-            "came_back": pooled_share(came[code], old_enough[code], city["came_back"]),
-            "days_to_come_back": pooled_mean(
-                np.array(days_back.get(code, []), dtype=np.float64), city["days_to_come_back"], back_sd
-            ),
+            "down_share": pooled_share(down[k], seen[k], city["down_share"]),
+            "no_show": pooled_share(per(missed, k), per(invited, k), city["no_show"]),
+            "came_back": pooled_share(per(back, k), per(old, k), city["came_back"]),
+            "days_to_come_back": pooled_mean(gap[mine].astype(np.float64), city["days_to_come_back"], gap_sd),
         }
-    nominal = {"residents_per_device_day": float(capacity_per_day), "down_share": 0.0, "no_show": 0.0}
-    return Field(city, per, nominal)
-
-
-def finite(x: float) -> float | None:
-    return None if math.isnan(x) else x
+    nominal = {"residents_per_device_day": float(sc.device.capacity_per_day), "down_share": 0.0, "no_show": 0.0}
+    return Field(city, per_kec, nominal)
