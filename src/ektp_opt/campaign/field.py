@@ -20,7 +20,8 @@ The model, stated once:
   a family is enrolled whole at one device-shift.
 
 With ``db``, families the store already has enrolled are done, and only days from ``first`` are
-written: the same world goes on under the plan in force (for the weekly loop).
+written: the same world goes on under the plan in force (for the weekly loop); a family the plan
+re-booked (``backlog.csv``) is booked at that seat.
 """
 
 from __future__ import annotations
@@ -99,6 +100,18 @@ def simulate_field(
     kk = appt.kk_ids
     members = appt.members.astype(np.int64)
     dates = appt.date.astype("datetime64[D]").astype(object).tolist()
+    devs, shifts = appt.device.tolist(), appt.shift.tolist()
+    # A re-plan's backlog.csv books KK that missed their slot again: that booking is their appointment.
+    rebooked = plan_dir / "backlog.csv"
+    if rebooked.exists():
+        from ektp_opt.inputs.csvread import iter_rows
+        from ektp_opt.plan.files import BACKLOG_COLUMNS
+
+        at = {k: i for i, k in enumerate(kk)}
+        for _n, row in iter_rows(rebooked, BACKLOG_COLUMNS):
+            i = at.get(row["kk_id"], -1)
+            if i >= 0 and row["date"]:
+                dates[i], devs[i], shifts[i] = dt.date.fromisoformat(row["date"]), row["device_id"], int(row["shift"])
     # Fixed per-family draws, in kk order: the same world whatever the days simulated.
     order = np.argsort(np.array(kk))
     u_returned, u_show, u_back, gap = (np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=np.int64))
@@ -124,7 +137,7 @@ def simulate_field(
             if u_back[i] < cond.come_back and dates[i] in index:
                 waiting_from.setdefault(index[dates[i]] + int(gap[i]), []).append(i)
             continue
-        booked.setdefault((appt.device[i], dates[i], int(appt.shift[i])), []).append(i)
+        booked.setdefault((devs[i], dates[i], int(shifts[i])), []).append(i)
 
     site_of_dev = {d: k for d, k, _deliv, _avail in devices}
     avail = {d: a for d, _k, _deliv, a in devices}
