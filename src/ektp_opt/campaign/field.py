@@ -129,7 +129,7 @@ def simulate_field(
             continue
         returned = bool(u_returned[i] < cond.returned)
         letter = max(sc.start - dt.timedelta(days=7), dates[i] - dt.timedelta(days=7))
-        if first <= letter <= until:
+        if (first <= letter or first <= sc.start) and letter <= until:  # the first log has the letters sent before
             invitations.append((kk[i], letter, "returned" if returned else "delivered"))
         if returned:
             continue
