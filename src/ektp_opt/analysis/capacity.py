@@ -30,7 +30,7 @@ from ektp_opt.results import (
     SeatArithmetic,
 )
 from ektp_opt.solver.aggregate import FeasibilityModel, fill_earliest, search_completion
-from ektp_opt.solver.params import SolveOptions, load_preset
+from ektp_opt.solver.params import SolveOptions, cpsat_parameters, load_preset
 from ektp_opt.solver.progress import Reporter
 
 EXTEND_YEARS = 4  # how far past the deadline the calendar is extended
@@ -145,7 +145,7 @@ def diagnose(
 ) -> Diagnosis:
     """The numbers a planner needs when the deadline cannot be met (SPEC.md), and also when it
     can (then extra devices are 0)."""
-    cpsat, _budget = load_preset(options.preset)
+    cpsat = cpsat_parameters(load_preset(options.preset))
     data = extended_problem(ls, households)
     try:
         search: Any = search_completion(data, options, cpsat, 60.0, Reporter())
@@ -244,7 +244,7 @@ def pool_sensitivity(
 
     The scenario's own pools are replaced by one pool of each size, so the current size and the
     size that just meets the deadline are both on the curve."""
-    cpsat, _ = load_preset(options.preset)
+    cpsat = cpsat_parameters(load_preset(options.preset))
     data = extended_problem(ls, households)
     pools = data.pools
     on = pools[0].delivery if pools else ls.scenario.deliveries[0].date

@@ -41,13 +41,16 @@ def population_table(h: Households, title: str, written_to: Path, seconds: float
 
 
 def scenario_tables(ls: LoadedScenario, data: ProblemData, h: Households) -> list[Table]:
+    from ektp_opt.problem.figures import scenario_figures
+
     sc = ls.scenario
+    fig = scenario_figures(data, h)
     head = _table(f"Scenario {sc.name} ({sc.city})", "measure", "value")
     head.add_row("start / deadline", f"{sc.start} / {sc.deadline}")
     head.add_row("regular working days", f"{data.regular_days} (last {data.last_regular_day})")
     head.add_row("catch-up days", str(sc.backlog.catch_up_days))
     head.add_row("shifts per day", str(sc.shifts_per_day))
-    head.add_row("regular seats per device-shift", ", ".join(sorted({str(s) for s in data.seats})))
+    head.add_row("regular seats per device-shift", ", ".join(str(s) for s in fig.seats_per_device_shift))
     head.add_row("KK / residents", f"{len(h):,} / {h.residents:,}")
 
     dev = _table(
@@ -58,32 +61,20 @@ def scenario_tables(ls: LoadedScenario, data: ProblemData, h: Households) -> lis
         "where",
         "device-days to last regular day",
     )
-    for b in sorted(data.batches, key=lambda b: (b.delivery, b.kecamatan is None)):
-        where = "pool (optimiser splits)" if b.kecamatan is None else data.kecamatan_codes[b.kecamatan]
-        days = max(0, data.regular_days - b.first_day)
-        dev.add_row(str(b.delivery), str(b.available_from), f"{b.count:,}", where, f"{b.count * days:,}")
+    for d in fig.deliveries:
+        dev.add_row(str(d.delivered), str(d.serves_from), f"{d.devices:,}", d.where, f"{d.device_days:,}")
 
     per = _table("Residents per kecamatan", "kecamatan", "kelurahan", "KK", "residents")
-    kk_kec = data.kelurahan_kecamatan[h.kelurahan]
-    kk = np.bincount(kk_kec, minlength=data.n_kec)
-    res = np.bincount(kk_kec, weights=h.members, minlength=data.n_kec).astype(int)
-    nkel = np.bincount(data.kelurahan_kecamatan, minlength=data.n_kec)
-    for k, code in enumerate(data.kecamatan_codes):
-        name = ls.admin.kecamatan[k].name
-        per.add_row(f"{code} {name}", str(nkel[k]), f"{kk[k]:,}", f"{res[k]:,}")
+    for k, row in enumerate(fig.kecamatan):
+        per.add_row(f"{row.code} {ls.admin.kecamatan[k].name}", str(row.kelurahan), f"{row.kk:,}", f"{row.residents:,}")
 
-    fixed_per_day, pooled_per_day = data.best_case_seats()
-    fixed = int(fixed_per_day[: data.regular_days].sum())
-    pooled = int(pooled_per_day[: data.regular_days].sum())
     bound = _table("Simple capacity bound (to the last regular day)", "measure", "value")
-    bound.add_row("regular seats, named deliveries", f"{fixed:,}")
-    bound.add_row("regular seats, pools", f"{pooled:,}")
+    bound.add_row("regular seats, named deliveries", f"{fig.seats_named:,}")
+    bound.add_row("regular seats, pools", f"{fig.seats_pools:,}")
     bound.add_row("residents", f"{h.residents:,}")
-    verdict = (
-        "enough seats (a plan may exist)" if fixed + pooled >= h.residents else "too few seats: deadline cannot be met"
-    )
-    ok = fixed + pooled >= h.residents
-    bound.add_row("seats / residents", text(f"{(fixed + pooled) / h.residents:.3f} · {verdict}", "" if ok else "red"))
+    ok = fig.enough_seats
+    verdict = "enough seats (a plan may exist)" if ok else "too few seats: deadline cannot be met"
+    bound.add_row("seats / residents", text(f"{fig.seats_per_resident:.3f} · {verdict}", "" if ok else "red"))
     return [head, dev, per, bound]
 
 

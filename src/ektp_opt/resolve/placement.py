@@ -24,7 +24,7 @@ from ektp_opt.results import Proof, ShortKecamatan
 from ektp_opt.solver import SolveOptions
 from ektp_opt.solver.apportion import largest_remainder
 from ektp_opt.solver.assign import Device
-from ektp_opt.solver.params import load_preset
+from ektp_opt.solver.params import cpsat_parameters, load_preset
 
 
 def cell_tables(
@@ -177,7 +177,7 @@ def place_pools(
     inp = SplitInput(
         segments, fixed, pool_items, olddev, seg_sum(moves_t), seg_sum(freed_t), seg_sum(free_t), top, hint
     )
-    cpsat, _budget = load_preset(options.preset)
+    cpsat = cpsat_parameters(load_preset(options.preset))
     split = solve_split(inp, options, cpsat, options.time_limit * 0.5)
     if split.status == "INFEASIBLE":
         # Whole largest families leaving a cell may free more seats than it lacks, and those may

@@ -16,7 +16,7 @@ from ektp_opt.solver.aggregate import AggregateSolution, solve_aggregate
 from ektp_opt.solver.assign import Assignment, assign_households
 from ektp_opt.solver.compact import CompactResult, compact_home_only, compact_with_overflow
 from ektp_opt.solver.metrics import plan_objectives
-from ektp_opt.solver.params import SolveOptions, load_preset
+from ektp_opt.solver.params import SolveOptions, cpsat_parameters, load_preset
 from ektp_opt.solver.progress import Reporter
 from ektp_opt.solver.repair import exact_assignment
 from ektp_opt.solver.result import LevelResult, Status, Timings, claimed, overall_status
@@ -143,7 +143,8 @@ def solve(
     """Plan every KK. Raises InfeasibleError when the deadline cannot be met."""
     options = options or SolveOptions()
     reporter = reporter or Reporter()
-    cpsat, budget = load_preset(options.preset)
+    preset = load_preset(options.preset)
+    cpsat, budget = cpsat_parameters(preset), preset.budget.model_dump()
     start = time.perf_counter()
     timings = Timings()
 

@@ -67,6 +67,11 @@ class Preset(BaseModel):
         return self
 
 
+def cpsat_parameters(preset: Preset) -> dict[str, object]:
+    """The preset's CP-SAT parameters, as the solver layer sets them (a fresh dict)."""
+    return dict(preset.cpsat)
+
+
 def presets_path() -> Path:
     env = os.environ.get("EKTP_OPT_PRESETS")
     if env:
@@ -90,12 +95,12 @@ def load_presets(path: Path | None = None) -> dict[str, Preset]:
     return out
 
 
-def load_preset(name: str) -> tuple[dict[str, Any], dict[str, float]]:
+def load_preset(name: str) -> Preset:
+    """The named preset, validated (its CP-SAT parameters and its time budget)."""
     presets = load_presets()
     if name not in presets:
         raise InputError(presets_path(), name, f"no such preset (have: {', '.join(sorted(presets))})")
-    preset = presets[name]
-    return dict(preset.cpsat), preset.budget.model_dump()
+    return presets[name]
 
 
 def make_solver(options: SolveOptions, cpsat: dict[str, Any], time_limit: float) -> cp_model.CpSolver:
