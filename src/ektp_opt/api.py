@@ -13,7 +13,6 @@ Nothing here prints; progress goes to an optional ``Reporter``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,8 +111,10 @@ def _verified(folder: Path, ls: LoadedScenario, households: Households, what: st
 
 def write_diagnosis(out: str | Path, diagnosis: Diagnosis | CapDiagnosis) -> Path:
     """The infeasible outcome of solve and resolve: a folder with diagnosis.json and nothing else."""
+    from ektp_opt.plan.replan_files import write_diagnosis_file
+
     with atomic_folder(Path(out), kind="diagnosis") as tmp:
-        (tmp / DIAGNOSIS).write_text(json.dumps(diagnosis.to_json(), indent=2) + "\n", encoding="utf-8")
+        write_diagnosis_file(tmp, diagnosis.to_json())
     return Path(out) / DIAGNOSIS
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -231,7 +231,7 @@ def recommendation_table(table: list[Any], target: float, best: Any) -> Table:
 
 
 def moves_tables(
-    stats: dict[str, Any], reinvite: list[tuple[str, str, int, int]], names: dict[str, str]
+    stats: dict[str, Any], reinvite: Sequence[tuple[str, str, int, int]], names: dict[str, str]
 ) -> list[Table]:
     """Where the moves of a re-plan fall, how far and why, and which invitations to send again."""
     kec = _table(

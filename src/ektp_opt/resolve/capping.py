@@ -12,7 +12,7 @@ import numpy as np
 from ektp_opt.errors import DelayCapError
 from ektp_opt.resolve.cap import smallest_feasible_cap
 from ektp_opt.resolve.capped import KecamatanMovers, reach_of
-from ektp_opt.resolve.records import CAP_SCOPE, CapBound, Prepared
+from ektp_opt.resolve.records import CAP_SCOPE, CapBound, Mover, Prepared
 from ektp_opt.resolve.seating import Seating, change_to, fluid_fill, staffed_of
 from ektp_opt.results import CapDiagnosis, KecamatanCapFigures, Proof
 
@@ -129,7 +129,7 @@ def seat_capped(prep: Prepared, seating: Seating, cap: int) -> tuple[int, int, C
                 f"{old.date[i]} shift {old.shift[i]}: makes room for KK moved within the cap of {cap} working days",
                 False,
             )
-            seating.movers.append((i, reason_of[i][0], False))
+            seating.movers.append(Mover(i, reason_of[i][0], False))
             extra_all.add(i)
         last, wait = fluid_fill(free.tolist(), sum(int(members[i]) for i in out.placed))
         bound_last, bound_wait = max(bound_last, last), bound_wait + wait

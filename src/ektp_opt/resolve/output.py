@@ -11,48 +11,41 @@ from typing import Any
 import numpy as np
 
 from ektp_opt.inputs.households import Households
-from ektp_opt.plan.files import (
-    BACKLOG,
-    BACKLOG_COLUMNS,
-    CHANGE_COLUMNS,
-    CHANGES,
-    HOME_VISIT_COLUMNS,
-    HOME_VISITS,
-    REINVITE,
-    REINVITE_COLUMNS,
-)
+from ektp_opt.plan.files import HOME_VISIT_COLUMNS, HOME_VISITS
+from ektp_opt.plan.replan_files import BacklogRow, ChangeRow, ReinviteRow, write_replan_rows
 from ektp_opt.resolve import Replan
 from ektp_opt.resolve.capped import working_days_after
 from ektp_opt.safety.csvwrite import csv_text
 
 
-def changes_csv(rp: Replan, households: Households) -> str:
+def change_rows(rp: Replan, households: Households) -> list[ChangeRow]:
     ordered = sorted(
         rp.changes, key=lambda c: (c.old[0] or dt.date.min, c.old[1] or 0, c.old[2], households.kk_id[c.kk])
     )
-    return csv_text(CHANGE_COLUMNS, ((households.kk_id[c.kk], *c.old, *c.new, c.reason) for c in ordered))
+    return [ChangeRow(households.kk_id[c.kk], *c.old, *c.new, c.reason) for c in ordered]
 
 
-def backlog_csv(rp: Replan, households: Households) -> str:
+def backlog_rows(rp: Replan, households: Households) -> list[BacklogRow]:
     data, a = rp.result.problem, rp.result.assignment
     rows = []
     for i, spot in sorted(rp.backlog.items(), key=lambda kv: households.kk_id[kv[0]]):
         date, shift, device = spot if spot is not None else (None, None, None)
-        row = (
-            households.kk_id[i],
-            data.kelurahan_codes[households.kelurahan[i]],
-            data.kecamatan_codes[a.site[i]],
-            data.days[a.day[i]],
-            date,
-            shift,
-            device,
-            households.members[i],
+        rows.append(
+            BacklogRow(
+                households.kk_id[i],
+                data.kelurahan_codes[households.kelurahan[i]],
+                data.kecamatan_codes[a.site[i]],
+                data.days[a.day[i]],
+                date,
+                shift,
+                device,
+                households.members[i],
+            )
         )
-        rows.append(row)
-    return csv_text(BACKLOG_COLUMNS, rows)
+    return rows
 
 
-def reinvite_rows(rp: Replan, households: Households) -> list[tuple[str, str, int, int]]:
+def reinvite_rows(rp: Replan, households: Households) -> list[ReinviteRow]:
     """(kelurahan, new date, KK, residents) for every KK whose date or shift changed."""
     data = rp.result.problem
     count: Counter[tuple[str, str]] = Counter()
@@ -62,11 +55,7 @@ def reinvite_rows(rp: Replan, households: Households) -> list[tuple[str, str, in
             key = (data.kelurahan_codes[households.kelurahan[c.kk]], c.new[0].isoformat())
             count[key] += 1
             people[key] += int(households.members[c.kk])
-    return [(kel, date, n, people[(kel, date)]) for (kel, date), n in sorted(count.items())]
-
-
-def reinvite_csv(rp: Replan, households: Households) -> str:
-    return csv_text(REINVITE_COLUMNS, reinvite_rows(rp, households))
+    return [ReinviteRow(kel, date, n, people[(kel, date)]) for (kel, date), n in sorted(count.items())]
 
 
 def home_visits_csv(rp: Replan, households: Households) -> str:
@@ -85,12 +74,9 @@ def home_visits_csv(rp: Replan, households: Households) -> str:
 
 
 def write_replan_files(folder: Path, rp: Replan, households: Households) -> None:
-    (folder / CHANGES).write_text(changes_csv(rp, households), encoding="utf-8")
     if rp.visits is not None:
         (folder / HOME_VISITS).write_text(home_visits_csv(rp, households), encoding="utf-8")
-    (folder / REINVITE).write_text(reinvite_csv(rp, households), encoding="utf-8")
-    if rp.backlog:
-        (folder / BACKLOG).write_text(backlog_csv(rp, households), encoding="utf-8")
+    write_replan_rows(folder, change_rows(rp, households), reinvite_rows(rp, households), backlog_rows(rp, households))
 
 
 def move_stats(rp: Replan, households: Households) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,15 @@ KEPT_SCOPE = "given the kept appointments"
 
 
 CAP_SCOPE = "within the delay cap, given the device placement and the KK whose cell lost seats"
+
+
+class Mover(NamedTuple):
+    """A KK that must leave its cell: who, why (the start of its changes.csv reason), and whether
+    its appointment was inside the notice window."""
+
+    kk: int  # household index
+    reason: str
+    forced: bool
 
 
 @dataclass(frozen=True)

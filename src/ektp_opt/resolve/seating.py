@@ -15,7 +15,7 @@ from ektp_opt.inputs.households import Households
 from ektp_opt.problem import ProblemData
 from ektp_opt.resolve.capped import usable_free
 from ektp_opt.resolve.oldplan import OldPlan, Window
-from ektp_opt.resolve.records import Change, IntArray
+from ektp_opt.resolve.records import Change, IntArray, Mover
 from ektp_opt.resolve.repack import repack
 from ektp_opt.resolve.seats import SlotFiller, keep_in_cell
 from ektp_opt.solver import SolveOptions
@@ -42,7 +42,7 @@ class Seating:
     shift: IntArray
     device: IntArray
     changes: list[Change] = field(default_factory=list)
-    movers: list[tuple[int, str, bool]] = field(default_factory=list)  # (kk, reason, forced)
+    movers: list[Mover] = field(default_factory=list)  # (kk, reason, forced)
     load: dict[tuple[int, int, int, int], int] = field(default_factory=lambda: defaultdict(int))
     reseated: set[int] = field(default_factory=set)  # KK seated again by the exact model (``repack``)
 
@@ -100,13 +100,13 @@ def seat_kept(
     for i in np.flatnonzero(past).tolist():
         device[i] = dev_index.get(old.device[i], -1)
     changes: list[Change] = []
-    movers: list[tuple[int, str, bool]] = []
+    movers: list[Mover] = []
     load: dict[tuple[int, int, int, int], int] = defaultdict(int)  # (k, d, s, device) -> members
     cells: dict[tuple[int, int, int], list[int]] = defaultdict(list)
     for i in np.flatnonzero(future).tolist():
         if old.day[i] < 0:
             movers.append(
-                (
+                Mover(
                     i,
                     old.why.get(i, f"{old.date[i]} is no longer a regular working day"),
                     notice_end is not None and old.date[i] <= notice_end,  # inside the notice window
@@ -136,10 +136,10 @@ def seat_kept(
             if i not in leave:
                 continue
             why = move_reason(dv in valid, lost, forced)
-            movers.append((i, f"{old.date[i]} shift {old.shift[i]}: {why}", forced))
+            movers.append(Mover(i, f"{old.date[i]} shift {old.shift[i]}: {why}", forced))
         decided[(k, d, s)] = seat
     for i, _k, d, why in over_operators(decided, members, data.slot_limit):
-        movers.append((i, f"{old.date[i]} shift {old.shift[i]}: {why}", d < w_end))
+        movers.append(Mover(i, f"{old.date[i]} shift {old.shift[i]}: {why}", d < w_end))
     for (k, d, s), seat in decided.items():
         forced = d < w_end
         for i, dv in seat.items():
@@ -178,7 +178,7 @@ def seat_movers(
         seating.load,
     )
     # Movers: earliest free seats after the notice window, kelurahan by kelurahan.
-    by_kec: dict[int, list[tuple[int, str, bool]]] = defaultdict(list)
+    by_kec: dict[int, list[Mover]] = defaultdict(list)
     for m in movers:
         by_kec[int(old.site[m[0]])].append(m)
     bound_last, bound_wait = -1, 0
@@ -221,7 +221,7 @@ def repack_kecamatan(
     win: Window,
     seating: Seating,
     k: int,
-    group: list[tuple[int, str, bool]],
+    group: list[Mover],
     slots: list[tuple[int, int, int, int]],
     staffed: set[tuple[int, int, int]],
     options: SolveOptions,
@@ -271,7 +271,7 @@ def repack_kecamatan(
             f"{old.date[i]} shift {old.shift[i]}: makes room for the families that must move at {code}",
             False,
         )
-        seating.movers.append((i, reason_of[i][0], False))
+        seating.movers.append(Mover(i, reason_of[i][0], False))
     seating.changes[:] = [c for c in seating.changes if c.kk not in reason_of and c.kk not in after_set]
     for i, _m, _at in families:
         d, s, dv = out.seat[i]
