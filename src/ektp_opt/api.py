@@ -18,21 +18,106 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ektp_opt.bench import MEDAN, METHODS, QUICK_SIZES, SIZES
 from ektp_opt.errors import DelayCapError, InfeasibleError, VerificationError
-from ektp_opt.inputs.households import Households
+from ektp_opt.inputs.households import Households, write_households_csv
 from ektp_opt.inputs.population import load_population
-from ektp_opt.inputs.scenario import LoadedScenario
+from ektp_opt.inputs.scenario import GeneratorSpec, LoadedScenario, load_scenario
+from ektp_opt.inputs.shipped import load_named_scenario, scenario_path
 from ektp_opt.plan.files import DIAGNOSIS
-from ektp_opt.problem import build_problem
+from ektp_opt.plan.read import scenario_of
+from ektp_opt.problem import ProblemData, build_problem
+from ektp_opt.problem.figures import scenario_figures
 from ektp_opt.resolve import Replan
-from ektp_opt.results import CapDiagnosis, Diagnosis, HomeVisitSummary, PlanSummary, ResolveSummary
+from ektp_opt.resolve.output import move_stats, reinvite_rows
+from ektp_opt.results import CapDiagnosis, Diagnosis, HomeVisitSummary, PlanSummary, ResolveSummary, SimulationSummary
 from ektp_opt.safety.atomic import atomic_folder
 from ektp_opt.solver import Result, SolveOptions, solve
+from ektp_opt.solver.objectives import UNITS
+from ektp_opt.solver.params import default_workers, load_preset
 from ektp_opt.solver.progress import Reporter
+from ektp_opt.solver.result import LevelResult
+from ektp_opt.verify import Report, verify_plan
 
 if TYPE_CHECKING:
     from ektp_opt.analysis.simulate import Campaign, SimulationResult
+    from ektp_opt.campaign.field import FieldConditions
+    from ektp_opt.campaign.replan import CampaignReplan
+    from ektp_opt.national.run import NationalOptions
+    from ektp_opt.national.scenario import LoadedNational
+    from ektp_opt.national.verify import NationalReport
+    from ektp_opt.plan.view import Plan
+    from ektp_opt.report.invitations import Letter
+    from ektp_opt.report.roster import RosterRow
     from ektp_opt.resolve.tradeoff import Front
+    from ektp_opt.results import NationalDiagnosis
+
+__all__ = [
+    "MEDAN",
+    "METHODS",
+    "QUICK_SIZES",
+    "SIZES",
+    "UNITS",
+    "GeneratorSpec",
+    "Households",
+    "LevelResult",
+    "LoadedScenario",
+    "PlanSummary",
+    "PlannedCity",
+    "ProblemData",
+    "ReplannedCity",
+    "Report",
+    "Reporter",
+    "Result",
+    "SimulationSummary",
+    "SolveOptions",
+    "build_problem",
+    "campaign_record",
+    "campaign_replan",
+    "campaign_start",
+    "campaign_status",
+    "campaign_upgrade",
+    "capacity",
+    "check_ray_address",
+    "day_roster",
+    "default_workers",
+    "describe_store",
+    "field_conditions",
+    "generate_households",
+    "invitation_letters",
+    "letters_distribution_csv",
+    "letters_pdf",
+    "load_named_scenario",
+    "load_national_scenario",
+    "load_population",
+    "load_preset",
+    "load_scenario",
+    "move_stats",
+    "national_capacity",
+    "national_options",
+    "national_scenario_path",
+    "plan_city",
+    "plan_national",
+    "read_plan_view",
+    "recommend_backlog",
+    "reinvite_rows",
+    "replan_city",
+    "report_html",
+    "scaling_problems",
+    "scenario_figures",
+    "scenario_of",
+    "scenario_path",
+    "simulate_field",
+    "simulate_plan",
+    "study_scaling",
+    "tradeoff_city",
+    "verify_national_folder",
+    "verify_plan",
+    "write_diagnosis",
+    "write_households_csv",
+    "write_plan",
+    "write_replan",
+]
 
 LATE_SLACK = dt.timedelta(days=31)  # past the earliest date, so the KK packing may spill if it must
 
@@ -377,3 +462,167 @@ def simulate_field(
     log = run_field(plan, ls, until, conditions, first, done)
     log.write(Path(out))
     return log
+
+
+# --- the command line's one door (issue #27): every library name a command uses comes from here ---
+
+
+def read_plan_view(plan_dir: str | Path, ls: LoadedScenario) -> Plan:
+    """A plan folder, whole and made for this scenario (exit 3/5 otherwise), and keeping every hard
+    rule as ``verify`` checks it: what report, invitations and roster read."""
+    from ektp_opt.plan.view import load_plan_view
+    from ektp_opt.verify.stamp import require_verified
+
+    view = load_plan_view(Path(plan_dir), ls)
+    require_verified(Path(plan_dir), ls)
+    return view
+
+
+def report_html(view: Plan, ls: LoadedScenario) -> str:
+    """The plan for people, one self-contained HTML page."""
+    from ektp_opt.report.html import render
+
+    return render(view, ls)
+
+
+def invitation_letters(plan_dir: str | Path, view: Plan, ls: LoadedScenario, kelurahan: str) -> list[Letter]:
+    """The letters of one kelurahan (its households checked against the plan first)."""
+    from ektp_opt.plan.view import check_population
+    from ektp_opt.report.invitations import letters
+
+    households = load_population(ls)
+    check_population(Path(plan_dir), view, households)
+    return letters(view, ls, households, kelurahan)
+
+
+def letters_pdf(items: list[Letter], city: str) -> bytes:
+    from ektp_opt.report.invitations import letters_pdf as pdf
+
+    return pdf(items, city)
+
+
+def letters_distribution_csv(items: list[Letter]) -> str:
+    from ektp_opt.report.invitations import distribution_csv
+
+    return distribution_csv(items)
+
+
+def day_roster(view: Plan, ls: LoadedScenario, kecamatan: str, day: dt.date) -> list[RosterRow]:
+    from ektp_opt.report.roster import roster
+
+    return roster(view, ls, kecamatan, day)
+
+
+def recommend_backlog(
+    ls: LoadedScenario,
+    options: SolveOptions,
+    rate: float,
+    runs: int,
+    seed: int,
+    target: float,
+    mean_delay: float,
+    catch_up: Sequence[int] | None,
+    idle_seats: bool,
+    detail: Any,
+) -> tuple[Any, list[Any]]:
+    """The smallest backlog reserve (per number of catch-up days) that reaches ``target``."""
+    from ektp_opt.analysis.recommend import DEFAULT_CATCH_UP, recommend
+
+    return recommend(ls, load_population(ls), options, rate, runs, seed, target, mean_delay,
+                     list(catch_up or DEFAULT_CATCH_UP), idle_seats, detail)  # fmt: skip
+
+
+def generate_households(spec: GeneratorSpec, ls: LoadedScenario) -> Households:
+    from ektp_opt.inputs.generate import generate_population
+
+    return generate_population(spec, ls.admin)
+
+
+def load_national_scenario(path: str | Path) -> LoadedNational:
+    """A national scenario file, or the name of one shipped with ektp-opt."""
+    from ektp_opt.national.scenario import load_national, national_path
+
+    return load_national(national_path(Path(path)))
+
+
+def national_scenario_path(path: str | Path) -> Path:
+    from ektp_opt.national.scenario import national_path
+
+    return national_path(Path(path))
+
+
+def check_ray_address(address: str | None) -> None:
+    """A Ray cluster address that answers (exit 3 naming it otherwise); None: a local one."""
+    from ektp_opt.national.session import check_address
+
+    check_address(address)
+
+
+def national_options(**fields: Any) -> NationalOptions:
+    from ektp_opt.national.run import NationalOptions
+
+    return NationalOptions(**fields)
+
+
+def plan_national(ln: LoadedNational, out: str | Path, options: NationalOptions, **kwargs: Any) -> dict[str, Any]:
+    """The national master, then every kab/kota on Ray (national/run.py)."""
+    from ektp_opt.national.run import run_national
+
+    return run_national(ln, Path(out), options, **kwargs)
+
+
+def verify_national_folder(
+    folder: str | Path, scenario: Path | None, address: str | None, cpus: int | None
+) -> NationalReport:
+    from ektp_opt.national.verify import verify_national
+
+    return verify_national(Path(folder), scenario, address, cpus)
+
+
+def national_capacity(ln: LoadedNational, time_limit: float) -> NationalDiagnosis:
+    from ektp_opt.national.master import national_diagnosis
+
+    return national_diagnosis(ln, time_limit)
+
+
+def field_conditions(**fields: Any) -> FieldConditions:
+    from ektp_opt.campaign.field import FieldConditions
+
+    return FieldConditions(**fields)
+
+
+def describe_store(db: str) -> str:
+    """A store as messages name it (no user, no password)."""
+    from ektp_opt.campaign.store import describe
+
+    return describe(db)
+
+
+def campaign_replan(
+    db: str,
+    as_of: dt.date,
+    out: str | Path,
+    confidence: float = 0.8,
+    notice_days: int = 3,
+    max_delay: int | None = None,
+    options: SolveOptions | None = None,
+    reporter: Reporter | None = None,
+    by: str | None = None,
+) -> CampaignReplan:
+    """The next plan version from the records at the measured pace (campaign/replan.py)."""
+    from ektp_opt.campaign.replan import replan_from_records
+
+    return replan_from_records(db, as_of, Path(out), confidence, notice_days, max_delay, options, reporter, by)
+
+
+def study_scaling(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The scaling study of ``ektp-opt bench`` (bench/__init__.py)."""
+    from ektp_opt.bench import run_study
+
+    return run_study(*args, **kwargs)
+
+
+def scaling_problems(results: dict[str, Any]) -> list[str]:
+    from ektp_opt.bench import check_results
+
+    return check_results(results)

@@ -38,3 +38,35 @@ def test_the_literal_export_list_matches_what_is_loaded() -> None:
     import ektp_opt
 
     assert sorted(ektp_opt.__all__) == sorted(["__version__", *ektp_opt._EXPORTS])
+
+
+def test_the_command_line_uses_the_library_through_its_front_door() -> None:
+    """Issue #27: a thin CLI. Every library name a command uses comes from ``ektp_opt.api``; beside
+    it only the cross-cutting rooms (errors, results, safety for outputs, plotting for pictures)
+    and the CLI's own modules. Checked on every import statement, those inside functions too."""
+    import ast
+    from pathlib import Path
+
+    import ektp_opt
+
+    allowed = (
+        "ektp_opt.api",
+        "ektp_opt.errors",
+        "ektp_opt.results",
+        "ektp_opt.safety",
+        "ektp_opt.plotting",
+        "ektp_opt.cli",
+    )
+    cli = Path(ektp_opt.__file__).parent / "cli"
+    wrong = []
+    for path in sorted(cli.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] if node.module != "ektp_opt" else []
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                if name.startswith("ektp_opt") and not name.startswith(allowed):
+                    wrong.append(f"{path.relative_to(cli)}:{node.lineno} {name}")
+    assert wrong == []

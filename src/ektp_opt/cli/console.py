@@ -11,11 +11,9 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
+from ektp_opt.api import UNITS, LevelResult, Reporter
 from ektp_opt.safety import interrupt
 from ektp_opt.safety.textsafe import TextTable, plain
-from ektp_opt.solver.objectives import UNITS
-from ektp_opt.solver.progress import Reporter
-from ektp_opt.solver.result import LevelResult
 
 LOG_WIDTH = 200  # a file or a pipe has no width: tables take what they need, up to this
 

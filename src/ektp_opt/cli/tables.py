@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
-from ektp_opt.inputs.households import Households
-from ektp_opt.inputs.scenario import LoadedScenario
-from ektp_opt.problem import ProblemData
 from ektp_opt.results import Diagnosis, PlanSummary, SimulationSummary
 from ektp_opt.safety.textsafe import TextTable, plain, text
-from ektp_opt.solver import Result
-from ektp_opt.verify import Report
+
+if TYPE_CHECKING:
+    from ektp_opt.api import Households, LoadedScenario, ProblemData, Report, Result
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -41,7 +39,7 @@ def population_table(h: Households, title: str, written_to: Path, seconds: float
 
 
 def scenario_tables(ls: LoadedScenario, data: ProblemData, h: Households) -> list[Table]:
-    from ektp_opt.problem.figures import scenario_figures
+    from ektp_opt.api import scenario_figures
 
     sc = ls.scenario
     fig = scenario_figures(data, h)

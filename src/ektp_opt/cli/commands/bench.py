@@ -70,7 +70,7 @@ def bench(
       ektp-opt bench --quick --out /tmp/quick.json          # about a minute
       ektp-opt bench                                         # the whole study (most of an hour)
     """
-    from ektp_opt.bench import MEDAN, METHODS, QUICK_SIZES, SIZES, check_results, run_study
+    from ektp_opt.api import MEDAN, METHODS, QUICK_SIZES, SIZES, scaling_problems, study_scaling
     from ektp_opt.cli.console import closing, progress_display
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.tables import scaling_table
@@ -101,11 +101,11 @@ def bench(
     chart = chart or out.with_suffix(".png")
     command = " ".join(["ektp-opt", *sys.argv[1:]]) if sys.argv else "ektp-opt bench"
     with progress_display(quiet) as rep, rep.stage("bench"):
-        results: dict[str, Any] = run_study(
+        results: dict[str, Any] = study_scaling(
             chosen, wanted, limit, workers or min(2, cores), sweep_list, sweep_size,
             max_booleans or (500_000 if quick else 3_000_000), command, rep.detail,
         )  # fmt: skip
-    problems = check_results(results)
+    problems = scaling_problems(results)
     con.print(scaling_table(results))
     if problems:  # a failed study never replaces the results that are there
         raise EktpError("results incomplete, nothing written: " + "; ".join(problems[:5]))

@@ -95,7 +95,7 @@ def upgrade(db: str) -> None:
       ektp-opt campaign upgrade --db sqlite:///medan.db
     """
     from ektp_opt.api import campaign_upgrade
-    from ektp_opt.campaign.store import describe
+    from ektp_opt.api import describe_store as describe
     from ektp_opt.cli.console import closing
 
     before, after = campaign_upgrade(db)
@@ -257,11 +257,19 @@ def simulate_field(
       ektp-opt campaign simulate-field --plan plans/medan-v2 --db sqlite:///medan.db \\
           --from 2011-09-19 --until 2011-09-24 --out field-w6/
     """
+    from ektp_opt.api import field_conditions
     from ektp_opt.api import simulate_field as run
-    from ektp_opt.campaign.field import FieldConditions
     from ektp_opt.cli.console import closing, progress_display
 
-    cond = FieldConditions(throughput, down_rate, no_show, come_back, return_days, returned, seed)
+    cond = field_conditions(
+        throughput=throughput,
+        down_rate=down_rate,
+        no_show=no_show,
+        come_back=come_back,
+        return_days=return_days,
+        returned=returned,
+        seed=seed,
+    )
     with progress_display(quiet) as rep, rep.stage("simulate the field"):
         log = run(plan_dir, _day(until), cond, out, first=_day(first), db=db)  # type: ignore[arg-type]
     closing(
@@ -338,20 +346,18 @@ def replan(
     Exit 0 on success; 4 when the deadline cannot be met at the measured pace (OUT/diagnosis.json
     says what fixes it at that pace, as `capacity` does); 3 on bad input.
     """
-    from ektp_opt.campaign.replan import replan_from_records
+    from ektp_opt.api import SolveOptions, campaign_replan, default_workers
     from ektp_opt.cli.commands.common import diagnosis_exit
     from ektp_opt.cli.console import closing, progress_display
     from ektp_opt.cli.console import out as con
     from ektp_opt.errors import InfeasibleError
     from ektp_opt.safety.atomic import check_folder_target
-    from ektp_opt.solver import SolveOptions
-    from ektp_opt.solver.params import default_workers
 
     check_folder_target(out)
     options = SolveOptions(time_limit=time_limit, workers=workers or default_workers(), seed=seed)
     with progress_display(quiet) as rep:
         try:
-            done = replan_from_records(db, as_of.date(), out, confidence, notice_days, max_delay, options, rep, by)
+            done = campaign_replan(db, as_of.date(), out, confidence, notice_days, max_delay, options, rep, by)
         except InfeasibleError as exc:
             diagnosis_exit(out, exc, rep.progress)
     cal = done.calibration

@@ -15,7 +15,6 @@ from ektp_opt.cli.commands.common import (
     scenario_arg,
     workers_option,
 )
-from ektp_opt.inputs.population import load_population
 from ektp_opt.safety.textsafe import plain
 
 
@@ -50,14 +49,13 @@ def capacity(
 
     Exit 0 whether or not the deadline can be met (the answer is the output); 3 on bad input.
     """
+    from ektp_opt.api import SolveOptions, default_workers, load_population
     from ektp_opt.api import capacity as capacity_report
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.console import progress_display
     from ektp_opt.cli.tables import sensitivity_table
     from ektp_opt.plotting.capacity import plot_pool_sensitivity
     from ektp_opt.safety.atomic import together, write_json_atomic
-    from ektp_opt.solver import SolveOptions
-    from ektp_opt.solver.params import default_workers
 
     ls = scenario_arg(scenario)
     options = SolveOptions(workers=workers or default_workers())

@@ -6,19 +6,18 @@ import errno
 import functools
 import sys
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from ektp_opt.errors import EktpError, ExitCode, InfeasibleError
-from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
 from ektp_opt.safety import interrupt
 
+if TYPE_CHECKING:
+    from ektp_opt.api import LoadedScenario
+
 F = TypeVar("F", bound=Callable[..., Any])
-# Shipped inside the package, so that `ektp-opt solve --out DIR` works from any folder after a plain install.
-DEFAULT_SCENARIO = Path(str(resources.files("ektp_opt") / "data" / "medan" / "medan-2011.toml"))
 
 
 def _fail(message: str, code: ExitCode) -> None:
@@ -83,24 +82,11 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-SHIPPED = DEFAULT_SCENARIO.parent
-
-
-def shipped_scenarios() -> list[str]:
-    return sorted(p.stem for p in SHIPPED.glob("*.toml"))
-
-
-def scenario_path(path: Path | None) -> Path:
-    """A scenario file, or the name of one shipped with ektp-opt (``medan-10k``), or the default."""
-    if path is None:
-        return DEFAULT_SCENARIO
-    if not path.exists() and path.parent == Path(".") and path.stem in shipped_scenarios():
-        return SHIPPED / f"{path.stem}.toml"
-    return path
-
-
 def scenario_arg(path: Path | None) -> LoadedScenario:
-    return load_scenario(scenario_path(path))
+    """A scenario file, or the name of one shipped with ektp-opt, or the default, loaded."""
+    from ektp_opt.api import load_named_scenario
+
+    return load_named_scenario(path)
 
 
 def write_diagnosis(out: Path, diagnosis: Any) -> Path:

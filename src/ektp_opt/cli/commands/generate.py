@@ -12,7 +12,6 @@ from ektp_opt.cli.commands.common import (
     scenario_arg,
 )
 from ektp_opt.errors import InputError
-from ektp_opt.inputs.households import write_households_csv
 
 
 @click.command()
@@ -36,16 +35,15 @@ def generate(scenario: Path | None, out: Path) -> None:
       ektp-opt generate data/medan/medan-10k.toml --out households-10k.csv
       ektp-opt generate --out medan-2011-households.csv      # the default Medan population
     """
+    from ektp_opt.api import GeneratorSpec, generate_households, write_households_csv
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.tables import population_table
-    from ektp_opt.inputs.generate import generate_population
-    from ektp_opt.inputs.scenario import GeneratorSpec
 
     ls = scenario_arg(scenario)
     spec = ls.scenario.households
     if not isinstance(spec, GeneratorSpec):
         raise InputError(ls.path, "households", "this scenario reads a file, it has no generator spec")
     start = time.perf_counter()
-    h = generate_population(spec, ls.admin)
+    h = generate_households(spec, ls)
     write_households_csv(h, ls.admin, out)
     con.print(population_table(h, f"{ls.scenario.name} (seed {spec.seed})", out, time.perf_counter() - start))

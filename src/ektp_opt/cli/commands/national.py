@@ -10,7 +10,6 @@ import click
 
 from ektp_opt.cli.commands.common import Range, guarded, quiet_option
 from ektp_opt.errors import InfeasibleError, InputError, VerificationError
-from ektp_opt.national.scenario import national_path
 
 
 def _needs_extra() -> None:
@@ -104,18 +103,17 @@ def plan(
         TimeRemainingColumn,
     )
 
+    from ektp_opt.api import check_ray_address, load_national_scenario, national_options, plan_national
+    from ektp_opt.api import national_scenario_path as national_path
     from ektp_opt.cli.console import err, loud
     from ektp_opt.cli.console import out as con
-    from ektp_opt.national.run import NationalOptions, run_national
-    from ektp_opt.national.scenario import load_national
-    from ektp_opt.national.session import check_address
     from ektp_opt.safety.textsafe import plain
 
     _needs_extra()
-    ln = load_national(national_path(scenario))
+    ln = load_national_scenario(scenario)
     for note in ln.notes():
         err.print(f"note: {plain(note)}")
-    check_address(address)
+    check_ray_address(address)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -133,10 +131,10 @@ def plan(
             progress.update(task, completed=done, total=total, residents=f"{residents:,} / {all_residents:,} residents")
 
         try:
-            summary = run_national(
+            summary = plan_national(
                 ln,
                 out,
-                NationalOptions(
+                national_options(
                     address=address,
                     cpus=cpus,
                     cpus_per_city=cpus_per_city,
@@ -208,15 +206,15 @@ def verify(folder: Path, scenario_path: Path | None, address: str | None, cpus: 
     Examples:
       ektp-opt national verify plans/national-small
     """
+    from ektp_opt.api import check_ray_address, national_scenario_path, verify_national_folder
     from ektp_opt.cli.console import out as con
-    from ektp_opt.national.session import check_address
-    from ektp_opt.national.verify import verify_national
     from ektp_opt.safety.textsafe import plain
 
     _needs_extra()
-    check_address(address)
+    check_ray_address(address)
     start = time.perf_counter()
-    report = verify_national(folder, national_path(scenario_path) if scenario_path else None, address, cpus)
+    named = national_scenario_path(scenario_path) if scenario_path else None
+    report = verify_national_folder(folder, named, address, cpus)
     bad = {c: v for c, v in report.cities.items() if not v["ok"]}
     rows = sum(v["rows"] for v in report.cities.values())
     for code, v in sorted(bad.items()):
@@ -251,16 +249,15 @@ def capacity(scenario: Path, time_limit: float) -> None:
       ektp-opt national capacity national-2011
     """
 
+    from ektp_opt.api import load_national_scenario, national_capacity
     from ektp_opt.cli.console import err
     from ektp_opt.cli.console import out as con
-    from ektp_opt.national.master import national_diagnosis
-    from ektp_opt.national.scenario import load_national
     from ektp_opt.safety.textsafe import plain
 
-    ln = load_national(national_path(scenario))
+    ln = load_national_scenario(scenario)
     for note in ln.notes():
         err.print(f"note: {plain(note)}")
-    _print_national_capacity(con, ln, national_diagnosis(ln, time_limit))
+    _print_national_capacity(con, ln, national_capacity(ln, time_limit))
 
 
 def _print_national_capacity(con: Any, ln: Any, d: Any) -> None:

@@ -12,14 +12,10 @@ from ektp_opt.safety.textsafe import plain
 
 
 def _view(plan_dir: Path, scenario_path: Path | None) -> tuple[Any, Any]:
-    from ektp_opt.plan.read import scenario_of
-    from ektp_opt.plan.view import load_plan_view
-    from ektp_opt.verify.stamp import require_verified
+    from ektp_opt.api import read_plan_view, scenario_of
 
     ls = scenario_arg(scenario_of(plan_dir, scenario_path))
-    view = load_plan_view(plan_dir, ls)  # whole and made for this scenario (exit 3/5 otherwise) ...
-    require_verified(plan_dir, ls)  # ... and keeping every hard rule, as `verify` checks it
-    return view, ls
+    return read_plan_view(plan_dir, ls), ls  # whole, made for this scenario, keeping every hard rule
 
 
 @click.command()
@@ -36,16 +32,16 @@ def report(plan_dir: Path, scenario_path: Path | None, out: Path) -> None:
     Example:
       ektp-opt report plans/medan-2011 --out medan-2011.html
     """
+    from ektp_opt.api import report_html
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.console import progress_display
-    from ektp_opt.report.html import render
     from ektp_opt.safety.atomic import write_text_atomic
 
     with progress_display() as rep:
         with rep.stage("read plan"):
             view, ls = _view(plan_dir, scenario_path)
         with rep.stage("charts + html"):
-            write_text_atomic(out, render(view, ls))
+            write_text_atomic(out, report_html(view, ls))
     con.print(f"Report written to [bold]{plain(out)}[/] ({out.stat().st_size / 1e6:.1f} MB, self-contained)")
 
 
@@ -65,24 +61,20 @@ def invitations(plan_dir: Path, scenario_path: Path | None, kelurahan: str, fmt:
     Example:
       ektp-opt invitations plans/medan-2011 --kelurahan 12.71.01.1001 --out undangan.pdf
     """
+    from ektp_opt.api import invitation_letters, letters_distribution_csv, letters_pdf
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.console import progress_display
-    from ektp_opt.inputs.population import load_population
-    from ektp_opt.plan.view import check_population
-    from ektp_opt.report.invitations import distribution_csv, letters, letters_pdf
     from ektp_opt.safety.atomic import write_bytes_atomic, write_text_atomic
 
     with progress_display() as rep:
         with rep.stage("read plan"):
             view, ls = _view(plan_dir, scenario_path)
-            households = load_population(ls)
-            check_population(plan_dir, view, households)
-            items = letters(view, ls, households, kelurahan)
+            items = invitation_letters(plan_dir, view, ls, kelurahan)
         with rep.stage(f"{len(items):,} letters"):
             if fmt == "pdf":
                 write_bytes_atomic(out, letters_pdf(items, ls.scenario.city))
             else:
-                write_text_atomic(out, distribution_csv(items))
+                write_text_atomic(out, letters_distribution_csv(items))
     con.print(f"{len(items):,} invitations for {plain(kelurahan)} written to [bold]{plain(out)}[/]")
 
 
@@ -101,16 +93,16 @@ def roster(plan_dir: Path, scenario_path: Path | None, kecamatan: str, day: Any,
     Example:
       ektp-opt roster plans/medan-2011 --kecamatan 12.71.01 --date 2011-09-12
     """
+    from ektp_opt.api import day_roster
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.console import progress_display
     from ektp_opt.cli.tables import roster_table
-    from ektp_opt.report.roster import roster as build_roster
     from ektp_opt.safety.atomic import write_text_atomic
     from ektp_opt.safety.csvwrite import csv_text
 
     with progress_display() as rep, rep.stage("read plan"):
         view, ls = _view(plan_dir, scenario_path)
-    rows = build_roster(view, ls, kecamatan, day.date())
+    rows = day_roster(view, ls, kecamatan, day.date())
     con.print(roster_table(rows, kecamatan, day.date()))
     if csv_out is not None:
         header = ("device_id", "shift", "start", "end", "kk", "residents", "regular_seats", "backlog_seats")

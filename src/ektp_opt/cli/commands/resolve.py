@@ -118,15 +118,20 @@ def resolve(
     (OUT/diagnosis.json, as `solve` writes); 3 on bad input; 5 if the new plan would break a
     hard rule.
     """
-    from ektp_opt.api import replan_city, write_diagnosis, write_replan
+    from ektp_opt.api import (
+        SolveOptions,
+        default_workers,
+        move_stats,
+        reinvite_rows,
+        replan_city,
+        write_diagnosis,
+        write_replan,
+    )
     from ektp_opt.cli.console import closing, err, levels_table, loud, progress_display
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.tables import cap_diagnosis_panel, moves_tables
     from ektp_opt.errors import DelayCapError, InfeasibleError
-    from ektp_opt.resolve.output import move_stats, reinvite_rows
     from ektp_opt.safety.atomic import check_folder_target
-    from ektp_opt.solver import SolveOptions
-    from ektp_opt.solver.params import default_workers
 
     options = SolveOptions(time_limit=time_limit, workers=workers or default_workers(), seed=seed)
     if tradeoff:

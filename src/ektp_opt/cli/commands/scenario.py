@@ -10,8 +10,6 @@ from ektp_opt.cli.commands.common import (
     guarded,
     scenario_arg,
 )
-from ektp_opt.inputs.population import load_population
-from ektp_opt.problem import build_problem
 
 
 @click.command()
@@ -26,6 +24,7 @@ def scenario(scenario: Path | None) -> None:
       ektp-opt scenario                                  # the default Medan scenario
       ektp-opt scenario data/medan/medan-2011-actual.toml
     """
+    from ektp_opt.api import build_problem, load_population
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.tables import scenario_tables
 

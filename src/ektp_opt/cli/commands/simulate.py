@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,8 +18,10 @@ from ektp_opt.cli.commands.common import (
     scenario_arg,
     workers_option,
 )
-from ektp_opt.inputs.scenario import LoadedScenario
 from ektp_opt.safety.textsafe import plain
+
+if TYPE_CHECKING:
+    from ektp_opt.api import LoadedScenario
 
 
 @click.command()
@@ -119,11 +121,10 @@ def simulate(
 
     Exit 0 with the figures (a low probability is an answer, not an error); 3 on bad input.
     """
-    from ektp_opt.api import simulate_plan
+    from ektp_opt.api import scenario_of, simulate_plan
     from ektp_opt.cli.console import closing, progress_display
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.tables import simulation_kecamatan_table, simulation_table
-    from ektp_opt.plan.read import scenario_of
     from ektp_opt.plotting.backlog import plot_backlog
     from ektp_opt.safety.atomic import together, write_json_atomic
 
@@ -169,29 +170,15 @@ def _recommend(
     workers: int | None,
     quiet: bool,
 ) -> dict[str, Any]:
-    from ektp_opt.analysis.recommend import DEFAULT_CATCH_UP, recommend
+    from ektp_opt.api import SolveOptions, default_workers, recommend_backlog
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.console import progress_display
     from ektp_opt.cli.tables import recommendation_table
-    from ektp_opt.inputs.population import load_population
-    from ektp_opt.solver import SolveOptions
-    from ektp_opt.solver.params import default_workers
 
     options = SolveOptions(time_limit=time_limit, workers=workers or default_workers(), seed=seed)
-    households = load_population(ls)
     with progress_display(quiet) as rep, rep.stage(f"recommend p={rate:g}"):
-        best, table = recommend(
-            ls,
-            households,
-            options,
-            rate,
-            runs,
-            seed,
-            target,
-            mean_delay,
-            catch_up or DEFAULT_CATCH_UP,
-            idle_seats,
-            rep.detail,
+        best, table = recommend_backlog(
+            ls, options, rate, runs, seed, target, mean_delay, catch_up, idle_seats, rep.detail
         )
     con.print(recommendation_table(table, target, best))
     if best is None:

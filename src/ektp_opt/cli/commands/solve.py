@@ -22,7 +22,7 @@ from ektp_opt.safety.textsafe import plain
 
 def _check_preset(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """An unknown preset is a usage error naming the option, before any work starts."""
-    from ektp_opt.solver.params import load_preset
+    from ektp_opt.api import load_preset
 
     try:
         load_preset(value)
@@ -102,12 +102,10 @@ def solve(
       ektp-opt solve data/medan/medan-10k.toml --out plans/10k --workers 1   # byte-identical reruns
       ektp-opt solve data/medan/medan-2011-actual.toml --out plans/late --allow-late
     """
-    from ektp_opt.api import plan_city, write_plan
+    from ektp_opt.api import SolveOptions, default_workers, plan_city, write_plan
     from ektp_opt.cli.console import closing, err, levels_table, progress_display
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.tables import result_table
-    from ektp_opt.solver import SolveOptions
-    from ektp_opt.solver.params import default_workers
 
     options = SolveOptions(
         time_limit=time_limit,

@@ -13,7 +13,6 @@ from ektp_opt.cli.commands.common import (
     scenario_arg,
 )
 from ektp_opt.errors import VerificationError
-from ektp_opt.inputs.population import load_population
 
 
 @click.command()
@@ -31,10 +30,9 @@ def verify(plan_dir: Path, scenario_path: Path | None) -> None:
       ektp-opt verify plans/medan-2011
       ektp-opt verify plans/medan-2011 --scenario data/medan/medan-2011.toml
     """
+    from ektp_opt.api import load_population, scenario_of, verify_plan
     from ektp_opt.cli.console import out as con
     from ektp_opt.cli.tables import verify_table
-    from ektp_opt.plan.read import scenario_of
-    from ektp_opt.verify import verify_plan
 
     start = time.perf_counter()
     ls = scenario_arg(scenario_of(plan_dir, scenario_path))
