@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ektp_opt.bench import MEDAN, METHODS, QUICK_SIZES, SIZES
-from ektp_opt.errors import DelayCapError, InfeasibleError, VerificationError
+from ektp_opt.errors import DelayCapError, InfeasibleError, InputError, VerificationError
 from ektp_opt.inputs.households import Households, write_households_csv
 from ektp_opt.inputs.population import load_population
 from ektp_opt.inputs.scenario import GeneratorSpec, LoadedScenario, load_scenario
@@ -485,14 +485,41 @@ def report_html(view: Plan, ls: LoadedScenario) -> str:
     return render(view, ls)
 
 
-def invitation_letters(plan_dir: str | Path, view: Plan, ls: LoadedScenario, kelurahan: str) -> list[Letter]:
-    """The letters of one kelurahan (its households checked against the plan first)."""
+def invitation_letters(
+    plan_dir: str | Path, view: Plan, ls: LoadedScenario, kelurahan: str, changed_only: bool = False
+) -> list[Letter]:
+    """The letters of one kelurahan (its households checked against the plan first). With
+    ``changed_only`` (a re-plan), only the KK whose appointment changed get one: those moved, at
+    their new appointment, and those re-booked after a missed slot, at their backlog seat."""
+    import dataclasses
+
+    from ektp_opt.plan.files import BACKLOG, CHANGES
+    from ektp_opt.plan.replan_files import read_backlog, read_changes
     from ektp_opt.plan.view import check_population
     from ektp_opt.report.invitations import letters
+    from ektp_opt.report.roster import shift_times
 
     households = load_population(ls)
     check_population(Path(plan_dir), view, households)
-    return letters(view, ls, households, kelurahan)
+    items = letters(view, ls, households, kelurahan)
+    if not changed_only:
+        return items
+    if not (Path(plan_dir) / CHANGES).exists():
+        raise InputError(Path(plan_dir), None, "--changed-only needs a re-plan (a folder with changes.csv)")
+    changed = {c.kk_id for c in read_changes(Path(plan_dir) / CHANGES) if c.new_date is not None}
+    rebooked = {b.kk_id: b for b in read_backlog(Path(plan_dir) / BACKLOG) if b.date is not None}
+    names = {k.code: k.name for k in ls.admin.kecamatan}
+    out = []
+    for letter in items:
+        if letter.kk_id not in changed:
+            continue
+        b = rebooked.get(letter.kk_id)
+        if b is not None and b.date is not None and b.shift is not None:
+            start, end = shift_times(ls, b.site_kecamatan)[b.shift - 1]
+            office = f"Kantor Camat {names.get(b.site_kecamatan, b.site_kecamatan)}"
+            letter = dataclasses.replace(letter, date=b.date, shift=b.shift, start=start, end=end, office=office)
+        out.append(letter)
+    return sorted(out, key=lambda x: (x.lingkungan, x.date, x.home_visit, x.shift, x.kk_id))
 
 
 def letters_pdf(items: list[Letter], city: str) -> bytes:

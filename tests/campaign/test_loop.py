@@ -155,3 +155,31 @@ def test_replan_that_cannot_meet_the_deadline_at_the_measured_pace_is_exit_4(
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["diagnosis.json"]
     assert json.loads((out / "diagnosis.json").read_text())["proof"]["model"]
     assert status_json(db, tmp_path, "2011-08-29")["plan_version"] == 1  # nothing stored
+
+
+def test_new_letters_go_only_to_the_kk_whose_appointment_changed(plan10k: Path, tmp_path: Path) -> None:
+    """After a campaign re-plan, `invitations --changed-only` prints a letter for each KK of the
+    kelurahan listed in changes.csv with a new date, at that date (a re-booked KK at its backlog
+    seat), and for no other."""
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    log = field_log(
+        plan10k, tmp_path / "log", "--throughput", "60", "--no-show", "0.1", "--seed", "2", until="2011-08-24"
+    )
+    record_all(log, started(plan10k, db), "2011-08-25")
+    out = tmp_path / "v2"
+    args = ["--db", db, "--as-of", "2011-08-25", "--out", str(out), "--workers", "1", "--quiet"]
+    assert run("campaign", "replan", *args)[0] == 0
+    want = {r["kk_id"]: r["new_date"] for r in csv.DictReader((out / "changes.csv").open()) if r["new_date"]}
+    kel = Counter(r["kelurahan_code"] for r in csv.DictReader((out / "appointments.csv").open()) if r["kk_id"] in want)
+    kelurahan = kel.most_common(1)[0][0]
+    sheet = tmp_path / "letters.csv"
+    code, _o, err = run(
+        "invitations", str(out), "--kelurahan", kelurahan, "--changed-only", "--format", "csv", "--out", str(sheet)
+    )
+    assert code == 0, err
+    got = {r["kk_id"]: r["date"] for r in csv.DictReader(sheet.open())}
+    assert got == {k: d for k, d in want.items() if k in got} and len(got) == kel[kelurahan]
+    code, _o, err = run(
+        "invitations", str(plan10k), "--kelurahan", kelurahan, "--changed-only", "--out", str(tmp_path / "x.pdf")
+    )
+    assert code == 3 and "re-plan" in err, err

@@ -51,15 +51,23 @@ def report(plan_dir: Path, scenario_path: Path | None, out: Path) -> None:
 @click.option("--kelurahan", required=True, help="Kelurahan code, e.g. 12.71.01.1001.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "csv"]), default="pdf", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="PDF or CSV file to write.")
+@click.option(
+    "--changed-only",
+    is_flag=True,
+    help="A re-plan: letters only for the KK whose appointment changed (moved, or re-booked after a missed slot).",
+)
 @guarded
-def invitations(plan_dir: Path, scenario_path: Path | None, kelurahan: str, fmt: str, out: Path) -> None:
+def invitations(
+    plan_dir: Path, scenario_path: Path | None, kelurahan: str, fmt: str, out: Path, changed_only: bool
+) -> None:
     """Invitation letters for one kelurahan, in Indonesian, one A4 page per KK, sorted by
     lingkungan so they can be walked out street by street. --format csv gives the distribution
     list instead (lingkungan, KK, members, date, shift and clock times, office).
 
     \b
-    Example:
+    Examples:
       ektp-opt invitations plans/medan-2011 --kelurahan 12.71.01.1001 --out undangan.pdf
+      ektp-opt invitations plans/medan-v2 --kelurahan 12.71.01.1001 --changed-only --out baru.pdf
     """
     from ektp_opt.api import invitation_letters, letters_distribution_csv, letters_pdf
     from ektp_opt.cli.console import out as con
@@ -69,7 +77,7 @@ def invitations(plan_dir: Path, scenario_path: Path | None, kelurahan: str, fmt:
     with progress_display() as rep:
         with rep.stage("read plan"):
             view, ls = _view(plan_dir, scenario_path)
-            items = invitation_letters(plan_dir, view, ls, kelurahan)
+            items = invitation_letters(plan_dir, view, ls, kelurahan, changed_only)
         with rep.stage(f"{len(items):,} letters"):
             if fmt == "pdf":
                 write_bytes_atomic(out, letters_pdf(items, ls.scenario.city))
