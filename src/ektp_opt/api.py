@@ -72,6 +72,7 @@ __all__ = [
     "SimulationSummary",
     "SolveOptions",
     "build_problem",
+    "campaign_forecast",
     "campaign_record",
     "campaign_replan",
     "campaign_start",
@@ -653,3 +654,20 @@ def scaling_problems(results: dict[str, Any]) -> list[str]:
     from ektp_opt.bench import check_results
 
     return check_results(results)
+
+
+def campaign_forecast(db: str, as_of: dt.date | None = None, runs: int = 1000, seed: int = 0) -> tuple[Any, Any]:
+    """(Forecast, Status) on ``as_of``: completion, share dates and P(on time) if the campaign goes
+    on as the records say (campaign/forecast.py)."""
+    from ektp_opt.campaign.forecast import forecast
+    from ektp_opt.campaign.scenario import load_stored
+    from ektp_opt.campaign.snapshot import load_snapshot
+    from ektp_opt.campaign.status import campaign_status as status_of
+    from ektp_opt.campaign.store import _reachable, connect, parse_url
+
+    url = parse_url(db)
+    with connect(url) as engine, _reachable(url), engine.connect() as conn:
+        snap = load_snapshot(conn, as_of or dt.date.today())
+    ls = load_stored(snap.scenario_files)
+    status = status_of(snap, ls.scenario)
+    return forecast(snap, status, ls, runs, seed), status

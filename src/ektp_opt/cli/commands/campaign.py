@@ -374,3 +374,52 @@ def replan(
         f"Plan version {done.version} written to [bold]{plain(out)}[/] and stored: {extra.moved_kk:,} KK moved, "
         f"{done.missed:,} missed KK re-queued, completion {done.summary.completion_date}"
     )
+
+
+@campaign.command("forecast")
+@DB
+@AS_OF
+@click.option("--runs", type=click.IntRange(10, 100_000), default=1000, show_default=True, help="Simulated futures.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed, same figures.")
+@json_option
+@click.option("--chart", type=click.Path(path_type=Path), default=None, help="PNG: enrolled so far and the fan.")
+@quiet_option
+@guarded
+def forecast(db: str, as_of: Any, runs: int, seed: int, json_out: Path | None, chart: Path | None, quiet: bool) -> None:
+    """When will it finish if the campaign goes on as the records say?
+
+    Each run draws the pace, the downtime and the no-show share from what `status` measured (their
+    uncertainty, not only the daily noise), then follows every kecamatan day by day on the devices of
+    the plan in force; missed families are booked again. Prints the completion date (P10, P50, P90),
+    the dates by which 90 % and 95 % of residents are enrolled, P(on time) and who is left at the
+    deadline. The model: ektp_opt/campaign/forecast.py. Its calibration on campaigns it did not see
+    is still to be measured (issue #29).
+
+    \b
+    Examples:
+      ektp-opt campaign forecast --db sqlite:///medan.db --as-of 2011-09-19 --json forecast.json --chart fan.png
+    """
+    from ektp_opt.api import campaign_forecast
+    from ektp_opt.cli.console import closing, progress_display
+    from ektp_opt.cli.console import out as con
+    from ektp_opt.plotting.forecast import plot_forecast
+    from ektp_opt.safety.atomic import together, write_json_atomic
+
+    with progress_display(quiet) as rep, rep.stage(f"forecast, {runs:,} runs"):
+        fc, st = campaign_forecast(db, _day(as_of), runs, seed)
+    c = fc.completion
+    con.print(f"Completion (every family the campaign can reach): P10 {c['p10']}, P50 {c['p50']}, P90 {c['p90']}")
+    for share, q in fc.share_dates.items():
+        con.print(f"{float(share):.0%} of residents enrolled: P10 {q['p10']}, P50 {q['p50']}, P90 {q['p90']}")
+    u = fc.unenrolled_at_deadline
+    con.print(
+        f"Not enrolled at the deadline {fc.deadline}: mean {u['mean']:,.0f}, P90 {u['p90']:,.0f} "
+        f"(of them {u['unreachable']:,.0f} whose letters came back)"
+    )
+    with together():
+        if json_out is not None:
+            write_json_atomic(json_out, fc.json())
+        if chart is not None:
+            past = [(dt.date.fromisoformat(r["date"]), r["enrolled_total"]) for r in st.by_date]
+            plot_forecast(past, fc.days, fc.enrolled_quantiles, st.residents, fc.deadline, chart, st.as_of.isoformat())
+    closing(f"P(on time) {fc.p_on_time:.0%} over {fc.runs:,} runs, as of {fc.as_of}")
