@@ -85,14 +85,57 @@ def _build_replan(root: Path) -> None:
     sheet = root / "attendance.csv"
     sheet.write_text("kk_id,attended\n" + "".join(f"{k},{0 if n % 5 == 0 else 1}\n" for n, k in enumerate(past)))
     args = ["--as-of", "2011-08-22", "--notice-days", "3", "--max-delay", "15", "--attendance", str(sheet)]
-    code, _o, err = run("resolve", "--plan", str(old.plan), "--scenario", str(root / "s.toml"), *args,
-                        "--out", str(root / "plan"), "--workers", "1", "--quiet")  # fmt: skip
+    code, _o, err = run(
+        "resolve",
+        "--plan",
+        str(old.plan),
+        "--scenario",
+        str(root / "s.toml"),
+        *args,
+        "--out",
+        str(root / "plan"),
+        "--workers",
+        "1",
+        "--quiet",
+    )
     assert code == 0, err
+
+
+def _build_operators(root: Path) -> None:
+    """One operator per kecamatan working four device-shifts a day, two devices each: a day at
+    the operators' limit leaves device-shifts free."""
+    _city(root)
+    early = "[[deliveries]]\ndate = 2011-08-08\nper_kecamatan = 2\n\n[[deliveries]]\ndate = 2011-08-22\npool = 2\n"
+    busy = "[households]\nseed = 7\nresidents = 900\nhouseholds = 300\n"
+    ops = "[operators]\nper_kecamatan = 1\nshifts_per_operator = 4\n"
+    (root / "s.toml").write_text(scenario_text(deliveries=early, households=busy, extra=ops))
+    _solve(root / "s.toml", root / "plan")
+
+
+def _build_overflow(root: Path) -> None:
+    """Offices may serve families of a neighbour within 3 km (Alpha and Beta are 2.5 km apart,
+    Gamma 40 km away)."""
+    _city(root)
+    head = scenario_text().split("[calendar]")[0].replace("overflow_km = 0.0", "overflow_km = 3.0")
+    busy = "[households]\nseed = 7\nresidents = 1500\nhouseholds = 500\n"
+    early = "[[deliveries]]\ndate = 2011-08-08\nper_kecamatan = 2\n\n[[deliveries]]\ndate = 2011-08-22\npool = 2\n"
+    (root / "s.toml").write_text(scenario_text(head=head, deliveries=early, households=busy))
+    _solve(root / "s.toml", root / "plan")
 
 
 def _fixture(name: str, build: Callable[[Path], None], factory: pytest.TempPathFactory) -> Base:
     root = prebuilt(name, build, factory.mktemp(name))
     return _base(root / "s.toml", root / "plan")
+
+
+@pytest.fixture(scope="module")
+def operators(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("operators", _build_operators, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def overflow(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("overflow", _build_overflow, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -160,8 +203,9 @@ class Plan:
         """Regular seats left in a device-shift (all of them where nobody is booked)."""
         sc = self.ls.scenario
         kec = self.device_kec()[device]
-        taken = sum(int(r["members"]) for r in self.appts if (r["device_id"], r["date"], r["shift"]) ==
-                    (device, date, shift))  # fmt: skip
+        taken = sum(
+            int(r["members"]) for r in self.appts if (r["device_id"], r["date"], r["shift"]) == (device, date, shift)
+        )
         return sc.device.capacity_per_day // sc.shifts_for(kec) - sc.backlog.reserve_per_shift - taken
 
     def slots(self, kecamatan: str, date: str) -> list[tuple[str, str]]:
@@ -214,6 +258,10 @@ class Plan:
                     info["status"] = "FEASIBLE"
 
     def save(self) -> set[str]:
+        self.save_files()
+        return {v.rule for v in verify_plan(self.dir, self.ls, self.h).violations}
+
+    def save_files(self) -> None:
         _write(self.dir / "appointments.csv", self.appts)
         _write(self.dir / "devices.csv", self.devices)
         for name, rows in (("home_visits.csv", self.visits), ("backlog.csv", self.backlog)):
@@ -222,7 +270,6 @@ class Plan:
         if (self.dir / "changes.csv").exists():
             _write(self.dir / "changes.csv", self.changes, list(_read_header(self.dir / "changes.csv")))
         (self.dir / "summary.json").write_text(json.dumps(self.info))
-        return {v.rule for v in verify_plan(self.dir, self.ls, self.h).violations}
 
 
 def _read_header(path: Path) -> list[str]:
@@ -272,9 +319,18 @@ def visited_and_seated(p: Plan) -> None:
     kec = p.device_kec()
     site = kec[v["device_id"]]
     dev, date, shift = next(k for k, n in left.items() if n >= members and kec[k[0]] == site)
-    p.appts.append({"kk_id": v["kk_id"], "kelurahan_code": v["kelurahan_code"], "home_kecamatan": site,
-                    "site_kecamatan": site, "date": date, "shift": shift, "device_id": dev,
-                    "members": str(members)})  # fmt: skip
+    p.appts.append(
+        {
+            "kk_id": v["kk_id"],
+            "kelurahan_code": v["kelurahan_code"],
+            "home_kecamatan": site,
+            "site_kecamatan": site,
+            "date": date,
+            "shift": shift,
+            "device_id": dev,
+            "members": str(members),
+        }
+    )
     p.visits = [w for w in p.visits if w is not v] + [v]  # the visit stays
     p.summarise()  # the summary counts the rows of both files
 
@@ -297,8 +353,9 @@ def visit_not_flagged(p: Plan) -> None:
     kel = group[0]["kelurahan_code"]
     kk = next(r for r in p.appts if r["kk_id"] not in flagged and r["kelurahan_code"] == kel)
     p.appts.remove(kk)
-    p.visits.append({"kk_id": kk["kk_id"], "date": day[1], "device_id": day[0], "kelurahan_code": kel,
-                     "order": str(len(group) + 1)})  # fmt: skip
+    p.visits.append(
+        {"kk_id": kk["kk_id"], "date": day[1], "device_id": day[0], "kelurahan_code": kel, "order": str(len(group) + 1)}
+    )
     p.summarise()
 
 
@@ -338,8 +395,9 @@ def _merge_days(p: Plan, same_kelurahan: bool) -> None:
                 moving = other if same_kelurahan else other[:1]
                 for n, v in enumerate(moving, start=len(group) + 1):
                     v["date"], v["order"] = date, str(n)
-                for n, v in enumerate(sorted([w for w in other if w not in moving], key=lambda w: int(w["order"])),
-                                      start=1):  # fmt: skip
+                for n, v in enumerate(
+                    sorted([w for w in other if w not in moving], key=lambda w: int(w["order"])), start=1
+                ):
                     v["order"] = str(n)
                 return
     pytest.fail("no two mobile days of one device to merge")
@@ -355,8 +413,10 @@ def spread_day(p: Plan) -> None:
 
 def _move_day(p: Plan, to: str) -> None:
     group = next(
-        g for k, g in p.mobile_days().items() if not any(
-            d == to and p.device_kec()[d2] == p.device_kec()[k[0]] for d2, d in p.mobile_days()))  # fmt: skip
+        g
+        for k, g in p.mobile_days().items()
+        if not any(d == to and p.device_kec()[d2] == p.device_kec()[k[0]] for d2, d in p.mobile_days())
+    )
     for v in group:
         v["date"] = to
 
@@ -519,8 +579,11 @@ def _room_same_day(p: Plan, r: dict[str, str], need: int) -> tuple[str, str]:
 
 
 def listed_twice(p: Plan) -> None:
-    r = next(r for r in p.appts if any(p.free(d, r["date"], s) >= int(r["members"]) for d, s in
-                                        p.slots(r["site_kecamatan"], r["date"])))  # fmt: skip
+    r = next(
+        r
+        for r in p.appts
+        if any(p.free(d, r["date"], s) >= int(r["members"]) for d, s in p.slots(r["site_kecamatan"], r["date"]))
+    )
     twin = dict(r)
     twin["device_id"], twin["shift"] = _room_same_day(p, r, int(r["members"]))
     p.appts.append(twin)
@@ -565,6 +628,45 @@ def before_available(p: Plan) -> None:
     pytest.fail("no device delivered after the start")
 
 
+def over_operators(p: Plan) -> None:
+    """A KK moved to a device-shift of its office no one booked, on a day the operators already
+    staff as many device-shifts as they can (the seats are there, the people are not)."""
+    used: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    for r in p.appts:
+        used[(r["site_kecamatan"], r["date"])].add((r["device_id"], r["shift"]))
+    for (site, date), slots in sorted(used.items()):
+        if len(slots) < 4:
+            continue
+        free = [(d, sh) for d, sh in p.slots(site, date) if (d, sh) not in slots]
+        mover = next((r for r in p.appts if (r["site_kecamatan"], r["date"]) == (site, date)), None)
+        if free and mover is not None:
+            mover["device_id"], mover["shift"] = free[0]
+            return
+    pytest.fail("no day at the operators' limit with a device-shift free")
+
+
+def overflow_too_far(p: Plan) -> None:
+    """A family of Alpha served in Gamma (40 km; overflow_km is 3) on a Gamma device with room."""
+    far_site(p)
+
+
+def _near_site(p: Plan) -> None:
+    """A family of Alpha served in Beta or one of Beta in Alpha, 2.5 km apart (overflow_km 3), the
+    same day: allowed, so nothing is named."""
+    other = {"12.71.01": "12.71.02", "12.71.02": "12.71.01"}
+    for r in p.appts:
+        there = other.get(r["home_kecamatan"])
+        if there is None or r["site_kecamatan"] == there:
+            continue
+        slot = next(
+            ((d, s) for d, s in p.slots(there, r["date"]) if p.free(d, r["date"], s) >= int(r["members"])), None
+        )
+        if slot:
+            r["site_kecamatan"], (r["device_id"], r["shift"]) = there, slot
+            return
+    pytest.fail("no device-shift with room next door")
+
+
 def _rows_and_devices(mutate: Callable[[Rows, Rows, LoadedScenario], None]) -> Callable[[Plan], None]:
     """A mutation of tests/verify/test_verify.py, with summary.json brought along."""
 
@@ -583,6 +685,7 @@ BREAKERS: dict[str, tuple[str, Callable[[Plan], None]]] = {
     "family split across device-shifts": ("office", split_family),
     "device-shift over its regular seats": ("office", overfill),
     "device used before available_from": ("office", before_available),
+    "more device-shifts than operators can staff": ("operators", over_operators),
     "kk_id or device_id not of letters, digits, '-' and '.' (starting alphanumeric)": ("office", bad_id),
     "unknown KK": ("office", unknown_kk),
     "home_visits.csv in a plan whose scenario plans no home visits": ("office", stray_home_visits),
@@ -618,7 +721,7 @@ BREAKERS: dict[str, tuple[str, Callable[[Plan], None]]] = {
 }
 
 # Rules whose exact-name tests live beside the rule's own room (module: test).
-NAMED_ELSEWHERE = {
+NAMED_ELSEWHERE = {  # (the operators' rule is also broken alone here, on its own base)
     "kelurahan differs from the household": "tests.verify.test_rules_named:test_one_cell_changed_names_one_rule",
     "device not in devices.csv": "tests.verify.test_rules_named:test_one_cell_changed_names_one_rule",
     "device used away from its kecamatan": "tests.verify.test_rules_named:test_device_away_from_its_kecamatan_alone",
@@ -638,20 +741,32 @@ NAMED_ELSEWHERE = {
 # plan" 1-8, home visits, the re-plan's files, and summary.json's claims).
 SPEC_RULE = {
     "kk_id or device_id not of letters, digits, '-' and '.' (starting alphanumeric)": "8",
-    "unknown KK": "1", "KK missing from the plan": "1", "KK both visited at home and given an office seat": "1",
-    "family split across device-shifts": "1", "KK listed more than once": "1",
-    "members differ from the household": "1", "kelurahan differs from the household": "1",
+    "unknown KK": "1",
+    "KK missing from the plan": "1",
+    "KK both visited at home and given an office seat": "1",
+    "family split across device-shifts": "1",
+    "KK listed more than once": "1",
+    "members differ from the household": "1",
+    "kelurahan differs from the household": "1",
     "home_kecamatan is not the kelurahan's kecamatan": "1",
-    "device listed twice (two kecamatan)": "3", "available_from does not follow delivery + setup days": "3",
-    "device at an unknown kecamatan": "3", "device not in devices.csv": "3",
-    "device used away from its kecamatan": "3", "device used before available_from": "3",
-    "appointment on a non-working day": "3", "more devices placed than delivered": "6",
-    "shift outside 1..shifts_per_day": "2", "device-shift over its regular seats": "2",
-    "appointment before start": "4", "appointment after the last regular day (catch-up days or later)": "4",
-    "served away from home beyond overflow_km": "5", "more device-shifts than operators can staff": "7",
-    "summary.json disagrees with the plan": "summary", "summary.json claims what the plan does not show": "summary",
+    "device listed twice (two kecamatan)": "3",
+    "available_from does not follow delivery + setup days": "3",
+    "device at an unknown kecamatan": "3",
+    "device not in devices.csv": "3",
+    "device used away from its kecamatan": "3",
+    "device used before available_from": "3",
+    "appointment on a non-working day": "3",
+    "more devices placed than delivered": "6",
+    "shift outside 1..shifts_per_day": "2",
+    "device-shift over its regular seats": "2",
+    "appointment before start": "4",
+    "appointment after the last regular day (catch-up days or later)": "4",
+    "served away from home beyond overflow_km": "5",
+    "more device-shifts than operators can staff": "7",
+    "summary.json disagrees with the plan": "summary",
+    "summary.json claims what the plan does not show": "summary",
     "home_visits.csv in a plan whose scenario plans no home visits": "HV",
-}  # fmt: skip
+}
 
 
 def spec_rule(rule: str) -> str:
@@ -704,3 +819,103 @@ def test_every_rule_has_a_breaker(office: Base, visits: Base, replan: Base) -> N
     covered = set(BREAKERS) | set(NAMED_ELSEWHERE)
     assert checked - covered == set(), "rules without a test that breaks them alone"
     assert "more device-shifts than operators can staff" in covered
+
+
+def test_overflow_is_measured_as_a_distance(overflow: Base, tmp_path: Path) -> None:
+    """With overflow_km 3, a family served 2.5 km from home is in the rules; 40 km is not."""
+    near = Plan(overflow, tmp_path / "near")
+    _near_site(near)
+    assert near.save() == set()
+    far = Plan(overflow, tmp_path / "far")
+    overflow_too_far(far)
+    assert far.save() == {"served away from home beyond overflow_km"}
+
+
+CLAIMS = {
+    "a level called OPTIMAL above its bound": (
+        lambda i: i["objectives"]["waiting"].update(bound=i["objectives"]["waiting"]["value"] - 1, status="OPTIMAL"),
+        "is called OPTIMAL with value",
+    ),
+    "a bound above the value": (
+        lambda i: i["objectives"]["waiting"].update(bound=i["objectives"]["waiting"]["value"] + 1),
+        "are not 0 <= bound <= value",
+    ),
+    "a value that is not a whole number": (
+        lambda i: i["objectives"]["completion"].update(value=float(i["objectives"]["completion"]["value"])),
+        "are not 0 <= bound <= value",
+    ),
+    "a status that is neither": (
+        lambda i: i["objectives"]["waiting"].update(status="GOOD"),
+        "is not OPTIMAL or FEASIBLE",
+    ),
+    "the plan's status unknown": (lambda i: i.update(status="PROVEN"), "status 'PROVEN' is not OPTIMAL or FEASIBLE"),
+    "OPTIMAL with a level FEASIBLE": (
+        lambda i: (
+            i["objectives"]["waiting"].update(status="FEASIBLE", bound=i["objectives"]["waiting"]["bound"] - 1),
+            i.update(status="OPTIMAL"),
+        ),
+        "status OPTIMAL while not every level is proven optimal",
+    ),
+    "no objectives": (lambda i: i.update(objectives={}), "objectives missing or empty"),
+    "a level that is no level": (lambda i: i["objectives"].update(waiting=3), "objectives.waiting is not a level"),
+    "the completion level missing": (lambda i: i["objectives"].pop("completion"), "objectives.completion missing"),
+    "a completion the plan does not show": (
+        lambda i: i["objectives"]["completion"].update(
+            value=i["objectives"]["completion"]["value"] + 1,
+            bound=i["objectives"]["completion"]["value"] + 1,
+            status="FEASIBLE",
+        ),
+        "measured on the appointments",
+    ),
+    "late claimed of a plan that is not": (lambda i: i.update(late=True), "late True vs False"),
+    "late not a yes or no": (lambda i: i.update(late="no"), "late 'no' vs False"),
+}
+
+
+@pytest.mark.parametrize("name", list(CLAIMS))
+def test_each_claim_is_checked(name: str, office: Base, tmp_path: Path) -> None:
+    """summary.json's claims about the plan's quality, each broken alone: named, with the claim."""
+    edit, words = CLAIMS[name]
+    p = Plan(office, tmp_path / "p")
+    if p.info["status"] == "OPTIMAL" and name == "a bound above the value":
+        p.info["status"] = "FEASIBLE"  # only the bound is wrong
+    edit(p.info)
+    assert p.save() == {"summary.json claims what the plan does not show"}
+    (v,) = verify_plan(p.dir, p.ls, p.h).violations
+    assert any(words in e for e in v.examples), v.examples
+
+
+SUMMARY = {
+    "residents": (lambda i: i.update(residents=i["residents"] + 1), "residents "),
+    "households": (lambda i: i.update(households=i["households"] - 1), "households "),
+    "completion_date": (lambda i: i.update(completion_date="2011-09-09"), "completion_date "),
+    "kecamatan_completion": (
+        lambda i: i["kecamatan_completion"].update({"12.71.01": "2011-09-09"}),
+        "kecamatan_completion[12.71.01]",
+    ),
+    "kecamatan_completion missing": (lambda i: i.pop("kecamatan_completion"), "kecamatan_completion missing"),
+    "scenario hash": (lambda i: i["inputs"].update(scenario_sha256="0" * 64), "scenario_sha256 does not match"),
+    "households hash": (lambda i: i["inputs"].update(households_sha256="0" * 64), "households_sha256 does not match"),
+}
+
+
+@pytest.mark.parametrize("name", list(SUMMARY))
+def test_each_summary_figure_is_checked(name: str, office: Base, tmp_path: Path) -> None:
+    edit, words = SUMMARY[name]
+    p = Plan(office, tmp_path / "p")
+    edit(p.info)
+    assert p.save() == {"summary.json disagrees with the plan"}
+    (v,) = verify_plan(p.dir, p.ls, p.h).violations
+    assert any(e.startswith(words) for e in v.examples), v.examples
+
+
+@pytest.mark.parametrize(("column", "value"), [("date", "2011-02-30"), ("shift", "0"), ("members", "x")])
+def test_a_broken_backlog_cell_is_named(column: str, value: str, replan: Base, tmp_path: Path) -> None:
+    from ektp_opt.errors import InputError
+
+    p = Plan(replan, tmp_path / "p")
+    row = next(b for b in p.backlog if b["date"])
+    row[column] = value
+    p.save_files()
+    with pytest.raises(InputError, match=f"backlog.csv: row \\d+, column {column}"):
+        verify_plan(p.dir, p.ls, p.h)
