@@ -9,7 +9,9 @@ are the re-planner's own):
 - **The pace**: from as-of on, the regular seats of a device-day are the residents a device really
   enrols in a day when up, times the share of device-shifts up, each taken at the pessimistic
   ``confidence`` quantile of its interval (normal approximation from the 90 % interval), with the
-  backlog reserve on top; never above the nominal ``capacity_per_day``. The days before as-of
+  backlog reserve on top; never above the nominal ``capacity_per_day``. When at least one filled
+  device-shift in ten enrolled all its regular seats, the devices keep up and the nominal capacity
+  stays: a pace measured then is how many families came, which the no-shows already account for. The days before as-of
   keep the capacity they were planned with (``device.earlier``, SPEC.md). The city's figures are
   used (per-kecamatan pace is measured and reported by ``status``, but the scenario has one
   capacity).
@@ -44,6 +46,10 @@ from ektp_opt.campaign.start import SCENARIO_TOML, default_user, folder_files, i
 from ektp_opt.campaign.status import campaign_status
 from ektp_opt.campaign.store import _reachable, connect, parse_url
 from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
+
+# A device that enrols every regular seat of a filled device-shift at least this often is not what
+# holds the campaign back: its measured pace is the families' (who came), not the device's.
+DEVICES_KEEP_UP = 0.10
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,9 @@ def calibrate(city: dict[str, Estimate], nominal: int, reserve_per_day: int, con
     really enrol, and the reserve stays on top, for the families who come back."""
     pace = pessimistic(city["residents_per_device_day"], confidence, low_is_bad=True)
     down = pessimistic(city["down_share"], confidence, low_is_bad=False)
+    whole = city["filled_shifts_served_whole"]
+    if whole.observations and whole.estimate >= DEVICES_KEEP_UP:
+        pace = None  # the devices enrol every booked seat often enough: the families, not the devices, are short
     pace = nominal if pace is None else min(float(nominal), max(pace, 0.0))
     up = 1.0 if down is None else min(1.0, max(0.0, 1.0 - down))
     capacity = max(1, min(nominal, math.floor(pace * up) + reserve_per_day))

@@ -16,7 +16,14 @@ from ektp_opt.campaign.snapshot import DeviceShifts, Snapshot
 from ektp_opt.inputs.scenario.model import Scenario
 
 COME_BACK_WINDOW = 10  # calendar days a no-show is given before "did not come back" is counted
-PARAMETERS = ("residents_per_device_day", "down_share", "no_show", "came_back", "days_to_come_back")
+PARAMETERS = (
+    "residents_per_device_day",
+    "filled_shifts_served_whole",
+    "down_share",
+    "no_show",
+    "came_back",
+    "days_to_come_back",
+)
 
 
 @dataclass
@@ -153,6 +160,7 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
     served_at = dict(zip(skeys.tolist(), snap.served.value.tolist(), strict=True))
     booked_at = dict(zip(bk.tolist(), booked.tolist(), strict=True))
     pace: dict[str, list[float]] = {}
+    full: dict[str, list[bool]] = {}  # did the filled device-shift enrol all its regular seats?
     for key in up_keys.tolist():
         dev = names[key // 32 // 1_000_000]
         day = np.datetime64(int(key // 32 % 1_000_000), "D")
@@ -163,6 +171,7 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
         regular = sc.device.capacity_on(day.astype(object)) // shifts - sc.backlog.reserve_per_shift
         if booked_at.get(key, 0) >= regular:
             pace.setdefault(kec, []).append(float(served_at.get(key, 0) * shifts))
+            full.setdefault(kec, []).append(served_at.get(key, 0) >= regular)
     # down share per kecamatan
     rec_before = snap.recorded.day < as_of
     rec_kec = np.array([kec_of.get(d, "") for d in snap.recorded.device.tolist()], dtype=str)
@@ -185,6 +194,7 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
     gaps = gap[with_gap].astype(np.float64)
     city = {
         "residents_per_device_day": mean_interval(all_pace),
+        "filled_shifts_served_whole": wilson(sum(sum(v) for v in full.values()), sum(len(v) for v in full.values())),
         "down_share": wilson(sum(down.values()), sum(seen.values())),
         "no_show": wilson(int(missed.sum()), int(invited.sum())),
         "came_back": wilson(int(back.sum()), int(old.sum())),
@@ -198,6 +208,9 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
         per_kec[k] = {
             "residents_per_device_day": pooled_mean(
                 np.array(pace.get(k, []), dtype=np.float64), city["residents_per_device_day"], pace_sd
+            ),
+            "filled_shifts_served_whole": pooled_share(
+                sum(full.get(k, [])), len(full.get(k, [])), city["filled_shifts_served_whole"]
             ),
             "down_share": pooled_share(down[k], seen[k], city["down_share"]),
             "no_show": pooled_share(per(missed, k), per(invited, k), city["no_show"]),
