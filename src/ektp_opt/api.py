@@ -424,15 +424,11 @@ def campaign_upgrade(db: str) -> tuple[str, str]:
 def campaign_status(db: str, as_of: dt.date | None = None) -> Any:
     """Enrolled against planned, the backlog and the measured field parameters on ``as_of``."""
     from ektp_opt.campaign.scenario import load_stored
-    from ektp_opt.campaign.snapshot import load_snapshot
+    from ektp_opt.campaign.snapshot import read_snapshot
     from ektp_opt.campaign.status import campaign_status as status_of
-    from ektp_opt.campaign.store import _reachable, connect, parse_url
 
-    url = parse_url(db)
-    with connect(url) as engine, _reachable(url), engine.connect() as conn:
-        snap = load_snapshot(conn, as_of or dt.date.today())
-    ls = load_stored(snap.scenario_files)
-    return status_of(snap, ls.scenario)
+    snap = read_snapshot(db, as_of or dt.date.today())
+    return status_of(snap, load_stored(snap.scenario_files).scenario)
 
 
 def simulate_field(
@@ -453,12 +449,9 @@ def simulate_field(
     ls = load_scenario(scenario_of(plan, Path(scenario) if scenario is not None else None))
     done: dict[str, int] = {}
     if db is not None:
-        from ektp_opt.campaign.snapshot import load_snapshot
-        from ektp_opt.campaign.store import _reachable, connect, parse_url
+        from ektp_opt.campaign.snapshot import read_snapshot
 
-        url = parse_url(db)
-        with connect(url) as engine, _reachable(url), engine.connect() as conn:
-            snap = load_snapshot(conn, (first or ls.scenario.start) - dt.timedelta(days=1))
+        snap = read_snapshot(db, (first or ls.scenario.start) - dt.timedelta(days=1))
         done = {k: int(n) for k, n in zip(snap.kk.tolist(), snap.enrolled.tolist(), strict=True) if n}
     log = run_field(plan, ls, until, conditions, first, done)
     log.write(Path(out))
@@ -661,13 +654,10 @@ def campaign_forecast(db: str, as_of: dt.date | None = None, runs: int = 1000, s
     on as the records say (campaign/forecast.py)."""
     from ektp_opt.campaign.forecast import forecast
     from ektp_opt.campaign.scenario import load_stored
-    from ektp_opt.campaign.snapshot import load_snapshot
+    from ektp_opt.campaign.snapshot import read_snapshot
     from ektp_opt.campaign.status import campaign_status as status_of
-    from ektp_opt.campaign.store import _reachable, connect, parse_url
 
-    url = parse_url(db)
-    with connect(url) as engine, _reachable(url), engine.connect() as conn:
-        snap = load_snapshot(conn, as_of or dt.date.today())
+    snap = read_snapshot(db, as_of or dt.date.today())
     ls = load_stored(snap.scenario_files)
     status = status_of(snap, ls.scenario)
     return forecast(snap, status, ls, runs, seed), status

@@ -207,3 +207,12 @@ def _device_shifts(rows: list[tuple[Any, ...]], kind: Any) -> DeviceShifts:
         shift=np.array([int(r[2]) for r in rows], dtype=np.int64),
         value=np.array([r[3] for r in rows], dtype=kind),
     )
+
+
+def read_snapshot(db: str, as_of: dt.date) -> Snapshot:
+    """The store at ``db`` on ``as_of`` (a store that cannot be used is exit 3, naming it)."""
+    from ektp_opt.campaign.store import _reachable, connect, parse_url
+
+    url = parse_url(db)
+    with connect(url) as engine, _reachable(url), engine.connect() as conn:
+        return load_snapshot(conn, as_of)
