@@ -89,7 +89,7 @@ def _engine(url: URL) -> Engine:
 
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, insertmanyvalues_page_size=10_000)
     except ModuleNotFoundError:
         raise StoreError(url, "PostgreSQL needs the driver: pip install 'ektp-opt[postgresql]'") from None
 
