@@ -90,7 +90,7 @@ def simulate_field(
     rng = np.random.default_rng(cond.seed)
     appt = read_appointments(plan_dir / APPOINTMENTS)
     devices = read_devices(plan_dir / DEVICES)
-    days = working_days(sc.start, min(until, sc.deadline), ls.workdays, ls.holidays)
+    days = working_days(sc.start, until, ls.workdays, ls.holidays)  # past the deadline too, if asked
     index = {d: i for i, d in enumerate(days)}
     throughput = cond.throughput if cond.throughput is not None else float(sc.device.capacity_per_day)
     done = done or {}

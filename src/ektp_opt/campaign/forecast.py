@@ -4,13 +4,16 @@ The model, per kecamatan, for all runs at once (one numpy pass per day):
 
 - Each run draws its parameters once, from what ``status`` measured (the pooled estimate of the
   kecamatan and its standard error, normal, clipped to the possible range): residents a device
-  enrols per day when up, the share of device-shifts down, the share of invited families who miss.
+  enrols per day when up, the share of device-shifts down, the share of invited families who miss,
+  the share of those who come back and after how long.
   The uncertainty of the parameters is in the spread of the runs, not only the daily noise.
 - Every working day from as-of to the deadline (and on, to a horizon), the kecamatan's devices in
   service (the plan in force's, from their ``available_from``) give a capacity of devices x pace x
-  up share, with a day-to-day noise of 10 %. The office books the families still owed a seat up to
-  that capacity; the booked come with probability 1 - no-show (the rest are booked again by the next
-  re-plan: missed families go to the back of the queue).
+  up share (the nominal pace where the devices keep up: ``replan.py``), with a day-to-day noise of
+  10 %. The families the plan books that day come with probability 1 - no-show and are served first;
+  those a full office turns away come back the next day; then the queue of families coming back.
+  A family that missed comes back with the measured came-back share, after a geometric number of
+  working days with the measured mean (the backlog at as-of likewise, the geometric being memoryless).
 - Families whose letter came back never come on their own: they are counted not enrolled, and the
   completion asked about is that of the families the campaign can reach.
 
@@ -37,6 +40,8 @@ from ektp_opt.inputs.calendar import working_days
 from ektp_opt.inputs.scenario import LoadedScenario
 
 DAILY_NOISE = 0.10
+MAX_LAG = 60  # working days a missed family's return is followed (the rest of the tail arrives then)
+KEEP_UP = 0.10  # filled device-shifts served whole at least this often: the devices keep up (replan.py)
 HORIZON_DAYS = 250  # working days past the deadline the runs are followed
 DONE = 0.5  # residents: below this a kecamatan is done
 
@@ -98,33 +103,65 @@ def forecast(snap: Snapshot, status: Status, ls: LoadedScenario, runs: int = 100
     for _d, kec, _deliv, avail in snap.devices:
         if kec in k_of:
             devices[k_of[kec]] += day_index >= np.datetime64(avail)
+    # the plan in force's bookings still to come, per kecamatan and day (KK not yet enrolled, letter not returned)
+    pos = {d: t for t, d in enumerate(days)}
+    booked_plan = np.zeros((n_k, n_t))
+    future = ~np.isnat(snap.appt_day) & (snap.appt_day >= np.datetime64(snap.as_of)) & ~snap.returned
+    for i in np.flatnonzero(future & (owed > 0)).tolist():
+        t = pos.get(snap.appt_day[i].astype(object))
+        if t is not None:
+            booked_plan[home[i], t] += owed[i]
+    backlog = np.maximum(reachable - booked_plan.sum(axis=1), 0.0)  # owed, their slot past: coming back
     # parameters per run and kecamatan
     nominal = float(sc.device.capacity_per_day)
     pace = np.empty((runs, n_k))
     up = np.empty((runs, n_k))
     miss = np.empty((runs, n_k))
+    back = np.empty((runs, n_k))
+    delay = np.empty((runs, n_k))
     for j, c in enumerate(codes):
         est = status.field.per_kecamatan[c]
+        whole = est["filled_shifts_served_whole"]
         p = _draw(est["residents_per_device_day"], runs, rng, 0.0, nominal)
-        pace[:, j] = np.where(np.isnan(p), nominal, p)
+        keep_up = whole.observations > 0 and whole.estimate >= KEEP_UP
+        pace[:, j] = np.where(np.isnan(p) | keep_up, nominal, p)
         d = _draw(est["down_share"], runs, rng, 0.0, 1.0)
         up[:, j] = 1.0 - np.where(np.isnan(d), 0.0, d)
         q = _draw(est["no_show"], runs, rng, 0.0, 0.99)
         miss[:, j] = np.where(np.isnan(q), 0.0, q)
-    left = np.broadcast_to(reachable, (runs, n_k)).copy()
+        b = _draw(est["came_back"], runs, rng, 0.0, 1.0)
+        back[:, j] = np.where(np.isnan(b), 1.0, b)  # nothing observed yet: they come back (re-invited)
+        g = _draw(est["days_to_come_back"], runs, rng, 1.0, 60.0)
+        delay[:, j] = np.where(np.isnan(g), 5.0, g) * 6.0 / 7.0  # calendar days to working days
+    # families that missed come back after Geometric(mean delay) working days (memoryless: the backlog
+    # at as-of too); kept as a (run, kecamatan, day) schedule of arrivals
+    lag = np.arange(1, MAX_LAG + 1)
+    pmf = (1.0 / delay)[..., None] * (1.0 - 1.0 / delay)[..., None] ** (lag - 1)  # (runs, k, lag)
+    pmf[..., -1] += 1.0 - pmf.sum(axis=-1)  # the tail folded into the last lag
+    arrivals = np.zeros((runs, n_k, n_t + MAX_LAG + 1))
+    arrivals[:, :, 1 : MAX_LAG + 1] += (backlog * back)[..., None] * pmf
+    queue = np.zeros((runs, n_k))
+    # residents who will come, per run: all reachable, less the misses that never come back
+    target = reachable - (1.0 - back) * (backlog + booked_plan.sum(axis=1) * miss)
     done_day = np.full((runs, n_k), n_t, dtype=np.int64)  # n_t: not within the horizon
-    done_day[left <= DONE] = -1  # already done before as-of
+    done_day[reachable[None, :].repeat(runs, 0) <= DONE] = -1  # already done before as-of
     cum = np.empty((runs, n_t))
-    served_total = np.zeros(runs)
+    served_k = np.zeros((runs, n_k))
     for t in range(n_t):
         noise = np.clip(rng.normal(1.0, DAILY_NOISE, (runs, n_k)), 0.0, None)
         capacity = devices[:, t] * pace * up * noise
-        booked = np.minimum(left, capacity)
-        served = booked * (1.0 - miss)
-        left -= served
-        served_total += served.sum(axis=1)
-        cum[:, t] = enrolled_now + served_total
-        newly = (left <= DONE) & (done_day == n_t)
+        show = booked_plan[:, t] * (1.0 - miss)
+        served_booked = np.minimum(show, capacity)
+        arrivals[:, :, t + 1] += show - served_booked  # turned away by a full device-shift: back tomorrow
+        queue += arrivals[:, :, t]
+        walk = np.minimum(queue, capacity - served_booked)
+        queue -= walk
+        served = served_booked + walk
+        missed = booked_plan[:, t] * miss
+        arrivals[:, :, t + 1 : t + 1 + MAX_LAG] += (missed * back)[..., None] * pmf
+        served_k += served
+        cum[:, t] = enrolled_now + served_k.sum(axis=1)
+        newly = (served_k >= target - DONE) & (done_day == n_t)
         done_day[newly] = t
     last = len(deadline_days) - 1  # the deadline's index (the last working day up to it)
 
@@ -138,9 +175,12 @@ def forecast(snap: Snapshot, status: Status, ls: LoadedScenario, runs: int = 100
     completion = {f"p{int(q * 100)}": date_of(city_done, q) for q in (0.1, 0.5, 0.9)}
     share_dates = {}
     for share in (0.9, 0.95):
+        past = next((r["date"] for r in status.by_date if r["enrolled_total"] >= share * residents), None)
+        if past is not None:  # reached already: the day the records say
+            share_dates[str(share)] = {"p10": past, "p50": past, "p90": past}
+            continue
         reached = cum >= share * residents
         first = np.where(reached.any(axis=1), reached.argmax(axis=1), n_t)
-        first = np.where(enrolled_now >= share * residents, -1, first)
         share_dates[str(share)] = {f"p{int(q * 100)}": date_of(first, q) for q in (0.1, 0.5, 0.9)}
     at_deadline = residents - (cum[:, last] if last >= 0 else np.full(runs, enrolled_now))
     per_kecamatan = {

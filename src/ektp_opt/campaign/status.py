@@ -15,7 +15,6 @@ from ektp_opt.campaign.measure import Estimate, mean_interval, pooled_mean, pool
 from ektp_opt.campaign.snapshot import DeviceShifts, Snapshot
 from ektp_opt.inputs.scenario.model import Scenario
 
-COME_BACK_WINDOW = 10  # calendar days a no-show is given before "did not come back" is counted
 PARAMETERS = (
     "residents_per_device_day",
     "filled_shifts_served_whole",
@@ -182,8 +181,6 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
     invited = has & (snap.appt_day < as_of) & ~snap.returned & ~np.isin(akeys, down_keys)
     came_by_day = ~np.isnat(snap.first_enrolled) & (snap.first_enrolled <= snap.appt_day)
     missed = invited & ~came_by_day
-    old = missed & ((as_of - snap.appt_day).astype(np.int64) >= COME_BACK_WINDOW)
-    back = old & ~np.isnat(snap.first_enrolled)
     gap = (snap.first_enrolled - snap.appt_day).astype(np.int64)
     with_gap = missed & ~np.isnat(snap.first_enrolled)
 
@@ -191,17 +188,16 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
         return int((mask & (snap.appt_site == k)).sum())
 
     all_pace = np.array([x for v in pace.values() for x in v], dtype=np.float64)
-    gaps = gap[with_gap].astype(np.float64)
+    age = (as_of - snap.appt_day).astype(np.int64)
     city = {
         "residents_per_device_day": mean_interval(all_pace),
         "filled_shifts_served_whole": wilson(sum(sum(v) for v in full.values()), sum(len(v) for v in full.values())),
         "down_share": wilson(sum(down.values()), sum(seen.values())),
         "no_show": wilson(int(missed.sum()), int(invited.sum())),
-        "came_back": wilson(int(back.sum()), int(old.sum())),
-        "days_to_come_back": mean_interval(gaps),
+        "came_back": came_back_share(missed, with_gap, gap, age),
+        "days_to_come_back": days_to_come_back(missed, with_gap, gap, age),
     }
     pace_sd = float(all_pace.std(ddof=1)) if len(all_pace) > 1 else 0.0
-    gap_sd = float(gaps.std(ddof=1)) if len(gaps) > 1 else 0.0
     per_kec = {}
     for k in sorted(snap.kecamatan):
         mine = with_gap & (snap.appt_site == k)
@@ -214,8 +210,45 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
             ),
             "down_share": pooled_share(down[k], seen[k], city["down_share"]),
             "no_show": pooled_share(per(missed, k), per(invited, k), city["no_show"]),
-            "came_back": pooled_share(per(back, k), per(old, k), city["came_back"]),
-            "days_to_come_back": pooled_mean(gap[mine].astype(np.float64), city["days_to_come_back"], gap_sd),
+            "came_back": came_back_share(missed & (snap.appt_site == k), mine, gap, age, city["came_back"]),
+            "days_to_come_back": days_to_come_back(missed & (snap.appt_site == k), mine, gap, age),
         }
     nominal = {"residents_per_device_day": float(sc.device.capacity_per_day), "down_share": 0.0, "no_show": 0.0}
     return Field(city, per_kec, nominal)
+
+
+def days_to_come_back(
+    missed: npt.NDArray[np.bool_], came: npt.NDArray[np.bool_], gap: npt.NDArray[np.int64], age: npt.NDArray[np.int64]
+) -> Estimate:
+    """The mean calendar days a family that missed takes to come back, counting those not back yet
+    as waiting so far (right-censored: the time at risk over the returns, the exponential's
+    maximum-likelihood mean; its 90 % interval from the number of returns). A mean of the returns
+    alone would say "soon" early in a campaign, when only the quick ones are back."""
+    n = int(came.sum())
+    if n == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    at_risk = float(gap[came].sum()) + float(age[missed & ~came].clip(min=0).sum())
+    mean = at_risk / n
+    half = 1.6448536269514722 * mean / np.sqrt(n)
+    return Estimate(mean, max(0.0, mean - half), mean + half, n)
+
+
+def came_back_share(
+    missed: npt.NDArray[np.bool_],
+    came: npt.NDArray[np.bool_],
+    gap: npt.NDArray[np.int64],
+    age: npt.NDArray[np.int64],
+    city: Estimate | None = None,
+) -> Estimate:
+    """The share of families that missed who come back at all: the returns seen over the returns
+    expected by now if every one came back at the measured pace (each missed family's chance of being
+    back after its age), capped at 1; an interval from the Wilson interval on those counts."""
+    mean = days_to_come_back(missed, came, gap, age).estimate
+    if not np.isfinite(mean) or mean <= 0:
+        return city if city is not None else Estimate(float("nan"), 0.0, 1.0, 0)
+    expected = float((1.0 - np.exp(-age[missed].clip(min=0) / mean)).sum())
+    seen = float(came.sum())
+    if expected <= 0:
+        return Estimate(float("nan"), 0.0, 1.0, 0)
+    est = wilson(min(seen, expected), expected)
+    return Estimate(min(1.0, seen / expected), est.low, est.high, int(missed.sum()))
