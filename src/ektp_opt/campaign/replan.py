@@ -26,6 +26,7 @@ and the calibration), and stored as the next version, in force from as-of.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -60,9 +61,11 @@ class Calibration:
     capacity_per_day: int
     nominal_capacity_per_day: int
     raised_to_seat_the_largest_family: int | None = None
+    devices_keep_up: bool = False  # filled device-shifts served whole often enough: nominal pace kept
 
     def json(self) -> dict[str, Any]:
         return {
+            "devices_keep_up": self.devices_keep_up,
             "raised_to_seat_the_largest_family": self.raised_to_seat_the_largest_family,
             "confidence": self.confidence,
             "residents_per_device_day": round(self.residents_per_device_day, 2),
@@ -89,12 +92,13 @@ def calibrate(city: dict[str, Estimate], nominal: int, reserve_per_day: int, con
     pace = pessimistic(city["residents_per_device_day"], confidence, low_is_bad=True)
     down = pessimistic(city["down_share"], confidence, low_is_bad=False)
     whole = city["filled_shifts_served_whole"]
-    if whole.observations and whole.estimate >= DEVICES_KEEP_UP:
+    keep_up = bool(whole.observations and whole.estimate >= DEVICES_KEEP_UP)
+    if keep_up:
         pace = None  # the devices enrol every booked seat often enough: the families, not the devices, are short
     pace = nominal if pace is None else min(float(nominal), max(pace, 0.0))
     up = 1.0 if down is None else min(1.0, max(0.0, 1.0 - down))
     capacity = max(1, min(nominal, math.floor(pace * up) + reserve_per_day))
-    return Calibration(confidence, pace, up, capacity, nominal)
+    return Calibration(confidence, pace, up, capacity, nominal, devices_keep_up=keep_up)
 
 
 def _seat_the_largest(ls: LoadedScenario, cal: Calibration, largest: int) -> Calibration:
@@ -106,13 +110,8 @@ def _seat_the_largest(ls: LoadedScenario, cal: Calibration, largest: int) -> Cal
     floor = (largest + sc.backlog.reserve_per_shift) * shifts
     if cal.capacity_per_day >= floor:
         return cal
-    return Calibration(
-        cal.confidence,
-        cal.residents_per_device_day,
-        cal.up_share,
-        min(cal.nominal_capacity_per_day, floor),
-        cal.nominal_capacity_per_day,
-        floor,
+    return dataclasses.replace(
+        cal, capacity_per_day=min(cal.nominal_capacity_per_day, floor), raised_to_seat_the_largest_family=floor
     )
 
 

@@ -363,10 +363,13 @@ def replan(
     cal = done.calibration
     extra = done.summary.resolve
     assert extra is not None
+    if cal.devices_keep_up:
+        pace = "the devices keep up (filled device-shifts often served whole): the nominal pace"
+    else:
+        pace = f"measured pace {cal.residents_per_device_day:,.1f} residents per device-day when up"
     con.print(
-        f"Measured pace {cal.residents_per_device_day:,.1f} residents per device-day when up, "
-        f"{cal.up_share:.1%} of device-shifts up (at {cal.confidence:.0%} confidence): planned at "
-        f"{cal.capacity_per_day} a device-day (nominal {cal.nominal_capacity_per_day})."
+        f"{pace[0].upper()}{pace[1:]}, {cal.up_share:.1%} of device-shifts up (at {cal.confidence:.0%} "
+        f"confidence): planned at {cal.capacity_per_day} a device-day (nominal {cal.nominal_capacity_per_day})."
     )
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in done.seconds.items())
     con.print(f"Stages: {stages}")
