@@ -62,6 +62,21 @@ def scenario_files(ls: LoadedScenario) -> list[dict[str, str]]:
 
 
 def insert_batches(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Rows into ``table`` inside the caller's transaction: PostgreSQL's COPY (one stream, not one
+    statement per row: Medan's 185 k records in seconds), elsewhere executemany in batches."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+        finally:
+            cursor.close()
+        return
     for i in range(0, len(rows), BATCH):
         conn.execute(insert(table), rows[i : i + BATCH])
 
