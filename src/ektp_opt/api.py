@@ -421,14 +421,20 @@ def campaign_upgrade(db: str) -> tuple[str, str]:
     return upgrade(parse_url(db))
 
 
-def campaign_status(db: str, as_of: dt.date | None = None) -> Any:
-    """Enrolled against planned, the backlog and the measured field parameters on ``as_of``."""
+def _campaign_on(db: str, as_of: dt.date | None) -> tuple[Any, LoadedScenario, Any]:
+    """The store on a day: its snapshot, its scenario and what the records say (status)."""
     from ektp_opt.campaign.scenario import load_stored
     from ektp_opt.campaign.snapshot import read_snapshot
     from ektp_opt.campaign.status import campaign_status as status_of
 
     snap = read_snapshot(db, as_of or dt.date.today())
-    return status_of(snap, load_stored(snap.scenario_files).scenario)
+    ls = load_stored(snap.scenario_files)
+    return snap, ls, status_of(snap, ls.scenario)
+
+
+def campaign_status(db: str, as_of: dt.date | None = None) -> Any:
+    """Enrolled against planned, the backlog and the measured field parameters on ``as_of``."""
+    return _campaign_on(db, as_of)[2]
 
 
 def simulate_field(
@@ -653,11 +659,6 @@ def campaign_forecast(db: str, as_of: dt.date | None = None, runs: int = 1000, s
     """(Forecast, Status) on ``as_of``: completion, share dates and P(on time) if the campaign goes
     on as the records say (campaign/forecast.py)."""
     from ektp_opt.campaign.forecast import forecast
-    from ektp_opt.campaign.scenario import load_stored
-    from ektp_opt.campaign.snapshot import read_snapshot
-    from ektp_opt.campaign.status import campaign_status as status_of
 
-    snap = read_snapshot(db, as_of or dt.date.today())
-    ls = load_stored(snap.scenario_files)
-    status = status_of(snap, ls.scenario)
+    snap, ls, status = _campaign_on(db, as_of)
     return forecast(snap, status, ls, runs, seed), status

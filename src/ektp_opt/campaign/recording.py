@@ -43,7 +43,7 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[i : i + CHUNK]
 
 
-def _where(path: Path, row_no: int, column: str) -> str:
+def _where(row_no: int, column: str) -> str:
     return f"row {row_no}, column {column}"
 
 
@@ -99,26 +99,24 @@ def _check_rows(f: RecordFile, camp: _Campaign, as_of: dt.date) -> None:
     for row_no, row in f.rows:
         date_in(f.path, row_no, f.kind, row["date"], camp.start, camp.deadline, as_of)
         if "kk_id" in row and row["kk_id"] not in camp.members:
-            raise InputError(
-                f.path, _where(f.path, row_no, "kk_id"), f"{row['kk_id']} is not a household of the campaign"
-            )
+            raise InputError(f.path, _where(row_no, "kk_id"), f"{row['kk_id']} is not a household of the campaign")
         if "device_id" in row:
             kec = camp.device_kec.get(str(row["device_id"]))
             if kec is None:
                 raise InputError(
                     f.path,
-                    _where(f.path, row_no, "device_id"),
+                    _where(row_no, "device_id"),
                     f"{row['device_id']} is not a device of any plan of the campaign",
                 )
             if int(row["shift"]) > camp.shifts[kec]:  # type: ignore[call-overload]
                 raise InputError(
                     f.path,
-                    _where(f.path, row_no, "shift"),
+                    _where(row_no, "shift"),
                     f"{row['shift']} is beyond the {camp.shifts[kec]} shifts of {kec}",
                 )
         if f.kind == "deliveries" and row["kecamatan"] not in camp.shifts:
             raise InputError(
-                f.path, _where(f.path, row_no, "kecamatan"), f"{row['kecamatan']} is not a kecamatan of the campaign"
+                f.path, _where(row_no, "kecamatan"), f"{row['kecamatan']} is not a kecamatan of the campaign"
             )
 
 

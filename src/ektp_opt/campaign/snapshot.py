@@ -71,14 +71,6 @@ class Snapshot:
     versions: list[dict[str, Any]]
     records: dict[str, int]  # rows per kind up to as_of
 
-    def position(self, ids: StrArray) -> IntArray:
-        """Each kk_id's index in ``kk`` (-1 where it is not a household)."""
-        if len(ids) == 0:
-            return np.zeros(0, dtype=np.int64)
-        pos = np.searchsorted(self.kk, ids)
-        pos = np.minimum(pos, len(self.kk) - 1)
-        return np.where(self.kk[pos] == ids, pos, -1).astype(np.int64)
-
 
 def _raw(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Rows as the driver's own tuples (no row objects: Medan's 650 k rows in about a second)."""

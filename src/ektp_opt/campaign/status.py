@@ -15,15 +15,6 @@ from ektp_opt.campaign.measure import Estimate, mean_interval, pooled_mean, pool
 from ektp_opt.campaign.snapshot import DeviceShifts, Snapshot
 from ektp_opt.inputs.scenario.model import Scenario
 
-PARAMETERS = (
-    "residents_per_device_day",
-    "filled_shifts_served_whole",
-    "down_share",
-    "no_show",
-    "came_back",
-    "days_to_come_back",
-)
-
 
 @dataclass
 class Field:
@@ -184,8 +175,13 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
     gap = (snap.first_enrolled - snap.appt_day).astype(np.int64)
     with_gap = missed & ~np.isnat(snap.first_enrolled)
 
-    def per(mask: npt.NDArray[np.bool_], k: str) -> int:
-        return int((mask & (snap.appt_site == k)).sum())
+    sites, site_of = np.unique(snap.appt_site, return_inverse=True)  # once, not a comparison per kecamatan
+
+    def per(mask: npt.NDArray[np.bool_]) -> dict[str, int]:
+        counts = np.bincount(site_of, weights=mask, minlength=len(sites))
+        return {str(c): int(n) for c, n in zip(sites.tolist(), counts.tolist(), strict=True)}
+
+    missed_at, invited_at = per(missed), per(invited)
 
     all_pace = np.array([x for v in pace.values() for x in v], dtype=np.float64)
     age = (as_of - snap.appt_day).astype(np.int64)
@@ -200,7 +196,8 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
     pace_sd = float(all_pace.std(ddof=1)) if len(all_pace) > 1 else 0.0
     per_kec = {}
     for k in sorted(snap.kecamatan):
-        mine = with_gap & (snap.appt_site == k)
+        here = site_of == int(np.searchsorted(sites, k)) if k in missed_at else np.zeros_like(missed)
+        mine = with_gap & here
         per_kec[k] = {
             "residents_per_device_day": pooled_mean(
                 np.array(pace.get(k, []), dtype=np.float64), city["residents_per_device_day"], pace_sd
@@ -209,9 +206,9 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
                 sum(full.get(k, [])), len(full.get(k, [])), city["filled_shifts_served_whole"]
             ),
             "down_share": pooled_share(down[k], seen[k], city["down_share"]),
-            "no_show": pooled_share(per(missed, k), per(invited, k), city["no_show"]),
-            "came_back": came_back_share(missed & (snap.appt_site == k), mine, gap, age, city["came_back"]),
-            "days_to_come_back": days_to_come_back(missed & (snap.appt_site == k), mine, gap, age),
+            "no_show": pooled_share(missed_at.get(k, 0), invited_at.get(k, 0), city["no_show"]),
+            "came_back": came_back_share(missed & here, mine, gap, age, city["came_back"]),
+            "days_to_come_back": days_to_come_back(missed & here, mine, gap, age),
         }
     nominal = {"residents_per_device_day": float(sc.device.capacity_per_day), "down_share": 0.0, "no_show": 0.0}
     return Field(city, per_kec, nominal)
