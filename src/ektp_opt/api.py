@@ -28,15 +28,9 @@ from ektp_opt.plan.files import DIAGNOSIS
 from ektp_opt.plan.read import scenario_of
 from ektp_opt.problem import ProblemData, build_problem
 from ektp_opt.problem.figures import scenario_figures
-from ektp_opt.resolve import Replan
-from ektp_opt.resolve.output import move_stats, reinvite_rows
+from ektp_opt.progress import Reporter
 from ektp_opt.results import CapDiagnosis, Diagnosis, HomeVisitSummary, PlanSummary, ResolveSummary, SimulationSummary
 from ektp_opt.safety.atomic import atomic_folder
-from ektp_opt.solver import Result, SolveOptions, solve
-from ektp_opt.solver.objectives import UNITS
-from ektp_opt.solver.params import default_workers, load_preset
-from ektp_opt.solver.progress import Reporter
-from ektp_opt.solver.result import LevelResult
 from ektp_opt.verify import Report, verify_plan
 
 if TYPE_CHECKING:
@@ -49,8 +43,14 @@ if TYPE_CHECKING:
     from ektp_opt.plan.view import Plan
     from ektp_opt.report.invitations import Letter
     from ektp_opt.report.roster import RosterRow
+    from ektp_opt.resolve import Replan
+    from ektp_opt.resolve.output import move_stats, reinvite_rows
     from ektp_opt.resolve.tradeoff import Front
     from ektp_opt.results import NationalDiagnosis
+    from ektp_opt.solver import Result, SolveOptions
+    from ektp_opt.solver.objectives import UNITS
+    from ektp_opt.solver.params import default_workers, load_preset
+    from ektp_opt.solver.result import LevelResult
 
 __all__ = [
     "MEDAN",
@@ -120,6 +120,30 @@ __all__ = [
     "write_replan",
 ]
 
+# Loaded on first use (PEP 562): OR-Tools (and the pandas it imports) takes half a second, which
+# a command that never solves (``campaign status``, ``record``) should not pay.
+_LAZY = {
+    "LevelResult": "ektp_opt.solver.result",
+    "Result": "ektp_opt.solver",
+    "SolveOptions": "ektp_opt.solver.params",
+    "UNITS": "ektp_opt.solver.objectives",
+    "default_workers": "ektp_opt.solver.params",
+    "load_preset": "ektp_opt.solver.params",
+    "move_stats": "ektp_opt.resolve.output",
+    "reinvite_rows": "ektp_opt.resolve.output",
+    "solve": "ektp_opt.solver",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 LATE_SLACK = dt.timedelta(days=31)  # past the earliest date, so the KK packing may spill if it must
 
 
@@ -146,6 +170,7 @@ def plan_city(
     """Plan every KK of the scenario. When the deadline cannot be met: ``InfeasibleError`` carrying
     the diagnosis (SPEC.md), or with ``allow_late`` a plan past the deadline, marked late."""
     from ektp_opt.analysis.capacity import diagnose
+    from ektp_opt.solver import SolveOptions, solve
 
     options = options or SolveOptions()
     reporter = reporter or Reporter()
@@ -214,6 +239,7 @@ def capacity(
     """When can the deliveries finish, how many more devices would meet the deadline, and the
     pool size against the completion date: the diagnosis with its pool sensitivity."""
     from ektp_opt.analysis.capacity import diagnose, pool_sensitivity
+    from ektp_opt.solver import SolveOptions
 
     options = options or SolveOptions()
     reporter = reporter or Reporter()
@@ -269,6 +295,7 @@ def replan_city(
     can keep it, ``DelayCapError`` carries a CapDiagnosis with the smallest cap that can."""
     from ektp_opt.analysis.capacity import diagnose
     from ektp_opt.resolve import resolve
+    from ektp_opt.solver import SolveOptions
 
     options = options or SolveOptions()
     reporter = reporter or Reporter()
@@ -305,6 +332,7 @@ def tradeoff_city(
     point a planner picks."""
     from ektp_opt.resolve import prepare
     from ektp_opt.resolve.tradeoff import front
+    from ektp_opt.solver import SolveOptions
 
     options = options or SolveOptions()
     reporter = reporter or Reporter()

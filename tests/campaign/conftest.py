@@ -69,3 +69,42 @@ def started(plan: Path, db: str) -> str:
     code, _o, err = run("campaign", "init", "--plan", str(plan), "--db", db, "--quiet")
     assert code == 0, err
     return db
+
+
+def archives_hold(db: str, plans: dict[int, Path]) -> None:
+    """The store's archives (campaign/arrays.py) say what its rows say, and each version's says what
+    that plan folder's appointments.csv says (read here with the csv module, not the store's code)."""
+    import csv
+
+    import numpy as np
+    from sqlalchemy import create_engine, select
+
+    from ektp_opt.campaign import schema as t
+    from ektp_opt.campaign.snapshot import household_columns, household_rows
+    from ektp_opt.campaign.store import parse_url
+
+    engine = create_engine(parse_url(db))
+    try:
+        with engine.connect() as conn:
+            versions = [v for (v,) in conn.execute(select(t.plan_versions.c.version))]
+            assert sorted(versions) == sorted(plans)
+            for version, folder in plans.items():
+                hh, plan, coded = household_columns(conn, version)
+                rows_hh, rows_plan = household_rows(conn, version)
+                for name in ("kk", "kelurahan", "home", "members"):
+                    assert np.array_equal(hh[name], rows_hh[name]), name
+                for name in ("day", "shift", "device", "site"):
+                    assert np.array_equal(plan[name], rows_plan[name], equal_nan=name == "day"), name
+                for name, (values, codes) in coded.items():
+                    column = hh[name] if name in hh else plan[name]
+                    assert np.array_equal(values[codes], column), name
+                at = {k: i for i, k in enumerate(hh["kk"].tolist())}
+                seen = 0
+                for r in csv.DictReader((folder / "appointments.csv").open(encoding="utf-8")):
+                    i = at[r["kk_id"]]
+                    assert str(plan["day"][i]) == r["date"] and int(plan["shift"][i]) == int(r["shift"])
+                    assert plan["device"][i] == r["device_id"]
+                    seen += 1
+                assert seen == int((plan["device"] != "").sum())
+    finally:
+        engine.dispose()

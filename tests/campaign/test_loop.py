@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.campaign.conftest import AS_OF, started
+from tests.campaign.conftest import AS_OF, archives_hold, started
 from tests.cli.test_cli import run
 from tests.conftest import KECAMATAN, KELURAHAN, scenario_text
 
@@ -125,6 +125,7 @@ def test_replan_plans_at_the_measured_pace(plan10k: Path, db: str, tmp_path: Pat
     assert listed == moved | rebooked and moved and rebooked
     st = status_json(db, tmp_path, "2011-08-26")
     assert st["plan_version"] == 2
+    archives_hold(db, {1: plan10k, 2: out})
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.campaign.conftest import AS_OF, started
+from tests.campaign.conftest import AS_OF, archives_hold, started
 from tests.cli.test_cli import run
 from tests.conftest import ROOT
 
@@ -54,6 +54,7 @@ def write(path: Path, header: str, lines: list[str]) -> Path:
 
 def test_init_record_status(plan10k: Path, field: Path, db: str, tmp_path: Path) -> None:
     started(plan10k, db)
+    archives_hold(db, {1: plan10k})
     if db.startswith("sqlite"):
         assert Path(db.removeprefix("sqlite:///")).stat().st_mode & 0o777 == 0o600
     files = [str(field / n) for n in ("enrolments.csv", "device_shifts.csv", "invitations.csv")]
@@ -209,10 +210,11 @@ def test_an_older_store_is_upgraded_only_when_asked(plan10k: Path, db: str) -> N
 
     started(plan10k, db)
     engine = create_engine(parse_url(db))
-    with engine.begin() as conn:  # as an earlier version made it: drop what revisions 0002-0003 added
+    with engine.begin() as conn:  # as an earlier version made it: drop what revisions 0002-0004 added
         conn.execute(text("DROP INDEX ix_enrolments_date"))
         conn.execute(text("DROP INDEX ix_device_shifts_date"))
         conn.execute(text("DROP TABLE plan_files"))
+        conn.execute(text("DROP TABLE arrays"))
         command.stamp(_alembic_config(conn), "0001")
     engine.dispose()
     held = rows_of(db)
@@ -222,7 +224,9 @@ def test_an_older_store_is_upgraded_only_when_asked(plan10k: Path, db: str) -> N
     assert code == 0 and f"to revision {head_revision()}" in out, out + err
     after = rows_of(db)
     assert after.pop("plan_files") > 0  # read back from the plan folder, still on disk
+    assert after.pop("arrays") == 2  # made from the rows: the households and version 1
     assert after == held
+    archives_hold(db, {1: plan10k})
     assert run("campaign", "status", "--db", db, "--as-of", AS_OF)[0] == 0
 
 

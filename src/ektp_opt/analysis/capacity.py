@@ -20,6 +20,7 @@ from ektp_opt.inputs.calendar import available_from, index_on_or_after
 from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.scenario import LoadedScenario
 from ektp_opt.problem import DeviceBatch, ProblemData, build_problem
+from ektp_opt.progress import Reporter
 from ektp_opt.results import (
     Diagnosis,
     EarliestCompletion,
@@ -31,7 +32,6 @@ from ektp_opt.results import (
 )
 from ektp_opt.solver.aggregate import FeasibilityModel, fill_earliest, search_completion
 from ektp_opt.solver.params import SolveOptions, cpsat_parameters, load_preset
-from ektp_opt.solver.progress import Reporter
 
 EXTEND_YEARS = 4  # how far past the deadline the calendar is extended
 MAX_EXTRA_DEVICES = 1_000_000

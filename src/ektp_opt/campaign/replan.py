@@ -42,7 +42,7 @@ from sqlalchemy import Connection, func, insert, select
 from ektp_opt.campaign import schema as t
 from ektp_opt.campaign.measure import Z90, Estimate
 from ektp_opt.campaign.scenario import laid_out
-from ektp_opt.campaign.snapshot import Snapshot, load_snapshot
+from ektp_opt.campaign.snapshot import Snapshot, households_order, load_snapshot
 from ektp_opt.campaign.start import SCENARIO_TOML, default_user, folder_files, insert_batches, plan_rows
 from ektp_opt.campaign.status import campaign_status
 from ektp_opt.campaign.store import _reachable, connect, parse_url
@@ -224,7 +224,7 @@ def replan_from_records(
     import time
 
     from ektp_opt.api import replan_city, write_replan
-    from ektp_opt.solver.progress import Reporter
+    from ektp_opt.progress import Reporter
 
     reporter = reporter or Reporter()
     url = parse_url(db)
@@ -292,8 +292,9 @@ def replan_from_records(
 def _store_version(engine: Any, plan_dir: Path, version: int, as_of: dt.date, scenario_text: str, who: str) -> None:
     from ektp_opt.plan.files import SUMMARY
 
-    appts, devices = plan_rows(plan_dir, version)
     with engine.begin() as conn:
+        households_kk = households_order(conn)
+        appts, devices, plan_arrays = plan_rows(plan_dir, version, households_kk)
         if conn.execute(select(func.max(t.plan_versions.c.version))).scalar_one() >= version:
             from ektp_opt.errors import InputError
 
@@ -312,3 +313,4 @@ def _store_version(engine: Any, plan_dir: Path, version: int, as_of: dt.date, sc
         conn.execute(insert(t.plan_files), folder_files(plan_dir, version, scenario_text))
         insert_batches(conn, t.plan_devices, devices)
         insert_batches(conn, t.appointments, appts)
+        conn.execute(insert(t.arrays), [plan_arrays])

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -112,6 +113,15 @@ appointments = Table(
     Column("device_id", ID, nullable=False),
     Column("site_kecamatan", CODE, nullable=False),
     Column("members", Integer, nullable=False),
+)
+
+# Copies of the households and of each version's appointments as compressed numpy archives
+# (campaign/arrays.py): written with the rows they copy, read instead of 650 k rows.
+arrays = Table(
+    "arrays",
+    metadata,
+    Column("name", String(40), primary_key=True),  # "households" or "plan-<version>"
+    Column("content", LargeBinary, nullable=False),
 )
 
 imports = Table(

@@ -16,7 +16,10 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, func, select
 
+from ektp_opt.campaign import arrays
 from ektp_opt.campaign import schema as t
+from ektp_opt.campaign.store import describe
+from ektp_opt.errors import InputError
 
 IntArray = npt.NDArray[np.int64]
 DayArray = npt.NDArray[np.datetime64]
@@ -70,6 +73,9 @@ class Snapshot:
     scenario_files: list[tuple[str, str, str]]  # (name, role, content)
     versions: list[dict[str, Any]]
     records: dict[str, int]  # rows per kind up to as_of
+    # kelurahan, home and appt_site as (distinct values sorted, each household's position in them):
+    # grouping 650 k households by a text column without sorting it again
+    groups: arrays.Coded
 
 
 def _raw(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -86,6 +92,52 @@ def _raw(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, 
         cursor.close()
 
 
+def households_order(conn: Connection) -> StrArray:
+    """The store's kk_ids in the order its archives use (numpy's)."""
+    return arrays.unpack(_archive(conn, arrays.HOUSEHOLDS))["kk"]
+
+
+def _archive(conn: Connection, name: str) -> bytes:
+    blob = conn.execute(select(t.arrays.c.content).where(t.arrays.c.name == name)).scalar()
+    if blob is None:
+        raise InputError(describe(conn.engine.url), None, f"the store has no {name} archive (was it made by hand?)")
+    return bytes(blob)
+
+
+def household_columns(conn: Connection, version: int) -> tuple[arrays.Columns, arrays.Columns, arrays.Coded]:
+    """The households (kk, kelurahan, home, members) and the plan version's appointments aligned
+    with them (day, shift, device, site), from the store's archives; their text columns coded."""
+    coded: arrays.Coded = {}
+    hh = arrays.unpack(_archive(conn, arrays.HOUSEHOLDS), coded)
+    plan = arrays.unpack(_archive(conn, arrays.plan_name(version)), coded)
+    return hh, plan, coded
+
+
+def household_rows(conn: Connection, version: int) -> tuple[arrays.Columns, arrays.Columns]:
+    """The same columns read from the rows themselves (the archives' source; a test compares them)."""
+    rows = _raw(
+        conn,
+        "SELECT h.kk_id, h.kelurahan_code, h.kecamatan, h.members, a.date, a.shift, a.device_id, a.site_kecamatan "
+        "FROM households h LEFT JOIN appointments a ON a.kk_id = h.kk_id AND a.version = :v",
+        {"v": version},
+    )
+    rows.sort(key=lambda r: r[0])  # numpy's order (the database's collation may differ)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 8
+    hh = {
+        "kk": np.array(cols[0], dtype=str),
+        "kelurahan": np.array(cols[1], dtype=str),
+        "home": np.array(cols[2], dtype=str),
+        "members": np.array(cols[3], dtype=np.int64),
+    }
+    plan = {
+        "day": days(list(cols[4])),
+        "shift": np.array([s or 0 for s in cols[5]], dtype=np.int64),
+        "device": np.array([d or "" for d in cols[6]], dtype=str),
+        "site": np.array([s or "" for s in cols[7]], dtype=str),
+    }
+    return hh, plan
+
+
 def load_snapshot(conn: Connection, as_of: dt.date) -> Snapshot:
     c = conn.execute(select(t.campaign)).one()
     version = conn.execute(
@@ -95,17 +147,9 @@ def load_snapshot(conn: Connection, as_of: dt.date) -> Snapshot:
     v = conn.execute(select(t.plan_versions).where(t.plan_versions.c.version == version)).one()
     shifts = {str(code): int(n) for code, n in conn.execute(select(t.kecamatan.c.code, t.kecamatan.c.shifts)).all()}
     p = {"v": version, "d": as_of}
-    rows = _raw(
-        conn,
-        "SELECT h.kk_id, h.kelurahan_code, h.kecamatan, h.members, a.date, a.shift, a.device_id, a.site_kecamatan "
-        "FROM households h LEFT JOIN appointments a ON a.kk_id = h.kk_id AND a.version = :v",
-        p,
-    )
-    rows.sort(key=lambda r: r[0])  # numpy's order (the database's collation may differ)
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 8
-    kk = np.array(cols[0], dtype=str)
+    hh, plan, coded = household_columns(conn, version)
+    kk = hh["kk"]
     n = len(kk)
-    appt_shift = np.array([s or 0 for s in cols[5]], dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
     devices = [
         (str(r.device_id), str(r.kecamatan), r.delivery_date, r.available_from)
         for r in conn.execute(select(t.plan_devices).where(t.plan_devices.c.version == version))
@@ -165,13 +209,13 @@ def load_snapshot(conn: Connection, as_of: dt.date) -> Snapshot:
         in_force_from=v.in_force_from,
         kecamatan=shifts,
         kk=kk,
-        kelurahan=np.array(cols[1], dtype=str),
-        home=np.array(cols[2], dtype=str),
-        members=np.array(cols[3], dtype=np.int64),
-        appt_day=days(list(cols[4])),
-        appt_shift=appt_shift,
-        appt_device=np.array([d or "" for d in cols[6]], dtype=str),
-        appt_site=np.array([s or "" for s in cols[7]], dtype=str),
+        kelurahan=hh["kelurahan"],
+        home=hh["home"],
+        members=hh["members"],
+        appt_day=plan["day"],
+        appt_shift=plan["shift"],
+        appt_device=plan["device"],
+        appt_site=plan["site"],
         devices=devices,
         enrolled=enrolled,
         first_enrolled=first,
@@ -189,6 +233,7 @@ def load_snapshot(conn: Connection, as_of: dt.date) -> Snapshot:
             "invitations": len(letters),
             "deliveries": len(dlv),
         },
+        groups={"kelurahan": coded["kelurahan"], "home": coded["home"], "site": coded["site"]},
     )
 
 

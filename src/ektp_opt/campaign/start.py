@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection, insert
 
 from ektp_opt.campaign import schema as t
+from ektp_opt.campaign.arrays import HOUSEHOLDS, households_archive, plan_archive, plan_name
 from ektp_opt.campaign.store import create, describe, parse_url
 from ektp_opt.errors import InputError
 from ektp_opt.inputs.households import Households
@@ -81,8 +84,11 @@ def insert_batches(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> 
         conn.execute(insert(table), rows[i : i + BATCH])
 
 
-def plan_rows(plan_dir: Path, version: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """A plan folder's appointments and devices as rows of the store."""
+def plan_rows(
+    plan_dir: Path, version: int, households_kk: npt.NDArray[np.str_]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """A plan folder's appointments and devices as rows of the store, and the row of ``arrays``
+    holding its appointments aligned with ``households_kk`` (the households in kk_id order)."""
     from ektp_opt.plan.files import APPOINTMENTS, DEVICES
     from ektp_opt.plan.read import read_appointments, read_devices
 
@@ -112,7 +118,10 @@ def plan_rows(plan_dir: Path, version: int) -> tuple[list[dict[str, Any]], list[
         {"version": version, "device_id": d, "kecamatan": k, "delivery_date": deliv, "available_from": avail}
         for d, k, deliv, avail in read_devices(plan_dir / DEVICES)
     ]
-    return rows, devices
+    archive = plan_archive(
+        households_kk, list(appt.kk_ids), appt.date, appt.shift.tolist(), appt.device.tolist(), appt.site.tolist()
+    )
+    return rows, devices, {"name": plan_name(version), "content": archive}
 
 
 SCENARIO_TOML = "scenario.toml"  # in plan_files: the scenario text a version was planned for
@@ -145,7 +154,13 @@ def start_campaign(
             households.kk_id.tolist(), households.kelurahan.tolist(), households.members.tolist(), strict=True
         )
     ]
-    appts, devices = plan_rows(plan_dir, 1)
+    hh_archive = households_archive(
+        [r["kk_id"] for r in hh_rows],
+        [r["kelurahan_code"] for r in hh_rows],
+        [r["kecamatan"] for r in hh_rows],
+        [r["members"] for r in hh_rows],
+    )
+    appts, devices, plan_arrays = plan_rows(plan_dir, 1, np.sort(households.kk_id.astype(str)))
     summary = (plan_dir / SUMMARY).read_text(encoding="utf-8")
     if not appts:
         raise InputError(plan_dir, None, "the plan has no appointments to run a campaign on")
@@ -184,6 +199,7 @@ def start_campaign(
         conn.execute(insert(t.plan_files), folder_files(plan_dir, 1, ls.path.read_text(encoding="utf-8")))
         insert_batches(conn, t.plan_devices, devices)
         insert_batches(conn, t.appointments, appts)
+        conn.execute(insert(t.arrays), [{"name": HOUSEHOLDS, "content": hh_archive}, plan_arrays])
 
     create(url, fill)
     return Started(describe(url), len(hh_rows), int(households.members.sum()), len(appts), len(devices))

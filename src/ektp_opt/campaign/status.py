@@ -59,11 +59,20 @@ class Status:
         }
 
 
-def _sums(labels: npt.NDArray[np.str_], columns: dict[str, npt.NDArray[np.int64]]) -> dict[str, dict[str, int]]:
-    """Per distinct label, the sum of each column."""
-    codes, inv = np.unique(labels, return_inverse=True)
-    sums = {name: np.bincount(inv, weights=col, minlength=len(codes)).astype(np.int64) for name, col in columns.items()}
-    return {str(code): {name: int(sums[name][i]) for name in sorted(columns)} for i, code in enumerate(codes.tolist())}
+def _sums(
+    labels: tuple[npt.NDArray[np.str_], npt.NDArray[np.intp]], columns: dict[str, npt.NDArray[np.int64]]
+) -> dict[str, dict[str, int]]:
+    """Per label that occurs (labels: distinct values and each row's position), the sum of each column."""
+    values, inv = labels
+    present = np.bincount(inv, minlength=len(values)) > 0
+    sums = {
+        name: np.bincount(inv, weights=col, minlength=len(values)).astype(np.int64) for name, col in columns.items()
+    }
+    return {
+        str(code): {name: int(sums[name][i]) for name in sorted(columns)}
+        for i, code in enumerate(values.tolist())
+        if present[i]
+    }
 
 
 def campaign_status(snap: Snapshot, sc: Scenario) -> Status:
@@ -96,7 +105,7 @@ def campaign_status(snap: Snapshot, sc: Scenario) -> Status:
         "backlog_residents": (members - enrolled) * owed,
         "returned_kk": snap.returned.astype(np.int64),
     }
-    kel = _sums(snap.kelurahan, columns)
+    kel = _sums(snap.groups["kelurahan"], columns)
     backlog = {
         "kk": int(owed.sum()),
         "residents": int(((members - enrolled) * owed).sum()),
@@ -111,7 +120,7 @@ def campaign_status(snap: Snapshot, sc: Scenario) -> Status:
         enrolled=int(enrolled.sum()),
         planned_by_as_of=int((members * past).sum()),
         by_date=by_date,
-        kecamatan=_sums(snap.home, columns),
+        kecamatan=_sums(snap.groups["home"], columns),
         kelurahan=kel,
         backlog=backlog,
         field=measure_field(snap, sc),
@@ -119,9 +128,10 @@ def campaign_status(snap: Snapshot, sc: Scenario) -> Status:
     )
 
 
-def _keys(ds: DeviceShifts, device_code: dict[str, int]) -> npt.NDArray[np.int64]:
-    """One integer per device-shift (device, day, shift); -1 for a device of no plan."""
-    dev = np.array([device_code.get(d, -1) for d in ds.device.tolist()], dtype=np.int64)
+def _keys(ds: DeviceShifts, names: npt.NDArray[np.str_]) -> npt.NDArray[np.int64]:
+    """One integer per device-shift (device, day, shift); -1 for a device not in ``names`` (sorted)."""
+    pos = np.searchsorted(names, ds.device).clip(max=max(len(names) - 1, 0))
+    dev = np.where(names[pos] == ds.device, pos, -1) if len(names) else np.full(len(ds.device), -1)
     day = ds.day.astype(np.int64)
     return np.where(dev >= 0, (dev * 1_000_000 + day) * 32 + ds.shift, -1)
 
@@ -134,7 +144,7 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
     names = sorted(
         {d for d, _k, _a, _b in snap.devices} | set(snap.served.device.tolist()) | set(snap.recorded.device.tolist())
     )
-    code = {d: i for i, d in enumerate(names)}
+    code = np.array(names, dtype=str)
     kec_of = {d: k for d, k, _a, _b in snap.devices}
     has = ~np.isnat(snap.appt_day)
     booked_ds = DeviceShifts(snap.appt_device[has], snap.appt_day[has], snap.appt_shift[has], snap.members[has])
@@ -175,7 +185,7 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
     gap = (snap.first_enrolled - snap.appt_day).astype(np.int64)
     with_gap = missed & ~np.isnat(snap.first_enrolled)
 
-    sites, site_of = np.unique(snap.appt_site, return_inverse=True)  # once, not a comparison per kecamatan
+    sites, site_of = snap.groups["site"]
 
     def per(mask: npt.NDArray[np.bool_]) -> dict[str, int]:
         counts = np.bincount(site_of, weights=mask, minlength=len(sites))

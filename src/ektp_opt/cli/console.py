@@ -7,13 +7,17 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from ektp_opt.api import UNITS, LevelResult, Reporter
+from ektp_opt.api import Reporter
 from ektp_opt.safety import interrupt
 from ektp_opt.safety.textsafe import TextTable, plain
+
+if TYPE_CHECKING:
+    from ektp_opt.api import LevelResult
 
 LOG_WIDTH = 200  # a file or a pipe has no width: tables take what they need, up to this
 
@@ -108,6 +112,8 @@ def progress_display(quiet: bool = False) -> Iterator[RichReporter]:
 
 
 def levels_table(levels: list[LevelResult]) -> TextTable:
+    from ektp_opt.api import UNITS
+
     t = TextTable(title="Objectives (lexicographic)", title_justify="left")
     for col in ("level", "value", "proven bound", "gap", "status", "what it counts"):
         t.add_column(col, justify="right" if col in ("value", "proven bound", "gap") else "left")

@@ -15,6 +15,7 @@ import numpy as np
 from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.scenario import LoadedScenario
 from ektp_opt.problem import build_problem
+from ektp_opt.progress import Reporter
 from ektp_opt.resolve.backlog import book_backlog
 from ektp_opt.resolve.capping import seat_capped
 from ektp_opt.resolve.homes import old_visit_groups, visit_changes, visit_groups
@@ -26,7 +27,6 @@ from ektp_opt.resolve.seating import seat_kept, seat_movers
 from ektp_opt.resolve.visits import replan_visits
 from ektp_opt.solver import Result, SolveOptions
 from ektp_opt.solver.assign import Assignment, place_devices
-from ektp_opt.solver.progress import Reporter
 from ektp_opt.solver.result import Timings, overall_status
 
 

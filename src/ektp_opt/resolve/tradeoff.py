@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ektp_opt.progress import Reporter
 from ektp_opt.resolve import Prepared, delays, finish, kecamatan_movers
 from ektp_opt.resolve.cap import no_extra_cap, smallest_feasible_cap
-from ektp_opt.solver.progress import Reporter
 
 MIP_SECONDS = 5.0  # per kecamatan and cap: the bound is reported as far as it got
 

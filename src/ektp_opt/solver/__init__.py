@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from ektp_opt.inputs.households import Households
 from ektp_opt.problem import ProblemData
 from ektp_opt.problem.homevisit import advance_mobile_days
+from ektp_opt.progress import Reporter
 from ektp_opt.solver.aggregate import AggregateSolution, solve_aggregate
 from ektp_opt.solver.assign import Assignment, assign_households
 from ektp_opt.solver.compact import CompactResult, compact_home_only, compact_with_overflow
 from ektp_opt.solver.metrics import plan_objectives
 from ektp_opt.solver.params import SolveOptions, cpsat_parameters, load_preset
-from ektp_opt.solver.progress import Reporter
 from ektp_opt.solver.repair import exact_assignment
 from ektp_opt.solver.result import LevelResult, Status, Timings, claimed, overall_status
 

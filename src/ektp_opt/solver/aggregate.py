@@ -21,13 +21,14 @@ from ortools.sat.python import cp_model
 
 from ektp_opt.errors import InfeasibleError, NoSolutionError
 from ektp_opt.problem import ProblemData
+from ektp_opt.progress import Reporter
 from ektp_opt.results import Proof
 from ektp_opt.solver import constraints, mip, objectives
 from ektp_opt.solver.cpsat import Search
 from ektp_opt.solver.cpsat import run as cpsat_run
 from ektp_opt.solver.cpsat import status as cp_status_of
 from ektp_opt.solver.params import SolveOptions, make_solver
-from ektp_opt.solver.progress import IncumbentCallback, Reporter
+from ektp_opt.solver.progress import IncumbentCallback
 from ektp_opt.solver.result import LevelResult, Status, claimed
 from ektp_opt.solver.variables import (
     AggregateVariables,

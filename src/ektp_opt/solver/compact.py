@@ -24,10 +24,10 @@ import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from ektp_opt.problem import ProblemData
+from ektp_opt.progress import Reporter
 from ektp_opt.solver.cpsat import found, run_many
 from ektp_opt.solver.cpsat import run as cpsat_run
 from ektp_opt.solver.params import SolveOptions, make_solver
-from ektp_opt.solver.progress import Reporter
 from ektp_opt.solver.result import LevelResult, Status
 
 Quota = dict[tuple[int, int], list[tuple[int, int]]]  # (site, day) -> [(kelurahan, residents)]

@@ -1,29 +1,10 @@
-"""How the library reports progress. The library never prints; a front end (the CLI's rich
-display, or nothing at all) subscribes through this small interface."""
+"""CP-SAT's incumbents, forwarded to the library's progress interface (``ektp_opt.progress``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from ortools.sat.python import cp_model
 
-
-class Reporter:
-    """Silent by default. Subclass and override to show progress."""
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        yield
-
-    def solving(self, phase: str, objective: float, bound: float, seconds: float) -> None:
-        """A new incumbent was found in ``phase``."""
-
-    def note(self, text: str) -> None:
-        """A one-line remark worth showing (never personal data)."""
-
-    def detail(self, text: str) -> None:
-        """Replace the current stage's status text (e.g. "400/1,000 runs")."""
+from ektp_opt.progress import Reporter
 
 
 class IncumbentCallback(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
