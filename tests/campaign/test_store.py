@@ -240,3 +240,19 @@ def test_the_day_is_checked_against_today_by_default(plan10k: Path, db: str, tmp
     )
     assert dt.date.today() > dt.date(2011, 8, 15)
     assert run("campaign", "record", str(f), "--db", db)[0] == 0
+
+
+def test_a_campaign_that_runs_late_goes_on_being_recorded(plan10k: Path, db: str, tmp_path: Path) -> None:
+    """Medan 2011 ran four months past its deadline: an enrolment after the deadline is a fact to
+    record; one before the campaign's first day is refused, naming the row."""
+    started(plan10k, db)
+    a = next(csv.DictReader((plan10k / "appointments.csv").open()))
+    header = "kk_id,date,shift,device_id,residents"
+    late = write(tmp_path / "late.csv", header, [f"{a['kk_id']},2012-01-10,{a['shift']},{a['device_id']},1"])
+    code, out, err = run("campaign", "record", str(late), "--db", db, "--as-of", "2012-01-31")
+    assert code == 0 and "1 new" in out, out + err
+    early = write(tmp_path / "early.csv", header, [f"{a['kk_id']},2011-08-01,{a['shift']},{a['device_id']},1"])
+    held = state(db)
+    code, _o, err = run("campaign", "record", str(early), "--db", db, "--as-of", "2012-01-31")
+    assert code == 3 and "early.csv: row 2, column date" in err and "before the campaign" in err, err
+    assert state(db) == held

@@ -15,6 +15,12 @@ The model, stated once:
   back on its own with probability ``come_back``, after ``D ~ Geometric(1 / return_days)``
   working days (1, 2, ...). A family turned away (its device-shift down, or full) comes back the
   next working day.
+- Kecamatan differ (``kecamatan_spread`` s > 0): each kecamatan's throughput and no-show share are
+  multiplied by ``exp(Normal(0, s))`` (drawn once, from a stream of their own: the other draws are
+  those of a city without spread).
+- Conditions change (``change_on``): from that day on, throughput is multiplied by
+  ``throughput_change``, and families booked from that day on miss with the no-show share
+  multiplied by ``no_show_change`` (at most 1).
 - At a device-shift, the families booked there are served first (in kk_id order), then the
   families waiting at that kecamatan's office (first come, first served), as long as ``C`` lasts;
   a family is enrolled whole at one device-shift.
@@ -53,6 +59,22 @@ class FieldConditions:
     return_days: float = 5.0
     returned: float = 0.0
     seed: int = 0
+    kecamatan_spread: float = 0.0
+    change_on: dt.date | None = None
+    throughput_change: float = 1.0
+    no_show_change: float = 1.0
+
+    def factors(self, codes: list[str]) -> dict[str, tuple[float, float]]:
+        """Each kecamatan's (throughput, no-show) multipliers: 1 without ``kecamatan_spread``."""
+        if self.kecamatan_spread <= 0:
+            return {c: (1.0, 1.0) for c in codes}
+        rng = np.random.default_rng([self.seed, 1])
+        draws = np.exp(rng.normal(0.0, self.kecamatan_spread, (len(codes), 2)))
+        return {c: (float(a), float(b)) for c, (a, b) in zip(sorted(codes), draws.tolist(), strict=True)}
+
+    def no_show_on(self, kecamatan_factor: float, day: dt.date) -> float:
+        changed = self.change_on is not None and day >= self.change_on
+        return min(1.0, self.no_show * kecamatan_factor * (self.no_show_change if changed else 1.0))
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,7 @@ def simulate_field(
     done = done or {}
     first = first or sc.start
 
+    factor = cond.factors([k.code for k in ls.admin.kecamatan])
     n = len(appt.kk_ids)
     kk = appt.kk_ids
     members = appt.members.astype(np.int64)
@@ -133,7 +156,7 @@ def simulate_field(
             invitations.append((kk[i], letter, "returned" if returned else "delivered"))
         if returned:
             continue
-        if u_show[i] < cond.no_show:
+        if u_show[i] < cond.no_show_on(factor[str(appt.site[i])][1], dates[i]):
             if u_back[i] < cond.come_back and dates[i] in index:
                 waiting_from.setdefault(index[dates[i]] + int(gap[i]), []).append(i)
             continue
@@ -141,7 +164,7 @@ def simulate_field(
 
     site_of_dev = {d: k for d, k, _deliv, _avail in devices}
     avail = {d: a for d, _k, _deliv, a in devices}
-    per_shift = {k.code: throughput / sc.shifts_for(k.code) for k in ls.admin.kecamatan}
+    per_shift = {k.code: throughput * factor[k.code][0] / sc.shifts_for(k.code) for k in ls.admin.kecamatan}
     queue: dict[str, deque[int]] = {k.code: deque() for k in ls.admin.kecamatan}
     enrolments: list[tuple[str, dt.date, int, str, int]] = []
     shifts_log: list[tuple[str, dt.date, int, str, str]] = []
@@ -150,11 +173,13 @@ def simulate_field(
         for i in waiting_from.pop(t, []):
             queue[str(site[i])].append(i)
         turned: list[int] = []
+        change = cond.throughput_change if cond.change_on is not None and day >= cond.change_on else 1.0
         for dev in sorted(d for d in site_of_dev if avail[d] <= day):
             kec = site_of_dev[dev]
             for s in range(1, sc.shifts_for(kec) + 1):
                 down = rng.random() < cond.down_rate
-                cap = max(0, round(rng.normal(per_shift[kec], THROUGHPUT_SD * per_shift[kec])))
+                mean = per_shift[kec] * change
+                cap = max(0, round(rng.normal(mean, THROUGHPUT_SD * mean)))
                 reason = REASONS[int(rng.choice(3, p=REASON_P))] if down else ""
                 if day >= first:
                     shifts_log.append((dev, day, s, "down" if down else "up", reason))

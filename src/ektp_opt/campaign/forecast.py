@@ -33,17 +33,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ektp_opt.campaign.history import Fit, fit, history_of
 from ektp_opt.campaign.measure import Z90, Estimate
 from ektp_opt.campaign.snapshot import Snapshot
 from ektp_opt.campaign.status import Status
 from ektp_opt.inputs.calendar import working_days
 from ektp_opt.inputs.scenario import LoadedScenario
 
-DAILY_NOISE = 0.10
-MAX_LAG = 60  # working days a missed family's return is followed (the rest of the tail arrives then)
+THROUGHPUT_SD = 0.15  # a device-shift's spread around the pace (as in the field simulator)
 KEEP_UP = 0.10  # filled device-shifts served whole at least this often: the devices keep up (replan.py)
 HORIZON_DAYS = 250  # working days past the deadline the runs are followed
 DONE = 0.5  # residents: below this a kecamatan is done
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,154 @@ def _draw(est: Estimate, runs: int, rng: np.random.Generator, lo: float, hi: flo
     return np.clip(rng.normal(est.estimate, se, runs), lo, hi)
 
 
+@dataclass(frozen=True)
+class Parameters:
+    """Each run's field, per kecamatan: arrays of shape (runs, kecamatan)."""
+
+    pace: npt.NDArray[np.float64]  # residents a device enrols per day when up
+    up: npt.NDArray[np.float64]  # share of device-shifts up
+    miss: npt.NDArray[np.float64]  # share of invited families who miss
+    back: npt.NDArray[np.float64]  # share of those who come back at all
+    hazard: npt.NDArray[np.float64]  # chance a family away comes back on a given working day
+    letters_back: npt.NDArray[np.float64]  # share of letters yet to be sent that will come back
+
+
+def measured(status: Status, codes: list[str], nominal: float) -> tuple[FloatArray, FloatArray]:
+    """Each kecamatan's measured no-show share and pace (residents per device-day; the nominal
+    where the devices keep up, or nothing was measured): what the fit's grid multiplies."""
+    no_show, pace = np.empty(len(codes)), np.empty(len(codes))
+    for j, c in enumerate(codes):
+        est = status.field.per_kecamatan[c]
+        whole = est["filled_shifts_served_whole"]
+        keep_up = whole.observations > 0 and whole.estimate >= KEEP_UP
+        p = est["residents_per_device_day"].estimate
+        pace[j] = nominal if keep_up or not np.isfinite(p) else min(p, nominal)
+        q = est["no_show"].estimate
+        no_show[j] = q if np.isfinite(q) else 0.1
+    return no_show, pace
+
+
+def draw_parameters(
+    status: Status,
+    codes: list[str],
+    fitted: Fit,
+    combo: IntArray,
+    base: tuple[FloatArray, FloatArray],
+    rng: np.random.Generator,
+) -> Parameters:
+    """Each run's parameters: the unobserved ones (no-shows, coming back, its delay, the pace) from
+    the fit's combination ``combo`` drawn for that run (history.py), the observed ones (device-shifts
+    down, letters returned) from what ``status`` measured, with their standard errors."""
+    runs, n_k = len(combo), len(codes)
+    no_show, pace = base
+    up, letters = np.empty((runs, n_k)), np.empty((runs, n_k))
+    for j, c in enumerate(codes):
+        est = status.field.per_kecamatan[c]
+        d = _draw(est["down_share"], runs, rng, 0.0, 1.0)
+        up[:, j] = 1.0 - np.where(np.isnan(d), 0.0, d)
+        r = _draw(est["letters_returned"], runs, rng, 0.0, 1.0)
+        letters[:, j] = np.where(np.isnan(r), 0.0, r)
+    ones = np.ones((runs, n_k))
+    return Parameters(
+        pace=fitted.pace[combo][:, None] * pace[None, :] * ones,
+        up=up,
+        miss=np.clip(fitted.no_show[combo][:, None] * no_show[None, :], 0.0, 0.99) * ones,
+        back=fitted.come_back[combo][:, None] * ones,
+        hazard=(1.0 / fitted.return_days[combo])[:, None] * ones,
+        letters_back=letters,
+    )
+
+
+@dataclass(frozen=True)
+class Runs:
+    """What the runs say, day by day from as-of: ``last_served`` per run and kecamatan (the index of
+    the day its last family was enrolled; -1: before as-of; ``n_t``: not within the horizon), and the
+    residents enrolled citywide per run and day."""
+
+    last_served: npt.NDArray[np.int64]
+    enrolled: npt.NDArray[np.float64]
+
+
+def run_field(
+    booked: npt.NDArray[np.int64],
+    unlettered: npt.NDArray[np.int64],
+    queue: npt.NDArray[np.int64],
+    away: npt.NDArray[np.int64],
+    device_shifts: npt.NDArray[np.int64],
+    shifts: npt.NDArray[np.int64],
+    size: npt.NDArray[np.float64],
+    par: Parameters,
+    enrolled_now: float,
+    rng: np.random.Generator,
+) -> Runs:
+    """The campaign family by family, all runs at once (arrays of shape (runs, kecamatan)).
+
+    ``booked[k, t]``: families the plan books at kecamatan k on day t, of whom ``unlettered[k, t]``
+    have no letter yet (it comes back with the run's share, and they never come); ``queue[r, k]``:
+    families waiting at the office on as-of; ``away[r, k]``: families owed
+    a seat whose day has passed, who will come back; ``device_shifts[k, t]``: in service that day;
+    ``size[k]``: residents per family still owed. Each day: the families away come back with the
+    day's hazard (a geometric delay, memoryless); each device-shift is up with the run's up share
+    and enrols pace / shifts residents (a 15 % spread, the field simulator's); the families booked
+    come unless they miss, and are served first; a full office turns the rest away to the next day;
+    then the queue, first come first served; a family that missed comes back later with the run's
+    came-back share, or never. Counts are integers drawn at random, so the last straggler is a
+    family, not a fraction of one: the completion date is an order statistic, as in the field.
+    """
+    runs, n_k = par.pace.shape
+    n_t = booked.shape[1]
+    queue = queue.copy()
+    away = away.copy()
+    still_booked = booked[:, ::-1].cumsum(axis=1)[:, ::-1]  # booked on day t or later
+    served_res = np.zeros((runs, n_k))
+    last = np.full((runs, n_k), -1, dtype=np.int64)
+    done = (away == 0) & (queue == 0) & (still_booked[None, :, 0] == 0)
+    enrolled = np.full((runs, n_t), enrolled_now)
+    per_shift = par.pace / shifts
+    for t in range(n_t):
+        if done.all():
+            enrolled[:, t:] = enrolled[:, t - 1 : t] if t else enrolled_now
+            break
+        back = rng.binomial(away, par.hazard)
+        away -= back
+        queue += back
+        up = rng.binomial(np.broadcast_to(device_shifts[:, t], (runs, n_k)), par.up)
+        spread = 1.0 + THROUGHPUT_SD * rng.standard_normal((runs, n_k)) / np.sqrt(np.maximum(up, 1))
+        capacity_res = np.maximum(up * per_shift * spread, 0.0)
+        capacity = np.floor(capacity_res / size + rng.random((runs, n_k))).astype(np.int64)
+        invited = booked[:, t] - rng.binomial(np.broadcast_to(unlettered[:, t], (runs, n_k)), par.letters_back)
+        show = rng.binomial(invited, 1.0 - par.miss)
+        missed = invited - show
+        seated = np.minimum(show, capacity)
+        walk_in = np.minimum(queue, capacity - seated)
+        queue += show - seated - walk_in
+        away += rng.binomial(missed, par.back)
+        served = seated + walk_in
+        served_res += served * size
+        last[served > 0] = t
+        enrolled[:, t] = enrolled_now + served_res.sum(axis=1)
+        ahead = still_booked[:, t + 1] if t + 1 < n_t else np.zeros(n_k, dtype=np.int64)
+        done = (queue == 0) & (away == 0) & (ahead[None, :] == 0)
+    last[~done] = n_t
+    return Runs(last, enrolled)
+
+
+def initial_state(fitted: Fit, combo: IntArray, owed: IntArray, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
+    """The families owed a seat on as-of (``owed`` per kecamatan, from the records) split into those
+    waiting at the office, those away who will come back, and those who will not, in the proportions
+    of each run's replay (a family owed whom the replay does not place is taken to be away)."""
+    q, a, lost = fitted.queue[combo], fitted.away[combo], fitted.lost[combo]
+    total = q + a + lost
+    empty = total <= 0
+    share_q = np.where(empty, 0.0, q / np.where(empty, 1.0, total))
+    share_a = np.where(empty, 1.0, a / np.where(empty, 1.0, total))
+    n = np.broadcast_to(owed, share_q.shape)
+    queue = rng.binomial(n, share_q)
+    rest = n - queue
+    away = rng.binomial(rest, np.clip(share_a / np.maximum(1.0 - share_q, 1e-12), 0.0, 1.0))
+    return queue.astype(np.int64), away.astype(np.int64)
+
+
 def forecast(snap: Snapshot, status: Status, ls: LoadedScenario, runs: int = 1000, seed: int = 0) -> Forecast:
     sc = ls.scenario
     rng = np.random.default_rng(seed)
@@ -93,83 +243,55 @@ def forecast(snap: Snapshot, status: Status, ls: LoadedScenario, runs: int = 100
     # who is still owed a seat, and who cannot be reached
     home = np.array([k_of.get(h, 0) for h in snap.home.tolist()], dtype=np.int64)
     owed = np.maximum(snap.members - snap.enrolled, 0)
-    reachable = np.bincount(home, weights=owed * ~snap.returned, minlength=n_k).astype(np.float64)
+    open_kk = (owed > 0) & ~snap.returned
     unreachable = float((owed * snap.returned).sum())
     residents = float(snap.members.sum())
     enrolled_now = float(snap.enrolled.sum())
-    # devices in service per kecamatan and day
-    devices = np.zeros((n_k, n_t), dtype=np.float64)
+    families = np.bincount(home[open_kk], minlength=n_k)
+    size = np.bincount(home[open_kk], weights=owed[open_kk], minlength=n_k) / np.maximum(families, 1)
+    size[families == 0] = 1.0  # nobody left there: any size will do
+    # devices in service per kecamatan and day, as device-shifts
+    shifts = np.array([snap.kecamatan[c] for c in codes], dtype=np.int64)
+    devices = np.zeros((n_k, n_t), dtype=np.int64)
     day_index = np.array([np.datetime64(d) for d in days])
     for _d, kec, _deliv, avail in snap.devices:
         if kec in k_of:
             devices[k_of[kec]] += day_index >= np.datetime64(avail)
-    # the plan in force's bookings still to come, per kecamatan and day (KK not yet enrolled, letter not returned)
+    # the plan in force's bookings still to come, per kecamatan and day; the rest owed is away
     pos = {d: t for t, d in enumerate(days)}
-    booked_plan = np.zeros((n_k, n_t))
-    future = ~np.isnat(snap.appt_day) & (snap.appt_day >= np.datetime64(snap.as_of)) & ~snap.returned
-    for i in np.flatnonzero(future & (owed > 0)).tolist():
+    booked = np.zeros((n_k, n_t), dtype=np.int64)
+    unlettered = np.zeros((n_k, n_t), dtype=np.int64)
+    future = open_kk & ~np.isnat(snap.appt_day) & (snap.appt_day >= np.datetime64(snap.as_of))
+    for i in np.flatnonzero(future).tolist():
         t = pos.get(snap.appt_day[i].astype(object))
         if t is not None:
-            booked_plan[home[i], t] += owed[i]
-    backlog = np.maximum(reachable - booked_plan.sum(axis=1), 0.0)  # owed, their slot past: coming back
-    # parameters per run and kecamatan
-    nominal = float(sc.device.capacity_per_day)
-    pace = np.empty((runs, n_k))
-    up = np.empty((runs, n_k))
-    miss = np.empty((runs, n_k))
-    back = np.empty((runs, n_k))
-    delay = np.empty((runs, n_k))
-    for j, c in enumerate(codes):
-        est = status.field.per_kecamatan[c]
-        whole = est["filled_shifts_served_whole"]
-        p = _draw(est["residents_per_device_day"], runs, rng, 0.0, nominal)
-        keep_up = whole.observations > 0 and whole.estimate >= KEEP_UP
-        pace[:, j] = np.where(np.isnan(p) | keep_up, nominal, p)
-        d = _draw(est["down_share"], runs, rng, 0.0, 1.0)
-        up[:, j] = 1.0 - np.where(np.isnan(d), 0.0, d)
-        q = _draw(est["no_show"], runs, rng, 0.0, 0.99)
-        miss[:, j] = np.where(np.isnan(q), 0.0, q)
-        b = _draw(est["came_back"], runs, rng, 0.0, 1.0)
-        back[:, j] = np.where(np.isnan(b), 1.0, b)  # nothing observed yet: they come back (re-invited)
-        g = _draw(est["days_to_come_back"], runs, rng, 1.0, 60.0)
-        delay[:, j] = np.where(np.isnan(g), 5.0, g) * 6.0 / 7.0  # calendar days to working days
-    # families that missed come back after Geometric(mean delay) working days (memoryless: the backlog
-    # at as-of too); kept as a (run, kecamatan, day) schedule of arrivals
-    lag = np.arange(1, MAX_LAG + 1)
-    pmf = (1.0 / delay)[..., None] * (1.0 - 1.0 / delay)[..., None] ** (lag - 1)  # (runs, k, lag)
-    pmf[..., -1] += 1.0 - pmf.sum(axis=-1)  # the tail folded into the last lag
-    arrivals = np.zeros((runs, n_k, n_t + MAX_LAG + 1))
-    arrivals[:, :, 1 : MAX_LAG + 1] += (backlog * back)[..., None] * pmf
-    queue = np.zeros((runs, n_k))
-    # residents who will come, per run: all reachable, less the misses that never come back
-    target = reachable - (1.0 - back) * (backlog + booked_plan.sum(axis=1) * miss)
-    done_day = np.full((runs, n_k), n_t, dtype=np.int64)  # n_t: not within the horizon
-    done_day[reachable[None, :].repeat(runs, 0) <= DONE] = -1  # already done before as-of
-    cum = np.empty((runs, n_t))
-    served_k = np.zeros((runs, n_k))
-    for t in range(n_t):
-        noise = np.clip(rng.normal(1.0, DAILY_NOISE, (runs, n_k)), 0.0, None)
-        capacity = devices[:, t] * pace * up * noise
-        show = booked_plan[:, t] * (1.0 - miss)
-        served_booked = np.minimum(show, capacity)
-        arrivals[:, :, t + 1] += show - served_booked  # turned away by a full device-shift: back tomorrow
-        queue += arrivals[:, :, t]
-        walk = np.minimum(queue, capacity - served_booked)
-        queue -= walk
-        served = served_booked + walk
-        missed = booked_plan[:, t] * miss
-        arrivals[:, :, t + 1 : t + 1 + MAX_LAG] += (missed * back)[..., None] * pmf
-        served_k += served
-        cum[:, t] = enrolled_now + served_k.sum(axis=1)
-        newly = (served_k >= target - DONE) & (done_day == n_t)
-        done_day[newly] = t
+            booked[home[i], t] += 1
+            unlettered[home[i], t] += not snap.lettered[i]
+    lived = history_of(snap, ls, codes)
+    base = measured(status, codes, float(sc.device.capacity_per_day))
+    fitted = fit(lived, base[0], base[1], shifts)
+    combo = fitted.draw(runs, rng)
+    par = draw_parameters(status, codes, fitted, combo, base, rng)
+    queue, away = initial_state(fitted, combo, lived.owed, rng)
+    out = run_field(booked, unlettered, queue, away, devices * shifts[:, None], shifts, size, par, enrolled_now, rng)
+    done_day, cum = out.last_served, out.enrolled
     last = len(deadline_days) - 1  # the deadline's index (the last working day up to it)
+    # a kecamatan done before as-of finished on its last recorded enrolment
+    before = np.full(n_k, np.datetime64("NaT", "D"))
+    for j in range(n_k):
+        mine = snap.last_enrolled[home == j]
+        mine = mine[~np.isnat(mine)]
+        if len(mine):
+            before[j] = mine.max()
 
-    def date_of(idx: npt.NDArray[np.int64], q: float) -> str:
+    def date_of(idx: npt.NDArray[np.int64], q: float, j: int | None = None) -> str:
         v = int(np.quantile(idx, q, method="higher"))
         if v >= n_t:
             return f"after {days[-1].isoformat()}"
-        return (snap.as_of if v < 0 else days[v]).isoformat()
+        if v < 0:
+            past = before[j] if j is not None else before.max()
+            return str(past) if not np.isnat(past) else snap.as_of.isoformat()
+        return days[v].isoformat()
 
     city_done = done_day.max(axis=1)
     completion = {f"p{int(q * 100)}": date_of(city_done, q) for q in (0.1, 0.5, 0.9)}
@@ -185,7 +307,7 @@ def forecast(snap: Snapshot, status: Status, ls: LoadedScenario, runs: int = 100
     at_deadline = residents - (cum[:, last] if last >= 0 else np.full(runs, enrolled_now))
     per_kecamatan = {
         c: {
-            **{f"p{int(q * 100)}": date_of(done_day[:, j], q) for q in (0.1, 0.5, 0.9)},
+            **{f"p{int(q * 100)}": date_of(done_day[:, j], q, j) for q in (0.1, 0.5, 0.9)},
             "p_on_time": round(float((done_day[:, j] <= last).mean()), 4),
         }
         for j, c in enumerate(codes)

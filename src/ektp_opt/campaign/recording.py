@@ -97,7 +97,7 @@ TABLES = {
 
 def _check_rows(f: RecordFile, camp: _Campaign, as_of: dt.date) -> None:
     for row_no, row in f.rows:
-        date_in(f.path, row_no, f.kind, row["date"], camp.start, camp.deadline, as_of)
+        date_in(f.path, row_no, f.kind, row["date"], camp.start, as_of)
         if "kk_id" in row and row["kk_id"] not in camp.members:
             raise InputError(f.path, _where(row_no, "kk_id"), f"{row['kk_id']} is not a household of the campaign")
         if "device_id" in row:

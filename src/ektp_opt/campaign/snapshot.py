@@ -64,10 +64,12 @@ class Snapshot:
     # records up to as_of
     enrolled: IntArray  # residents enrolled per KK
     first_enrolled: DayArray  # each KK's first enrolment day (NaT: none)
+    last_enrolled: DayArray  # each KK's last enrolment day (NaT: none)
     served: DeviceShifts  # residents enrolled per device-shift
     enrolled_per_day: dict[dt.date, int]
     recorded: DeviceShifts  # device-shifts recorded up or down
     returned: npt.NDArray[np.bool_]  # the KK's latest letter came back
+    lettered: npt.NDArray[np.bool_]  # the KK has a letter recorded (delivered or returned)
     invitations: int
     deliveries: list[tuple[dt.date, str, int]]
     scenario_files: list[tuple[str, str, str]]  # (name, role, content)
@@ -154,15 +156,18 @@ def load_snapshot(conn: Connection, as_of: dt.date) -> Snapshot:
         (str(r.device_id), str(r.kecamatan), r.delivery_date, r.available_from)
         for r in conn.execute(select(t.plan_devices).where(t.plan_devices.c.version == version))
     ]
-    per_kk = _raw(conn, "SELECT kk_id, SUM(residents), MIN(date) FROM enrolments WHERE date <= :d GROUP BY kk_id", p)
+    per_kk = _raw(
+        conn, "SELECT kk_id, SUM(residents), MIN(date), MAX(date) FROM enrolments WHERE date <= :d GROUP BY kk_id", p
+    )
     enrolled = np.zeros(n, dtype=np.int64)
     first = np.full(n, NAT, dtype="datetime64[D]")
-    snap_kk = kk
+    last = np.full(n, NAT, dtype="datetime64[D]")
     if per_kk:
         ids = np.array([r[0] for r in per_kk], dtype=str)
-        pos = np.searchsorted(snap_kk, ids)
+        pos = np.searchsorted(kk, ids)
         enrolled[pos] = [int(r[1]) for r in per_kk]
         first[pos] = days([r[2] for r in per_kk])
+        last[pos] = days([r[3] for r in per_kk])
     served_rows = _raw(
         conn,
         "SELECT device_id, date, shift, SUM(residents) FROM enrolments WHERE date <= :d "
@@ -181,6 +186,9 @@ def load_snapshot(conn: Connection, as_of: dt.date) -> Snapshot:
         if k not in latest or key >= latest[k][0]:
             latest[k] = (key, status)
     returned = np.zeros(n, dtype=bool)
+    lettered = np.zeros(n, dtype=bool)
+    if latest:
+        lettered[np.searchsorted(kk, np.array(list(latest), dtype=str))] = True
     gone = np.array([k for k, (_d, s) in latest.items() if s == "returned"], dtype=str)
     if len(gone):
         returned[np.searchsorted(kk, gone)] = True
@@ -219,10 +227,12 @@ def load_snapshot(conn: Connection, as_of: dt.date) -> Snapshot:
         devices=devices,
         enrolled=enrolled,
         first_enrolled=first,
+        last_enrolled=last,
         served=_device_shifts(served_rows, np.int64),
         enrolled_per_day=per_day,
         recorded=_device_shifts(recorded_rows, str),
         returned=returned,
+        lettered=lettered,
         invitations=len(letters),
         deliveries=dlv,
         scenario_files=files,

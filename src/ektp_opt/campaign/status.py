@@ -202,10 +202,14 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
         "no_show": wilson(int(missed.sum()), int(invited.sum())),
         "came_back": came_back_share(missed, with_gap, gap, age),
         "days_to_come_back": days_to_come_back(missed, with_gap, gap, age),
+        "letters_returned": wilson(int(snap.returned.sum()), int(snap.lettered.sum())),
     }
     pace_sd = float(all_pace.std(ddof=1)) if len(all_pace) > 1 else 0.0
     per_kec = {}
+    homes, home_of = snap.groups["home"]
     for k in sorted(snap.kecamatan):
+        j = int(np.searchsorted(homes, k))
+        j = j if j < len(homes) and homes[j] == k else -1
         here = site_of == int(np.searchsorted(sites, k)) if k in missed_at else np.zeros_like(missed)
         mine = with_gap & here
         per_kec[k] = {
@@ -219,23 +223,54 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
             "no_show": pooled_share(missed_at.get(k, 0), invited_at.get(k, 0), city["no_show"]),
             "came_back": came_back_share(missed & here, mine, gap, age, city["came_back"]),
             "days_to_come_back": days_to_come_back(missed & here, mine, gap, age),
+            "letters_returned": pooled_share(
+                int((snap.returned & (home_of == j)).sum()),
+                int((snap.lettered & (home_of == j)).sum()),
+                city["letters_returned"],
+            ),
         }
     nominal = {"residents_per_device_day": float(sc.device.capacity_per_day), "down_share": 0.0, "no_show": 0.0}
     return Field(city, per_kec, nominal)
 
 
+def cure_fit(
+    missed: npt.NDArray[np.bool_], came: npt.NDArray[np.bool_], gap: npt.NDArray[np.int64], age: npt.NDArray[np.int64]
+) -> tuple[float, float]:
+    """The share of families that missed who come back at all, and the mean days they take, fitted
+    together (a cure model, by EM): a family back after ``gap`` days is a returner; one not back
+    after ``age`` days is either one who never comes, or a returner not back yet, in the
+    proportions the current fit gives. Fitting one without the other confounds them: early in a
+    campaign "few are back" reads as "they come slowly" or "most never come" alike.
+    Delays are exponential (the field's geometric working days, in calendar days)."""
+    n_missed = int(missed.sum())
+    n_came = int(came.sum())
+    if n_came == 0 or n_missed == 0:
+        return float("nan"), float("nan")
+    waited = age[missed & ~came].clip(min=0).astype(np.float64)
+    time_back = float(gap[came].clip(min=1).sum())
+    share, mean = 1.0, (time_back + float(waited.sum())) / n_came
+    for _ in range(200):
+        still = share * np.exp(-waited / mean)
+        w = still / (1.0 - share + still)  # each family not back: the chance it is a returner
+        new_share = (n_came + float(w.sum())) / n_missed
+        new_mean = (time_back + float((w * waited).sum())) / n_came
+        if abs(new_share - share) < 1e-7 and abs(new_mean - mean) < 1e-6 * mean:
+            share, mean = new_share, new_mean
+            break
+        share, mean = new_share, new_mean
+    return min(1.0, share), mean
+
+
 def days_to_come_back(
     missed: npt.NDArray[np.bool_], came: npt.NDArray[np.bool_], gap: npt.NDArray[np.int64], age: npt.NDArray[np.int64]
 ) -> Estimate:
-    """The mean calendar days a family that missed takes to come back, counting those not back yet
-    as waiting so far (right-censored: the time at risk over the returns, the exponential's
-    maximum-likelihood mean; its 90 % interval from the number of returns). A mean of the returns
-    alone would say "soon" early in a campaign, when only the quick ones are back."""
+    """The mean calendar days a family that comes back takes (``cure_fit``); its 90 % interval from
+    the number of returns. Families not back yet count as waiting so far (right-censored): a mean
+    of the returns alone would say "soon" early in a campaign, when only the quick ones are back."""
     n = int(came.sum())
-    if n == 0:
+    _share, mean = cure_fit(missed, came, gap, age)
+    if n == 0 or not np.isfinite(mean):
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
-    at_risk = float(gap[came].sum()) + float(age[missed & ~came].clip(min=0).sum())
-    mean = at_risk / n
     half = 1.6448536269514722 * mean / np.sqrt(n)
     return Estimate(mean, max(0.0, mean - half), mean + half, n)
 
@@ -247,15 +282,12 @@ def came_back_share(
     age: npt.NDArray[np.int64],
     city: Estimate | None = None,
 ) -> Estimate:
-    """The share of families that missed who come back at all: the returns seen over the returns
-    expected by now if every one came back at the measured pace (each missed family's chance of being
-    back after its age), capped at 1; an interval from the Wilson interval on those counts."""
-    mean = days_to_come_back(missed, came, gap, age).estimate
-    if not np.isfinite(mean) or mean <= 0:
+    """The share of families that missed who come back at all (``cure_fit``), with a Wilson
+    interval on the families whose fate is known by now (back, or missed long enough ago that a
+    returner would very likely be back); before any return, the city's figure (or nothing)."""
+    share, mean = cure_fit(missed, came, gap, age)
+    if not np.isfinite(share):
         return city if city is not None else Estimate(float("nan"), 0.0, 1.0, 0)
-    expected = float((1.0 - np.exp(-age[missed].clip(min=0) / mean)).sum())
-    seen = float(came.sum())
-    if expected <= 0:
-        return Estimate(float("nan"), 0.0, 1.0, 0)
-    est = wilson(min(seen, expected), expected)
-    return Estimate(min(1.0, seen / expected), est.low, est.high, int(missed.sum()))
+    settled = float((1.0 - np.exp(-age[missed & ~came].clip(min=0) / mean)).sum()) + float(came.sum())
+    est = wilson(share * settled, settled)
+    return Estimate(share, est.low, est.high, int(missed.sum()))

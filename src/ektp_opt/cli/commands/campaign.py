@@ -226,6 +226,33 @@ def status(db: str, as_of: Any, json_out: Path | None, quiet: bool) -> None:
     show_default=True,
     help="Share of invitation letters that come back undelivered.",
 )
+@click.option(
+    "--kecamatan-spread",
+    type=Range(0.0, 2.0),
+    default=0.0,
+    show_default=True,
+    help="Kecamatan differ: each one's throughput and no-show share times exp(Normal(0, this)).",
+)
+@click.option(
+    "--change-on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Conditions change from this day on (with --throughput-change, --no-show-change).",
+)
+@click.option(
+    "--throughput-change",
+    type=Range(0.0, 10.0),
+    default=1.0,
+    show_default=True,
+    help="Throughput multiplied by this from --change-on.",
+)
+@click.option(
+    "--no-show-change",
+    type=Range(0.0, 10.0),
+    default=1.0,
+    show_default=True,
+    help="No-show share multiplied by this for appointments from --change-on.",
+)
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed, same records.")
 @click.option("--db", default=None, help="A campaign store: families it has enrolled are done (the weekly loop).")
 @quiet_option
@@ -241,6 +268,10 @@ def simulate_field(
     come_back: float,
     return_days: float,
     returned: float,
+    kecamatan_spread: float,
+    change_on: Any,
+    throughput_change: float,
+    no_show_change: float,
     seed: int,
     db: str | None,
     quiet: bool,
@@ -256,6 +287,8 @@ def simulate_field(
       ektp-opt campaign simulate-field --plan plans/medan --until 2011-09-17 --out field/ --throughput 90 --no-show 0.2
       ektp-opt campaign simulate-field --plan plans/medan-v2 --db sqlite:///medan.db \\
           --from 2011-09-19 --until 2011-09-24 --out field-w6/
+      ektp-opt campaign simulate-field --plan plans/medan --until 2011-12-31 --out field/ \\
+          --kecamatan-spread 0.2 --change-on 2011-10-03 --throughput-change 0.8
     """
     from ektp_opt.api import field_conditions
     from ektp_opt.api import simulate_field as run
@@ -269,6 +302,10 @@ def simulate_field(
         return_days=return_days,
         returned=returned,
         seed=seed,
+        kecamatan_spread=kecamatan_spread,
+        change_on=_day(change_on),
+        throughput_change=throughput_change,
+        no_show_change=no_show_change,
     )
     with progress_display(quiet) as rep, rep.stage("simulate the field"):
         log = run(plan_dir, _day(until), cond, out, first=_day(first), db=db)  # type: ignore[arg-type]
