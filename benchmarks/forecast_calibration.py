@@ -61,8 +61,8 @@ def working_days_between(a: dt.date, b: dt.date) -> int:
     return sign * int(np.busday_count(lo, hi, weekmask="1111110", holidays=HOLIDAYS))
 
 
-def draw_campaign(rng: np.random.Generator) -> dict[str, Any]:
-    residents = int(math.exp(rng.uniform(math.log(10_000), math.log(200_000))))
+def draw_campaign(rng: np.random.Generator, largest: int = 200_000) -> dict[str, Any]:
+    residents = int(math.exp(rng.uniform(math.log(10_000), math.log(largest))))
     k = int(min(21, max(1, round(residents / 9_500))))
     kecamatan = sorted(rng.choice(21, k, replace=False).tolist())
     pool = int(rng.integers(0, k + 1))

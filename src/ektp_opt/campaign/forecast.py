@@ -1,27 +1,23 @@
-"""``campaign forecast``: when will it finish if it goes on as the records say (issue #29, first part).
+"""``campaign forecast``: when will it finish if it goes on as the records say (issue #29).
 
-The model, per kecamatan, for all runs at once (one numpy pass per day):
+Two steps:
 
-- Each run draws its parameters once, from what ``status`` measured (the pooled estimate of the
-  kecamatan and its standard error, normal, clipped to the possible range): residents a device
-  enrols per day when up, the share of device-shifts down, the share of invited families who miss,
-  the share of those who come back and after how long.
-  The uncertainty of the parameters is in the spread of the runs, not only the daily noise.
-- Every working day from as-of to the deadline (and on, to a horizon), the kecamatan's devices in
-  service (the plan in force's, from their ``available_from``) give a capacity of devices x pace x
-  up share (the nominal pace where the devices keep up: ``replan.py``), with a day-to-day noise of
-  10 %. The families the plan books that day come with probability 1 - no-show and are served first;
-  those a full office turns away come back the next day; then the queue of families coming back.
-  A family that missed comes back with the measured came-back share, after a geometric number of
-  working days with the measured mean (the backlog at as-of likewise, the geometric being memoryless).
-- Families whose letter came back never come on their own: they are counted not enrolled, and the
-  completion asked about is that of the families the campaign can reach.
+1. **Fit** (``history.py``): the same model, in expected values, replayed over the campaign's past
+   under a grid of what the records cannot see directly (no-shows apart from families turned away,
+   the share who come back and their delay, the pace where the devices keep up); each combination
+   weighted by how well it reproduces the families seated on their day and the walk-ins.
+2. **Runs** (``run_field``): each run draws a combination by those weights, the observed parameters
+   (device-shifts down, letters returned) from ``status``'s estimates and their standard errors,
+   and the split of the families owed on as-of (waiting, away, never coming) from its replay; then
+   follows every kecamatan day by day in integer draws, all runs at once (one numpy pass per day).
 
-Outputs (SPEC.md, "Forecast"): the completion date citywide and per kecamatan (P10, P50, P90, or
-"after <horizon>"), the dates by which 90 % and 95 % of residents are enrolled, P(every reachable
-resident enrolled by the deadline), residents not enrolled at the deadline (mean, P90), and the
-parameters used. How often its intervals hold on campaigns it did not see is a separate, measured
-question (the calibration study of issue #29, not yet done).
+The model is the field simulator's (``field.py``) in structure; its parameters are what the
+records say. Families whose letter came back never come: the completion asked about is that of
+the families the campaign can reach and who come. Outputs (SPEC.md, "Forecast"): the completion
+date citywide and per kecamatan (P10, P50, P90, or "after <horizon>"), the dates by which 90 % and
+95 % of residents are enrolled, P(done by the deadline), residents not enrolled at the deadline
+(mean, P90), and the parameters used. How often its intervals hold on campaigns it did not see is
+measured by ``benchmarks/forecast_calibration.py``.
 """
 
 from __future__ import annotations
@@ -312,7 +308,12 @@ def forecast(snap: Snapshot, status: Status, ls: LoadedScenario, runs: int = 100
         }
         for j, c in enumerate(codes)
     }
-    params = {name: status.field.city[name].json() for name in ("residents_per_device_day", "down_share", "no_show")}
+    params: dict[str, dict[str, Any]] = {
+        name: status.field.city[name].json()
+        for name in ("residents_per_device_day", "down_share", "no_show", "letters_returned")
+    }
+    city_no_show = status.field.city["no_show"].estimate
+    params.update(fitted.summary(city_no_show if np.isfinite(city_no_show) else 0.1))
     fan = {f"p{int(q * 100)}": [int(x) for x in np.quantile(cum, q, axis=0)] for q in (0.1, 0.5, 0.9)}
     return Forecast(
         as_of=snap.as_of,

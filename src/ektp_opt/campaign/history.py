@@ -145,6 +145,30 @@ class Fit:
     observations: int
     dispersion: float
 
+    def summary(self, measured_no_show: float) -> dict[str, dict[str, float | int]]:
+        """The fitted parameters as the forecast's JSON gives them: the weighted mean, and the 5th
+        and 95th percentiles of the weights (a 90 % interval); observations: the replay's."""
+
+        def quantiles(values: FloatArray, scale: float = 1.0) -> dict[str, float | int]:
+            order = np.argsort(values, kind="stable")
+            cum = np.cumsum(self.weight[order])
+            lo = values[order][min(int(np.searchsorted(cum, 0.05)), len(cum) - 1)]
+            hi = values[order][min(int(np.searchsorted(cum, 0.95)), len(cum) - 1)]
+            mean = float((self.weight * values).sum())
+            return {
+                "estimate": round(mean * scale, 4),
+                "low": round(float(lo) * scale, 4),
+                "high": round(float(hi) * scale, 4),
+                "observations": self.observations,
+            }
+
+        return {
+            "no_show_fitted": quantiles(self.no_show, measured_no_show),
+            "came_back_fitted": quantiles(self.come_back),
+            "return_working_days_fitted": quantiles(self.return_days),
+            "pace_multiplier_fitted": quantiles(self.pace),
+        }
+
     def draw(self, runs: int, rng: np.random.Generator) -> IntArray:
         return rng.choice(len(self.weight), size=runs, p=self.weight)
 

@@ -72,6 +72,7 @@ class Snapshot:
     lettered: npt.NDArray[np.bool_]  # the KK has a letter recorded (delivered or returned)
     invitations: int
     deliveries: list[tuple[dt.date, str, int]]
+    down_reasons: list[tuple[str, str, int]]  # (device, reason, device-shifts down) up to as_of
     scenario_files: list[tuple[str, str, str]]  # (name, role, content)
     versions: list[dict[str, Any]]
     records: dict[str, int]  # rows per kind up to as_of
@@ -196,6 +197,15 @@ def load_snapshot(conn: Connection, as_of: dt.date) -> Snapshot:
         (r[0] if isinstance(r[0], dt.date) else dt.date.fromisoformat(r[0]), str(r[1]), int(r[2]))
         for r in _raw(conn, 'SELECT date, kecamatan, "count" FROM deliveries WHERE date <= :d', p)
     ]
+    down_reasons = [
+        (str(r[0]), str(r[1]), int(r[2]))
+        for r in _raw(
+            conn,
+            "SELECT device_id, reason, COUNT(*) FROM device_shifts WHERE status = 'down' AND date <= :d "
+            "GROUP BY device_id, reason",
+            p,
+        )
+    ]
     files = [(str(r.name), str(r.role), str(r.content)) for r in conn.execute(select(t.scenario_files))]
     versions = [
         {
@@ -205,6 +215,7 @@ def load_snapshot(conn: Connection, as_of: dt.date) -> Snapshot:
             "made_by": r.made_by,
             "source": r.source,
             "folder": r.folder,
+            "summary": r.summary,
         }
         for r in conn.execute(select(t.plan_versions).order_by(t.plan_versions.c.version))
     ]
@@ -235,6 +246,7 @@ def load_snapshot(conn: Connection, as_of: dt.date) -> Snapshot:
         lettered=lettered,
         invitations=len(letters),
         deliveries=dlv,
+        down_reasons=down_reasons,
         scenario_files=files,
         versions=versions,
         records={

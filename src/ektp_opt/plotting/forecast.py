@@ -13,8 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import matplotlib.ticker
+from matplotlib.figure import Figure
 
-from ektp_opt.plotting.save import save_png
+from ektp_opt.plotting.save import png_bytes, save_png
 
 
 def plot_forecast(
@@ -25,7 +26,34 @@ def plot_forecast(
     deadline: dt.date,
     out: Path,
     title: str,
+    planned: Sequence[tuple[dt.date, int]] = (),
 ) -> None:
+    save_png(forecast_figure(past, days, fan, residents, deadline, title, planned), out)
+
+
+def forecast_png(
+    past: Sequence[tuple[dt.date, int]],
+    days: Sequence[dt.date],
+    fan: dict[str, list[int]],
+    residents: int,
+    deadline: dt.date,
+    title: str,
+    planned: Sequence[tuple[dt.date, int]] = (),
+) -> bytes:
+    """The same picture as PNG bytes (for a page that carries it inside)."""
+    return png_bytes(forecast_figure(past, days, fan, residents, deadline, title, planned))
+
+
+def forecast_figure(
+    past: Sequence[tuple[dt.date, int]],
+    days: Sequence[dt.date],
+    fan: dict[str, list[int]],
+    residents: int,
+    deadline: dt.date,
+    title: str,
+    planned: Sequence[tuple[dt.date, int]] = (),
+) -> Figure:
+    """Enrolled so far, the plan in force (``planned``: cumulative residents by day) and the fan."""
     fig, ax = plt.subplots(figsize=(9, 4.8), dpi=120)
     until = [i for i, d in enumerate(days) if d <= deadline + dt.timedelta(days=60)] or [0]
     x = mdates.date2num([days[i] for i in until])
@@ -39,6 +67,14 @@ def plot_forecast(
         label="forecast P10-P90",
     )
     ax.plot(x, [fan["p50"][i] for i in until], color="#1f6f8b", label="forecast median")
+    if planned:
+        ax.plot(
+            mdates.date2num([d for d, _n in planned]),
+            [n for _d, n in planned],
+            color="#95a5a6",
+            linestyle="--",
+            label="plan in force",
+        )
     if past:
         ax.plot(mdates.date2num([d for d, _n in past]), [n for _d, n in past], color="#2c3e50", label="enrolled")
     ax.axhline(residents, color="#7f8c8d", linestyle=":", label=f"all {residents:,} residents")
@@ -49,4 +85,4 @@ def plot_forecast(
     ax.set_title(f"{title}: forecast from the records")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    save_png(fig, out)
+    return fig

@@ -27,7 +27,7 @@ figcaption { color: #555; font-size: 0.9em; }
 """
 
 
-def _img(name: str, png: bytes, caption: str) -> str:
+def embedded_png(name: str, png: bytes, caption: str) -> str:
     data = base64.b64encode(png).decode("ascii")
     return (
         f'<figure id="chart-{name}"><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
@@ -96,14 +96,14 @@ def render(view: Plan, ls: LoadedScenario) -> str:
         "<h2>Objectives (lexicographic, each with a proven bound)</h2>",
         _table(["level", "value", "proven bound", "gap", "status", "scope"], objectives),
         "<h2>Progress</h2>",
-        _img("cumulative", charts.cumulative(view), "Residents enrolled against the deadline"),
-        _img("devices", charts.devices(view, names), "Devices in service per kecamatan"),
-        _img(
+        embedded_png("cumulative", charts.cumulative(view), "Residents enrolled against the deadline"),
+        embedded_png("devices", charts.devices(view, names), "Devices in service per kecamatan"),
+        embedded_png(
             "utilisation",
             charts.utilisation(view, lambda c: sc.seats_per_device_shift(c) * sc.shifts_for(c)),
             "Seat utilisation, kecamatan by day",
         ),
-        _img("gantt", charts.gantt(view), "Kelurahan windows per kecamatan"),
+        embedded_png("gantt", charts.gantt(view), "Kelurahan windows per kecamatan"),
         _home_visits_html(view),
         "<h2>Per kecamatan</h2>",
         _table(

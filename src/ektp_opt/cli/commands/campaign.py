@@ -428,12 +428,13 @@ def replan(
 def forecast(db: str, as_of: Any, runs: int, seed: int, json_out: Path | None, chart: Path | None, quiet: bool) -> None:
     """When will it finish if the campaign goes on as the records say?
 
-    Each run draws the pace, the downtime and the no-show share from what `status` measured (their
-    uncertainty, not only the daily noise), then follows every kecamatan day by day on the devices of
-    the plan in force; missed families are booked again. Prints the completion date (P10, P50, P90),
-    the dates by which 90 % and 95 % of residents are enrolled, P(on time) and who is left at the
-    deadline. The model: ektp_opt/campaign/forecast.py. Its calibration on campaigns it did not see
-    is still to be measured (issue #29).
+    The model is first fitted to the campaign's own past (what the records cannot see: families a
+    full office kept waiting, those who will never come back); each run then draws its field from
+    that fit and from what `status` measured, and follows every kecamatan family by family on the
+    devices of the plan in force. Prints the completion date (P10, P50, P90), the dates by which
+    90 % and 95 % of residents are enrolled, P(on time) and who is left at the deadline. The model:
+    ektp_opt/campaign/forecast.py and history.py; how often its intervals hold on campaigns it did
+    not see: README ("Forecast calibration").
 
     \b
     Examples:
@@ -463,3 +464,34 @@ def forecast(db: str, as_of: Any, runs: int, seed: int, json_out: Path | None, c
             past = [(dt.date.fromisoformat(r["date"]), r["enrolled_total"]) for r in st.by_date]
             plot_forecast(past, fc.days, fc.enrolled_quantiles, st.residents, fc.deadline, chart, st.as_of.isoformat())
     closing(f"P(on time) {fc.p_on_time:.0%} over {fc.runs:,} runs, as of {fc.as_of}")
+
+
+@campaign.command("report")
+@DB
+@AS_OF
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="The HTML page to write.")
+@click.option("--runs", type=click.IntRange(10, 100_000), default=1000, show_default=True, help="Simulated futures.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed, same figures as `forecast`.")
+@quiet_option
+@guarded
+def report(db: str, as_of: Any, out: Path, runs: int, seed: int, quiet: bool) -> None:
+    """The campaign on one page: progress against the plan with the forecast's fan, kecamatan on
+    track / at risk / late, the backlog, devices down by reason, the measured field against the
+    nominal, and every plan version with what it changed.
+
+    One self-contained HTML file (no network, no script): it opens from a USB stick. Its figures are
+    those of `campaign status --json` and `campaign forecast --json` with the same --as-of and --seed.
+
+    \b
+    Examples:
+      ektp-opt campaign report --db sqlite:///medan.db --as-of 2011-10-14 --out medan-week8.html
+    """
+    from ektp_opt.api import campaign_report
+    from ektp_opt.cli.console import closing, progress_display
+
+    with progress_display(quiet) as rep, rep.stage(f"status, forecast ({runs:,} runs) and page"):
+        fc, st = campaign_report(db, out, _day(as_of), runs, seed)
+    closing(
+        f"Campaign page written to [bold]{plain(out)}[/]: {st.enrolled:,} of {st.residents:,} enrolled as of "
+        f"{st.as_of}, P(on time) {fc.p_on_time:.0%}"
+    )
