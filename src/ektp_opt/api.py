@@ -73,6 +73,7 @@ __all__ = [
     "SolveOptions",
     "build_problem",
     "campaign_forecast",
+    "campaign_levers",
     "campaign_record",
     "campaign_replan",
     "campaign_report",
@@ -691,6 +692,20 @@ def campaign_forecast(db: str, as_of: dt.date | None = None, runs: int = 1000, s
 
     snap, ls, status = _campaign_on(db, as_of)
     return forecast(snap, status, ls, runs, seed), status
+
+
+def campaign_levers(
+    db: str, target_p: float, as_of: dt.date | None = None, runs: int = 1000, seed: int = 0, lead_days: int = 10
+) -> tuple[Any, Any, dict[str, Any]]:
+    """(Forecast, Status, levers): the forecast as ``campaign_forecast`` gives it, and what would lift
+    P(on time) to ``target_p`` from ``lead_days`` after as-of: each lever alone and the cheapest mix
+    (campaign/levers.py)."""
+    from ektp_opt.campaign.forecast import prepare, simulate, summarise
+    from ektp_opt.campaign.levers import what_puts_it_back
+
+    snap, ls, status = _campaign_on(db, as_of)
+    prep = prepare(snap, status, ls, runs, seed)
+    return summarise(prep, simulate(prep)), status, what_puts_it_back(prep, target_p, lead_days)
 
 
 def campaign_report(

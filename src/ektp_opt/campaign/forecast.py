@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ektp_opt.campaign.history import Fit, fit, history_of
+from ektp_opt.campaign.levers import MAX_SHIFTS, VISITS_PER_TEAM_DAY, Levers
 from ektp_opt.campaign.measure import Z90, Estimate
 from ektp_opt.campaign.snapshot import Snapshot
 from ektp_opt.campaign.status import Status
@@ -126,12 +127,13 @@ def draw_parameters(
         r = _draw(est["letters_returned"], runs, rng, 0.0, 1.0)
         letters[:, j] = np.where(np.isnan(r), 0.0, r)
     ones = np.ones((runs, n_k))
+    q_m, share_back, delay, p_m = fitted.values(combo, rng)
     return Parameters(
-        pace=fitted.pace[combo][:, None] * pace[None, :] * ones,
+        pace=p_m[:, None] * pace[None, :] * ones,
         up=up,
-        miss=np.clip(fitted.no_show[combo][:, None] * no_show[None, :], 0.0, 0.99) * ones,
-        back=fitted.come_back[combo][:, None] * ones,
-        hazard=(1.0 / fitted.return_days[combo])[:, None] * ones,
+        miss=np.clip(q_m[:, None] * no_show[None, :], 0.0, 0.99) * ones,
+        back=np.clip(share_back, 0.0, 1.0)[:, None] * ones,
+        hazard=(1.0 / np.maximum(delay, 1.0))[:, None] * ones,
         letters_back=letters,
     )
 
@@ -142,54 +144,90 @@ class Runs:
     the day its last family was enrolled; -1: before as-of; ``n_t``: not within the horizon), and the
     residents enrolled citywide per run and day."""
 
-    last_served: npt.NDArray[np.int64]
-    enrolled: npt.NDArray[np.float64]
+    last_served: IntArray
+    enrolled: FloatArray
+    owed_at_deadline: FloatArray  # per kecamatan: families not served by the deadline (mean of the runs)
 
 
-def run_field(
-    booked: npt.NDArray[np.int64],
-    unlettered: npt.NDArray[np.int64],
-    queue: npt.NDArray[np.int64],
-    away: npt.NDArray[np.int64],
-    device_shifts: npt.NDArray[np.int64],
-    shifts: npt.NDArray[np.int64],
-    size: npt.NDArray[np.float64],
-    par: Parameters,
-    enrolled_now: float,
-    rng: np.random.Generator,
-) -> Runs:
+@dataclass(frozen=True)
+class Prepared:
+    """Everything the runs need, made once: the calendar from as-of (every day; ``working`` marks the
+    campaign's working days), the plan's bookings, the devices, the fitted field and each run's draw.
+    Levers (levers.py) change only what ``simulate`` is given, so that two candidates meet the same
+    random numbers."""
+
+    snap: Snapshot
+    status: Status
+    codes: list[str]
+    days: list[dt.date]
+    working: npt.NDArray[np.bool_]
+    deadline_index: int
+    booked: IntArray
+    unlettered: IntArray
+    devices: IntArray  # (kecamatan, day): devices in service
+    shifts: IntArray
+    size: FloatArray
+    par: Parameters
+    queue: IntArray
+    away: IntArray
+    lost: IntArray
+    enrolled_now: float
+    residents: float
+    unreachable: float
+    before: npt.NDArray[np.datetime64]  # per kecamatan: its last recorded enrolment (NaT: none)
+    fitted: Fit
+    seed: int
+    visits_per_team_day: int
+
+
+def run_field(prep: Prepared, levers: Levers, rng: np.random.Generator) -> Runs:
     """The campaign family by family, all runs at once (arrays of shape (runs, kecamatan)).
 
-    ``booked[k, t]``: families the plan books at kecamatan k on day t, of whom ``unlettered[k, t]``
-    have no letter yet (it comes back with the run's share, and they never come); ``queue[r, k]``:
-    families waiting at the office on as-of; ``away[r, k]``: families owed
-    a seat whose day has passed, who will come back; ``device_shifts[k, t]``: in service that day;
-    ``size[k]``: residents per family still owed. Each day: the families away come back with the
-    day's hazard (a geometric delay, memoryless); each device-shift is up with the run's up share
-    and enrols pace / shifts residents (a 15 % spread, the field simulator's); the families booked
+    Each open day (a working day, or a catch-up day a lever opens): the families away come back with
+    the day's hazard (a geometric delay, memoryless); each device-shift in service is up with the
+    run's up share and enrols pace / shifts residents (a 15 % spread, the field simulator's); the
+    families the plan books that day get their letter unless it comes back (then they never come),
     come unless they miss, and are served first; a full office turns the rest away to the next day;
     then the queue, first come first served; a family that missed comes back later with the run's
-    came-back share, or never. Counts are integers drawn at random, so the last straggler is a
-    family, not a fraction of one: the completion date is an order statistic, as in the field.
+    came-back share, or never; home-visit teams enrol families away or never coming at their door.
+    Counts are integers drawn at random, so the last straggler is a family, not a fraction of one:
+    the completion date is an order statistic, as in the field.
     """
+    par = prep.par
     runs, n_k = par.pace.shape
-    n_t = booked.shape[1]
-    queue = queue.copy()
-    away = away.copy()
+    n_t = len(prep.days)
+    booked, unlettered = rebooked(prep, levers)
+    size = prep.size
+    queue, away, lost = prep.queue.copy(), prep.away.copy(), prep.lost.copy()
+    open_day = prep.working.copy()
+    closed = np.flatnonzero(~prep.working[levers.start : prep.deadline_index + 1]) + levers.start
+    open_day[closed[: levers.catch_up_days]] = True
+    shifts_now = np.where(levers.extra_shift & (prep.shifts < MAX_SHIFTS), prep.shifts + 1, prep.shifts)
+    extra = np.array(levers.devices or (0,) * n_k, dtype=np.int64)
+    visits = levers.home_teams * prep.visits_per_team_day
     still_booked = booked[:, ::-1].cumsum(axis=1)[:, ::-1]  # booked on day t or later
     served_res = np.zeros((runs, n_k))
     last = np.full((runs, n_k), -1, dtype=np.int64)
     done = (away == 0) & (queue == 0) & (still_booked[None, :, 0] == 0)
-    enrolled = np.full((runs, n_t), enrolled_now)
-    per_shift = par.pace / shifts
+    enrolled = np.full((runs, n_t), prep.enrolled_now)
+    per_shift = par.pace / prep.shifts
+    owed_at_deadline = np.zeros(n_k)
     for t in range(n_t):
+        if t == prep.deadline_index + 1:
+            owed_at_deadline = (queue + away + still_booked[None, :, t]).mean(axis=0)
         if done.all():
-            enrolled[:, t:] = enrolled[:, t - 1 : t] if t else enrolled_now
+            enrolled[:, t:] = enrolled[:, t - 1 : t] if t else prep.enrolled_now
             break
+        if not open_day[t]:
+            enrolled[:, t] = enrolled[:, t - 1] if t else prep.enrolled_now
+            continue
+        lever_on = t >= levers.start
         back = rng.binomial(away, par.hazard)
         away -= back
         queue += back
-        up = rng.binomial(np.broadcast_to(device_shifts[:, t], (runs, n_k)), par.up)
+        in_service = prep.devices[:, t] + (extra if lever_on else 0)
+        device_shifts = in_service * (shifts_now if lever_on else prep.shifts)
+        up = rng.binomial(np.broadcast_to(device_shifts, (runs, n_k)), par.up)
         spread = 1.0 + THROUGHPUT_SD * rng.standard_normal((runs, n_k)) / np.sqrt(np.maximum(up, 1))
         capacity_res = np.maximum(up * per_shift * spread, 0.0)
         capacity = np.floor(capacity_res / size + rng.random((runs, n_k))).astype(np.int64)
@@ -199,18 +237,56 @@ def run_field(
         seated = np.minimum(show, capacity)
         walk_in = np.minimum(queue, capacity - seated)
         queue += show - seated - walk_in
-        away += rng.binomial(missed, par.back)
+        came_back = rng.binomial(missed, par.back)
+        away += came_back
+        lost += missed - came_back
         served = seated + walk_in
+        if visits and lever_on:
+            pool = away + lost
+            total = np.maximum(pool.sum(axis=1, keepdims=True), 1)
+            visited = np.minimum(pool, np.floor(visits * pool / total).astype(np.int64))
+            from_lost = rng.hypergeometric(lost, away, visited)  # the teams cannot tell them apart
+            lost -= from_lost
+            away -= visited - from_lost
+            served = served + visited
         served_res += served * size
         last[served > 0] = t
-        enrolled[:, t] = enrolled_now + served_res.sum(axis=1)
+        enrolled[:, t] = prep.enrolled_now + served_res.sum(axis=1)
         ahead = still_booked[:, t + 1] if t + 1 < n_t else np.zeros(n_k, dtype=np.int64)
         done = (queue == 0) & (away == 0) & (ahead[None, :] == 0)
     last[~done] = n_t
-    return Runs(last, enrolled)
+    return Runs(last, enrolled, owed_at_deadline)
 
 
-def initial_state(fitted: Fit, combo: IntArray, owed: IntArray, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
+def rebooked(prep: Prepared, levers: Levers) -> tuple[IntArray, IntArray]:
+    """The bookings to come, as a re-plan would lay them out with the levers' devices and shifts:
+    from the levers' start, each kecamatan's families keep their order and are booked as early as
+    its plan's own rate per device-shift allows at the new count (never later than booked now).
+    Without devices or shifts added: the plan in force's bookings."""
+    extra = np.array(levers.devices or (0,) * len(prep.codes), dtype=np.int64)
+    widened = levers.extra_shift and bool((prep.shifts < MAX_SHIFTS).any())
+    if not extra.any() and not widened:
+        return prep.booked, prep.unlettered
+    start, work = levers.start, prep.working
+    device_shifts = prep.devices * prep.shifts[:, None]
+    days_open = work & (device_shifts.sum(axis=0) > 0)
+    rate = prep.booked[:, days_open].sum(axis=1) / np.maximum(device_shifts[:, days_open].sum(axis=1), 1)
+    shifts_now = np.where(widened & (prep.shifts < MAX_SHIFTS), prep.shifts + 1, prep.shifts)
+    seats = (prep.devices + extra[:, None]) * shifts_now[:, None] * rate[:, None] * work[None, :]
+    seats[:, :start] = 0.0
+    booked, unlettered = prep.booked.copy(), prep.unlettered.copy()
+    ahead = prep.booked[:, start:].sum(axis=1)
+    was = prep.booked[:, start:].cumsum(axis=1)
+    now = np.maximum(was, np.minimum(ahead[:, None], np.floor(seats[:, start:].cumsum(axis=1)))).astype(np.int64)
+    booked[:, start:] = np.diff(now, axis=1, prepend=0)
+    share = prep.unlettered[:, start:].sum(axis=1) / np.maximum(ahead, 1)
+    unlettered[:, start:] = np.minimum(booked[:, start:], np.round(booked[:, start:] * share[:, None]).astype(np.int64))
+    return booked, unlettered
+
+
+def initial_state(
+    fitted: Fit, combo: IntArray, owed: IntArray, rng: np.random.Generator
+) -> tuple[IntArray, IntArray, IntArray]:
     """The families owed a seat on as-of (``owed`` per kecamatan, from the records) split into those
     waiting at the office, those away who will come back, and those who will not, in the proportions
     of each run's replay (a family owed whom the replay does not place is taken to be away)."""
@@ -223,33 +299,37 @@ def initial_state(fitted: Fit, combo: IntArray, owed: IntArray, rng: np.random.G
     queue = rng.binomial(n, share_q)
     rest = n - queue
     away = rng.binomial(rest, np.clip(share_a / np.maximum(1.0 - share_q, 1e-12), 0.0, 1.0))
-    return queue.astype(np.int64), away.astype(np.int64)
+    return queue.astype(np.int64), away.astype(np.int64), (rest - away).astype(np.int64)
 
 
-def forecast(snap: Snapshot, status: Status, ls: LoadedScenario, runs: int = 1000, seed: int = 0) -> Forecast:
+def prepare(snap: Snapshot, status: Status, ls: LoadedScenario, runs: int = 1000, seed: int = 0) -> Prepared:
+    """The fit, the calendar, the bookings and each run's draw (see the module docstring)."""
     sc = ls.scenario
     rng = np.random.default_rng(seed)
     codes = sorted(snap.kecamatan)
     k_of = {c: i for i, c in enumerate(codes)}
     n_k = len(codes)
+    # every calendar day from as-of to HORIZON_DAYS working days past the deadline
     deadline_days = working_days(snap.as_of, sc.deadline, ls.workdays, ls.holidays)
     horizon_end = snap.as_of + dt.timedelta(days=HORIZON_DAYS * 2 + (sc.deadline - snap.as_of).days)
-    days = working_days(snap.as_of, horizon_end, ls.workdays, ls.holidays)[: len(deadline_days) + HORIZON_DAYS]
+    work = working_days(snap.as_of, horizon_end, ls.workdays, ls.holidays)[: len(deadline_days) + HORIZON_DAYS]
+    last_day = work[-1] if work else snap.as_of
+    days = [snap.as_of + dt.timedelta(days=i) for i in range((last_day - snap.as_of).days + 1)]
+    working = np.isin(np.array(days, dtype="datetime64[D]"), np.array(work, dtype="datetime64[D]"))
+    deadline_index = (
+        int(np.searchsorted(np.array(days, dtype="datetime64[D]"), np.datetime64(sc.deadline), "right")) - 1
+    )
     n_t = len(days)
     # who is still owed a seat, and who cannot be reached
     home = np.array([k_of.get(h, 0) for h in snap.home.tolist()], dtype=np.int64)
     owed = np.maximum(snap.members - snap.enrolled, 0)
     open_kk = (owed > 0) & ~snap.returned
-    unreachable = float((owed * snap.returned).sum())
-    residents = float(snap.members.sum())
-    enrolled_now = float(snap.enrolled.sum())
     families = np.bincount(home[open_kk], minlength=n_k)
     size = np.bincount(home[open_kk], weights=owed[open_kk], minlength=n_k) / np.maximum(families, 1)
     size[families == 0] = 1.0  # nobody left there: any size will do
-    # devices in service per kecamatan and day, as device-shifts
     shifts = np.array([snap.kecamatan[c] for c in codes], dtype=np.int64)
     devices = np.zeros((n_k, n_t), dtype=np.int64)
-    day_index = np.array([np.datetime64(d) for d in days])
+    day_index = np.array(days, dtype="datetime64[D]")
     for _d, kec, _deliv, avail in snap.devices:
         if kec in k_of:
             devices[k_of[kec]] += day_index >= np.datetime64(avail)
@@ -268,24 +348,57 @@ def forecast(snap: Snapshot, status: Status, ls: LoadedScenario, runs: int = 100
     fitted = fit(lived, base[0], base[1], shifts)
     combo = fitted.draw(runs, rng)
     par = draw_parameters(status, codes, fitted, combo, base, rng)
-    queue, away = initial_state(fitted, combo, lived.owed, rng)
-    out = run_field(booked, unlettered, queue, away, devices * shifts[:, None], shifts, size, par, enrolled_now, rng)
-    done_day, cum = out.last_served, out.enrolled
-    last = len(deadline_days) - 1  # the deadline's index (the last working day up to it)
-    # a kecamatan done before as-of finished on its last recorded enrolment
+    queue, away, lost = initial_state(fitted, combo, lived.owed, rng)
     before = np.full(n_k, np.datetime64("NaT", "D"))
     for j in range(n_k):
         mine = snap.last_enrolled[home == j]
         mine = mine[~np.isnat(mine)]
         if len(mine):
             before[j] = mine.max()
+    visits = sc.home_visits.visits_per_day if sc.home_visits is not None else VISITS_PER_TEAM_DAY
+    return Prepared(
+        snap=snap,
+        status=status,
+        codes=codes,
+        days=days,
+        working=working,
+        deadline_index=deadline_index,
+        booked=booked,
+        unlettered=unlettered,
+        devices=devices,
+        shifts=shifts,
+        size=size,
+        par=par,
+        queue=queue,
+        away=away,
+        lost=lost,
+        enrolled_now=float(snap.enrolled.sum()),
+        residents=float(snap.members.sum()),
+        unreachable=float((owed * snap.returned).sum()),
+        before=before,
+        fitted=fitted,
+        seed=seed,
+        visits_per_team_day=int(visits),
+    )
 
-    def date_of(idx: npt.NDArray[np.int64], q: float, j: int | None = None) -> str:
+
+def simulate(prep: Prepared, levers: Levers | None = None) -> Runs:
+    """The runs under ``levers`` (none: as the records say), on the same random numbers each time."""
+    return run_field(prep, levers or Levers(), np.random.default_rng([prep.seed, 1]))
+
+
+def summarise(prep: Prepared, out: Runs) -> Forecast:
+    snap, status, days = prep.snap, prep.status, prep.days
+    n_t, last = len(days), prep.deadline_index
+    done_day, cum = out.last_served, out.enrolled
+    runs = cum.shape[0]
+
+    def date_of(idx: IntArray, q: float, j: int | None = None) -> str:
         v = int(np.quantile(idx, q, method="higher"))
         if v >= n_t:
             return f"after {days[-1].isoformat()}"
         if v < 0:
-            past = before[j] if j is not None else before.max()
+            past = prep.before[j] if j is not None else prep.before.max()
             return str(past) if not np.isnat(past) else snap.as_of.isoformat()
         return days[v].isoformat()
 
@@ -293,42 +406,48 @@ def forecast(snap: Snapshot, status: Status, ls: LoadedScenario, runs: int = 100
     completion = {f"p{int(q * 100)}": date_of(city_done, q) for q in (0.1, 0.5, 0.9)}
     share_dates = {}
     for share in (0.9, 0.95):
-        past = next((r["date"] for r in status.by_date if r["enrolled_total"] >= share * residents), None)
+        past = next((r["date"] for r in status.by_date if r["enrolled_total"] >= share * prep.residents), None)
         if past is not None:  # reached already: the day the records say
             share_dates[str(share)] = {"p10": past, "p50": past, "p90": past}
             continue
-        reached = cum >= share * residents
+        reached = cum >= share * prep.residents
         first = np.where(reached.any(axis=1), reached.argmax(axis=1), n_t)
         share_dates[str(share)] = {f"p{int(q * 100)}": date_of(first, q) for q in (0.1, 0.5, 0.9)}
-    at_deadline = residents - (cum[:, last] if last >= 0 else np.full(runs, enrolled_now))
+    at_deadline = prep.residents - (cum[:, last] if last >= 0 else np.full(runs, prep.enrolled_now))
     per_kecamatan = {
         c: {
             **{f"p{int(q * 100)}": date_of(done_day[:, j], q, j) for q in (0.1, 0.5, 0.9)},
             "p_on_time": round(float((done_day[:, j] <= last).mean()), 4),
         }
-        for j, c in enumerate(codes)
+        for j, c in enumerate(prep.codes)
     }
     params: dict[str, dict[str, Any]] = {
         name: status.field.city[name].json()
         for name in ("residents_per_device_day", "down_share", "no_show", "letters_returned")
     }
     city_no_show = status.field.city["no_show"].estimate
-    params.update(fitted.summary(city_no_show if np.isfinite(city_no_show) else 0.1))
+    params.update(prep.fitted.summary(city_no_show if np.isfinite(city_no_show) else 0.1))
     fan = {f"p{int(q * 100)}": [int(x) for x in np.quantile(cum, q, axis=0)] for q in (0.1, 0.5, 0.9)}
     return Forecast(
         as_of=snap.as_of,
         runs=runs,
-        deadline=sc.deadline,
+        deadline=snap.deadline,
         completion=completion,
         share_dates=share_dates,
         p_on_time=float((city_done <= last).mean()),
         unenrolled_at_deadline={
             "mean": round(float(at_deadline.mean()), 1),
             "p90": round(float(np.quantile(at_deadline, 0.9)), 1),
-            "unreachable": unreachable,
+            "unreachable": prep.unreachable,
         },
         per_kecamatan=per_kecamatan,
         parameters=params,
         days=days,
         enrolled_quantiles=fan,
     )
+
+
+def forecast(snap: Snapshot, status: Status, ls: LoadedScenario, runs: int = 1000, seed: int = 0) -> Forecast:
+    """The forecast as the records say, without levers (``levers.py`` for what would fix it)."""
+    prep = prepare(snap, status, ls, runs, seed)
+    return summarise(prep, simulate(prep))

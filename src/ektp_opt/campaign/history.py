@@ -48,7 +48,7 @@ PACE = (0.85, 0.95, 1.0, 1.05, 1.15, 1.3)
 # away come back). Tempered by this factor, set on the calibration study's development campaigns
 # (benchmarks/forecast_calibration.py --seed 1), never on the campaigns it reports.
 # It grows with the days replayed: the chi-square grows with them, the replay's own error too.
-TEMPERATURE = 1.25
+TEMPERATURE = 1.0
 TEMPERATURE_DAYS = 10.0
 THROUGHPUT_SD = 0.15  # a device-shift's spread around the pace (forecast.py's, the field's)
 
@@ -168,6 +168,32 @@ class Fit:
             "return_working_days_fitted": quantiles(self.return_days),
             "pace_multiplier_fitted": quantiles(self.pace),
         }
+
+    def values(
+        self, combo: IntArray, rng: np.random.Generator
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Each run's (no-show multiplier, come-back share, return days, pace multiplier): its
+        combination's, spread uniformly over that grid cell (between the midpoints to its
+        neighbours). A grid point is a cell of the posterior, not a certainty: without the spread
+        every run of a well-fitted campaign shares one pace, and its interval is a day wide."""
+        out = []
+        for values, axis in (
+            (self.no_show, NO_SHOW),
+            (self.come_back, COME_BACK),
+            (self.return_days, RETURN_DAYS),
+            (self.pace, PACE),
+        ):
+            grid_values = np.array(axis, dtype=np.float64)
+            edges = np.concatenate(
+                [
+                    [grid_values[0] - (grid_values[1] - grid_values[0]) / 2],
+                    (grid_values[1:] + grid_values[:-1]) / 2,
+                    [grid_values[-1] + (grid_values[-1] - grid_values[-2]) / 2],
+                ]
+            )
+            i = np.searchsorted(grid_values, values[combo])
+            out.append(rng.uniform(edges[i], edges[i + 1]))
+        return out[0], out[1], out[2], out[3]
 
     def draw(self, runs: int, rng: np.random.Generator) -> IntArray:
         return rng.choice(len(self.weight), size=runs, p=self.weight)

@@ -423,9 +423,33 @@ def replan(
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed, same figures.")
 @json_option
 @click.option("--chart", type=click.Path(path_type=Path), default=None, help="PNG: enrolled so far and the fan.")
+@click.option(
+    "--target-p",
+    type=Range(0.01, 0.99),
+    default=None,
+    help="Also say what would lift P(on time) to this: extra devices, catch-up days, a fifth shift, "
+    "home-visit teams, each alone and the cheapest mix.",
+)
+@click.option(
+    "--lead-days",
+    type=click.IntRange(0, 365),
+    default=10,
+    show_default=True,
+    help="Days from as-of before a lever can start (devices shipped, staff told).",
+)
 @quiet_option
 @guarded
-def forecast(db: str, as_of: Any, runs: int, seed: int, json_out: Path | None, chart: Path | None, quiet: bool) -> None:
+def forecast(
+    db: str,
+    as_of: Any,
+    runs: int,
+    seed: int,
+    json_out: Path | None,
+    chart: Path | None,
+    target_p: float | None,
+    lead_days: int,
+    quiet: bool,
+) -> None:
     """When will it finish if the campaign goes on as the records say?
 
     The model is first fitted to the campaign's own past (what the records cannot see: families a
@@ -436,18 +460,29 @@ def forecast(db: str, as_of: Any, runs: int, seed: int, json_out: Path | None, c
     ektp_opt/campaign/forecast.py and history.py; how often its intervals hold on campaigns it did
     not see: README ("Forecast calibration").
 
+    With --target-p, each lever is searched alone for the least that lifts P(on time) to the target,
+    then the cheapest mix, counted in device-days of work; each with the forecast it gives
+    (ektp_opt/campaign/levers.py).
+
     \b
     Examples:
       ektp-opt campaign forecast --db sqlite:///medan.db --as-of 2011-09-19 --json forecast.json --chart fan.png
+      ektp-opt campaign forecast --db sqlite:///medan.db --as-of 2011-09-19 --target-p 0.9 --lead-days 14
     """
-    from ektp_opt.api import campaign_forecast
+    from ektp_opt.api import campaign_forecast, campaign_levers
     from ektp_opt.cli.console import closing, progress_display
     from ektp_opt.cli.console import out as con
     from ektp_opt.plotting.forecast import plot_forecast
     from ektp_opt.safety.atomic import together, write_json_atomic
 
-    with progress_display(quiet) as rep, rep.stage(f"forecast, {runs:,} runs"):
-        fc, st = campaign_forecast(db, _day(as_of), runs, seed)
+    levers: dict[str, Any] | None = None
+    with progress_display(quiet) as rep:
+        if target_p is None:
+            with rep.stage(f"forecast, {runs:,} runs"):
+                fc, st = campaign_forecast(db, _day(as_of), runs, seed)
+        else:
+            with rep.stage(f"forecast and levers to P(on time) {target_p:.0%}, {runs:,} runs"):
+                fc, st, levers = campaign_levers(db, target_p, _day(as_of), runs, seed, lead_days)
     c = fc.completion
     con.print(f"Completion (every family the campaign can reach): P10 {c['p10']}, P50 {c['p50']}, P90 {c['p90']}")
     for share, q in fc.share_dates.items():
@@ -457,13 +492,52 @@ def forecast(db: str, as_of: Any, runs: int, seed: int, json_out: Path | None, c
         f"Not enrolled at the deadline {fc.deadline}: mean {u['mean']:,.0f}, P90 {u['p90']:,.0f} "
         f"(of them {u['unreachable']:,.0f} whose letters came back)"
     )
+    if levers is not None:
+        print_levers(levers)
     with together():
         if json_out is not None:
-            write_json_atomic(json_out, fc.json())
+            write_json_atomic(json_out, fc.json() if levers is None else {**fc.json(), "levers": levers})
         if chart is not None:
             past = [(dt.date.fromisoformat(r["date"]), r["enrolled_total"]) for r in st.by_date]
             plot_forecast(past, fc.days, fc.enrolled_quantiles, st.residents, fc.deadline, chart, st.as_of.isoformat())
     closing(f"P(on time) {fc.p_on_time:.0%} over {fc.runs:,} runs, as of {fc.as_of}")
+
+
+def print_levers(levers: dict[str, Any]) -> None:
+    """What would lift P(on time) to the target, one line per lever and the mix."""
+    from ektp_opt.cli.console import out as con
+
+    if levers.get("already"):
+        con.print(
+            f"P(on time) is {levers['p_on_time_now']:.0%}, at least the {levers['target_p']:.0%} asked: nothing to add"
+        )
+        return
+    con.print(
+        f"To reach P(on time) {levers['target_p']:.0%} (now {levers['p_on_time_now']:.0%}), starting {levers['from']}:"
+    )
+    names = {
+        "devices": "extra devices",
+        "catch_up_days": "catch-up days",
+        "extra_shift": "a fifth shift",
+        "home_teams": "home-visit teams",
+        "mix": "cheapest mix",
+    }
+    for key, name in names.items():
+        o = levers[key]
+        if not o.get("available", True):
+            con.print(f"  {name}: not available (every kecamatan already works 5 shifts)")
+            continue
+        what = (
+            ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in o["parts"].items())
+            if key == "mix"
+            else f"{o['amount']:,}"
+        )
+        where = (" at " + ", ".join(f"{k} +{v}" for k, v in o["where"].items())) if o.get("where") else ""
+        verdict = "" if o["enough"] else " (not enough)"
+        con.print(
+            f"  {name}: {what}{where}{verdict}; {o['device_days']:,.0f} device-days, P(on time) "
+            f"{o['p_on_time']:.0%}, completion P50 {o['completion']['p50']}"
+        )
 
 
 @campaign.command("report")
