@@ -256,3 +256,23 @@ def test_a_campaign_that_runs_late_goes_on_being_recorded(plan10k: Path, db: str
     code, _o, err = run("campaign", "record", str(early), "--db", db, "--as-of", "2012-01-31")
     assert code == 3 and "early.csv: row 2, column date" in err and "before the campaign" in err, err
     assert state(db) == held
+
+
+def test_a_compressed_record_is_read_as_the_text_inside(plan10k: Path, field: Path, db: str, tmp_path: Path) -> None:
+    """An office may send enrolments.csv.gz: recorded as the CSV inside, and the same content sent
+    again uncompressed is the same file (stored once); a file that only starts like gzip is exit 3."""
+    import gzip
+
+    started(plan10k, db)
+    packed = tmp_path / "enrolments.csv.gz"
+    packed.write_bytes(gzip.compress((field / "enrolments.csv").read_bytes()))
+    code, out, err = run("campaign", "record", str(packed), "--db", db, "--as-of", AS_OF)
+    assert code == 0 and "enrolments" in out and " new" in out, out + err
+    code, out, err = run("campaign", "record", str(field / "enrolments.csv"), "--db", db, "--as-of", AS_OF)
+    assert code == 0 and "recorded before" in out, out + err
+    broken = tmp_path / "broken.csv.gz"
+    broken.write_bytes(packed.read_bytes()[:200])
+    held = state(db)
+    code, _o, err = run("campaign", "record", str(broken), "--db", db, "--as-of", AS_OF)
+    assert code == 3 and "broken.csv.gz" in err and "gzip" in err, err
+    assert state(db) == held

@@ -1,5 +1,9 @@
 """Strict CSV reading shared by every loader: one place that turns bad bytes, missing columns and
-bad cells into an ``InputError`` naming the file, the row and the column."""
+bad cells into an ``InputError`` naming the file, the row and the column.
+
+A file may be gzip-compressed (told by its first two bytes, whatever its name): an office sends a
+month of enrolments as ``enrolments.csv.gz``; it is read as the text inside, never more than
+``MAX_INPUT_BYTES`` of it (a small file that unpacks to terabytes is refused)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,24 @@ import numpy.typing as npt
 from ektp_opt.errors import InputError
 
 MAX_INPUT_BYTES = 2 * 1024**3  # 2 GiB: a households file of 50 M KK; /dev/zero is refused at once
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _gunzip(path: Path, raw: bytes) -> bytes:
+    """The bytes inside a gzip file, at most MAX_INPUT_BYTES of them."""
+    import gzip
+    import zlib
+
+    out = bytearray()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as z:
+            while chunk := z.read(1 << 20):
+                out += chunk
+                if len(out) > MAX_INPUT_BYTES:
+                    raise InputError(path, None, "unpacks to more than an input file can be")
+    except (OSError, EOFError, zlib.error):
+        raise InputError(path, None, "not a valid gzip file (it starts like one)") from None
+    return bytes(out)
 
 
 def read_text(path: Path) -> str:
@@ -41,6 +63,8 @@ def read_text(path: Path) -> str:
         raise InputError(path, None, "is a folder, expected a file") from None
     except OSError as exc:
         raise InputError(path, None, f"cannot read ({exc.strerror})") from None
+    if raw[:2] == GZIP_MAGIC:
+        raw = _gunzip(path, raw)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
