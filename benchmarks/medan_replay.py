@@ -130,7 +130,10 @@ def main() -> None:
                 flush=True,
             )
             as_of += dt.timedelta(weeks=1)
-        out["enrolled_by_end"] = total
+        out["enrolled_by_end"] = sum(
+            int(r[4]) for r in logs["enrolments"][1] if dt.date.fromisoformat(r[1]) <= END
+        )  # the log's own truth by 30 April (the last forecast's records stop the day before)
+        out["enrolled_recorded_at_last_forecast"] = total
     out["seconds"] = round(time.perf_counter() - began, 1)
     out["public_record"] = {d.isoformat(): n for d, n in PUBLIC.items()}
     mid = dt.date(2012, 7, 1).isoformat()
