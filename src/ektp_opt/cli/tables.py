@@ -421,7 +421,7 @@ def campaign_parameters_table(st: Any) -> Table:
     """The measured field parameters against the nominal ones, with 90 % intervals."""
     t = _table("What the records say (90 % intervals)", "parameter", "measured", "interval", "observations", "nominal")
     for name, est in st.field.city.items():
-        pct = name in ("down_share", "no_show", "came_back", "filled_shifts_served_whole")
+        pct = name in ("down_share", "no_show", "came_back", "filled_shifts_served_whole", "letters_returned")
 
         def fmt(x: float, pct: bool = pct) -> str:
             return "-" if x != x else (f"{x:.1%}" if pct else f"{x:,.1f}")
