@@ -200,6 +200,13 @@ def test_schema_and_migrations_agree(plan10k: Path, db: str) -> None:
     assert diff == []
 
 
+def test_the_known_head_is_the_migrations_head() -> None:
+    """store.HEAD_REVISION (read by every command) is the newest migration script's revision."""
+    from ektp_opt.campaign.store import head_revision, scripts_head
+
+    assert head_revision() == scripts_head()
+
+
 def test_an_older_store_is_upgraded_only_when_asked(plan10k: Path, db: str) -> None:
     """A store at the first revision (as an earlier ektp-opt made it) is refused with the command
     that upgrades it; `campaign upgrade` brings it to this version, keeping what it held."""

@@ -136,6 +136,18 @@ def _keys(ds: DeviceShifts, names: npt.NDArray[np.str_]) -> npt.NDArray[np.int64
     return np.where(dev >= 0, (dev * 1_000_000 + day) * 32 + ds.shift, -1)
 
 
+def _at(
+    keys: npt.NDArray[np.int64], values: npt.NDArray[np.int64], wanted: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """The value at each wanted key (0 where a key has none); ``keys`` distinct."""
+    if not len(keys):
+        return np.zeros(len(wanted), dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    k, v = keys[order], values[order]
+    pos = np.searchsorted(k, wanted).clip(max=len(k) - 1)
+    return np.where(k[pos] == wanted, v[pos], 0)
+
+
 def measure_field(snap: Snapshot, sc: Scenario) -> Field:
     """The field parameters (see measure.py for the intervals). The pace is measured on the
     device-shifts the plan had filled (booked to their regular seats): an idle device-shift says
@@ -147,38 +159,42 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
     code = np.array(names, dtype=str)
     kec_of = {d: k for d, k, _a, _b in snap.devices}
     has = ~np.isnat(snap.appt_day)
-    booked_ds = DeviceShifts(snap.appt_device[has], snap.appt_day[has], snap.appt_shift[has], snap.members[has])
-    bkeys = _keys(booked_ds, code)
-    bk, binv = np.unique(bkeys, return_inverse=True)
-    booked = np.bincount(binv, weights=booked_ds.value).astype(np.int64)
+    akeys = _keys(DeviceShifts(snap.appt_device, snap.appt_day, snap.appt_shift, snap.members), code)
+    bk, binv = np.unique(akeys[has], return_inverse=True)
+    booked = np.bincount(binv, weights=snap.members[has]).astype(np.int64)
     skeys = _keys(snap.served, code)
     rkeys = _keys(snap.recorded, code)
     down_keys = rkeys[snap.recorded.value == "down"]
     # pace: up device-shifts before as-of (recorded up, or with enrolments and not recorded down)
     up_keys = np.union1d(rkeys[snap.recorded.value == "up"], np.setdiff1d(skeys, down_keys))
     up_keys = up_keys[up_keys >= 0]
-    served_at = dict(zip(skeys.tolist(), snap.served.value.tolist(), strict=True))
-    booked_at = dict(zip(bk.tolist(), booked.tolist(), strict=True))
+    # each up device-shift's kecamatan, day, residents served and booked (vectorised: Medan has
+    # tens of thousands a week)
+    dev_kec = np.array([kec_of.get(d, "") for d in names], dtype=object)
+    dev_i, rest = np.divmod(up_keys, 32 * 1_000_000)
+    day_i = (rest // 32).astype("datetime64[D]")
+    kec = dev_kec[dev_i] if len(up_keys) else np.zeros(0, dtype=object)
+    keep = (kec != "") & (day_i < as_of)
+    up_keys, kec, day_i = up_keys[keep], kec[keep], day_i[keep]
+    served_up = _at(skeys, snap.served.value.astype(np.int64), up_keys)
+    booked_up = _at(bk, booked, up_keys)
+    shifts_up = np.array([snap.kecamatan[k] for k in kec.tolist()], dtype=np.int64)
+    per_day = {d: sc.device.capacity_on(d) for d in set(day_i.astype(object).tolist())}
+    capacity_up = np.array([per_day[d] for d in day_i.astype(object).tolist()], dtype=np.int64)
+    regular = capacity_up // np.maximum(shifts_up, 1) - sc.backlog.reserve_per_shift
+    filled = booked_up >= regular
     pace: dict[str, list[float]] = {}
     full: dict[str, list[bool]] = {}  # did the filled device-shift enrol all its regular seats?
-    for key in up_keys.tolist():
-        dev = names[key // 32 // 1_000_000]
-        day = np.datetime64(int(key // 32 % 1_000_000), "D")
-        kec = kec_of.get(dev)
-        if kec is None or day >= as_of:
-            continue
-        shifts = snap.kecamatan[kec]
-        regular = sc.device.capacity_on(day.astype(object)) // shifts - sc.backlog.reserve_per_shift
-        if booked_at.get(key, 0) >= regular:
-            pace.setdefault(kec, []).append(float(served_at.get(key, 0) * shifts))
-            full.setdefault(kec, []).append(served_at.get(key, 0) >= regular)
+    for k in sorted(set(kec[filled].tolist())):
+        mine = filled & (kec == k)
+        pace[k] = (served_up[mine] * shifts_up[mine]).astype(np.float64).tolist()
+        full[k] = (served_up[mine] >= regular[mine]).tolist()
     # down share per kecamatan
     rec_before = snap.recorded.day < as_of
     rec_kec = np.array([kec_of.get(d, "") for d in snap.recorded.device.tolist()], dtype=str)
     down = {k: int(((rec_kec == k) & rec_before & (snap.recorded.value == "down")).sum()) for k in snap.kecamatan}
     seen = {k: int(((rec_kec == k) & rec_before).sum()) for k in snap.kecamatan}
     # no-shows: booked before as-of, letter not returned, device-shift not down, no enrolment by the day
-    akeys = _keys(DeviceShifts(snap.appt_device, snap.appt_day, snap.appt_shift, snap.members), code)
     invited = has & (snap.appt_day < as_of) & ~snap.returned & ~np.isin(akeys, down_keys)
     came_by_day = ~np.isnat(snap.first_enrolled) & (snap.first_enrolled <= snap.appt_day)
     missed = invited & ~came_by_day

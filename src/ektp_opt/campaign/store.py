@@ -94,7 +94,17 @@ def _engine(url: URL) -> Engine:
         raise StoreError(url, "PostgreSQL needs the driver: pip install 'ektp-opt[postgresql]'") from None
 
 
+# The newest migration's revision, known here so that every command need not load Alembic's
+# scripts to check a store (0.16 s of each `campaign status`); a test holds it to the scripts.
+HEAD_REVISION = "0004"
+
+
 def head_revision() -> str:
+    return HEAD_REVISION
+
+
+def scripts_head() -> str:
+    """The head revision as Alembic reads it from the migration scripts."""
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
