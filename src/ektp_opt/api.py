@@ -714,16 +714,19 @@ def campaign_report(
     """The campaign on one self-contained HTML page at ``out`` (report/campaign.py): the same status
     and forecast as ``campaign_status`` and ``campaign_forecast`` with this seed; returns them."""
     from ektp_opt.campaign.forecast import forecast
-    from ektp_opt.plotting.forecast import forecast_png
+    from ektp_opt.plotting.forecast import forecast_figure
+    from ektp_opt.plotting.save import png_bytes
     from ektp_opt.report.campaign import figures, render
     from ektp_opt.safety.atomic import write_bytes_atomic
 
     snap, ls, status = _campaign_on(db, as_of)
     fc = forecast(snap, status, ls, runs, seed)
     past = [(dt.date.fromisoformat(r["date"]), r["enrolled_total"]) for r in status.by_date]
-    chart = forecast_png(
-        past, fc.days, fc.enrolled_quantiles, status.residents, fc.deadline, status.as_of.isoformat(),
-        figures(snap).planned,
+    chart = png_bytes(
+        forecast_figure(
+            past, fc.days, fc.enrolled_quantiles, status.residents, fc.deadline, status.as_of.isoformat(),
+            figures(snap).planned,
+        )
     )  # fmt: skip
     write_bytes_atomic(Path(out), render(status, fc, snap, ls, chart).encode("utf-8"))
     return fc, status

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 
 import matplotlib
 
@@ -14,34 +13,6 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 from matplotlib.figure import Figure
-
-from ektp_opt.plotting.save import png_bytes, save_png
-
-
-def plot_forecast(
-    past: Sequence[tuple[dt.date, int]],
-    days: Sequence[dt.date],
-    fan: dict[str, list[int]],
-    residents: int,
-    deadline: dt.date,
-    out: Path,
-    title: str,
-    planned: Sequence[tuple[dt.date, int]] = (),
-) -> None:
-    save_png(forecast_figure(past, days, fan, residents, deadline, title, planned), out)
-
-
-def forecast_png(
-    past: Sequence[tuple[dt.date, int]],
-    days: Sequence[dt.date],
-    fan: dict[str, list[int]],
-    residents: int,
-    deadline: dt.date,
-    title: str,
-    planned: Sequence[tuple[dt.date, int]] = (),
-) -> bytes:
-    """The same picture as PNG bytes (for a page that carries it inside)."""
-    return png_bytes(forecast_figure(past, days, fan, residents, deadline, title, planned))
 
 
 def forecast_figure(
@@ -53,7 +24,8 @@ def forecast_figure(
     title: str,
     planned: Sequence[tuple[dt.date, int]] = (),
 ) -> Figure:
-    """Enrolled so far, the plan in force (``planned``: cumulative residents by day) and the fan."""
+    """Enrolled so far, the plan in force (``planned``: cumulative residents by day) and the fan;
+    ``plotting.save`` makes it a PNG file or bytes."""
     fig, ax = plt.subplots(figsize=(9, 4.8), dpi=120)
     until = [i for i, d in enumerate(days) if d <= deadline + dt.timedelta(days=60)] or [0]
     x = mdates.date2num([days[i] for i in until])

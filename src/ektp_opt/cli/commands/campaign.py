@@ -472,7 +472,8 @@ def forecast(
     from ektp_opt.api import campaign_forecast, campaign_levers
     from ektp_opt.cli.console import closing, progress_display
     from ektp_opt.cli.console import out as con
-    from ektp_opt.plotting.forecast import plot_forecast
+    from ektp_opt.plotting.forecast import forecast_figure
+    from ektp_opt.plotting.save import save_png
     from ektp_opt.safety.atomic import together, write_json_atomic
 
     levers: dict[str, Any] | None = None
@@ -499,7 +500,8 @@ def forecast(
             write_json_atomic(json_out, fc.json() if levers is None else {**fc.json(), "levers": levers})
         if chart is not None:
             past = [(dt.date.fromisoformat(r["date"]), r["enrolled_total"]) for r in st.by_date]
-            plot_forecast(past, fc.days, fc.enrolled_quantiles, st.residents, fc.deadline, chart, st.as_of.isoformat())
+            fig = forecast_figure(past, fc.days, fc.enrolled_quantiles, st.residents, fc.deadline, st.as_of.isoformat())
+            save_png(fig, chart)
     closing(f"P(on time) {fc.p_on_time:.0%} over {fc.runs:,} runs, as of {fc.as_of}")
 
 
