@@ -264,7 +264,9 @@ def cure_fit(
         return float("nan"), float("nan")
     waited = age[missed & ~came].clip(min=0).astype(np.float64)
     time_back = float(gap[came].clip(min=1).sum())
-    share, mean = 1.0, (time_back + float(waited.sum())) / n_came
+    # start inside (0, 1): a share of exactly 1 is a fixed point of the EM (every family not back
+    # "must" be a returner), whatever the data say
+    share, mean = min(max(n_came / n_missed, 0.05), 0.95), (time_back + float(waited.sum())) / n_came
     for _ in range(200):
         still = share * np.exp(-waited / mean)
         w = still / (1.0 - share + still)  # each family not back: the chance it is a returner
