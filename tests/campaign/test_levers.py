@@ -48,7 +48,7 @@ def test_each_lever_alone_and_the_cheapest_mix(slow: str, tmp_path: Path) -> Non
     assert lv["already"] is False and lv["p_on_time_now"] < 0.97
     assert lv["from"] >= (dt.date.fromisoformat(AS_OF) + dt.timedelta(days=10)).isoformat()
     options = {k: lv[k] for k in ("devices", "catch_up_days", "extra_shift", "home_teams")}
-    assert options["extra_shift"] == {"available": False}  # medan-10k works 5 shifts everywhere
+    assert options["extra_shift"] == {"available": False, "why": "every kecamatan already works 5 shifts"}
     enough = [o for o in options.values() if o.get("enough")]
     assert enough, options  # some lever reaches the target
     for o in enough:
@@ -87,3 +87,15 @@ def test_more_devices_book_the_families_earlier_never_later(slow: str) -> None:
     assert (booked.sum(axis=1) == prep.booked.sum(axis=1)).all()  # every family still booked once
     assert (booked[:, start:].cumsum(axis=1) >= prep.booked[:, start:].cumsum(axis=1)).all()  # never later
     assert (unlettered <= booked).all()
+
+
+def test_past_the_deadline_no_lever_is_offered(slow: str, tmp_path: Path) -> None:
+    """A campaign still recording after its deadline: P(on time) is settled, and it says so."""
+    out = tmp_path / "late.json"
+    code, stdout, err = run(
+        "campaign", "forecast", "--db", slow, "--as-of", "2012-01-10", "--runs", "100", "--target-p", "0.9",
+        "--json", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "deadline has passed" in stdout
+    assert json.loads(out.read_text())["levers"]["deadline_passed"] is True

@@ -100,6 +100,12 @@ def allocate(total: int, weights: np.ndarray) -> tuple[int, ...]:
 
 
 LEVERS = ("devices", "catch_up_days", "extra_shift", "home_teams")
+UNAVAILABLE = {
+    "devices": "no working day left before the deadline",
+    "catch_up_days": "no non-working day left before the deadline",
+    "extra_shift": "every kecamatan already works 5 shifts",
+    "home_teams": "no working day left before the deadline",
+}
 SEARCH_RUNS = 300  # runs each candidate is judged on (the chosen ones again on all the runs)
 MIX_STEPS = 5  # the mix adds a lever in steps of a fifth of what it needs alone
 MIX_ROUNDS = 30
@@ -121,6 +127,13 @@ def what_puts_it_back(prep: Any, target: float, lead_days: int = 10) -> dict[str
     from ektp_opt.campaign.forecast import simulate, summarise
 
     days = prep.days
+    if prep.deadline_index < 0:  # as-of is past the deadline: nothing can change P(on time) now
+        return {
+            "target_p": target,
+            "lead_days": lead_days,
+            "deadline_passed": True,
+            "p_on_time_now": round(float((simulate(prep).last_served.max(axis=1) < 0).mean()), 4),
+        }
     start = next((t for t, d in enumerate(days) if d >= prep.snap.as_of + dt.timedelta(days=lead_days)), len(days) - 1)
     start = min(start, max(prep.deadline_index, 0))
     judge = subset(prep, SEARCH_RUNS)
@@ -228,7 +241,11 @@ def what_puts_it_back(prep: Any, target: float, lead_days: int = 10) -> dict[str
     for lever in LEVERS:
         amount, enough = least(lever)
         alone[lever] = amount
-        result[lever] = option(lever, {lever: amount}, enough).json() if caps[lever] else {"available": False}
+        result[lever] = (
+            option(lever, {lever: amount}, enough).json()
+            if caps[lever]
+            else {"available": False, "why": UNAVAILABLE[lever]}
+        )
     # the cheapest mix: greedy, the step with the most P(on time) per device-day first
     parts = {lever: 0 for lever in LEVERS}
     step = {lever: max(1, alone[lever] // MIX_STEPS) for lever in LEVERS}

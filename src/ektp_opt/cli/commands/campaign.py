@@ -509,6 +509,9 @@ def print_levers(levers: dict[str, Any]) -> None:
     """What would lift P(on time) to the target, one line per lever and the mix."""
     from ektp_opt.cli.console import out as con
 
+    if levers.get("deadline_passed"):
+        con.print("The deadline has passed: no lever can change P(on time) now (forecast without --target-p).")
+        return
     if levers.get("already"):
         con.print(
             f"P(on time) is {levers['p_on_time_now']:.0%}, at least the {levers['target_p']:.0%} asked: nothing to add"
@@ -527,7 +530,7 @@ def print_levers(levers: dict[str, Any]) -> None:
     for key, name in names.items():
         o = levers[key]
         if not o.get("available", True):
-            con.print(f"  {name}: not available (every kecamatan already works 5 shifts)")
+            con.print(f"  {name}: not available ({o['why']})")
             continue
         what = (
             ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in o["parts"].items())
