@@ -40,7 +40,6 @@ from ektp_opt.inputs.scenario import LoadedScenario
 THROUGHPUT_SD = 0.15  # a device-shift's spread around the pace (as in the field simulator)
 KEEP_UP = 0.10  # filled device-shifts served whole at least this often: the devices keep up (replan.py)
 HORIZON_DAYS = 250  # working days past the deadline the runs are followed
-DONE = 0.5  # residents: below this a kecamatan is done
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 

@@ -153,13 +153,11 @@ def what_puts_it_back(prep: Any, target: float, lead_days: int = 10) -> dict[str
             start=start,
         )
 
+    left = slice(start, prep.deadline_index + 1)
+    device_days = prep.devices[:, left][:, prep.working[left]].sum(axis=1)  # per kecamatan, to the deadline
+    shift_days = float((device_days / prep.shifts)[prep.shifts < MAX_SHIFTS].sum())  # a fifth shift's work
+
     def cost(parts: dict[str, int]) -> float:
-        shift_days = sum(
-            float(prep.devices[k, start : prep.deadline_index + 1][prep.working[start : prep.deadline_index + 1]].sum())
-            / prep.shifts[k]
-            for k in range(len(prep.codes))
-            if prep.shifts[k] < MAX_SHIFTS
-        )
         return (
             parts.get("devices", 0) * working_left
             + float(sum(in_service[t] for t in closed[: parts.get("catch_up_days", 0)]))
