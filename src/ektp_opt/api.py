@@ -705,7 +705,8 @@ def campaign_levers(
 
     snap, ls, status = _campaign_on(db, as_of)
     prep = prepare(snap, status, ls, runs, seed)
-    return summarise(prep, simulate(prep)), status, what_puts_it_back(prep, target_p, lead_days)
+    base = simulate(prep)
+    return summarise(prep, base), status, what_puts_it_back(prep, base, target_p, lead_days)
 
 
 def campaign_report(

@@ -31,14 +31,13 @@ import numpy.typing as npt
 
 from ektp_opt.campaign.history import Fit, fit, history_of
 from ektp_opt.campaign.levers import MAX_SHIFTS, VISITS_PER_TEAM_DAY, Levers
-from ektp_opt.campaign.measure import Z90, Estimate
+from ektp_opt.campaign.measure import Z90, Estimate, devices_keep_up
 from ektp_opt.campaign.snapshot import Snapshot
 from ektp_opt.campaign.status import Status
 from ektp_opt.inputs.calendar import working_days
 from ektp_opt.inputs.scenario import LoadedScenario
 
 THROUGHPUT_SD = 0.15  # a device-shift's spread around the pace (as in the field simulator)
-KEEP_UP = 0.10  # filled device-shifts served whole at least this often: the devices keep up (replan.py)
 HORIZON_DAYS = 250  # working days past the deadline the runs are followed
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -96,8 +95,7 @@ def measured(status: Status, codes: list[str], nominal: float) -> tuple[FloatArr
     no_show, pace = np.empty(len(codes)), np.empty(len(codes))
     for j, c in enumerate(codes):
         est = status.field.per_kecamatan[c]
-        whole = est["filled_shifts_served_whole"]
-        keep_up = whole.observations > 0 and whole.estimate >= KEEP_UP
+        keep_up = devices_keep_up(est["filled_shifts_served_whole"])
         p = est["residents_per_device_day"].estimate
         pace[j] = nominal if keep_up or not np.isfinite(p) else min(p, nominal)
         q = est["no_show"].estimate
@@ -146,6 +144,10 @@ class Runs:
     last_served: IntArray
     enrolled: FloatArray
     owed_at_deadline: FloatArray  # per kecamatan: families not served by the deadline (mean of the runs)
+
+    def p_on_time(self, deadline_index: int) -> float:
+        """The share of runs whose every kecamatan was done by the deadline's day."""
+        return float((self.last_served.max(axis=1) <= deadline_index).mean())
 
 
 @dataclass(frozen=True)
@@ -433,7 +435,7 @@ def summarise(prep: Prepared, out: Runs) -> Forecast:
         deadline=snap.deadline,
         completion=completion,
         share_dates=share_dates,
-        p_on_time=float((city_done <= last).mean()),
+        p_on_time=out.p_on_time(last),
         unenrolled_at_deadline={
             "mean": round(float(at_deadline.mean()), 1),
             "p90": round(float(np.quantile(at_deadline, 0.9)), 1),

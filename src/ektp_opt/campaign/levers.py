@@ -121,23 +121,19 @@ def subset(prep: Any, runs: int) -> Any:
     return dataclasses.replace(prep, par=par, queue=prep.queue[:runs], away=prep.away[:runs], lost=prep.lost[:runs])
 
 
-def what_puts_it_back(prep: Any, target: float, lead_days: int = 10) -> dict[str, Any]:
+def what_puts_it_back(prep: Any, base: Any, target: float, lead_days: int = 10) -> dict[str, Any]:
     """Each lever alone, the least amount that reaches P(on time) >= ``target``, and the cheapest
-    mix (module docstring); every option with the forecast it gives on all the runs."""
+    mix (module docstring); every option with the forecast it gives on all the runs. ``base``: the
+    runs without levers (``forecast.simulate(prep)``, which the caller has made already)."""
     from ektp_opt.campaign.forecast import simulate, summarise
 
     days = prep.days
+    now = round(base.p_on_time(prep.deadline_index), 4)
     if prep.deadline_index < 0:  # as-of is past the deadline: nothing can change P(on time) now
-        return {
-            "target_p": target,
-            "lead_days": lead_days,
-            "deadline_passed": True,
-            "p_on_time_now": round(float((simulate(prep).last_served.max(axis=1) < 0).mean()), 4),
-        }
+        return {"target_p": target, "lead_days": lead_days, "deadline_passed": True, "p_on_time_now": now}
     start = next((t for t, d in enumerate(days) if d >= prep.snap.as_of + dt.timedelta(days=lead_days)), len(days) - 1)
     start = min(start, max(prep.deadline_index, 0))
     judge = subset(prep, SEARCH_RUNS)
-    base = simulate(prep)
     weights = base.owed_at_deadline
     window = range(start, prep.deadline_index + 1)
     working_left = int(prep.working[start : prep.deadline_index + 1].sum())
@@ -171,9 +167,9 @@ def what_puts_it_back(prep: Any, target: float, lead_days: int = 10) -> dict[str
         """P(on time), and the runs' mean days late (0 for a run on time) under ``parts``."""
         key = tuple(sorted((k, v) for k, v in parts.items() if v))
         if key not in memo:
-            done = simulate(judge, levers_of(parts)).last_served.max(axis=1)
-            late = np.maximum(done - prep.deadline_index, 0)
-            memo[key] = (float((late == 0).mean()), float(late.mean()))
+            out = simulate(judge, levers_of(parts))
+            late = np.maximum(out.last_served.max(axis=1) - prep.deadline_index, 0)
+            memo[key] = (out.p_on_time(prep.deadline_index), float(late.mean()))
         return memo[key]
 
     def p_of(parts: dict[str, int]) -> float:
@@ -229,7 +225,7 @@ def what_puts_it_back(prep: Any, target: float, lead_days: int = 10) -> dict[str
         "target_p": target,
         "lead_days": lead_days,
         "from": start_day.isoformat(),
-        "p_on_time_now": round(float((base.last_served.max(axis=1) <= prep.deadline_index).mean()), 4),
+        "p_on_time_now": now,
     }
     if result["p_on_time_now"] >= target:  # nothing to add: say so rather than search noise
         result["already"] = True

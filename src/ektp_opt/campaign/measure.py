@@ -22,6 +22,9 @@ import numpy.typing as npt
 Z90 = 1.6448536269514722  # the 95th percentile of the standard normal: two-sided 90 %
 PRIOR = 30.0
 PRIOR_MEAN = 10.0
+# Filled device-shifts that enrolled all their regular seats at least this often: the devices keep
+# up, and the pace measured is the families' (already counted as no-shows), not the devices'.
+DEVICES_KEEP_UP = 0.10
 
 
 @dataclass(frozen=True)
@@ -78,3 +81,9 @@ def pooled_mean(values: npt.NDArray[np.float64], city: Estimate, city_sd: float)
     sd = float(values.std(ddof=1)) if n > 1 else city_sd
     half = Z90 * sd / math.sqrt(n + PRIOR_MEAN)
     return Estimate(m, m - half, m + half, n)
+
+
+def devices_keep_up(filled_shifts_served_whole: Estimate) -> bool:
+    """Whether the devices keep up (``DEVICES_KEEP_UP``): re-plan and forecast then keep the nominal pace."""
+    est = filled_shifts_served_whole
+    return bool(est.observations and est.estimate >= DEVICES_KEEP_UP)

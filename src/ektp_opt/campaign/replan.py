@@ -37,20 +37,17 @@ from statistics import NormalDist
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection, func, insert, select
 
 from ektp_opt.campaign import schema as t
-from ektp_opt.campaign.measure import Z90, Estimate
+from ektp_opt.campaign.measure import Z90, Estimate, devices_keep_up
 from ektp_opt.campaign.scenario import laid_out
-from ektp_opt.campaign.snapshot import Snapshot, households_order, load_snapshot
+from ektp_opt.campaign.snapshot import Snapshot, load_snapshot
 from ektp_opt.campaign.start import SCENARIO_TOML, default_user, folder_files, insert_batches, plan_rows
 from ektp_opt.campaign.status import campaign_status
 from ektp_opt.campaign.store import _reachable, connect, parse_url
 from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
-
-# A device that enrols every regular seat of a filled device-shift at least this often is not what
-# holds the campaign back: its measured pace is the families' (who came), not the device's.
-DEVICES_KEEP_UP = 0.10
 
 
 @dataclass(frozen=True)
@@ -91,8 +88,7 @@ def calibrate(city: dict[str, Estimate], nominal: int, reserve_per_day: int, con
     really enrol, and the reserve stays on top, for the families who come back."""
     pace = pessimistic(city["residents_per_device_day"], confidence, low_is_bad=True)
     down = pessimistic(city["down_share"], confidence, low_is_bad=False)
-    whole = city["filled_shifts_served_whole"]
-    keep_up = bool(whole.observations and whole.estimate >= DEVICES_KEEP_UP)
+    keep_up = devices_keep_up(city["filled_shifts_served_whole"])
     if keep_up:
         pace = None  # the devices enrol every booked seat often enough: the families, not the devices, are short
     pace = nominal if pace is None else min(float(nominal), max(pace, 0.0))
@@ -284,17 +280,26 @@ def replan_from_records(
         seconds["write and verify"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         with reporter.stage("store the version"):
-            _store_version(engine, out, snap.version + 1, as_of, new_text, by or default_user())
+            _store_version(engine, out, snap.version + 1, as_of, new_text, by or default_user(), snap.kk)
         seconds["store the version"] = time.perf_counter() - t0
     return CampaignReplan(snap.version + 1, summary, cal, missed, seconds)
 
 
-def _store_version(engine: Any, plan_dir: Path, version: int, as_of: dt.date, scenario_text: str, who: str) -> None:
+def _store_version(
+    engine: Any,
+    plan_dir: Path,
+    version: int,
+    as_of: dt.date,
+    scenario_text: str,
+    who: str,
+    households_kk: npt.NDArray[np.str_],
+) -> None:
+    """The new version's rows and archive; ``households_kk``: the store's households in archive order
+    (the snapshot's, read already: households never change)."""
     from ektp_opt.plan.files import SUMMARY
 
+    appts, devices, plan_arrays = plan_rows(plan_dir, version, households_kk)  # before the write lock
     with engine.begin() as conn:
-        households_kk = households_order(conn)
-        appts, devices, plan_arrays = plan_rows(plan_dir, version, households_kk)
         if conn.execute(select(func.max(t.plan_versions.c.version))).scalar_one() >= version:
             from ektp_opt.errors import InputError
 

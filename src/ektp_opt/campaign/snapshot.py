@@ -97,11 +97,6 @@ def _raw(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, 
         cursor.close()
 
 
-def households_order(conn: Connection) -> StrArray:
-    """The store's kk_ids in the order its archives use (numpy's)."""
-    return arrays.unpack(_archive(conn, arrays.HOUSEHOLDS))["kk"]
-
-
 def _archive(conn: Connection, name: str) -> bytes:
     blob = conn.execute(select(t.arrays.c.content).where(t.arrays.c.name == name)).scalar()
     if blob is None:

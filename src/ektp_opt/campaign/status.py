@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ektp_opt.campaign.measure import Estimate, mean_interval, pooled_mean, pooled_share, wilson
+from ektp_opt.campaign.measure import Z90, Estimate, mean_interval, pooled_mean, pooled_share, wilson
 from ektp_opt.campaign.snapshot import DeviceShifts, Snapshot
 from ektp_opt.inputs.scenario.model import Scenario
 
@@ -136,6 +136,12 @@ def _keys(ds: DeviceShifts, names: npt.NDArray[np.str_]) -> npt.NDArray[np.int64
     return np.where(dev >= 0, (dev * 1_000_000 + day) * 32 + ds.shift, -1)
 
 
+def _index(values: npt.NDArray[np.str_], value: str) -> int:
+    """``value``'s position among the sorted distinct ``values`` (-1: not among them)."""
+    j = int(np.searchsorted(values, value))
+    return j if j < len(values) and values[j] == value else -1
+
+
 def _at(
     keys: npt.NDArray[np.int64], values: npt.NDArray[np.int64], wanted: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
@@ -211,23 +217,23 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
 
     all_pace = np.array([x for v in pace.values() for x in v], dtype=np.float64)
     age = (as_of - snap.appt_day).astype(np.int64)
+    back_city, days_city = coming_back(missed, with_gap, gap, age)
     city = {
         "residents_per_device_day": mean_interval(all_pace),
         "filled_shifts_served_whole": wilson(sum(sum(v) for v in full.values()), sum(len(v) for v in full.values())),
         "down_share": wilson(sum(down.values()), sum(seen.values())),
         "no_show": wilson(int(missed.sum()), int(invited.sum())),
-        "came_back": came_back_share(missed, with_gap, gap, age),
-        "days_to_come_back": days_to_come_back(missed, with_gap, gap, age),
+        "came_back": back_city,
+        "days_to_come_back": days_city,
         "letters_returned": wilson(int(snap.returned.sum()), int(snap.lettered.sum())),
     }
     pace_sd = float(all_pace.std(ddof=1)) if len(all_pace) > 1 else 0.0
     per_kec = {}
     homes, home_of = snap.groups["home"]
     for k in sorted(snap.kecamatan):
-        j = int(np.searchsorted(homes, k))
-        j = j if j < len(homes) and homes[j] == k else -1
-        here = site_of == int(np.searchsorted(sites, k)) if k in missed_at else np.zeros_like(missed)
-        mine = with_gap & here
+        here = site_of == _index(sites, k)  # booked at this kecamatan's office
+        lives = home_of == _index(homes, k)  # lives in this kecamatan
+        back_k, days_k = coming_back(missed & here, with_gap & here, gap, age, city["came_back"])
         per_kec[k] = {
             "residents_per_device_day": pooled_mean(
                 np.array(pace.get(k, []), dtype=np.float64), city["residents_per_device_day"], pace_sd
@@ -237,12 +243,10 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
             ),
             "down_share": pooled_share(down[k], seen[k], city["down_share"]),
             "no_show": pooled_share(missed_at.get(k, 0), invited_at.get(k, 0), city["no_show"]),
-            "came_back": came_back_share(missed & here, mine, gap, age, city["came_back"]),
-            "days_to_come_back": days_to_come_back(missed & here, mine, gap, age),
+            "came_back": back_k,
+            "days_to_come_back": days_k,
             "letters_returned": pooled_share(
-                int((snap.returned & (home_of == j)).sum()),
-                int((snap.lettered & (home_of == j)).sum()),
-                city["letters_returned"],
+                int((snap.returned & lives).sum()), int((snap.lettered & lives).sum()), city["letters_returned"]
             ),
         }
     nominal = {"residents_per_device_day": float(sc.device.capacity_per_day), "down_share": 0.0, "no_show": 0.0}
@@ -279,33 +283,29 @@ def cure_fit(
     return min(1.0, share), mean
 
 
-def days_to_come_back(
-    missed: npt.NDArray[np.bool_], came: npt.NDArray[np.bool_], gap: npt.NDArray[np.int64], age: npt.NDArray[np.int64]
-) -> Estimate:
-    """The mean calendar days a family that comes back takes (``cure_fit``); its 90 % interval from
-    the number of returns. Families not back yet count as waiting so far (right-censored): a mean
-    of the returns alone would say "soon" early in a campaign, when only the quick ones are back."""
-    n = int(came.sum())
-    _share, mean = cure_fit(missed, came, gap, age)
-    if n == 0 or not np.isfinite(mean):
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
-    half = 1.6448536269514722 * mean / np.sqrt(n)
-    return Estimate(mean, max(0.0, mean - half), mean + half, n)
-
-
-def came_back_share(
+def coming_back(
     missed: npt.NDArray[np.bool_],
     came: npt.NDArray[np.bool_],
     gap: npt.NDArray[np.int64],
     age: npt.NDArray[np.int64],
     city: Estimate | None = None,
-) -> Estimate:
-    """The share of families that missed who come back at all (``cure_fit``), with a Wilson
-    interval on the families whose fate is known by now (back, or missed long enough ago that a
-    returner would very likely be back); before any return, the city's figure (or nothing)."""
+) -> tuple[Estimate, Estimate]:
+    """(came_back, days_to_come_back) from one ``cure_fit``.
+
+    The share: a Wilson interval on the families whose fate is known by now (back, or missed long
+    enough ago that a returner would very likely be back); before any return, the city's figure
+    (or nothing). The mean calendar days a returner takes: its 90 % interval from the number of
+    returns; families not back yet count as waiting so far (right-censored), where a mean of the
+    returns alone would say "soon" early in a campaign, when only the quick ones are back."""
     share, mean = cure_fit(missed, came, gap, age)
+    n = int(came.sum())
     if not np.isfinite(share):
-        return city if city is not None else Estimate(float("nan"), 0.0, 1.0, 0)
-    settled = float((1.0 - np.exp(-age[missed & ~came].clip(min=0) / mean)).sum()) + float(came.sum())
+        none = Estimate(float("nan"), float("nan"), float("nan"), 0)
+        return (city if city is not None else Estimate(float("nan"), 0.0, 1.0, 0)), none
+    settled = float((1.0 - np.exp(-age[missed & ~came].clip(min=0) / mean)).sum()) + float(n)
     est = wilson(share * settled, settled)
-    return Estimate(share, est.low, est.high, int(missed.sum()))
+    half = Z90 * mean / np.sqrt(n)
+    return (
+        Estimate(share, est.low, est.high, int(missed.sum())),
+        Estimate(mean, max(0.0, mean - half), mean + half, n),
+    )
