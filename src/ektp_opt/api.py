@@ -723,11 +723,12 @@ def campaign_report(
     snap, ls, status = _campaign_on(db, as_of)
     fc = forecast(snap, status, ls, runs, seed)
     past = [(dt.date.fromisoformat(r["date"]), r["enrolled_total"]) for r in status.by_date]
+    extra = figures(snap)
     chart = png_bytes(
         forecast_figure(
             past, fc.days, fc.enrolled_quantiles, status.residents, fc.deadline, status.as_of.isoformat(),
-            figures(snap).planned,
+            extra.planned,
         )
     )  # fmt: skip
-    write_bytes_atomic(Path(out), render(status, fc, snap, ls, chart).encode("utf-8"))
+    write_bytes_atomic(Path(out), render(status, fc, extra, ls, chart).encode("utf-8"))
     return fc, status

@@ -98,13 +98,13 @@ def verdict(p_on_time: float) -> tuple[str, str]:
     return "late", "late"
 
 
-def render(status: Status, fc: Forecast, snap: Snapshot, ls: LoadedScenario, chart: bytes) -> str:
+def render(status: Status, fc: Forecast, extra: Figures, ls: LoadedScenario, chart: bytes) -> str:
+    """The page; ``extra``: ``figures(snapshot)``, made once by the caller (the chart needs it too)."""
     sc = ls.scenario
     names = {k.code: k.name for k in ls.admin.kecamatan}
     word, cls = verdict(fc.p_on_time)
     c = fc.completion
     share = status.enrolled / status.residents if status.residents else 0.0
-    extra = figures(snap)
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         '<meta name="generator" content="ektp-opt">',
