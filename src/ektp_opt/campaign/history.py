@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ektp_opt.campaign.snapshot import Snapshot
+from ektp_opt.campaign.snapshot import DeviceShifts, Snapshot
+from ektp_opt.campaign.status import device_shift_keys
 from ektp_opt.inputs.calendar import working_days
 from ektp_opt.inputs.scenario import LoadedScenario
 
@@ -90,13 +91,6 @@ def history_of(snap: Snapshot, ls: LoadedScenario, codes: list[str]) -> History:
     rec_k = np.array([kec_of_dev.get(d, -1) for d in rec.device.tolist()], dtype=np.int64)
     rec_t = day_index(rec.day)
     is_down = rec.value == "down"
-    down_set = {
-        (d, str(day), int(s))
-        for d, day, s, v in zip(
-            rec.device.tolist(), rec.day.tolist(), rec.shift.tolist(), is_down.tolist(), strict=True
-        )
-        if v
-    }
     up_shifts = np.zeros((n_k, n_t), dtype=np.int64)
     ok = (rec_k >= 0) & (rec_t >= 0) & ~is_down
     np.add.at(up_shifts, (rec_k[ok], rec_t[ok]), 1)
@@ -105,11 +99,11 @@ def history_of(snap: Snapshot, ls: LoadedScenario, codes: list[str]) -> History:
     appt_t = np.full(len(snap.kk), -1, dtype=np.int64)
     appt_t[has] = day_index(snap.appt_day[has])
     past = has & (appt_t >= 0) & ~snap.returned
-    at_down = np.zeros(len(snap.kk), dtype=bool)
-    if down_set:
-        for i in np.flatnonzero(past).tolist():
-            if (snap.appt_device[i], str(snap.appt_day[i]), int(snap.appt_shift[i])) in down_set:
-                at_down[i] = True
+    # booked at a device-shift recorded down (status's keys: one integer per device, day and shift)
+    names = np.array(sorted({d for d, _k, _a, _b in snap.devices} | set(rec.device.tolist())), dtype=str)
+    down_keys = device_shift_keys(rec, names)[is_down]
+    booked_at = device_shift_keys(DeviceShifts(snap.appt_device, snap.appt_day, snap.appt_shift, snap.members), names)
+    at_down = past & np.isin(booked_at, down_keys[down_keys >= 0])
     booked = np.zeros((n_k, n_t), dtype=np.int64)
     turned = np.zeros((n_k, n_t), dtype=np.int64)
     seated = np.zeros((n_k, n_t), dtype=np.int64)

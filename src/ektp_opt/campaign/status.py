@@ -128,7 +128,7 @@ def campaign_status(snap: Snapshot, sc: Scenario) -> Status:
     )
 
 
-def _keys(ds: DeviceShifts, names: npt.NDArray[np.str_]) -> npt.NDArray[np.int64]:
+def device_shift_keys(ds: DeviceShifts, names: npt.NDArray[np.str_]) -> npt.NDArray[np.int64]:
     """One integer per device-shift (device, day, shift); -1 for a device not in ``names`` (sorted)."""
     pos = np.searchsorted(names, ds.device).clip(max=max(len(names) - 1, 0))
     dev = np.where(names[pos] == ds.device, pos, -1) if len(names) else np.full(len(ds.device), -1)
@@ -165,11 +165,11 @@ def measure_field(snap: Snapshot, sc: Scenario) -> Field:
     code = np.array(names, dtype=str)
     kec_of = {d: k for d, k, _a, _b in snap.devices}
     has = ~np.isnat(snap.appt_day)
-    akeys = _keys(DeviceShifts(snap.appt_device, snap.appt_day, snap.appt_shift, snap.members), code)
+    akeys = device_shift_keys(DeviceShifts(snap.appt_device, snap.appt_day, snap.appt_shift, snap.members), code)
     bk, binv = np.unique(akeys[has], return_inverse=True)
     booked = np.bincount(binv, weights=snap.members[has]).astype(np.int64)
-    skeys = _keys(snap.served, code)
-    rkeys = _keys(snap.recorded, code)
+    skeys = device_shift_keys(snap.served, code)
+    rkeys = device_shift_keys(snap.recorded, code)
     down_keys = rkeys[snap.recorded.value == "down"]
     # pace: up device-shifts before as-of (recorded up, or with enrolments and not recorded down)
     up_keys = np.union1d(rkeys[snap.recorded.value == "up"], np.setdiff1d(skeys, down_keys))
