@@ -163,14 +163,24 @@ def p50_error(q: dict[str, str], day: dt.date | None) -> int | None:
     return working_days_between(day, dt.date.fromisoformat(q["p50"]))
 
 
-def one_campaign(args: tuple[int, dict[str, Any], int, float | None, float | None]) -> dict[str, Any]:
-    index, spec, runs, temperature, temperature_days = args
+# (index, campaign, runs, and the development knobs: temperature, temperature days, half-life, drift)
+Task = tuple[int, dict[str, Any], int, float | None, float | None, float | None, float | None]
+
+
+def one_campaign(args: Task) -> dict[str, Any]:
+    index, spec, runs, temperature, temperature_days, half_life, drift = args
     from ektp_opt.campaign import history
 
     if temperature is not None:  # the development knobs (--temperature, --temperature-days)
         history.TEMPERATURE = temperature
     if temperature_days is not None:
         history.TEMPERATURE_DAYS = temperature_days
+    if half_life is not None:
+        history.HALF_LIFE_DAYS = half_life
+    if drift is not None:
+        from ektp_opt.campaign import forecast
+
+        forecast.DRIFT_PER_DAY = drift
     from ektp_opt.api import (
         SolveOptions,
         campaign_forecast,
@@ -277,10 +287,15 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--temperature", type=float, default=None, help="development only: the fit's tempering")
     ap.add_argument("--temperature-days", type=float, default=None, help="development only")
+    ap.add_argument("--half-life", type=float, default=None, help="development only: the fit's forgetting")
+    ap.add_argument("--drift", type=float, default=None, help="development only: the runs' drift per day")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "forecast-calibration.json")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    specs = [(i, draw_campaign(rng), args.runs, args.temperature, args.temperature_days) for i in range(args.campaigns)]
+    specs = [
+        (i, draw_campaign(rng), args.runs, args.temperature, args.temperature_days, args.half_life, args.drift)
+        for i in range(args.campaigns)
+    ]
     began = time.perf_counter()
     rows = []
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
@@ -299,6 +314,8 @@ def main() -> None:
         "seed": args.seed,
         "temperature": args.temperature,
         "temperature_days": args.temperature_days,
+        "half_life": args.half_life,
+        "drift": args.drift,
         "campaigns": len(rows),
         "runs": args.runs,
         "jobs": args.jobs,

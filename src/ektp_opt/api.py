@@ -328,10 +328,12 @@ def tradeoff_city(
     options: SolveOptions | None = None,
     reporter: Reporter | None = None,
     caps: list[int] | None = None,
+    jobs: int = 1,
 ) -> Front:
     """The Pareto front of (largest delay of a moved KK, KK moved) for a re-plan, each point
     with its proven bound (``resolve.tradeoff``); ``replan_city(max_delay=cap)`` then plans the
-    point a planner picks."""
+    point a planner picks. ``jobs``: processes planning the kecamatan models side by side (the
+    front is the same for any number)."""
     from ektp_opt.resolve import prepare
     from ektp_opt.resolve.tradeoff import front
     from ektp_opt.solver import SolveOptions
@@ -340,7 +342,7 @@ def tradeoff_city(
     reporter = reporter or Reporter()
     old, households, seen = _replan_inputs(old_plan, ls, attendance, reporter)
     prep = prepare(old, ls, households, as_of, notice_days, seen, options, reporter)
-    return front(prep, caps, reporter)
+    return front(prep, caps, reporter, jobs)
 
 
 def write_replan(

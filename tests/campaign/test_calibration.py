@@ -17,7 +17,8 @@ CAMPAIGNS = 6
 def test_forecasts_hold_the_truth_of_campaigns_they_did_not_see() -> None:
     rng = np.random.default_rng(SEED)
     rows = [
-        study.one_campaign((i, study.draw_campaign(rng, largest=25_000), 200, None, None)) for i in range(CAMPAIGNS)
+        study.one_campaign((i, study.draw_campaign(rng, largest=25_000), 200, None, None, None, None))
+        for i in range(CAMPAIGNS)
     ]
     for r in rows:
         assert r["truth_completion"] is not None  # every sampled campaign ends within the simulation

@@ -77,8 +77,10 @@ def _replay_world(q: float, c: float, r: float, pace: float, rng: np.random.Gene
 
 
 def test_the_fit_weighs_the_field_that_made_the_past() -> None:
-    """A past drawn from a known field where the offices are short (pace 80 for 30 families of 3 a
-    day on 6 device-shifts): the fit's weight lies near the truth, not on the grid's far corners."""
+    """A past drawn from a known field (pace 80 for 30 families of 3 a day on 6 device-shifts, some
+    28 of them coming each day for about 32 seats): the fit's weight lies near the truth, not on the
+    grid's far corners. The offices seldom fill, so the records bound the pace from below only: the
+    fit must rule out a pace well below the truth and keep the truth inside its interval."""
     rng = np.random.default_rng(11)
     truth = {"q": 0.2, "c": 0.8, "r": 4.0, "pace": 80.0}
     past = _replay_world(truth["q"], truth["c"], truth["r"], truth["pace"], rng)
@@ -87,9 +89,10 @@ def test_the_fit_weighs_the_field_that_made_the_past() -> None:
     assert f.weight.sum() == pytest.approx(1.0)
     q = (f.weight * f.no_show * 0.25).sum()
     c = (f.weight * f.come_back).sum()
-    p = (f.weight * f.pace).sum()
     assert abs(q - truth["q"]) < 0.05, q
-    assert abs(p - 1.0) < 0.12, p
+    pace = f.summary(0.25)["pace_multiplier_fitted"]
+    assert pace["low"] <= 1.0 <= pace["high"], pace
+    assert f.weight[f.pace < 0.9].sum() < 0.1, f.weight[f.pace < 0.9].sum()
     assert c > 0.6, c  # the grid spans 0.5-1.0: the fit must not sit at its bottom
     assert len(grid()[0]) == len(NO_SHOW) * len(COME_BACK) * len(RETURN_DAYS) * len(PACE)
 

@@ -229,6 +229,24 @@ def test_tradeoff_front_is_monotone_and_bounded(slip: tuple[Path, Path], tmp_pat
     assert json.loads((out / "summary.json").read_text())["resolve"]["moved_kk"] == pick["moves"]
 
 
+def test_tradeoff_front_is_the_same_with_one_process_or_several(slip: tuple[Path, Path], tmp_path: Path) -> None:
+    """The kecamatan models planned by one process and by three (forked) give the same front, to
+    the byte once the timings are set aside; the same with ``--jobs 1`` run twice is the baseline."""
+    old, after = slip
+    args = ["resolve", "--plan", str(old), "--scenario", str(after), "--as-of", "2011-08-22", "--notice-days", "3"]
+    fronts = []
+    for jobs in ("1", "3"):
+        out = tmp_path / f"front-{jobs}.json"
+        code, _o, err = run(*args, "--tradeoff", "--jobs", jobs, "--workers", "1", "--json", str(out), "--quiet")
+        assert code == 0, err
+        front = json.loads(out.read_text())
+        for p in [*front["points"], front["no_cap"], front]:
+            p.pop("seconds")
+        fronts.append(json.dumps(front, sort_keys=True))
+    assert fronts[0] == fronts[1]
+    assert len(json.loads(fronts[0])["points"]) >= 5
+
+
 def test_a_cap_keeps_backlog_rebooking_and_the_notice_window(slip: tuple[Path, Path], tmp_path: Path) -> None:
     """--attendance and --max-delay together: missed KK get backlog seats (not moves, not capped),
     announced appointments stay unless forced, and the plan verifies."""
@@ -256,13 +274,16 @@ def test_a_cap_keeps_backlog_rebooking_and_the_notice_window(slip: tuple[Path, P
 
 
 def test_tradeoff_usage_and_targets(slip: tuple[Path, Path], tmp_path: Path) -> None:
-    """Bad --caps, --tradeoff with --out, a plan without --out: usage errors (2); a chart path that
+    """Bad --caps, --tradeoff with --out, --jobs without --tradeoff, a plan without --out: usage
+    errors (2); a chart path that
     ektp-opt did not write: exit 3 and the file untouched, before any work."""
     old, after = slip
     base = ["resolve", "--plan", str(old), "--scenario", str(after), "--as-of", "2011-08-22", "--quiet"]
     assert run(*base, "--tradeoff", "--caps", "3,x")[0] == 2
     assert run(*base, "--tradeoff", "--out", str(tmp_path / "p"))[0] == 2
     assert run(*base)[0] == 2
+    assert run(*base, "--jobs", "2", "--out", str(tmp_path / "p"))[0] == 2  # --jobs is --tradeoff's
+    assert not (tmp_path / "p").exists()
     mine = tmp_path / "mine.png"
     mine.write_text("mine")
     code, _o, err = run(*base, "--tradeoff", "--chart", str(mine))

@@ -12,16 +12,18 @@ for every combination on a grid of the unobserved parameters:
 
 - ``no_show``: the share of invited families who miss, as a multiple (0.4-1.0) of the share
   ``status`` measures (which also counts families turned away);
-- ``come_back``: the share of them who come back at all (0.3-1.0);
+- ``come_back``: the share of them who come back at all (0.5-1.0);
 - ``return_days``: the mean working days before they do (1-20);
-- ``pace``: each kecamatan's residents per device-day, as a multiple (0.85-1.3) of what ``status``
-  measures (or of the nominal, where the devices keep up and the records cannot see their limit).
+- ``pace``: each kecamatan's residents per device-day, as a multiple (0.85-1.5) of what ``status``
+  measures on filled device-shifts (where families are the limit, that is below what the devices can).
 
 Each combination is scored by how far its replay is from the records (a chi-square per kecamatan
-and day: the families seated on their day, and the walk-ins, those enrolled after their day), and weighted by
-``exp(-(chi2 - min) / (2 phi))``, phi the minimum's chi-square per observation (the replay is not
-the field's exact law, so its misfit sets the scale). The forecast draws each run's combination
-from these weights, and starts from the replay's queue and families away on as-of.
+and day: the families seated on their day, and the walk-ins, those enrolled after their day; a day
+counts less the older it is, ``HALF_LIFE_DAYS``), and weighted by
+``exp(-(chi2 - min) / (2 phi T))``, phi the minimum's chi-square per observation (the replay is not
+the field's exact law, so its misfit sets the scale) and T the tempering (``TEMPERATURE``).
+The forecast draws each run's combination from these weights, and starts from the replay's queue
+and families away on as-of.
 """
 
 from __future__ import annotations
@@ -43,14 +45,18 @@ IntArray = npt.NDArray[np.int64]
 NO_SHOW = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 COME_BACK = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 RETURN_DAYS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0, 13.0, 16.0, 20.0)
-PACE = (0.85, 0.95, 1.0, 1.05, 1.15, 1.3)
+PACE = (0.85, 0.95, 1.0, 1.05, 1.15, 1.3, 1.5)
 # The replay is a model, not the field's law: weights from its chi-square alone are sure of
 # combinations the records cannot tell apart (a full office hides whether the families it turns
 # away come back). Tempered by this factor, set on the calibration study's development campaigns
 # (benchmarks/forecast_calibration.py --seed 1), never on the campaigns it reports.
-# It grows with the days replayed: the chi-square grows with them, the replay's own error too.
-TEMPERATURE = 1.0
+# It grows with the days the fit weighs: the chi-square grows with them, the replay's own error too.
+TEMPERATURE = 0.4
 TEMPERATURE_DAYS = 10.0
+# Conditions change (a new operator, the rains, a rumour): a day's misfit counts less the older it
+# is, halving every HALF_LIFE_DAYS working days, so the fit follows the field of the last weeks
+# and its tempering grows with the days it effectively weighs, not with all the days past.
+HALF_LIFE_DAYS = 20.0
 THROUGHPUT_SD = 0.15  # a device-shift's spread around the pace (forecast.py's, the field's)
 
 
@@ -244,9 +250,13 @@ def fit(history: History, no_show: FloatArray, pace: FloatArray, shifts: IntArra
     lost = np.zeros((g, n_k))
     chi2 = np.zeros(g)
     n_obs = 0
+    weighed_obs = 0.0
     came = history.booked + history.turned  # families whose day it was
     served_seen = history.seated + history.walk_ins
-    for t in range(len(history.days)):
+    n_t = len(history.days)
+    age_weight = 0.5 ** ((n_t - 1 - np.arange(n_t)) / HALF_LIFE_DAYS)
+    weighed_days = 0.0
+    for t in range(n_t):
         back = h * away
         away -= back
         queue += back
@@ -262,15 +272,17 @@ def fit(history: History, no_show: FloatArray, pace: FloatArray, shifts: IntArra
         if active.any():
             for pred, seen in ((seat, history.seated), (walk, history.walk_ins)):
                 x = pred[:, active]
-                chi2 += ((x - seen[None, active, t]) ** 2 / (x + 1.0)).sum(axis=1)
+                chi2 += age_weight[t] * ((x - seen[None, active, t]) ** 2 / (x + 1.0)).sum(axis=1)
             n_obs += 2 * int(active.sum())
+            weighed_obs += 2 * age_weight[t] * int(active.sum())
+            weighed_days += age_weight[t]
     if n_obs == 0:
         weight = np.full(g, 1.0 / g)
         dispersion = 1.0
     else:
         best = float(chi2.min())
-        dispersion = max(1.0, best / max(n_obs - 4, 1))
-        tempering = TEMPERATURE * max(1.0, len(history.days) / TEMPERATURE_DAYS)
+        dispersion = max(1.0, best / max(weighed_obs - 4, 1))
+        tempering = TEMPERATURE * max(1.0, weighed_days / TEMPERATURE_DAYS)
         weight = np.exp(-(chi2 - best) / (2.0 * dispersion * tempering))
         weight /= weight.sum()
     return Fit(q_m, c, r, p_m, weight, queue, away, lost, n_obs, dispersion)

@@ -58,6 +58,13 @@ from ektp_opt.safety.textsafe import plain
     "its proven bound, instead of writing a plan.",
 )
 @click.option("--caps", default=None, help="With --tradeoff: the caps to evaluate, e.g. 5,10,20 (default: a grid).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="With --tradeoff: processes planning the kecamatan models side by side (default: one per core); "
+    "the front is the same for any number.",
+)
 @click.option("--chart", type=click.Path(path_type=Path), default=None, help="With --tradeoff: write the front as PNG.")
 @click.option(
     "--json", "json_out", type=click.Path(path_type=Path), default=None, help="With --tradeoff: the front as JSON."
@@ -77,6 +84,7 @@ def resolve(
     max_delay: int | None,
     tradeoff: bool,
     caps: str | None,
+    jobs: int | None,
     chart: Path | None,
     json_out: Path | None,
     out: Path | None,
@@ -137,12 +145,24 @@ def resolve(
     if tradeoff:
         if max_delay is not None or out is not None:
             raise click.UsageError("--tradeoff shows the front and writes no plan: drop --max-delay and --out")
-        _tradeoff(old_plan, scenario_path, as_of.date(), notice_days, attendance, options, caps, chart, json_out, quiet)
+        _tradeoff(
+            old_plan,
+            scenario_path,
+            as_of.date(),
+            notice_days,
+            attendance,
+            options,
+            caps,
+            jobs or default_workers(),
+            chart,
+            json_out,
+            quiet,
+        )
         return
     if out is None:
         raise click.UsageError("Missing option '--out' (the new plan folder)")
-    if caps or chart or json_out:
-        raise click.UsageError("--caps, --chart and --json go with --tradeoff")
+    if caps or chart or json_out or jobs:
+        raise click.UsageError("--caps, --jobs, --chart and --json go with --tradeoff")
     ls = scenario_arg(scenario_path)
     check_folder_target(out)
     with progress_display(quiet) as rep:
@@ -194,6 +214,7 @@ def _tradeoff(
     attendance: Path | None,
     options: Any,
     caps: str | None,
+    jobs: int,
     chart: Path | None,
     json_out: Path | None,
     quiet: bool,
@@ -211,7 +232,7 @@ def _tradeoff(
             check_file_target(target, kind)
     ls = scenario_arg(scenario_path)
     with progress_display(quiet) as rep:
-        front = tradeoff_city(old_plan, ls, as_of, notice_days, attendance, options, rep, wanted)
+        front = tradeoff_city(old_plan, ls, as_of, notice_days, attendance, options, rep, wanted, jobs)
         with together():  # the chart and the figures are committed together, or neither
             if chart is not None:
                 from ektp_opt.plotting.tradeoff import plot_front
