@@ -18,11 +18,12 @@ enrolled), and after 3, 6 and 10 weeks of its records (the truth's own records u
 a forecast is made from a campaign store. We count how often the forecast's P10-P90 holds the truth,
 and the error of its P50 in working days.
 
-    python benchmarks/forecast_calibration.py --campaigns 200 --seed 0 --jobs 2
+    python benchmarks/forecast_calibration.py --seed 5 --out benchmarks/results/forecast-calibration-seed5.json
 
-``--seed 1`` is the development set (what the forecast was tuned on, if anything); the figures in
-README and in benchmarks/results/forecast-calibration.json are from seed 0, which the forecast's
-code never saw while it was written. Prints the table; run alone on the machine.
+``--seed 1`` is the development set: the knobs (the fit's tempering and memory, the runs' drift;
+``--temperature``, ``--half-life``, ``--drift`` try other values) were set on it alone. The figures
+in README are from seeds 2-5 (forecast-calibration.json is seed 2, the others -seedN.json); seed 5
+was drawn after the knobs were set. Prints the table; run alone on the machine.
 """
 
 from __future__ import annotations
