@@ -131,9 +131,17 @@ class ExtraMoves:
 
 
 GAP = 1e-3  # relative gap at which a kecamatan's model stops; the bound is reported beside the value
+# Branch-and-bound nodes a kecamatan's model may use: a limit that stops at the same point on any
+# machine and under any load, so that ``resolve --tradeoff`` gives the same front on one process or
+# several, and a point of it is what ``--max-delay`` then plans. Medan's slip: most of its 456 models
+# prove the gap in a few nodes; the hardest (caps 12-15) ran 1,822 nodes in the 5 s they had before.
+# At 200 their bounds are within 2 KK of those at 1,000 nodes, and the front takes 43 s, not 50.
+MIP_NODES = 200
 
 
-def extra_moves(kc: KecamatanCap, cap: int, limit: float, extra_demand: IntArray | None = None) -> ExtraMoves:
+def extra_moves(
+    kc: KecamatanCap, cap: int, limit: float, extra_demand: IntArray | None = None, nodes: int | None = MIP_NODES
+) -> ExtraMoves:
     """The fewest KK beyond the must-move ones, by day and size, that meet ``cap`` (SCIP, to a
     relative gap of ``GAP``: closing the last unit can take SCIP minutes on Medan-sized days)."""
     if not feasible(kc, cap, extra_demand):
@@ -143,18 +151,27 @@ def extra_moves(kc: KecamatanCap, cap: int, limit: float, extra_demand: IntArray
     if not rows:
         return ExtraMoves("OPTIMAL", {}, 0, 0)
     first = max(kc.w_end, rows[0] - cap + 1)
-    solver = mip.make_mip(limit)
+    solver = mip.make_mip(limit, nodes)
     z: dict[tuple[int, int], Any] = {}
+    by_day: dict[int, list[tuple[int, Any]]] = {}
     for e in range(first, rows[-1] + 1):
         for s in np.flatnonzero(kc.keepers[e]).tolist():
             if s > 0:
                 z[(e, s)] = solver.IntVar(0, int(kc.keepers[e, s]), f"z_{e}_{s}")
+                by_day.setdefault(e, []).append((s, z[(e, s)]))
     n = kc.n_days
+    # Built through the solver's own rows (the natural API's expressions took most of the time of
+    # a Medan front): row t holds the KK of days (t - cap, t] from first on; none at the last day.
     for t in rows:
-        lo = max(kc.w_end, t - cap + 1)
-        terms = [s * v for (e, s), v in z.items() if lo <= e <= t and min(e + cap, n - 1) > t]
-        solver.Add(solver.Sum(terms) >= int(gap[t]))
-    solver.Minimize(solver.Sum(list(z.values())))
+        row = solver.Constraint(float(gap[t]), solver.infinity())
+        if t < n - 1:
+            for e in range(max(first, t - cap + 1), t + 1):
+                for s, v in by_day.get(e, ()):
+                    row.SetCoefficient(v, float(s))
+    objective = solver.Objective()
+    for v in z.values():
+        objective.SetCoefficient(v, 1.0)
+    objective.SetMinimization()
     status = mip.solve(solver, GAP)
     if status not in ("OPTIMAL", "FEASIBLE"):
         return ExtraMoves(status, {}, 0, 0)

@@ -27,6 +27,9 @@ from ektp_opt.solver.cpsat import run as cpsat_run
 
 IntArray = npt.NDArray[np.int64]
 EXACT_MAX_PAIRS = 40_000  # KK-seat pairs up to which a kecamatan is also solved exactly (CP-SAT)
+# CP-SAT's deterministic time for that exact model (one worker): the same answer on any machine
+# and under any load, as ``cap.MIP_NODES`` for SCIP; the wall-clock limit is only a safety net.
+EXACT_DTIME = 5.0
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,11 @@ class KecamatanMovers:
             np.array([r for _k, _m, r in must], dtype=np.int64),
         )
 
-    def plan(self, cap: int, limit: float = 30.0) -> CapOutcome:
+    def plan(self, cap: int, limit: float = 60.0) -> CapOutcome:
         """The model's extra KK (the proven bound comes from it), then every mover seated; where
-        family sizes leave a mover without a seat in time, one more KK makes room (``_seat``)."""
+        family sizes leave a mover without a seat in time, one more KK makes room (``_seat``).
+        Its models stop on deterministic limits (``cap.MIP_NODES``, ``EXACT_DTIME``): the same
+        answer wherever it runs. ``limit``: seconds, a safety net per model."""
         first = extra_moves(self.model, cap, limit)
         if first.status not in ("OPTIMAL", "FEASIBLE"):
             return CapOutcome(False, {}, [], first.bound, first.status, 0)
@@ -175,6 +180,7 @@ class KecamatanMovers:
                 model.add(sum(m * v for m, v in terms) <= seats[j])
         model.minimize(sum(moved))
         solver = make_solver(limit)
+        solver.parameters.max_deterministic_time = EXACT_DTIME
         status = cpsat_run(solver, model)
         if not found(status):
             return (None, [], 0, False) if status == cp_model.INFEASIBLE else None

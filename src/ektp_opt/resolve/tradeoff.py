@@ -28,7 +28,6 @@ from ektp_opt.resolve import Prepared, delays, finish, kecamatan_movers
 from ektp_opt.resolve.cap import no_extra_cap, smallest_feasible_cap
 from ektp_opt.resolve.capped import KecamatanMovers
 
-MIP_SECONDS = 5.0  # per kecamatan and cap: the bound is reported as far as it got
 # (ok, moves, proven bound, largest delay, seconds) of one kecamatan under one cap
 Answer = tuple[bool, int, int, int, float]
 
@@ -129,7 +128,7 @@ _MOVERS: dict[int, KecamatanMovers] = {}  # what the forked processes plan (set 
 def _plan_one(task: tuple[int, int]) -> tuple[tuple[int, int], Answer]:
     cap, k = task
     t0 = time.perf_counter()
-    o = _MOVERS[k].plan(cap, MIP_SECONDS)
+    o = _MOVERS[k].plan(cap)
     return task, (o.ok, o.moves, o.bound, o.largest_delay, time.perf_counter() - t0)
 
 

@@ -16,13 +16,20 @@ from ektp_opt.safety import interrupt
 from ektp_opt.solver.result import Status
 
 
-def make_mip(limit: float) -> Any:
+def make_mip(limit: float, nodes: int | None = None) -> Any:
+    """A SCIP model stopped by ``limit`` seconds, or by ``nodes`` branch-and-bound nodes: a limit
+    in nodes stops at the same point on any machine and under any load (SCIP is deterministic on
+    one thread), so the answer is the same whatever runs beside it; the seconds are then a safety
+    net set well above what the nodes take."""
     from ortools.linear_solver import pywraplp
 
     solver = pywraplp.Solver.CreateSolver("SCIP")
     solver.SetTimeLimit(int(max(1.0, limit) * 1000))
     # SCIP would take over SIGINT while it solves (and swallow Ctrl-C): ektp-opt handles signals.
-    solver.SetSolverSpecificParametersAsString("misc/catchctrlc = FALSE\n")
+    params = "misc/catchctrlc = FALSE\n"
+    if nodes is not None:
+        params += f"limits/nodes = {int(nodes)}\n"
+    solver.SetSolverSpecificParametersAsString(params)
     return solver
 
 
