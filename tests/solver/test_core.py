@@ -243,3 +243,46 @@ def test_over_operators_empties_the_least_filled_device_shifts() -> None:
 )  # fmt: skip
 def test_move_reason_says_which_case(kept: bool, lost: int, window: bool, words: str) -> None:
     assert words in move_reason(kept, lost, window)
+
+
+@pytest.mark.parametrize("search", [True, False])
+def test_level_3_without_search_keeps_the_fill_and_reports_its_bound(search: bool) -> None:
+    """Kelurahan of 7, 4 and 2 on days of 1, 6, 1 and 5 seats: both fills use 5 kelurahan-day pairs
+    and the component bound says 4 (no split reaches it: 7 = 6 + 1 leaves 4 + 2 against 1 + 5). The
+    search proves 5 optimal; the ``national`` preset skips it and reports the fill beside the bound,
+    never claiming an optimum it did not prove."""
+    from types import SimpleNamespace
+
+    from ektp_opt.progress import Reporter
+    from ektp_opt.solver.compact import compact_home_only
+    from ektp_opt.solver.params import SolveOptions, cpsat_parameters, load_preset
+
+    pops, caps = [7, 4, 2], [1, 6, 1, 5]
+    assert fewest_pairs(pops, caps) == 5 and len(pops) + len(caps) - component_bound(pops, caps) == 4
+    data = SimpleNamespace(n_kec=1, kelurahan_kecamatan=np.zeros(3, dtype=np.int64), kelurahan_residents=np.array(pops))
+    served = np.array([caps], dtype=np.int64)
+    preset = load_preset("default" if search else "national")
+    assert preset.compaction.search is search
+    out = compact_home_only(
+        data,  # type: ignore[arg-type]
+        served,
+        SolveOptions(workers=1),
+        cpsat_parameters(preset),
+        10.0,
+        Reporter(),
+        "test",
+        search=preset.compaction.search,
+    )
+    level = out.compactness
+    assert level.value == 5
+    assert sum(q for items in out.quotas.values() for _kel, q in items) == sum(pops)
+    assert (level.bound, level.status) == ((5, "OPTIMAL") if search else (4, "FEASIBLE"))
+    assert ("kept their fill" in (level.note or "")) is not search
+
+
+def test_national_city_tasks_plan_with_a_preset_without_level_3_search() -> None:
+    from ektp_opt.national.run import CITY_PRESET
+    from ektp_opt.solver.params import load_preset
+
+    assert load_preset(CITY_PRESET).compaction.search is False
+    assert load_preset("default").compaction.search is True

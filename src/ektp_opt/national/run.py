@@ -61,6 +61,9 @@ PLANS = "plans"
 APPOINTMENTS = "appointments"
 BYTES_PER_RESIDENT = 450  # peak memory of a city plan, measured on Medan (~740 MiB for 2.1 M)
 BASE_MEMORY = 300 * 1024**2
+# The solver preset of a city task (solver/presets.toml): the default without level-3 searches,
+# which took most of a city's time and saved next to nothing (measured there).
+CITY_PRESET = "national"
 
 Progress = Callable[[int, int, int, int], None]  # cities done, cities, residents done, residents
 
@@ -209,7 +212,8 @@ def plan_one_city(
     try:
         ls = load_scenario(scenario)
         households = load_population(ls, use_cache=False)  # 50 M KK would not fit a cache
-        planned = plan_city(ls, households, SolveOptions(time_limit=time_limit, workers=workers, seed=seed))
+        options = SolveOptions(time_limit=time_limit, workers=workers, seed=seed, preset=CITY_PRESET)
+        planned = plan_city(ls, households, options)
     except InfeasibleError as exc:
         return {"status": "infeasible", "message": exc.message, "seconds": time.perf_counter() - began}
     except InputError as exc:  # the national scenario made a city scenario that is not valid

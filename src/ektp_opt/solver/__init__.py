@@ -92,6 +92,7 @@ def _compact_and_seat(
     start: float,
     timings: Timings,
     beside_check: bool,
+    search: bool = True,
 ) -> tuple[CompactResult, Assignment]:
     """Levels 3-4 on the level-2 profile, then every KK seated. With the uniqueness check running
     in the background (``beside_check``) compaction leaves it one worker."""
@@ -110,7 +111,15 @@ def _compact_and_seat(
         else:
             threads = max(1, options.workers - 1) if beside_check else options.workers
             compact = compact_home_only(
-                data, agg.served, options, cpsat, min(left, share * options.time_limit), reporter, scope, threads
+                data,
+                agg.served,
+                options,
+                cpsat,
+                min(left, share * options.time_limit),
+                reporter,
+                scope,
+                threads,
+                search,
             )
     timings.add("solve", time.perf_counter() - t)
 
@@ -155,7 +164,17 @@ def solve(
         if uniqueness is not None and options.workers < 2:
             unique, uniqueness = uniqueness.answer(), None  # one worker: one search at a time
         compact, assignment = _compact_and_seat(
-            data, households, agg, options, cpsat, budget, reporter, start, timings, uniqueness is not None
+            data,
+            households,
+            agg,
+            options,
+            cpsat,
+            budget,
+            reporter,
+            start,
+            timings,
+            uniqueness is not None,
+            preset.compaction.search,
         )
         if uniqueness is not None:
             unique = uniqueness.answer()

@@ -218,14 +218,16 @@ def compact_home_only(
     reporter: Reporter,
     scope: str,
     threads: int | None = None,
+    search: bool = True,
 ) -> CompactResult:
     """Kecamatan by kecamatan: the sequential fill, proven optimal by the component bound where
-    it meets it, else a one-worker CP-SAT search; ``threads`` searches run at once (default: the
-    run's workers)."""
+    it meets it, else a one-worker CP-SAT search (``search``; without it, the fill with its
+    bound); ``threads`` searches run at once (default: the run's workers)."""
     start = time.perf_counter()
     quotas: Quota = {}
     value = bound = 0
     all_optimal = True
+    kept = 0  # kecamatan above their bound that kept their fill (no search)
     searches: list[tuple[int, _KecamatanSearch]] = []
     for k in range(data.n_kec):
         kels = [int(i) for i in np.flatnonzero(data.kelurahan_kecamatan == k)]
@@ -242,7 +244,10 @@ def compact_home_only(
             split = split_fill(kels, pops, days, caps)
             if _pairs(split) < _pairs(hint):
                 hint = split
-        if _pairs(hint) > lb:
+        if _pairs(hint) > lb and not search:
+            kept += 1
+            all_optimal = False
+        elif _pairs(hint) > lb:
             dtime = min(DTIME_MAX, max(DTIME_MIN, DTIME_PER_PAIR * (_pairs(hint) - lb)))
             searches.append((k, _kecamatan_search(kels, pops, days, caps, hint, lb, options, cpsat, limit, dtime)))
             continue
@@ -251,15 +256,18 @@ def compact_home_only(
         for d, items in hint.items():
             quotas[(k, d)] = items
     codes = run_many([(s.solver, s.model) for _k, s in searches], threads or options.workers)
-    for (k, search), code in zip(searches, codes, strict=True):
-        plan, kec_bound, status = search.outcome(code)
+    for (k, searched), code in zip(searches, codes, strict=True):
+        plan, kec_bound, status = searched.outcome(code)
         all_optimal &= status == "OPTIMAL" and _pairs(plan) == kec_bound
         value += _pairs(plan)
         bound += kec_bound
         for d, items in plan.items():
             quotas[(k, d)] = items
     reporter.solving("compactness", value, bound, time.perf_counter() - start)
-    note = f"{len(searches)} kecamatan needed a CP-SAT search; the rest met the component bound"
+    if search:
+        note = f"{len(searches)} kecamatan needed a CP-SAT search; the rest met the component bound"
+    else:
+        note = f"{kept} kecamatan kept their fill above the component bound (no search in this preset)"
     level = LevelResult(
         "compactness",
         value,

@@ -47,12 +47,21 @@ class Budget(BaseModel):
         return self
 
 
+class Compaction(BaseModel):
+    """Level 3 (compact kelurahan days): whether a kecamatan whose sequential fill stays above its
+    component bound gets a CP-SAT search. Off, the fill is kept and the bound reported beside it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    search: bool = True
+
+
 class Preset(BaseModel):
     """One named set of CP-SAT parameters and phase budgets (``presets.toml``, package data)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     cpsat: dict[str, bool | int | float | str] = Field(default_factory=dict)
     budget: Budget
+    compaction: Compaction = Field(default_factory=Compaction)
 
     @model_validator(mode="after")
     def _known_parameters(self) -> Preset:
