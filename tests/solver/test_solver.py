@@ -79,3 +79,39 @@ def test_solving_does_not_change_the_problem(tiny_city: Callable[..., Path]) -> 
     assert one.days == two.days and np.array_equal(one.mobile, two.mobile)
     with pytest.raises(ValueError):
         data.seats[0] = 1  # frozen arrays
+
+
+def test_a_seating_off_the_level_2_profile_keeps_an_honest_level_3_bound() -> None:
+    """Kabupaten Tambrauw as national-2012 planned it: its families cannot follow the level-2 day
+    profile (the seating waits 3 resident-days more than the model), and the seating it gets
+    uses fewer kelurahan-day pairs (234) than the profile's component bound (235). The plan is
+    still made (it raised "below the proven bound" and the city failed in the national run); its
+    level 3 bound is then the one of its own amounts, checked here by an independent count."""
+    import numpy as np
+
+    from ektp_opt.solver.compact import component_bound
+
+    ls = load_scenario(Path(__file__).parents[1] / "data" / "off-profile" / "city.toml")
+    hh = load_population(ls, use_cache=False)
+    data = build_problem(ls, hh)
+    result = solve(data, hh, SolveOptions(workers=1))
+    waiting, level = result.level("waiting"), result.level("compactness")
+    assert waiting.value > waiting.bound  # the seating left the profile
+    assert level.scope == "given the plan's own service profile" and level.status == "FEASIBLE"
+    a = result.assignment
+    office = a.site >= 0
+    kel, day, members = hh.kelurahan[office], a.day[office], hh.members[office]
+    pairs = len(set(zip(kel.tolist(), day.tolist(), strict=True)))
+    assert level.value == pairs
+    # the oracle: per kecamatan, the kelurahan amounts and day amounts of the plan itself
+    own = 0
+    kec = data.kelurahan_kecamatan[kel]
+    for k in set(kec.tolist()):
+        pops: dict[int, int] = {}
+        caps: dict[int, int] = {}
+        for kk, dd, m in zip(kel[kec == k].tolist(), day[kec == k].tolist(), members[kec == k].tolist(), strict=True):
+            pops[kk] = pops.get(kk, 0) + m
+            caps[dd] = caps.get(dd, 0) + m
+        own += len(pops) + len(caps) - component_bound(list(pops.values()), list(caps.values()))
+    assert level.bound == own <= pairs  # (the profile's 235 is above it: the smaller is kept)
+    assert int(np.sum(members)) + int(hh.members[~office].sum()) == ls.scenario.households.residents

@@ -80,6 +80,28 @@ def component_bound(pops: Sequence[int], caps: Sequence[int]) -> int:
     return min(chain[(1 << n) - 1], len(caps))
 
 
+def plan_pairs_bound(
+    kelurahan: npt.NDArray[np.integer],
+    day: npt.NDArray[np.integer],
+    members: npt.NDArray[np.integer],
+    kec_of_kel: npt.NDArray[np.integer],
+) -> int:
+    """The component bound on (kelurahan, day) pairs for the amounts a finished plan serves (its
+    office KK: kelurahan, day, members), summed over kecamatan: no plan that serves each kecamatan
+    the same residents on the same days uses fewer pairs. For a seating that left the level-2
+    profile (families that did not fit their day), where the profile's own bound need not hold."""
+    total = 0
+    kec = kec_of_kel[kelurahan]
+    for k in np.unique(kec).tolist():
+        mine = kec == k
+        _kels, where = np.unique(kelurahan[mine], return_inverse=True)
+        pops = np.bincount(where, weights=members[mine]).astype(np.int64).tolist()
+        _days, inverse = np.unique(day[mine], return_inverse=True)
+        caps = np.bincount(inverse, weights=members[mine]).astype(np.int64).tolist()
+        total += len(pops) + len(caps) - component_bound(pops, caps)
+    return total
+
+
 def _subset_with_sum(caps: Sequence[int], target: int) -> list[int] | None:
     """Indices of caps summing to exactly ``target`` (subset sum by bitsets), or None."""
     reach = [1]
