@@ -133,3 +133,61 @@ def test_resolve_interrupted(old_plan: Path, tmp_path: Path, delay: float) -> No
     sig = signal.SIGINT if delay < 1 else signal.SIGTERM
     code, err, _took = interrupt_at(args, delay, sig)
     check_outcome(code, err, old, out, sig)
+
+
+def _children(pid: int) -> list[int]:
+    r = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(x) for x in r.stdout.split()]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_tradeoff_interrupted_while_its_processes_plan(old_plan: Path, tmp_path: Path, sig: signal.Signals) -> None:
+    """``resolve --tradeoff --jobs 2`` stopped while its forked processes plan the kecamatan models:
+    Ctrl-C reaches the whole process group (as from a terminal), SIGTERM only the command. Either
+    way: the signal's exit code, no process of the group left, the JSON never written."""
+    import os
+
+    out = tmp_path / "front.json"
+    args = cli(
+        "resolve",
+        "--plan",
+        str(old_plan),
+        "--scenario",
+        str(MEDAN / "medan-2011-slip.toml"),
+        "--as-of",
+        "2011-09-05",
+        "--tradeoff",
+        "--jobs",
+        "2",
+        "--json",
+        str(out),
+        "--quiet",
+    )
+
+    def own_group() -> None:
+        default_signals()
+        os.setpgrp()
+
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=own_group
+    )
+    began = time.monotonic()
+    while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() - began < 120:
+        time.sleep(0.05)
+    assert proc.poll() is None and len(_children(proc.pid)) >= 2, "the processes never started"
+    time.sleep(1.0)
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    try:
+        _o, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"no exit within 60 s of {sig.name}")
+    assert proc.returncode == (130 if sig == signal.SIGINT else 143), err
+    assert "Traceback" not in err, err
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert not left, f"processes left behind: {left}"
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if ".ektp-" in p.name]
