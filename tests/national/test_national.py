@@ -69,6 +69,24 @@ def test_every_city_plan_verifies_with_the_ordinary_command(small_run: tuple[Pat
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_one_cpu_or_two_give_the_same_city_plans(small_run: tuple[Path, dict], tmp_path: Path) -> None:
+    """The run on a Ray of one CPU plans every city as the run on two did (one CP-SAT worker per
+    city, deterministic limits): appointments and devices byte for byte, and every level alike."""
+    out, _summary = small_run
+    one = tmp_path / "one"
+    run_national(load_national(SMALL), one, NationalOptions(cpus=1, time_limit=60.0))
+    cities = sorted(p.name for p in (out / "plans").iterdir())
+    assert cities and cities == sorted(p.name for p in (one / "plans").iterdir())
+    for city in cities:
+        for name in ("appointments.csv", "devices.csv"):
+            assert (one / "plans" / city / name).read_bytes() == (out / "plans" / city / name).read_bytes(), city
+        levels = [
+            {k: (v["value"], v["bound"], v["status"]) for k, v in json.loads(p.read_text())["objectives"].items()}
+            for p in (one / "plans" / city / "summary.json", out / "plans" / city / "summary.json")
+        ]
+        assert levels[0] == levels[1], city
+
+
 def test_national_rules_catch_a_plan_with_devices_the_master_did_not_give(small_run: tuple[Path, dict]) -> None:
     out, _summary = small_run
     master = json.loads((out / "master.json").read_text())
