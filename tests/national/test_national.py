@@ -159,15 +159,28 @@ def test_an_interrupted_run_keeps_finished_cities_and_resumes_without_replanning
     out = tmp_path / "cut"
     proc = _start(out)
     deadline = time.monotonic() + 120
+
+    def parquet(code: str) -> Path:
+        return out / "appointments" / f"province={code[:2]}" / f"kabkota={code}" / "part-0.parquet"
+
+    def done() -> list[str]:
+        """Cities whose plan folder (not one still staged, hidden, before its swap) and Parquet
+        are both in place: one interrupted between the two is planned again, as it should be."""
+        if not (out / "plans").is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in (out / "plans").iterdir()
+            if not p.name.startswith(".") and (p / "summary.json").is_file() and parquet(p.name).is_file()
+        )
+
     while proc.poll() is None and time.monotonic() < deadline:
-        if (out / "plans").is_dir() and any(
-            (p / "summary.json").is_file() for p in (out / "plans").iterdir() if not p.name.startswith(".")
-        ):  # a city folder in place, not one still being staged (hidden) before its swap
+        if done():
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _stdout, stderr = proc.communicate(timeout=120)
-    finished = sorted(p.name for p in (out / "plans").iterdir() if not p.name.startswith("."))
+    finished = done()
     if proc.returncode == 0:
         pytest.skip("the run finished before the interrupt landed")
     assert proc.returncode == 130, stderr
