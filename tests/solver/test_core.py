@@ -4,6 +4,7 @@ end-to-end properties live in test_solver, test_resolve, test_differential)."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -286,3 +287,25 @@ def test_national_city_tasks_plan_with_a_preset_without_level_3_search() -> None
 
     assert load_preset(CITY_PRESET).compaction.search is False
     assert load_preset("default").compaction.search is True
+
+
+def test_a_preset_extends_another_table_by_table(tmp_path: Path) -> None:
+    """``extends`` takes the other preset's tables and changes only the keys given; a base that
+    is missing or a loop is an error naming the key."""
+    from ektp_opt.errors import InputError
+    from ektp_opt.solver.params import load_presets
+
+    budget = "completion = 0.2\nwaiting = 0.35\nuniqueness = 0.1\ncompactness = 0.25\noverflow = 0.1\n"
+    path = tmp_path / "presets.toml"
+    path.write_text(
+        "[a.cpsat]\nlinearization_level = 2\nsymmetry_level = 2\n\n[a.budget]\n"
+        + budget
+        + '\n[b]\nextends = "a"\n\n[b.cpsat]\nsymmetry_level = 0\n\n[b.compaction]\nsearch = false\n'
+    )
+    got = load_presets(path)
+    assert got["b"].cpsat == {"linearization_level": 2, "symmetry_level": 0}
+    assert got["b"].budget == got["a"].budget and got["a"].compaction.search and not got["b"].compaction.search
+    for bad in ('[b]\nextends = "z"\n', '[b]\nextends = "b"\n'):
+        path.write_text("[a.budget]\n" + budget + "\n" + bad)
+        with pytest.raises(InputError, match=r"b\.extends"):
+            load_presets(path)

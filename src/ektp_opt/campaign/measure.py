@@ -84,6 +84,7 @@ def pooled_mean(values: npt.NDArray[np.float64], city: Estimate, city_sd: float)
 
 
 def devices_keep_up(filled_shifts_served_whole: Estimate) -> bool:
-    """Whether the devices keep up (``DEVICES_KEEP_UP``): re-plan and forecast then keep the nominal pace."""
+    """Whether the devices keep up (``DEVICES_KEEP_UP``): the re-plan then keeps the nominal pace.
+    (The forecast no longer asks: its fit starts from the measured pace, see forecast.measured.)"""
     est = filled_shifts_served_whole
     return bool(est.observations and est.estimate >= DEVICES_KEEP_UP)

@@ -10,7 +10,7 @@ The kecamatan models of all caps are independent of one another: ``jobs`` proces
 by side (forked once the kecamatan are built, so they share them without copying). Each model's
 limits are deterministic (``KecamatanMovers.plan``), and the points are assembled from the answers
 by cap and kecamatan, never by arrival: the front is the same, to the byte, with one process or
-several (tests/resolve/test_tradeoff.py).
+several (tests/resolve/test_resolve_cap.py).
 """
 
 from __future__ import annotations
@@ -21,15 +21,23 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ektp_opt.progress import Reporter
 from ektp_opt.resolve import Prepared, delays, finish, kecamatan_movers
 from ektp_opt.resolve.cap import no_extra_cap, smallest_feasible_cap
 from ektp_opt.resolve.capped import KecamatanMovers
 
-# (ok, moves, proven bound, largest delay, seconds) of one kecamatan under one cap
-Answer = tuple[bool, int, int, int, float]
+
+class Answer(NamedTuple):
+    """One kecamatan under one cap, as a forked process sends it back (a ``CapOutcome`` without
+    its placements, which the front does not need)."""
+
+    ok: bool
+    moves: int
+    bound: int
+    largest_delay: int
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -113,11 +121,11 @@ def front(prep: Prepared, caps: list[int] | None = None, reporter: Reporter | No
             moves, bound, worst = no_cap.moves, no_cap.bound, no_cap.largest_delay or 0
         elif cap >= low:
             outs = [answers[(cap, k)] for k in sorted(movers)]
-            bound += sum(o[2] for o in outs)
-            worst = max((o[3] for o in outs), default=0)
-            seconds = sum(o[4] for o in outs)
-            if all(o[0] for o in outs):
-                moves = sum(o[1] for o in outs)
+            bound += sum(o.bound for o in outs)
+            worst = max((o.largest_delay for o in outs), default=0)
+            seconds = sum(o.seconds for o in outs)
+            if all(o.ok for o in outs):
+                moves = sum(o.moves for o in outs)
         points.append(FrontPoint(cap, moves, bound, worst if moves is not None else None, seconds))
     return Front(points, no_cap, must, low, flat, time.perf_counter() - start)
 
@@ -129,7 +137,7 @@ def _plan_one(task: tuple[int, int]) -> tuple[tuple[int, int], Answer]:
     cap, k = task
     t0 = time.perf_counter()
     o = _MOVERS[k].plan(cap)
-    return task, (o.ok, o.moves, o.bound, o.largest_delay, time.perf_counter() - t0)
+    return task, Answer(o.ok, o.moves, o.bound, o.largest_delay, time.perf_counter() - t0)
 
 
 def _worker_signals() -> None:

@@ -9,6 +9,8 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ektp_opt.inputs.households import Households
 from ektp_opt.problem import ProblemData
 from ektp_opt.problem.homevisit import advance_mobile_days
@@ -70,21 +72,43 @@ def _measure(assignment: Assignment, households: Households, data: ProblemData) 
     )
 
 
-def _off_profile(
-    level: LevelResult, assignment: Assignment, households: Households, data: ProblemData, overflow: bool
+def _level_3_of_plan(
+    level: LevelResult,
+    assignment: Assignment,
+    households: Households,
+    data: ProblemData,
+    agg: AggregateSolution,
+    overflow: bool,
 ) -> LevelResult:
-    """Level 3 of a seating that left the level-2 profile (families that did not fit their day
-    moved, so completion or waiting differ from the model's): the profile's bound need not hold for
-    it (national-2012, 96.04: 234 pairs against a bound of 235). The bound becomes the component
-    bound of the plan's own amounts (with overflow: one day per kelurahan seated), scoped so."""
+    """Level 3 as the plan can claim it. Its bound holds for plans that serve the level-2 profile;
+    a seating that left it (families that did not fit their day) need not respect it
+    (national-2012, 96.04: 234 pairs against a bound of 235). Then the bound becomes the component
+    bound of the plan's own amounts (with overflow: one day per kelurahan seated), scoped so.
+    Without overflow the plan's residents per (kecamatan, day) are compared with the profile itself,
+    so a move that leaves completion and waiting as they were is caught too."""
     office = assignment.site >= 0
     kel, day, members = households.kelurahan[office], assignment.day[office], households.members[office]
+    if overflow:  # the profile counts sites, not homes: completion and waiting tell
+        left = _measure(assignment, households, data)
+        off = left["completion"] != agg.completion.value or left["waiting"] != agg.waiting.value
+    else:
+        served = np.zeros_like(agg.served)
+        inside = day < agg.served.shape[-1]
+        np.add.at(served, (data.kelurahan_kecamatan[kel[inside]], day[inside]), members[inside])
+        off = not inside.all() or not np.array_equal(served, agg.served)
+    if not off:
+        return level
     # with overflow a kecamatan's amounts mix homes and sites: one day per kelurahan seated
     own = len(set(kel.tolist())) if overflow else plan_pairs_bound(kel, day, members, data.kelurahan_kecamatan)
-    bound = min(level.bound, own)
     note = (level.note + "; " if level.note else "") + "the seating left the level-2 profile: its own bound"
     return LevelResult(
-        level.name, level.value, bound, "FEASIBLE", level.seconds, "given the plan's own service profile", note
+        level.name,
+        level.value,
+        min(level.bound, own),
+        "FEASIBLE",
+        level.seconds,
+        "given the plan's own service profile",
+        note,
     )
 
 
@@ -224,9 +248,7 @@ def solve(
         planned = dataclasses.replace(data, mobile=visits.mobile, home_visits=visits)
 
     measured = _measure(assignment, households, data)
-    compactness = compact.compactness
-    if measured["completion"] != agg.completion.value or measured["waiting"] != agg.waiting.value:
-        compactness = _off_profile(compactness, assignment, households, data, compact.overflow is not None)
+    compactness = _level_3_of_plan(compact.compactness, assignment, households, data, agg, compact.overflow is not None)
     levels = [
         _measured(agg.completion, measured["completion"]),
         _measured(agg.waiting, measured["waiting"]),

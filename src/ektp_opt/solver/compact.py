@@ -266,13 +266,13 @@ def compact_home_only(
             split = split_fill(kels, pops, days, caps)
             if _pairs(split) < _pairs(hint):
                 hint = split
-        if _pairs(hint) > lb and not search:
+        if _pairs(hint) > lb:
+            if search:
+                dtime = min(DTIME_MAX, max(DTIME_MIN, DTIME_PER_PAIR * (_pairs(hint) - lb)))
+                searches.append((k, _kecamatan_search(kels, pops, days, caps, hint, lb, options, cpsat, limit, dtime)))
+                continue
             kept += 1
             all_optimal = False
-        elif _pairs(hint) > lb:
-            dtime = min(DTIME_MAX, max(DTIME_MIN, DTIME_PER_PAIR * (_pairs(hint) - lb)))
-            searches.append((k, _kecamatan_search(kels, pops, days, caps, hint, lb, options, cpsat, limit, dtime)))
-            continue
         value += _pairs(hint)
         bound += lb
         for d, items in hint.items():

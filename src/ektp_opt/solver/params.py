@@ -96,12 +96,28 @@ def load_presets(path: Path | None = None) -> dict[str, Preset]:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, None, f"not valid TOML ({exc})") from None
     out = {}
-    for name, body in data.items():
+    for name in data:
         try:
-            out[name] = Preset.model_validate(body)
+            out[name] = Preset.model_validate(_resolved(data, name, path))
         except ValidationError as exc:
             raise invalid(path, exc, (name,)) from None
     return out
+
+
+def _resolved(data: dict[str, Any], name: str, path: Path, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Preset ``name`` with ``extends = "BASE"`` filled in from BASE, table by table (its own keys
+    win): a preset that differs from another in one setting says only that setting, and follows
+    the other's tuning when it changes."""
+    body = dict(data[name])
+    base_name = body.pop("extends", None)
+    if base_name is None:
+        return body
+    if not isinstance(base_name, str) or base_name not in data or base_name in (*seen, name):
+        raise InputError(path, f"{name}.extends", f"not another preset of this file ({base_name!r})")
+    base = _resolved(data, base_name, path, (*seen, name))
+    for key, value in body.items():
+        base[key] = {**base[key], **value} if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return base
 
 
 def load_preset(name: str) -> Preset:
