@@ -11,6 +11,7 @@ exception goes on, so no solver thread outlives its caller.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from typing import Any
 
@@ -57,10 +58,25 @@ def found(code: object) -> bool:
     return code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
+_live: set[Search] = set()  # searches whose thread may still be running
+
+
+@atexit.register
+def _stop_live() -> None:
+    """At exit, stop every search still running. A signal that lands between a search's start and
+    the ``try`` of the code that would stop it (for one: the uniqueness check starts inside
+    ``solve_aggregate``, and ``solve`` guards it only once that returns) leaves CP-SAT running in
+    a daemon thread, and the process aborts as Python finalises ("terminate called without an
+    active exception": seen once in CI, Ctrl-C 0.9 s into a Medan solve)."""
+    for search in list(_live):
+        search.stop()
+
+
 class Search:
     """One CP-SAT search in its own thread, started at once. ``wait`` returns its status code;
     ``stop`` ends it (through ``stop_search``) and returns once the thread is done. Several may
-    run together (``run_many``) or beside other work (the uniqueness check during compaction)."""
+    run together (``run_many``) or beside other work (the uniqueness check during compaction).
+    One still running at exit is stopped then (``_stop_live``)."""
 
     def __init__(self, solver: cp_model.CpSolver, model: cp_model.CpModel, callback: Any = None) -> None:
         solver.parameters.catch_sigint_signal = False  # ektp-opt handles signals, never the solver
@@ -79,10 +95,13 @@ class Search:
             except BaseException as exc:  # handed to the waiting thread
                 self._box["error"] = exc
             finally:
+                _live.discard(self)
                 self.done.set()
 
         self._thread = threading.Thread(target=work, name="cp-sat", daemon=True)
         self._thread.start()
+        if not self.done.is_set():
+            _live.add(self)  # after the start: ``stop`` waits for ``done``, which only a started thread sets
 
     def wait(self) -> Any:
         # Wait on an Event, not on Thread.join: in Python 3.11 a join cut by KeyboardInterrupt can
