@@ -218,6 +218,10 @@ class Plan:
             for s in range(1, shifts + 1)
         ]
 
+    def slots_of_any(self, date: str) -> list[tuple[str, str]]:
+        """Every device-shift of the city open on ``date``."""
+        return [s for k in sorted({d["kecamatan"] for d in self.devices}) for s in self.slots(k, date)]
+
     def device_kec(self) -> dict[str, str]:
         return {d["device_id"]: d["kecamatan"] for d in self.devices}
 
@@ -667,6 +671,64 @@ def _near_site(p: Plan) -> None:
     pytest.fail("no device-shift with room next door")
 
 
+def kelurahan_differs(p: Plan) -> None:
+    """One KK said to live in the other kelurahan of its kecamatan: its date, office and members
+    stay, so no seat, window or figure moves."""
+    kk = next(r for r in p.appts if r["kelurahan_code"] == "12.71.01.1001")
+    kk["kelurahan_code"] = "12.71.01.1002"
+
+
+def device_not_listed(p: Plan) -> None:
+    """One KK booked on a device devices.csv does not have, at its own office."""
+    p.appts[0]["device_id"] = p.appts[0]["site_kecamatan"] + "-D999"
+
+
+def shift_outside(p: Plan) -> None:
+    p.appts[0]["shift"] = "9"
+
+
+def device_away(p: Plan) -> None:
+    """One KK moved to a device of another kecamatan that has room in the same shift (the KK's
+    own office stays its site)."""
+    kec, shifts = p.device_kec(), p.ls.scenario.shifts_for
+    for r in p.appts:
+        for d, s in p.slots_of_any(r["date"]):
+            same_seats = shifts(kec[d]) == shifts(r["site_kecamatan"])
+            if (
+                kec[d] != r["site_kecamatan"]
+                and same_seats
+                and s == r["shift"]
+                and p.free(d, r["date"], s) >= int(r["members"])
+            ):
+                r["device_id"] = d
+                return
+    pytest.fail("no device of another kecamatan with room")
+
+
+def before_start(p: Plan) -> None:
+    """A KK moved to the working day before the start, on its own device if it was there."""
+    day = p.ls.scenario.start - dt.timedelta(1)
+    while not p.working(day):
+        day -= dt.timedelta(1)
+    last = max(r["date"] for r in p.appts)
+    ready = {d["device_id"]: d["available_from"] for d in p.devices}
+    kk = next(r for r in p.appts if r["date"] != last and ready[r["device_id"]] <= str(day))
+    kk["date"] = str(day)
+    p.summarise()
+
+
+def cap_zero(p: Plan) -> None:
+    """The re-plan says no moved KK is later than its old date: every later move breaks it."""
+    p.info["resolve"]["max_delay"] = 0
+
+
+def changes_date_unreadable(p: Plan) -> None:
+    """A changes.csv line whose old date is no date (the KK's own line stays as it was)."""
+    missed, office = {b["kk_id"] for b in p.backlog}, {r["kk_id"] for r in p.appts}
+    line = next(c for c in p.changes if c["old_date"] and c["kk_id"] in office and c["kk_id"] not in missed)
+    p.changes.append({**line, "old_date": "2011-13-01"})
+
+
 def _rows_and_devices(mutate: Callable[[Rows, Rows, LoadedScenario], None]) -> Callable[[Plan], None]:
     """A mutation of tests/verify/test_verify.py, with summary.json brought along."""
 
@@ -718,24 +780,14 @@ BREAKERS: dict[str, tuple[str, Callable[[Plan], None]]] = {
     "device on a mobile day also has office appointments": ("visits", visit_while_in_office),
     "visit order of a mobile day is not 1..n": ("visits", visit_order),
     "more portable devices out than the kecamatan has": ("visits", two_portables_out),
+    "kelurahan differs from the household": ("office", kelurahan_differs),
+    "device not in devices.csv": ("office", device_not_listed),
+    "device used away from its kecamatan": ("office", device_away),
+    "shift outside 1..shifts_per_day": ("office", shift_outside),
+    "appointment before start": ("office", before_start),
+    "moved KK appointed more than max_delay (0) working days later": ("replan", cap_zero),
+    "changes.csv date not YYYY-MM-DD": ("replan", changes_date_unreadable),
 }
-
-# Rules whose exact-name tests live beside the rule's own room (module: test).
-NAMED_ELSEWHERE = {  # (the operators' rule is also broken alone here, on its own base)
-    "kelurahan differs from the household": "tests.verify.test_rules_named:test_one_cell_changed_names_one_rule",
-    "device not in devices.csv": "tests.verify.test_rules_named:test_one_cell_changed_names_one_rule",
-    "device used away from its kecamatan": "tests.verify.test_rules_named:test_device_away_from_its_kecamatan_alone",
-    "shift outside 1..shifts_per_day": "tests.verify.test_rules_named:test_one_cell_changed_names_one_rule",
-    "appointment before start": "tests.verify.test_rules_named:test_appointment_before_start_alone",
-    "more device-shifts than operators can staff": "tests.verify.test_rules_named:test_operators_rule_alone",
-    "changes.csv date not YYYY-MM-DD": (
-        "tests.resolve.test_resolve_cap:test_verify_rejects_a_plan_whose_moves_exceed_its_cap"
-    ),
-    "moved KK appointed more than max_delay": (
-        "tests.resolve.test_resolve_cap:test_verify_rejects_a_plan_whose_moves_exceed_its_cap"
-    ),
-}
-
 
 # Which rule of docs/SPEC.md each check stands for (read from SPEC.md's lists: "Hard rules of a
 # plan" 1-8, home visits, the re-plan's files, and summary.json's claims).
@@ -806,17 +858,13 @@ def test_a_missing_plan_folder_is_named(tmp_path: Path, office: Base) -> None:
 
 def test_every_rule_has_a_breaker(office: Base, visits: Base, replan: Base) -> None:
     """Every rule the verifier checks on these plans (and the operators' rule, checked only where a
-    scenario has operators) is broken alone by a breaker here or by the named test elsewhere."""
-    import importlib
-
+    scenario has operators) is broken alone by a breaker here."""
     checked: set[str] = set()
     for base in (office, visits, replan):
         checked |= set(verify_plan(base.plan, base.ls, base.h).checked)
+    covered = set(BREAKERS)
     checked = {c.split(" (")[0] if c.startswith("moved KK appointed") else c for c in checked}
-    for where in NAMED_ELSEWHERE.values():
-        module, test = where.split(":")
-        assert hasattr(importlib.import_module(module), test), where
-    covered = set(BREAKERS) | set(NAMED_ELSEWHERE)
+    covered = {c.split(" (")[0] if c.startswith("moved KK appointed") else c for c in covered}
     assert checked - covered == set(), "rules without a test that breaks them alone"
     assert "more device-shifts than operators can staff" in covered
 
