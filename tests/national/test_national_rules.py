@@ -26,13 +26,21 @@ def national_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return prebuilt("national", build, tmp_path_factory.mktemp("national")) / "n"
 
 
-def _national_named(folder: Path) -> list[str]:
+def _national_broken(folder: Path) -> list[str]:
     from ektp_opt.national.scenario import load_national
     from ektp_opt.national.verify import national_rules
     from tests.national.test_national import SMALL
 
     master = json.loads((folder / "master.json").read_text())
-    return [b[:2] for b in national_rules(load_national(SMALL), folder, master)]
+    return national_rules(load_national(SMALL), folder, master)
+
+
+def _national_named(folder: Path) -> list[str]:
+    return [b[:2] for b in _national_broken(folder)]
+
+
+def test_the_plan_as_made_breaks_no_national_rule(national_plan: Path) -> None:
+    assert _national_broken(national_plan) == []
 
 
 def _add_device(devices: Path, kecamatan: str, delivery: str) -> None:
@@ -46,7 +54,9 @@ def test_national_rule_n1_alone(national_plan: Path, tmp_path: Path) -> None:
     out = tmp_path / "n"
     shutil.copytree(national_plan, out)
     shutil.rmtree(out / "plans" / "75.71")
-    assert _national_named(out) == ["N1"]
+    assert _national_broken(out) == ["N1 1 kab/kota without a plan, e.g. 75.71"]
+    shutil.rmtree(out / "plans" / "75.01")
+    assert _national_broken(out) == ["N1 2 kab/kota without a plan, e.g. 75.01, 75.71"]
 
 
 def test_national_rule_n2_alone(national_plan: Path, tmp_path: Path) -> None:
@@ -72,7 +82,11 @@ def test_national_rule_n2_alone(national_plan: Path, tmp_path: Path) -> None:
     )
     extra = [{**like, "device_id": f"{code}-X{n:03d}"} for n in range(shipped - placed + 1)]
     _write(devices, [*rows, *extra])
-    assert _national_named(out) == ["N2", "N2"]
+    date = ln.scenario.waves[0].date
+    assert _national_broken(out) == [
+        f"N2 wave 1 ({date}): {shipped + 1} devices placed, {shipped} shipped",
+        f"N2 wave 1: the plans use {shipped + 1} devices, {shipped} shipped",
+    ]
 
 
 def test_national_rule_n3_alone(national_plan: Path, tmp_path: Path) -> None:
@@ -84,7 +98,78 @@ def test_national_rule_n3_alone(national_plan: Path, tmp_path: Path) -> None:
         p for p in sorted((out / "plans").glob("*/devices.csv")) if len({r["kecamatan"] for r in _read(p)}) > 1
     )
     rows = _read(devices)
-    other = next(r["kecamatan"] for r in rows if r["kecamatan"] != rows[0]["kecamatan"])
-    rows[0]["kecamatan"] = other
+    lost, day = rows[0]["kecamatan"], rows[0]["delivery_date"]
+    gained = next(r["kecamatan"] for r in rows if r["kecamatan"] != lost)
+    had = {k: sum(r["kecamatan"] == k and r["delivery_date"] == day for r in rows) for k in (lost, gained)}
+    rows[0]["kecamatan"] = gained
     _write(devices, rows)
-    assert _national_named(out) == ["N3"]
+    said = {  # the kecamatan that lost the device and the one that gained it; the smaller code first
+        lost: f"{lost} {day}: {had[lost] - 1} in the plan, {had[lost]} from the master",
+        gained: f"{gained} {day}: {had[gained] + 1} in the plan, {had[gained]} from the master",
+    }
+    assert _national_broken(out) == [f"N3 2 kecamatan-deliveries differ from the master, e.g. {said[min(said)]}"]
+
+
+def test_a_folder_that_is_not_a_national_plan_is_named(tmp_path: Path) -> None:
+    """master.json missing, not JSON, or without its kecamatan: one line naming the file."""
+    from ektp_opt.errors import InputError
+    from ektp_opt.national.verify import read_master
+
+    master = tmp_path / "master.json"
+    said = []
+    for text in (None, "{not json", '{"kecamatan": []}', "[]"):
+        if text is not None:
+            master.write_text(text)
+        with pytest.raises(InputError) as exc:
+            read_master(tmp_path)
+        said.append(str(exc.value))
+    assert said == [
+        f"{master}: not found: is this a national output folder (ektp-opt national plan)?",
+        f"{master}: not valid JSON (Expecting property name enclosed in double quotes)",
+        f"{master}: kecamatan: missing",
+        f"{master}: kecamatan: missing",
+    ]
+
+
+def test_each_city_is_verified_from_its_own_files(national_plan: Path, tmp_path: Path) -> None:
+    """A city checked alone, as a Ray task checks it: clean as made; a KK taken out is named with
+    its count; a folder that is no plan is one line, not a crash."""
+    from ektp_opt.national.verify import _verify_city
+
+    city = national_plan / "plans" / "75.71"
+    scenario = str(national_plan / "scenarios" / "75.71" / "city.toml")
+    rows = len(_read(city / "appointments.csv"))
+    assert _verify_city(str(city), scenario) == {"ok": True, "rows": rows, "broken": []}
+    broken = tmp_path / "75.71"
+    shutil.copytree(city, broken)
+    appts = _read(broken / "appointments.csv")
+    _write(broken / "appointments.csv", appts[1:])
+    said = _verify_city(str(broken), scenario)
+    assert said["ok"] is False and said["rows"] == rows - 1
+    assert "KK missing from the plan (1)" in said["broken"]
+    gone = tmp_path / "gone"
+    assert _verify_city(str(gone), scenario) == {"ok": False, "rows": 0, "broken": [f"{gone}: plan folder not found"]}
+
+
+def test_the_whole_folder_is_verified_city_by_city(national_plan: Path, tmp_path: Path) -> None:
+    """verify_national on one CPU: every kab/kota's plan checked and reported by its code, and a
+    broken city or a missing one is what makes the report fail."""
+    from ektp_opt.national.scenario import load_national
+    from ektp_opt.national.verify import verify_national
+    from tests.national.test_national import SMALL
+
+    codes = sorted(k.code for k in load_national(SMALL).kabkota)
+    report = verify_national(national_plan, SMALL, cpus=1)
+    assert report.ok and report.national == [] and sorted(report.cities) == codes
+    assert all(c == {"ok": True, "rows": len(_read(national_plan / "plans" / k / "appointments.csv")), "broken": []}
+               for k, c in report.cities.items())  # fmt: skip
+    out = tmp_path / "n"
+    shutil.copytree(national_plan, out)
+    appts = _read(out / "plans" / "75.71" / "appointments.csv")
+    _write(out / "plans" / "75.71" / "appointments.csv", appts[1:])
+    shutil.rmtree(out / "plans" / "75.01")
+    report = verify_national(out, cpus=1)  # the scenario named by master.json
+    assert not report.ok and report.folder == out
+    assert report.national == ["N1 1 kab/kota without a plan, e.g. 75.01"]
+    assert sorted(report.cities) == [c for c in codes if c != "75.01"]
+    assert [k for k, c in report.cities.items() if not c["ok"]] == ["75.71"]
