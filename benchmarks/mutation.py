@@ -1,17 +1,18 @@
 """Gather a mutmut run into benchmarks/results/mutation.json (make mutation).
 
 mutmut 3 leaves one ``.meta`` file per mutated source file in ``mutants/``, with the exit code of
-the tests for each mutant. Here they are counted per module (killed, survived, timed out, no
-tests) and every survivor is listed with its diff; a survivor explained as equivalent (it cannot
-change what the code computes) carries its reason from benchmarks/mutation_equivalent.toml, so
-that an unexplained survivor is a test still to write.
+the tests for each mutant, beside the mutated file that holds every mutant as a function. Here
+they are counted per module (killed, survived, timed out, no tests) and every survivor is listed
+with its diff (read from that file: ``mutmut show`` takes a second a mutant); a survivor explained
+as equivalent (it cannot change what the code computes) carries its reason from
+benchmarks/mutation_equivalent.toml, so that an unexplained survivor is a test still to write.
 """
 
 from __future__ import annotations
 
+import ast
+import difflib
 import json
-import subprocess
-import sys
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -28,9 +29,27 @@ def status(code: int | None) -> str:
     return KILLED.get(code, "suspicious")
 
 
-def diff(name: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=ROOT, capture_output=True, text=True)
-    return "\n".join(line for line in out.stdout.splitlines() if line.startswith(("+", "-")) and line[1:2] != line[:1])
+def _functions(mutated: Path) -> dict[str, str]:
+    """Every function of a file mutmut wrote, by name: the original (``..__mutmut_orig``) and each
+    mutant (``..__mutmut_N``), methods included (mutmut names them ``xǁClassǁmethod``)."""
+    text = mutated.read_text()
+    lines = text.splitlines()
+    return {
+        node.name: "\n".join(lines[node.lineno - 1 : node.end_lineno])
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name
+    }
+
+
+def diff(functions: dict[str, str], name: str) -> str:
+    """The lines a mutant changed against the original function (what ``mutmut show`` prints,
+    without a process per mutant)."""
+    short = name.rsplit(".", 1)[-1]
+    base = short.rsplit("__mutmut_", 1)[0]
+    orig = functions.get(f"{base}__mutmut_orig", "").splitlines()
+    new = [line.replace(short, f"{base}__mutmut_orig", 1) for line in functions.get(short, "").splitlines()]
+    out = difflib.unified_diff(orig, new, lineterm="", n=0)
+    return "\n".join(line for line in out if line.startswith(("+", "-")) and line[1:2] != line[:1])
 
 
 # Mutants that cannot change what the code computes, recognised by their diff: (pattern in the
@@ -61,18 +80,20 @@ def category(d: str) -> str:
 
 
 def main() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
     reasons = tomllib.loads((ROOT / "benchmarks" / "mutation_equivalent.toml").read_text()).get("equivalent", {})
     modules: dict[str, Counter[str]] = {}
     survivors = []
     for meta in sorted((ROOT / "mutants").rglob("*.meta")):
         data = json.loads(meta.read_text())
+        functions = _functions(meta.with_suffix(""))
         module = str(meta.relative_to(ROOT / "mutants").with_suffix("")).removesuffix(".py") + ".py"
         counts = modules.setdefault(module, Counter())
         for name, code in sorted(data.get("exit_code_by_key", {}).items()):
             s = status(code)
             counts[s] += 1
             if s in ("survived", "no tests"):
-                d = diff(name)
+                d = diff(functions, name)
                 why = reasons.get(name) or equivalent_by_pattern(d)
                 survivors.append(
                     {
@@ -84,7 +105,7 @@ def main() -> None:
                         "gap": None if why else category(d),
                     }
                 )
-    total = Counter()
+    total: Counter[str] = Counter()
     for c in modules.values():
         total.update(c)
     checked = sum(total.values()) - total["not checked"]
@@ -92,7 +113,8 @@ def main() -> None:
     gaps = Counter(str(x["gap"]) for x in survivors if x["gap"])
     report = {
         "tool": "mutmut 3.8.1",
-        "tests": "tests/verify/test_every_rule.py and tests/national/test_national_rules.py (plans prebuilt)",
+        "tests": config["pytest_add_cli_args_test_selection"],
+        "mutated": config["only_mutate"],
         "gaps": dict(gaps),
         "command": "make mutation",
         "modules": {m: dict(c) for m, c in modules.items()},
