@@ -91,9 +91,13 @@ class Calendar:
     def working_days_after(
         self, old: npt.NDArray[np.datetime64], new: npt.NDArray[np.datetime64]
     ) -> npt.NDArray[np.int64]:
-        """Working days after ``old`` up to and including ``new`` (negative when earlier)."""
+        """Working days after ``old`` up to and including ``new``; when ``new`` is earlier, minus
+        the working days after ``new`` up to and including ``old`` (numpy counts a reversed range
+        from its other end, which is not that)."""
         one = np.timedelta64(1, "D")
-        return np.busday_count(old + one, new + one, weekmask=self.weekmask, holidays=self.holidays).astype(np.int64)
+        low, high = np.minimum(old, new), np.maximum(old, new)
+        days = np.busday_count(low + one, high + one, weekmask=self.weekmask, holidays=self.holidays)
+        return np.where(new >= old, days, -days).astype(np.int64)
 
     def first_service(self, delivery: dt.date, setup_days: int) -> dt.date:
         day = np.busday_offset(
@@ -477,9 +481,9 @@ def _summary_mismatch(
     appt: Appointments,
     ls: LoadedScenario,
     households: Households,
-    home_members: int = 0,
-    home_kk: int = 0,
-    distinct_kk: int = 0,
+    home_members: int,
+    home_kk: int,
+    distinct_kk: int,
 ) -> list[str]:
     out = []
     residents = int(appt.members.sum()) + home_members
