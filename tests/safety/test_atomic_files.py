@@ -1,0 +1,213 @@
+"""One output file, written whole and only over what ektp-opt wrote (issue #26; SPEC.md "Output",
+what may be replaced): each kind of file (signed PNG, PDF, HTML, JSON; a CSV known by its
+sidecar), each refusal with its words, the permissions and the sidecar's record, files committed
+together, and the atomic swap of two folders the folder writer stands on."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from ektp_opt import __version__
+from ektp_opt.errors import InputError
+from ektp_opt.safety.atomic import (
+    _exchange,
+    _head_tail,
+    _renameat2,
+    check_file_target,
+    sidecar,
+    together,
+    write_bytes_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"tEXtSoftware\x00ektp-opt 1\x00" + b"\x00" * 20
+PDF = b"%PDF-1.4\n/Producer (ektp-opt 1)\n%%EOF\n"
+HTML = b'<!doctype html><meta name="generator" content="ektp-opt 1"><p>plan</p>'
+REFUSED = (
+    "exists and was not written by ektp-opt (or is another kind of file); choose another name or remove it yourself"
+)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _left(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_csv_is_written_whole_with_a_sidecar_naming_old_and_new(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "invitations.csv"  # the folder is made
+    write_text_atomic(path, "kk_id\nK1\n")
+    assert path.read_bytes() == b"kk_id\nK1\n"
+    mode = stat.S_IMODE(path.stat().st_mode)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert mode == 0o666 & ~mask  # outputs are for sharing: not mkstemp's 0600
+    record = json.loads(sidecar(path).read_text())
+    assert record == {"written_by": "ektp-opt", "sha256": [_sha(b"kk_id\nK1\n")]}
+    write_text_atomic(path, "kk_id\nK2\n")  # ours: replaced, the sidecar names the new and the old
+    assert path.read_text() == "kk_id\nK2\n"
+    assert json.loads(sidecar(path).read_text())["sha256"] == [_sha(b"kk_id\nK2\n"), _sha(b"kk_id\nK1\n")]
+    assert _left(path.parent) == [".invitations.csv.ektp-opt", "invitations.csv"]  # no staging left
+
+
+def test_a_csv_someone_edited_is_theirs(tmp_path: Path) -> None:
+    path = tmp_path / "invitations.csv"
+    write_text_atomic(path, "kk_id\nK1\n")
+    path.write_text("kk_id\nK1\nmy note\n")
+    with pytest.raises(InputError) as exc:
+        write_text_atomic(path, "kk_id\nK3\n")
+    assert str(exc.value) == f"{path}: {REFUSED}"
+    assert path.read_text() == "kk_id\nK1\nmy note\n"
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        '{"written_by": "someone", "sha256": ["HASH"]}',
+        '{"written_by": "ektp-opt", "sha256": "HASH"}',
+        '["HASH"]',
+        "not json",
+    ],
+)
+def test_a_sidecar_ektp_opt_did_not_write_protects_nothing(tmp_path: Path, record: str) -> None:
+    path = tmp_path / "households.csv"
+    path.write_text("kk_id\nK1\n")
+    sidecar(path).write_text(record.replace("HASH", _sha(b"kk_id\nK1\n")))
+    with pytest.raises(InputError, match="was not written by ektp-opt"):
+        write_text_atomic(path, "kk_id\nK2\n")
+    assert path.read_text() == "kk_id\nK1\n"
+
+
+def test_a_sidecar_that_is_a_link_protects_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    write_text_atomic(path, "x\n")
+    real = tmp_path / "elsewhere.json"
+    real.write_text(sidecar(path).read_text())
+    sidecar(path).unlink()
+    sidecar(path).symlink_to(real)
+    with pytest.raises(InputError, match="was not written by ektp-opt"):
+        write_text_atomic(path, "y\n")
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"), [(PNG, b"\x89PNG\r\n\x1a\nsomeone's picture"), (PDF, b"%PDF-1.4 a report")]
+)
+def test_signed_kinds_carry_their_signature(tmp_path: Path, ours: bytes, theirs: bytes) -> None:
+    """A chart or a report is ours when it carries the signature; no sidecar is written for it."""
+    path = tmp_path / "chart"
+    write_bytes_atomic(path, ours)
+    write_bytes_atomic(path, ours + b"again")
+    assert path.read_bytes() == ours + b"again" and not sidecar(path).exists()
+    path.write_bytes(theirs)
+    with pytest.raises(InputError, match="was not written by ektp-opt"):
+        write_bytes_atomic(path, ours)
+    path.write_text("kk_id\n")  # another kind of file under the name: refused as well
+    with pytest.raises(InputError, match="was not written by ektp-opt"):
+        write_bytes_atomic(path, ours)
+
+
+def test_html_and_json_are_known_by_their_generator_tag(tmp_path: Path) -> None:
+    page, figures = tmp_path / "campaign.html", tmp_path / "front.json"
+    write_bytes_atomic(page, HTML)
+    write_bytes_atomic(page, HTML + b"<p>again</p>")
+    page.write_bytes(b"<!doctype html><p>the registry's page</p>")
+    with pytest.raises(InputError, match="was not written by ektp-opt"):
+        write_bytes_atomic(page, HTML)
+    write_json_atomic(figures, {"generator": "someone", "moves": 3})
+    data = json.loads(figures.read_text())
+    assert list(data) == ["generator", "moves"] and data == {"generator": f"ektp-opt {__version__}", "moves": 3}
+    assert figures.read_text() == json.dumps(data, indent=2) + "\n" and not sidecar(figures).exists()
+    write_json_atomic(figures, {"moves": 4})
+    figures.write_text('{"moves": 5}\n')
+    with pytest.raises(InputError, match="was not written by ektp-opt"):
+        write_json_atomic(figures, {"moves": 6})
+
+
+def test_a_signature_at_the_end_of_a_large_file_is_found(tmp_path: Path) -> None:
+    """Only the first and last 64 KiB are read: a PDF's producer line at its end still counts."""
+    path = tmp_path / "report.pdf"
+    body = b"%PDF-1.4\n" + b"x" * 300_000 + b"\n(ektp-opt 1)\n%%EOF\n"
+    path.write_bytes(body)
+    assert _head_tail(path) == body[: 64 * 1024] + body[-64 * 1024 :]
+    small = tmp_path / "small"
+    small.write_bytes(b"abc" * 1000)
+    assert _head_tail(small) == b"abc" * 1000
+    edge = tmp_path / "edge"
+    edge.write_bytes(b"e" * (2 * 64 * 1024))
+    assert _head_tail(edge) == b"e" * (2 * 64 * 1024)
+    write_bytes_atomic(path, PDF)  # the old one is ours: replaced
+    assert path.read_bytes() == PDF
+
+
+def test_targets_that_are_no_file_are_refused_by_name(tmp_path: Path) -> None:
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    link = tmp_path / "link.csv"
+    link.symlink_to(tmp_path / "nowhere.csv")
+    parent_file = tmp_path / "notes.txt"
+    parent_file.write_text("mine")
+    said = []
+    for path in (folder, link, parent_file / "x.csv"):
+        with pytest.raises(InputError) as exc:
+            check_file_target(path, b"kk_id\n")
+        said.append(str(exc.value))
+    assert said == [
+        f"{folder}: is a folder; give a file name to write",
+        f"{link}: is not a regular file; give a file name to write",
+        f"{parent_file / 'x.csv'}: {parent_file} is not a folder",
+    ]
+    check_file_target(tmp_path / "new.csv", b"kk_id\n")  # a new name is fine
+
+
+def test_files_written_together_land_together(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    with together():
+        write_text_atomic(a, "1\n")
+        write_text_atomic(b, "2\n")
+        assert not a.exists() and not b.exists()  # staged until the block ends
+    assert a.read_text() == "1\n" and b.read_text() == "2\n"
+    with pytest.raises(RuntimeError), together():
+        write_text_atomic(a, "3\n")
+        raise RuntimeError("cut")
+    assert a.read_text() == "1\n" and b.read_text() == "2\n"
+    assert _left(tmp_path) == [".a.csv.ektp-opt", ".b.csv.ektp-opt", "a.csv", "b.csv"]
+
+
+def test_a_write_that_fails_leaves_nothing_staged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.csv"
+    write_text_atomic(path, "old\n")
+
+    def full(*_a: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(InputError) as exc:
+        write_text_atomic(path, "new\n")
+    assert str(exc.value) == f"{path}: no space left on the device; nothing was written"
+    assert path.read_text() == "old\n" and _left(tmp_path) == [".a.csv.ektp-opt", "a.csv"]
+
+
+def test_two_folders_are_swapped_in_one_step(tmp_path: Path) -> None:
+    """renameat2 with RENAME_EXCHANGE, as the folder writer uses it for the final swap."""
+    assert _renameat2() is not None  # glibc 2.28+: every machine this project runs on
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("in a")
+    (b / "y").write_text("in b")
+    assert _exchange(a, b) is True
+    assert _left(a) == ["y"] and _left(b) == ["x"]
+    with pytest.raises(OSError) as exc:
+        _exchange(a, tmp_path / "missing")
+    assert exc.value.errno == errno.ENOENT and exc.value.filename == str(tmp_path / "missing")
+    assert _left(a) == ["y"]
