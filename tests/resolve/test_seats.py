@@ -4,7 +4,10 @@ the device they had where it is still there."""
 
 from __future__ import annotations
 
-from ektp_opt.resolve.seats import keep_in_cell
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ektp_opt.resolve.seats import BestFit, SlotFiller, keep_in_cell, pack_exact
 
 
 def test_the_largest_family_leaves_first() -> None:
@@ -18,6 +21,11 @@ def test_the_largest_family_leaves_first() -> None:
 def test_ties_among_the_largest_go_by_kk() -> None:
     seat, movers = keep_in_cell([30, 20, 10], [4, 4, 4], [0, 0, 0], [0], 8)
     assert movers == [10] and seat == {20: 0, 30: 0}
+
+
+def test_fewest_members_at_an_excess_of_one_frees_one_member() -> None:
+    seat, movers = keep_in_cell([1, 2, 3], [3, 1, 3], [0, 0, 0], [0], 6, fewest_members=True)
+    assert movers == [2] and seat == {1: 0, 3: 0}
 
 
 def test_fewest_members_frees_the_least_that_covers_the_excess() -> None:
@@ -50,3 +58,104 @@ def test_a_cell_that_first_fit_cannot_close_is_packed_exactly() -> None:
     for k, d in seat.items():
         load[d] += [3, 2, 3, 2, 2][k - 1]
     assert load == {0: 6, 1: 6}
+
+
+# --- the fillers, against a plain scan of every slot ------------------------------------------
+
+Slot = tuple[int, int, int, int]  # day, shift, device, room
+
+
+class Plain:
+    """What SlotFiller and BestFit promise, by looking at every slot each time: a slot is usable
+    when its device-shift is staffed already or its day has an operator to spare."""
+
+    def __init__(self, slots: list[Slot], limit: int, staffed: set[tuple[int, int, int]]) -> None:
+        self.slots, self.room, self.limit = slots, [s[3] for s in slots], limit
+        self.staffed = set(staffed)
+
+    def usable(self, j: int) -> bool:
+        day, shift, device, _ = self.slots[j]
+        busy = sum(1 for d, _s, _v in self.staffed if d == day)
+        return self.limit < 0 or (day, shift, device) in self.staffed or busy < self.limit
+
+    def take(self, j: int, members: int) -> tuple[int, int, int]:
+        self.room[j] -= members
+        day, shift, device, _ = self.slots[j]
+        self.staffed.add((day, shift, device))
+        return day, shift, device
+
+    def first_fit(self, members: int) -> tuple[int, int, int] | None:
+        j = next((j for j in range(len(self.slots)) if self.room[j] >= members and self.usable(j)), None)
+        return None if j is None else self.take(j, members)
+
+    def tightest(self, members: int, deadline: int) -> tuple[int, int, int] | None:
+        fits = [
+            (self.room[j], j)
+            for j in range(len(self.slots))
+            if self.room[j] >= members and self.usable(j) and self.slots[j][0] <= deadline
+        ]
+        return None if not fits else self.take(min(fits)[1], members)
+
+
+def _slots(rooms: list[int]) -> list[Slot]:
+    """Two devices, two shifts a day, in time order."""
+    keys = [(d, s, v) for d in range(4) for s in (1, 2) for v in (0, 1)]
+    return [(*k, r) for k, r in zip(keys, rooms, strict=False)]
+
+
+rooms = st.lists(st.integers(0, 9), min_size=1, max_size=16)
+limits = st.sampled_from([-1, 1, 2, 3])
+
+
+@settings(max_examples=200, deadline=None)
+@given(rooms, limits, st.lists(st.integers(1, 6), max_size=20), st.data())
+def test_slot_filler_is_first_fit_in_time_order(
+    room: list[int], limit: int, sizes: list[int], data: st.DataObject
+) -> None:
+    slots = _slots(room)
+    staffed = set(data.draw(st.sets(st.sampled_from([s[:3] for s in slots]), max_size=3)))
+    fast, plain = SlotFiller(slots, limit, staffed), Plain(slots, limit, staffed)
+    assert [fast.place(m) for m in sizes] == [plain.first_fit(m) for m in sizes]
+    assert fast.room == plain.room
+    n_days = 1 + max(s[0] for s in slots)
+    assert fast.free_by_day(n_days) == [
+        sum(r for s, r in zip(slots, plain.room, strict=True) if s[0] == d) for d in range(n_days)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rooms, limits, st.data())
+def test_best_fit_takes_the_tightest_seat_by_the_deadline(room: list[int], limit: int, data: st.DataObject) -> None:
+    """Seats taken and given back in any order: the seat is always the one with the least room
+    that holds the KK on or before its deadline, the earliest among equals."""
+    slots = _slots(room)
+    staffed = set(data.draw(st.sets(st.sampled_from([s[:3] for s in slots]), max_size=3)))
+    fast, plain = BestFit(slots, limit, staffed), Plain(slots, limit, staffed)
+    steps = data.draw(
+        st.lists(
+            st.tuples(st.integers(1, 6), st.integers(0, 3))
+            | st.tuples(st.just(0), st.integers(0, len(slots) - 1), st.integers(1, 4)),
+            max_size=25,
+        )
+    )
+    for step in steps:
+        if step[0] == 0:  # a seated KK moves away: its seats come back
+            _, j, m = step
+            fast.add_room(j, m)
+            plain.room[j] += m
+        else:
+            members, deadline = step
+            assert fast.place_by(members, deadline) == plain.tightest(members, deadline), step
+        assert fast.room == plain.room
+
+
+def test_pack_exact_leaves_out_the_fewest() -> None:
+    """Two device-shifts of 6 for 3, 3, 2, 2, 2: everyone fits, both full (equal loads are
+    allowed); for 4, 4, 4 one family of 4 must wait (-1), and the cut ``least`` is reached, not
+    passed."""
+    bins = pack_exact([3, 3, 2, 2, 2], 2, 6, 0)
+    assert bins is not None and -1 not in bins
+    assert sorted(sum(m for m, b in zip([3, 3, 2, 2, 2], bins, strict=True) if b == k) for k in (0, 1)) == [6, 6]
+    three = pack_exact([4, 4, 4], 2, 6, 1)
+    assert three is not None and sorted(three) == [-1, 0, 1]
+    assert pack_exact([5], 1, 4, 1) == [-1]
