@@ -45,7 +45,7 @@ def _left(folder: Path) -> list[str]:
 
 
 def test_a_csv_is_written_whole_with_a_sidecar_naming_old_and_new(tmp_path: Path) -> None:
-    path = tmp_path / "out" / "invitations.csv"  # the folder is made
+    path = tmp_path / "out" / "week 3" / "invitations.csv"  # the folders are made
     write_text_atomic(path, "kk_id\nK1\n")
     assert path.read_bytes() == b"kk_id\nK1\n"
     mode = stat.S_IMODE(path.stat().st_mode)
