@@ -1104,3 +1104,69 @@ def test_a_broken_backlog_cell_is_named(column: str, value: str, replan: Base, t
     p.save_files()
     with pytest.raises(InputError, match=f"backlog.csv: row \\d+, column {column}"):
         verify_plan(p.dir, p.ls, p.h)
+
+
+# --- the backlog's edges: what the rules allow exactly at their limits ---------------------------
+
+
+def _backlog_load(p: Plan, key: tuple[str, str, str]) -> int:
+    return sum(int(b["members"]) for b in p.backlog if (b["device_id"], b["date"], b["shift"]) == key)
+
+
+def test_a_kk_with_no_backlog_seat_is_a_warning(replan: Base, tmp_path: Path) -> None:
+    """Two missed KK left without a seat before the deadline: the plan keeps the rules, and the
+    report says how many are waiting."""
+    p = Plan(replan, tmp_path / "p")
+    for b in [b for b in p.backlog if b["date"]][:2]:
+        b["date"] = b["shift"] = b["device_id"] = ""
+    assert p.save() == set()
+    warnings = verify_plan(p.dir, p.ls, p.h).warnings
+    assert "2 KK that missed their slot have no backlog seat before the deadline" in warnings
+
+
+def test_backlog_bookings_at_the_edges_of_their_rules(replan: Base, tmp_path: Path) -> None:
+    """A booking on the deadline itself (a catch-up day: the whole device-shift is the backlog's)
+    and one on the day its device arrives are allowed; one on the plan's last regular day with
+    appointments is held to the seats no appointment holds there."""
+    sc = replan.ls.scenario
+    p = Plan(replan, tmp_path / "ok")
+    b = _booking(p)
+    deadline = str(sc.deadline)
+    assert p.working(sc.deadline)
+    dev = next(
+        d["device_id"]
+        for d in p.devices
+        if d["kecamatan"] == b["site_kecamatan"] and _backlog_load(p, (d["device_id"], deadline, "1")) == 0
+    )
+    b["date"], b["device_id"], b["shift"] = deadline, dev, "1"
+    arrives = next(d for d in p.devices if d["available_from"] > min(x["missed_date"] for x in p.backlog))
+    day, device = arrives["available_from"], arrives["device_id"]
+
+    def room(shift: str) -> int:  # the backlog's seats left in a regular device-shift
+        return p.free(device, day, shift) + sc.backlog.reserve_per_shift - _backlog_load(p, (device, day, shift))
+
+    c, shift = next(
+        (x, str(s))
+        for x in p.backlog
+        if x["date"] and x is not b and x["site_kecamatan"] == arrives["kecamatan"] and x["missed_date"] < day
+        for s in range(1, sc.shifts_for(arrives["kecamatan"]) + 1)
+        if room(str(s)) >= int(x["members"])
+    )
+    c["date"], c["device_id"], c["shift"] = day, device, shift
+    assert p.save() == set()
+    # a regular day: a device-shift holds for the backlog only what its appointments leave
+    q = Plan(replan, tmp_path / "last")
+    last = max(r["date"] for r in q.appts if r["date"] <= q.last_regular())
+    reserve = sc.backlog.reserve_per_shift
+    per_shift = {k: sc.device.capacity_per_day // sc.shifts_for(k) for k in q.device_kec().values()}
+    big, dev, shift = next(
+        (x, d, s)
+        for d in sorted({r["device_id"] for r in q.appts if r["date"] == last})
+        for s in map(str, range(1, sc.shifts_for(q.device_kec()[d]) + 1))
+        for x in q.backlog
+        if x["date"] and x["site_kecamatan"] == q.device_kec()[d] and x["missed_date"] < last
+        and q.free(d, last, s) + reserve - _backlog_load(q, (d, last, s)) < int(x["members"])
+        <= per_shift[q.device_kec()[d]] - _backlog_load(q, (d, last, s))
+    )  # fmt: skip
+    big["date"], big["device_id"], big["shift"] = last, dev, shift
+    assert q.save() == {"backlog bookings over a device-shift's seats left free (reserve and unbooked)"}
