@@ -884,7 +884,10 @@ def test_rule_broken_alone_is_named_alone(rule: str, request: pytest.FixtureRequ
     """The rule is named alone, as the rule of SPEC.md it stands for, with how many rows break it
     and examples naming them (a kk_id, a device, a date: never other household data)."""
     kind, breaker = BREAKERS[rule]
-    base: Base = request.getfixturevalue(kind)
+    _named_alone(rule, request.getfixturevalue(kind), breaker, tmp_path)
+
+
+def _named_alone(rule: str, base: Base, breaker: Callable[[Plan], list[str] | None], tmp_path: Path) -> None:
     p = Plan(base, tmp_path / "broken")
     assert p.save() == set(), "the copy is clean before it is broken"
     said = breaker(p)
@@ -899,6 +902,64 @@ def test_rule_broken_alone_is_named_alone(rule: str, request: pytest.FixtureRequ
         assert v.count == said_count(p, rule) and 1 <= len(v.examples) <= min(v.count, 5) and all(v.examples), v
     if said is not None:  # the breaker knows the words: a device, a day, the figures it broke
         assert v.examples == said
+
+
+def _build_named(root: Path) -> None:
+    """Deliveries of all three kinds, one of them to a named kecamatan on a day others arrive."""
+    _city(root)
+    deliveries = (
+        "[[deliveries]]\ndate = 2011-08-08\nper_kecamatan = 1\n\n"
+        '[[deliveries]]\ndate = 2011-08-08\nkecamatan = "12.71.01"\ncount = 1\n\n'
+        "[[deliveries]]\ndate = 2011-08-22\npool = 2\n"
+    )
+    busy = "[households]\nseed = 7\nresidents = 1200\nhouseholds = 400\n"
+    (root / "s.toml").write_text(scenario_text(deliveries=deliveries, households=busy))
+    _solve(root / "s.toml", root / "plan")
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("named", _build_named, tmp_path_factory)
+
+
+def _one_more_device(p: Plan, kecamatan: str, like: dict[str, str]) -> None:
+    """A device line nobody is booked on, delivered with ``like`` (so its available_from is right)."""
+    p.devices.append({**like, "device_id": f"{kecamatan}-D099", "kecamatan": kecamatan})
+
+
+def named_device_elsewhere(p: Plan) -> list[str]:
+    """One more device of the 8 August deliveries, at Beta: Beta was sent one that day, Alpha two."""
+    like = next(d for d in p.devices if d["delivery_date"] == "2011-08-08")
+    _one_more_device(p, "12.71.02", like)
+    return ["2011-08-08: 1 pool devices placed, 0 delivered"]
+
+
+def named_device_twice_over(p: Plan) -> list[str]:
+    """Alpha with a third device of 8 August: the per-kecamatan one and the named one are two."""
+    like = next(d for d in p.devices if d["delivery_date"] == "2011-08-08")
+    _one_more_device(p, "12.71.01", like)
+    return ["2011-08-08: 1 pool devices placed, 0 delivered"]
+
+
+def device_from_no_delivery(p: Plan) -> list[str]:
+    """A pool device said to come on a day no delivery came (and ready two days after it)."""
+    d = next(d for d in p.devices if d["delivery_date"] == "2011-08-22")
+    d["delivery_date"], d["available_from"] = "2011-08-09", "2011-08-11"
+    return ["2011-08-09: 1 devices, no such delivery"]
+
+
+# More ways to break the delivery rule than BREAKERS (one per rule) holds: (base, breaker).
+DELIVERY_BREAKERS = {
+    "a named delivery's device elsewhere": ("named", named_device_elsewhere),
+    "a named delivery counted with the per-kecamatan one": ("named", named_device_twice_over),
+    "a device from no delivery": ("office", device_from_no_delivery),
+}
+
+
+@pytest.mark.parametrize("name", list(DELIVERY_BREAKERS))
+def test_each_way_of_placing_more_than_delivered(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    kind, breaker = DELIVERY_BREAKERS[name]
+    _named_alone("more devices placed than delivered", request.getfixturevalue(kind), breaker, tmp_path)
 
 
 def test_a_missing_plan_folder_is_named(tmp_path: Path, office: Base) -> None:
