@@ -1231,3 +1231,63 @@ def test_backlog_bookings_at_the_edges_of_their_rules(replan: Base, tmp_path: Pa
     )  # fmt: skip
     big["date"], big["device_id"], big["shift"] = last, dev, shift
     assert q.save() == {"backlog bookings over a device-shift's seats left free (reserve and unbooked)"}
+
+
+# --- home visits: each way a mobile day can be in the wrong place, and the unserved -------------
+
+WRONG_PLACE = "home visit away from the KK's kecamatan or kelurahan, or before the device arrives"
+
+
+def _hand_over(p: Plan, device: str, day: str) -> list[str]:
+    """A one-visit mobile day of the device's kecamatan handed to ``device`` on ``day``."""
+    kec = device[:8]
+    group = next(g for (d, _day), g in p.mobile_days().items() if d.startswith(kec) and len(g) == 1)
+    group[0]["device_id"], group[0]["date"] = device, day
+    return [f"{device} {day}"]
+
+
+def visit_before_the_device_arrives(p: Plan) -> list[str]:
+    """A device delivered after the start takes a mobile day on a working day before it is ready
+    (a day its kecamatan has no other mobile day)."""
+    out = {(d[:8], day) for d, day in p.mobile_days()}
+    for d in p.devices:
+        day = p.ls.scenario.start
+        while str(day) < d["available_from"]:
+            if p.working(day) and (d["kecamatan"], str(day)) not in out:
+                return _hand_over(p, d["device_id"], str(day))
+            day += dt.timedelta(1)
+    pytest.fail("no device delivered after the start")
+
+
+def visit_on_an_unknown_device(p: Plan) -> list[str]:
+    (_dev, day), _group = next((k, g) for k, g in p.mobile_days().items() if len(g) == 1)
+    return _hand_over(p, "12.71.01-D099", day)
+
+
+def visit_in_an_unknown_kelurahan(p: Plan) -> list[str]:
+    (dev, day), group = next(iter(p.mobile_days().items()))
+    group[0]["kelurahan_code"] = "12.71.01.9999"
+    return [f"{dev} {day}"]
+
+
+HOME_BREAKERS = {
+    "before the device arrives": visit_before_the_device_arrives,
+    "a device devices.csv lacks": visit_on_an_unknown_device,
+    "a kelurahan the city lacks": visit_in_an_unknown_kelurahan,
+}
+
+
+@pytest.mark.parametrize("name", list(HOME_BREAKERS))
+def test_each_way_a_mobile_day_is_in_the_wrong_place(name: str, visits: Base, tmp_path: Path) -> None:
+    _named_alone(WRONG_PLACE, visits, HOME_BREAKERS[name], tmp_path)
+
+
+def test_a_flagged_kk_no_device_reaches_is_listed_not_visited(visits: Base, tmp_path: Path) -> None:
+    """A one-visit mobile day listed as unserved instead: no rule is broken, the report counts it."""
+    p = Plan(visits, tmp_path / "p")
+    (_dev, _day), (v,) = next((k, g) for k, g in p.mobile_days().items() if len(g) == 1)
+    v["date"] = v["device_id"] = v["order"] = ""
+    assert p.save() == set()
+    assert verify_plan(p.dir, p.ls, p.h).warnings == [
+        "1 flagged KK have no home visit: no portable device reaches them (see summary.json)"
+    ]

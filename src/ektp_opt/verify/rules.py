@@ -645,10 +645,9 @@ def _check_home_visits(
             kec is None
             or any(kel_kec.get(v.kelurahan) != kec for v in group)
             or np.datetime64(date) < dev_from.get(device, np.datetime64("9999-12-31"))
+            or any(v.hh >= 0 and households.kelurahan[v.hh] != kel_index.get(v.kelurahan, -1) for v in group)
         ):
-            wrong_place.append(label)
-        if any(v.hh >= 0 and households.kelurahan[v.hh] != kel_index.get(v.kelurahan, -1) for v in group):
-            wrong_place.append(label)
+            wrong_place.append(label)  # once for the mobile day, whichever of its visits is wrong
         if len(group) > spec.visits_per_day:
             too_many.append(f"{label} ({len(group)} > {spec.visits_per_day})")
         kels = sorted({v.kelurahan for v in group})
