@@ -501,11 +501,12 @@ def summary_claim(p: Plan) -> list[str]:
     ]
 
 
-def no_changes(p: Plan) -> None:
+def no_changes(p: Plan) -> list[str]:
     """changes.csv gone, and the plan in force with it: the cap can be checked on nothing."""
     (p.dir / "changes.csv").unlink()
     p.changes = []
     p.info["resolve"]["old_plan"] = str(p.dir / "gone")
+    return ["changes.csv"]
 
 
 def unlisted_change(p: Plan) -> None:
@@ -862,7 +863,10 @@ def _later_moves(p: Plan) -> set[str]:
     (backlog re-bookings are not moves; a KK whose old date is unknown has none to cap)."""
 
     def later(old: str, new: str) -> bool:
-        a, b = dt.date.fromisoformat(old), dt.date.fromisoformat(new)
+        try:
+            a, b = dt.date.fromisoformat(old), dt.date.fromisoformat(new)
+        except ValueError:
+            return False  # an unreadable line is a rule of its own
         return any(p.working(a + dt.timedelta(n)) for n in range(1, (b - a).days + 1))
 
     missed, office = {b["kk_id"] for b in p.backlog}, {r["kk_id"]: r["date"] for r in p.appts}
@@ -1291,3 +1295,92 @@ def test_a_flagged_kk_no_device_reaches_is_listed_not_visited(visits: Base, tmp_
     assert verify_plan(p.dir, p.ls, p.h).warnings == [
         "1 flagged KK have no home visit: no portable device reaches them (see summary.json)"
     ]
+
+
+def _build_visits_added(root: Path) -> None:
+    """A plan without home visits, re-planned as of 25 August with [home_visits] added and a delay
+    cap (a capped re-plan without backlog.csv): flagged KK enrolled before then keep their office
+    seats, the rest are visited."""
+    _city(root)
+    hh = "[households]\nseed = 5\nresidents = 900\nhouseholds = 300\nhome_visit_share = 0.15\n"
+    hv = "[home_visits]\nportable_per_kecamatan = 1\nvisits_per_day = 4\ncluster_km = 0.0\n"
+    (root / "before.toml").write_text(scenario_text(households=hh))
+    (root / "s.toml").write_text(scenario_text(households=hh, extra=hv))
+    old = _solve(root / "before.toml", root / "old")
+    args = ["--plan", str(old.plan), "--scenario", str(root / "s.toml"), "--as-of", "2011-08-25", "--max-delay", "40"]
+    code, _o, err = run("resolve", *args, "--out", str(root / "plan"), "--workers", "1", "--quiet")
+    assert code == 0, err
+
+
+@pytest.fixture(scope="module")
+def visits_added(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("visits_added", _build_visits_added, tmp_path_factory)
+
+
+def test_flagged_kk_enrolled_before_home_visits_began_keep_their_seat(visits_added: Base, tmp_path: Path) -> None:
+    """Those seats are history, not a broken rule; the same KK booked on the as-of day itself is
+    not history: a home-visit KK given an office seat."""
+    p = Plan(visits_added, tmp_path / "p")
+    flagged = set(p.h.kk_id[p.h.home_visit].tolist())
+    before = [r for r in p.appts if r["kk_id"] in flagged]
+    assert before and all(r["date"] < "2011-08-25" for r in before)
+    assert p.save() == set()
+    r = before[0]
+    slot = next(
+        (
+            (d, s)
+            for d, s in p.slots(r["site_kecamatan"], "2011-08-25")
+            if p.free(d, "2011-08-25", s) >= int(r["members"])
+        )
+    )
+    line = {"kk_id": r["kk_id"], "old_date": r["date"], "old_shift": r["shift"], "old_device": r["device_id"]}
+    r["date"], (r["device_id"], r["shift"]) = "2011-08-25", slot
+    p.changes.append(
+        {**line, "new_date": r["date"], "new_shift": r["shift"], "new_device": r["device_id"], "reason": "x"}
+    )
+    p.summarise()
+    assert p.save() == {"home-visit KK given an office seat"}
+
+
+def test_the_delay_cap_without_the_plan_in_force_is_checked_on_changes(replan: Base, tmp_path: Path) -> None:
+    """The plan in force gone (or never named): changes.csv alone is checked, and the report says so."""
+    for gone in ("elsewhere", None):
+        p = Plan(replan, tmp_path / f"p{gone}")
+        if gone:
+            p.info["resolve"]["old_plan"] = str(tmp_path / gone)
+        else:
+            del p.info["resolve"]["old_plan"]
+        assert p.save() == set()
+        where = tmp_path / gone if gone else p.dir / "(no old_plan)"
+        assert verify_plan(p.dir, p.ls, p.h).warnings == [
+            f"the plan in force ({where}) is not there: the delay cap was checked on changes.csv only"
+        ]
+
+
+def test_a_kk_the_plan_in_force_did_not_hold_is_no_move(replan: Base, tmp_path: Path) -> None:
+    """A KK the plan in force does not list (seated there by an earlier visit, say) has no old
+    date: it is not a move, and the cap has nothing to say of it."""
+    p = Plan(replan, tmp_path / "p")
+    old = tmp_path / "old"
+    shutil.copytree(Path(p.info["resolve"]["old_plan"]), old)
+    rows = _read(old / "appointments.csv")
+    changed = {c["kk_id"] for c in p.changes} | {b["kk_id"] for b in p.backlog}
+    kept = next(r for r in rows if r["kk_id"] not in changed)
+    _write(old / "appointments.csv", [r for r in rows if r is not kept])
+    p.info["resolve"]["old_plan"] = str(old)
+    assert p.save() == set()
+
+
+def test_an_unreadable_changes_line_stops_no_other_check(replan: Base, tmp_path: Path) -> None:
+    """The unreadable line first, a cap of 0 after it: both are named, every later move counted."""
+    p = Plan(replan, tmp_path / "p")
+    changes_date_unreadable(p)
+    p.changes.insert(0, p.changes.pop())
+    cap_zero(p)
+    p.save_files()
+    report = verify_plan(p.dir, p.ls, p.h)
+    counts = {v.rule: v.count for v in report.violations}
+    assert counts == {
+        "changes.csv date not YYYY-MM-DD": 1,
+        "moved KK appointed more than max_delay (0) working days later": len(_later_moves(p)),
+    }

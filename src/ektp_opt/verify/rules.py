@@ -344,7 +344,8 @@ def _check_delay_cap(rep: Report, plan_dir: Path, resolve: dict[str, Any], cal: 
         new = np.array([n for _o, n in listed.values()], dtype="datetime64[D]")
         delay = cal.working_days_after(old, new)
         late += [f"{k} (changes.csv: {d} working days)" for k, d in zip(listed, delay.tolist(), strict=True) if d > cap]
-    old_dir = Path(str(resolve.get("old_plan", "")))
+    # No old_plan at all is a plan in force that is not there (never the current folder's files).
+    old_dir = Path(str(resolve["old_plan"])) if resolve.get("old_plan") else plan_dir / "(no old_plan)"
     if (old_dir / APPOINTMENTS).is_file():
         before = read_appointments(old_dir / APPOINTMENTS)
         when = dict(zip(before.kk_ids, before.date.tolist(), strict=True))
