@@ -114,12 +114,16 @@ def test_signed_kinds_carry_their_signature(tmp_path: Path, ours: bytes, theirs:
     path.write_text("kk_id\n")  # another kind of file under the name: refused as well
     with pytest.raises(InputError, match="was not written by ektp-opt"):
         write_bytes_atomic(path, ours)
+    path.write_bytes(b"kk_id\n" + ours)  # the signature without the kind's magic: not ours either
+    with pytest.raises(InputError, match="was not written by ektp-opt"):
+        write_bytes_atomic(path, ours)
 
 
 def test_html_and_json_are_known_by_their_generator_tag(tmp_path: Path) -> None:
     page, figures = tmp_path / "campaign.html", tmp_path / "front.json"
     write_bytes_atomic(page, HTML)
     write_bytes_atomic(page, HTML + b"<p>again</p>")
+    assert not sidecar(page).exists()
     page.write_bytes(b"<!doctype html><p>the registry's page</p>")
     with pytest.raises(InputError, match="was not written by ektp-opt"):
         write_bytes_atomic(page, HTML)
@@ -128,6 +132,10 @@ def test_html_and_json_are_known_by_their_generator_tag(tmp_path: Path) -> None:
     assert list(data) == ["generator", "moves"] and data == {"generator": f"ektp-opt {__version__}", "moves": 3}
     assert figures.read_text() == json.dumps(data, indent=2) + "\n" and not sidecar(figures).exists()
     write_json_atomic(figures, {"moves": 4})
+    indented = tmp_path / "indented.json"  # JSON after blank lines is still signed by its tag
+    write_bytes_atomic(indented, b'\n  {"generator": "ektp-opt 1"}\n')
+    assert not sidecar(indented).exists()
+    write_bytes_atomic(indented, b'{"generator": "ektp-opt 2"}\n')
     figures.write_text('{"moves": 5}\n')
     with pytest.raises(InputError, match="was not written by ektp-opt"):
         write_json_atomic(figures, {"moves": 6})
@@ -142,6 +150,9 @@ def test_a_signature_at_the_end_of_a_large_file_is_found(tmp_path: Path) -> None
     small = tmp_path / "small"
     small.write_bytes(b"abc" * 1000)
     assert _head_tail(small) == b"abc" * 1000
+    middle = tmp_path / "middle"  # between two and three windows: still the first and the last
+    middle.write_bytes(bytes(range(256)) * 600)
+    assert _head_tail(middle) == middle.read_bytes()[: 64 * 1024] + middle.read_bytes()[-64 * 1024 :]
     edge = tmp_path / "edge"
     edge.write_bytes(b"e" * (2 * 64 * 1024))
     assert _head_tail(edge) == b"e" * (2 * 64 * 1024)
@@ -211,3 +222,24 @@ def test_two_folders_are_swapped_in_one_step(tmp_path: Path) -> None:
         _exchange(a, tmp_path / "missing")
     assert exc.value.errno == errno.ENOENT and exc.value.filename == str(tmp_path / "missing")
     assert _left(a) == ["y"]
+
+
+def test_a_file_that_cannot_be_read_is_not_taken_for_ours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading the old file fails (root reads everything, so the failure is made here): it is
+    treated as somebody's, never replaced."""
+    from ektp_opt.safety import atomic
+
+    chart, table = tmp_path / "chart.png", tmp_path / "a.csv"
+    write_bytes_atomic(chart, PNG)
+    write_text_atomic(table, "x\n")
+
+    def unreadable(_path: Path) -> bytes:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(atomic, "_head_tail", unreadable)
+    with pytest.raises(InputError, match="was not written by ektp-opt"):
+        write_bytes_atomic(chart, PNG)
+    monkeypatch.undo()
+    monkeypatch.setattr(atomic, "file_sha256", unreadable)
+    with pytest.raises(InputError, match="was not written by ektp-opt"):
+        write_text_atomic(table, "y\n")
