@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import shutil
 from collections import Counter, defaultdict
@@ -737,9 +738,11 @@ def before_start(p: Plan) -> None:
     p.summarise()
 
 
-def cap_zero(p: Plan) -> None:
-    """The re-plan says no moved KK is later than its old date: every later move breaks it."""
+def cap_zero(p: Plan) -> list[str]:
+    """The re-plan says no moved KK is later than its old date: every later move breaks it, in
+    the plan in force and in changes.csv alike (the first five, in the verifier's sort order)."""
     p.info["resolve"]["max_delay"] = 0
+    return sorted(_later_moves(p))[:5]
 
 
 def changes_date_unreadable(p: Plan) -> None:
@@ -869,15 +872,19 @@ def _later_moves(p: Plan) -> set[str]:
             return False  # an unreadable line is a rule of its own
         return any(p.working(a + dt.timedelta(n)) for n in range(1, (b - a).days + 1))
 
+    def after(old: str, new: str) -> int:  # working days after old up to and including new
+        a, b = dt.date.fromisoformat(old), dt.date.fromisoformat(new)
+        return sum(p.working(a + dt.timedelta(n)) for n in range(1, (b - a).days + 1))
+
     missed, office = {b["kk_id"] for b in p.backlog}, {r["kk_id"]: r["date"] for r in p.appts}
     out = {
-        f"{c['kk_id']} changes.csv"
+        f"{c['kk_id']} (changes.csv: {after(c['old_date'], c['new_date'])} working days)"
         for c in p.changes
         if c["kk_id"] in office and c["kk_id"] not in missed and c["old_date"] and later(c["old_date"], c["new_date"])
     }
     before = {r["kk_id"]: r["date"] for r in _read(Path(p.info["resolve"]["old_plan"]) / "appointments.csv")}
     return out | {
-        f"{k} plan in force"
+        f"{k} ({after(before[k], day)} working days after its old appointment)"
         for k, day in office.items()
         if k in before and k not in missed and before[k] != day and later(before[k], day)
     }
@@ -1159,7 +1166,10 @@ def test_each_summary_figure_is_checked(name: str, office: Base, tmp_path: Path)
     assert (v.count, v.examples) == (len(said), said)
 
 
-@pytest.mark.parametrize(("column", "value"), [("date", "2011-02-30"), ("shift", "0"), ("members", "x")])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("date", "2011-02-30"), ("shift", "0"), ("shift", "1001"), ("members", "x"), ("members", "10001")],
+)
 def test_a_broken_backlog_cell_is_named(column: str, value: str, replan: Base, tmp_path: Path) -> None:
     from ektp_opt.errors import InputError
 
@@ -1384,3 +1394,51 @@ def test_an_unreadable_changes_line_stops_no_other_check(replan: Base, tmp_path:
         "changes.csv date not YYYY-MM-DD": 1,
         "moved KK appointed more than max_delay (0) working days later": len(_later_moves(p)),
     }
+
+
+def test_an_unsafe_id_among_examples_is_never_shown(office: Base, tmp_path: Path) -> None:
+    """A row whose device id a spreadsheet would run breaks rule 8 and names no device of
+    devices.csv: that second rule's example says "(unsafe id)", never the id."""
+    p = Plan(office, tmp_path / "p")
+    p.appts[0]["device_id"] = "=cmd|' /C calc'!A0"
+    p.save_files()
+    report = verify_plan(p.dir, p.ls, p.h)
+    said = {v.rule: (v.count, v.examples) for v in report.violations}
+    assert said == {
+        "kk_id or device_id not of letters, digits, '-' and '.' (starting alphanumeric)": (1, []),
+        "device not in devices.csv": (1, ["(unsafe id)"]),
+    }
+
+
+def test_backlog_bookings_are_held_to_their_device_and_seats_together(replan: Base, tmp_path: Path) -> None:
+    """A booking the day before its device is ready is away from the office then; two bookings
+    that fit a device-shift's backlog seats one by one but not together break the seat rule."""
+    sc = replan.ls.scenario
+    p = Plan(replan, tmp_path / "early")
+    late = next(d for d in p.devices if d["available_from"] > min(b["missed_date"] for b in p.backlog))
+    day = dt.date.fromisoformat(late["available_from"]) - dt.timedelta(1)
+    while not p.working(day):
+        day -= dt.timedelta(1)
+    b = next(
+        b for b in p.backlog if b["date"] and b["site_kecamatan"] == late["kecamatan"] and b["missed_date"] < str(day)
+    )
+    b["date"], b["device_id"], b["shift"] = str(day), late["device_id"], "1"
+    assert p.save() == {"backlog booking on a device not at the KK's office then"}
+    q = Plan(replan, tmp_path / "two")
+    reserve = sc.backlog.reserve_per_shift
+    keys = sorted({(r["device_id"], r["date"], r["shift"], r["site_kecamatan"]) for r in q.appts})
+    pick = next(
+        ((x, y), key[:3])
+        for key in keys
+        if key[1] <= q.last_regular() and q.free(*key[:3]) == 0
+        for room in [reserve - _backlog_load(q, key[:3])]
+        for x, y in itertools.combinations([b for b in q.backlog if b["date"] and b["site_kecamatan"] == key[3]], 2)
+        if max(x["missed_date"], y["missed_date"]) < key[1]
+        and (x["device_id"], x["date"], x["shift"]) != key[:3] != (y["device_id"], y["date"], y["shift"])
+        and int(x["members"]) <= room
+        and int(y["members"]) <= room < int(x["members"]) + int(y["members"])
+    )
+    (x, y), key = pick
+    for b in (x, y):
+        b["device_id"], b["date"], b["shift"] = key
+    assert q.save() == {"backlog bookings over a device-shift's seats left free (reserve and unbooked)"}
