@@ -1442,3 +1442,140 @@ def test_backlog_bookings_are_held_to_their_device_and_seats_together(replan: Ba
     for b in (x, y):
         b["device_id"], b["date"], b["shift"] = key
     assert q.save() == {"backlog bookings over a device-shift's seats left free (reserve and unbooked)"}
+
+
+# --- mobile days in clusters, a device of another kecamatan, the first household ---------------
+
+CLUSTER_HV = (
+    "[home_visits]\nportable_per_kecamatan = 1\nvisits_per_day = 8\ncluster_km = 1.0\n"
+    '[home_visits.overrides]\n"12.71.03" = 2\n'
+)
+EARLY = "[[deliveries]]\ndate = 2011-08-08\nper_kecamatan = 2\n\n[[deliveries]]\ndate = 2011-08-22\npool = 2\n"
+
+
+def _build_cluster(root: Path) -> None:
+    """Mobile days may span kelurahan within 1 km (A1-A2 are 0.50 km apart, B1-B2 1.02 km);
+    devices ready before the start; Gamma may send two portable devices out."""
+    _city(root)
+    hh = "[households]\nseed = 5\nresidents = 1200\nhouseholds = 400\nhome_visit_share = 0.2\n"
+    (root / "s.toml").write_text(scenario_text(households=hh, deliveries=EARLY, extra=CLUSTER_HV))
+    _solve(root / "s.toml", root / "plan")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("cluster", _build_cluster, tmp_path_factory)
+
+
+def _move_visit(p: Plan, kel_from: str, kel_to: str) -> list[str] | None:
+    """One visit of a ``kel_from`` mobile day moved into a ``kel_to`` day of the same device with
+    room (orders kept 1..n on both days); None when there is no such pair."""
+    days = p.mobile_days()
+    for (dev, date), group in days.items():
+        if {v["kelurahan_code"] for v in group} != {kel_to} or len(group) >= 8:
+            continue
+        for (dev2, date2), other in days.items():
+            if dev2 == dev and date2 != date and {v["kelurahan_code"] for v in other} == {kel_from}:
+                v = max(other, key=lambda w: int(w["order"]))
+                v["date"], v["order"] = date, str(len(group) + 1)
+                return [f"{dev} {date}"]
+    return None
+
+
+def test_mobile_days_spread_only_within_cluster_km(cluster: Base, tmp_path: Path) -> None:
+    """B1 and B2 (1.02 km) may not share a mobile day at cluster_km 1; A1 and A2 (0.50 km) may."""
+    assert Plan(cluster, tmp_path / "clean").save() == set()
+    near = Plan(cluster, tmp_path / "near")
+    assert _move_visit(near, "12.71.01.1002", "12.71.01.1001") or _move_visit(near, "12.71.01.1001", "12.71.01.1002")
+    assert near.save() == set()
+    far = Plan(cluster, tmp_path / "far")
+    said = _move_visit(far, "12.71.02.1002", "12.71.02.1001") or _move_visit(far, "12.71.02.1001", "12.71.02.1002")
+    assert said is not None
+    _named_alone_as_saved(far, "mobile day spread beyond one kelurahan or cluster_km", said)
+
+
+def _named_alone_as_saved(p: Plan, rule: str, said: list[str]) -> None:
+    assert p.save() == {rule}
+    (v,) = verify_plan(p.dir, p.ls, p.h).violations
+    assert (v.count, v.examples) == (len(said), said)
+
+
+def test_a_mobile_day_before_the_start_is_outside_the_working_days(cluster: Base, tmp_path: Path) -> None:
+    """The devices are ready on 10 August: a mobile day on 16 August (a working day before the
+    start, with nothing else on it) breaks only the days rule."""
+    p = Plan(cluster, tmp_path / "p")
+    (dev, _day), group = next(iter(p.mobile_days().items()))
+    assert not any(day == "2011-08-16" for _d, day in p.mobile_days()) and all(
+        r["date"] >= "2011-08-18" for r in p.appts
+    )
+    for v in group:
+        v["date"] = "2011-08-16"
+    _named_alone_as_saved(p, "home visit outside the regular working days", [f"{dev} 2011-08-16"])
+
+
+def test_a_mobile_day_on_another_kecamatans_device(visits: Base, tmp_path: Path) -> None:
+    """A mobile day handed to a device of another kecamatan, free that day: its homes are not in
+    that device's kecamatan (the kelurahan of every visit is right)."""
+    p = Plan(visits, tmp_path / "p")
+    mobile, office, kec = p.mobile_days(), p.office_days(), p.device_kec()
+    for (dev, date), group in mobile.items():
+        for d in p.devices:
+            other = d["device_id"]
+            k = d["kecamatan"]
+            out = any(kec[d2] == k and day == date for d2, day in mobile)
+            if k != kec[dev] and d["available_from"] <= date and (other, date) not in office and not out:
+                for v in group:
+                    v["device_id"] = other
+                _named_alone_as_saved(p, WRONG_PLACE, [f"{other} {date}"])
+                return
+    pytest.fail("no device of another kecamatan free on a mobile day")
+
+
+def test_two_flagged_kk_no_device_reaches(visits: Base, tmp_path: Path) -> None:
+    p = Plan(visits, tmp_path / "p")
+    singles = [g[0] for g in p.mobile_days().values() if len(g) == 1][:2]
+    assert len(singles) == 2
+    for v in singles:
+        v["date"] = v["device_id"] = v["order"] = ""
+    assert p.save() == set()
+    assert verify_plan(p.dir, p.ls, p.h).warnings == [
+        "2 flagged KK have no home visit: no portable device reaches them (see summary.json)"
+    ]
+
+
+def _build_first_flagged(root: Path) -> None:
+    """The visits city with its households written out as a file whose first KK needs a home
+    visit (the household at index 0 is where an off-by-one in the checks would hide)."""
+    _city(root)
+    hh = "[households]\nseed = 5\nresidents = 900\nhouseholds = 300\nhome_visit_share = 0.15\n"
+    hv = "[home_visits]\nportable_per_kecamatan = 1\nvisits_per_day = 4\ncluster_km = 0.0\n"
+    (root / "gen.toml").write_text(scenario_text(households=hh, extra=hv))
+    ls = load_scenario(root / "gen.toml")
+    h = load_population(ls)
+    kel = [k.code for k in ls.admin.kelurahan]
+    rows = sorted(range(len(h)), key=lambda i: not bool(h.home_visit[i]))  # a flagged KK first
+    (root / "households.csv").write_text(
+        "kk_id,kelurahan_code,members,needs_home_visit\n"
+        + "".join(f"{h.kk_id[i]},{kel[h.kelurahan[i]]},{h.members[i]},{int(h.home_visit[i])}\n" for i in rows)
+    )
+    (root / "s.toml").write_text(scenario_text(households='[households]\nfile = "households.csv"\n', extra=hv))
+    _solve(root / "s.toml", root / "plan")
+
+
+@pytest.fixture(scope="module")
+def first_flagged(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("first_flagged", _build_first_flagged, tmp_path_factory)
+
+
+def test_the_first_household_visited_at_home_is_seen(first_flagged: Base, tmp_path: Path) -> None:
+    """Household 0 needs a visit and has one: clean; taken out of home_visits.csv, it is named."""
+    p = Plan(first_flagged, tmp_path / "p")
+    first = str(p.h.kk_id[0])
+    assert bool(p.h.home_visit[0]) and any(v["kk_id"] == first for v in p.visits)
+    assert p.save() == set()
+    _day, group = next((k, g) for k, g in p.mobile_days().items() if any(v["kk_id"] == first for v in g))
+    p.visits = [v for v in p.visits if v["kk_id"] != first]
+    for n, v in enumerate(sorted((v for v in group if v["kk_id"] != first), key=lambda v: int(v["order"])), 1):
+        v["order"] = str(n)
+    p.summarise()
+    _named_alone_as_saved(p, "flagged KK neither visited nor listed as unserved", [first])
