@@ -159,3 +159,34 @@ def test_pack_exact_leaves_out_the_fewest() -> None:
     three = pack_exact([4, 4, 4], 2, 6, 1)
     assert three is not None and sorted(three) == [-1, 0, 1]
     assert pack_exact([5], 1, 4, 1) == [-1]
+
+
+def test_fewest_members_counts_every_device_of_the_cell() -> None:
+    """Two devices of 5 for 3, 3, 2, 2, 2 (excess 2): one family of 2 leaves, the rest pack 3 + 2."""
+    seat, movers = keep_in_cell([1, 2, 3, 4, 5], [3, 3, 2, 2, 2], [0, 1, 0, 1, 0], [0, 1], 5, fewest_members=True)
+    assert movers == [3] and seat == {1: 0, 2: 1, 4: 1, 5: 0}
+
+
+def test_a_family_exactly_filling_its_old_device_keeps_it() -> None:
+    """Devices listed 1 then 0: two families of 3 that sat on device 0 (6 seats) both stay there."""
+    seat, movers = keep_in_cell([1, 2], [3, 3], [0, 0], [1, 0], 6)
+    assert movers == [] and seat == {1: 0, 2: 0}
+
+
+def test_a_family_exactly_filling_the_room_left_takes_it() -> None:
+    """The family of 3 keeps device 0; the family of 6, whose device is gone, fills device 1 exactly
+    (rather than the whole cell being packed again from the start)."""
+    seat, movers = keep_in_cell([1, 2], [6, 3], [7, 0], [0, 1], 6)
+    assert movers == [] and seat == {1: 1, 2: 0}
+
+
+def test_the_exact_packing_frees_fewer_than_the_fast_one() -> None:
+    """Three devices of 10 for 4, 8, 7, 8, 7, 5, 7, 7 (53 members): first fit and the planner's
+    packer leave five families out; four is the fewest (brute force), and the exact packing finds it."""
+    from tests.solver.test_core import least_out
+
+    members = [4, 8, 7, 8, 7, 5, 7, 7]
+    seat, movers = keep_in_cell(list(range(8)), members, [7, 7, 0, 0, 0, 0, 0, 7], [0, 1, 2], 10)
+    assert len(movers) == least_out(members, 3, 10) == 4
+    load = {d: sum(members[k] for k, dv in seat.items() if dv == d) for d in (0, 1, 2)}
+    assert sorted([*seat, *movers]) == list(range(8)) and max(load.values()) <= 10
