@@ -243,3 +243,229 @@ def test_a_file_that_cannot_be_read_is_not_taken_for_ours(tmp_path: Path, monkey
     monkeypatch.setattr(atomic, "file_sha256", unreadable)
     with pytest.raises(InputError, match="was not written by ektp-opt"):
         write_text_atomic(table, "y\n")
+
+
+# --- the pieces the writers stand on --------------------------------------------------------------
+
+
+def test_os_errors_are_said_plainly() -> None:
+    from ektp_opt.safety.atomic import _os_error
+
+    said = [
+        str(_os_error(Path("out.csv"), exc))
+        for exc in (
+            OSError(errno.ENOSPC, "No space left on device"),
+            OSError(errno.EROFS, "Read-only file system"),
+            OSError(errno.EACCES, "Permission denied"),
+            OSError(errno.EIO, "Input/output error"),
+            OSError(),
+        )
+    ]
+    assert said == [
+        "out.csv: no space left on the device; nothing was written",
+        "out.csv: cannot write here (Read-only file system); nothing was written",
+        "out.csv: cannot write here (Permission denied); nothing was written",
+        "out.csv: Input/output error",
+        "out.csv: OSError",
+    ]
+
+
+def test_the_staging_file_is_beside_the_target_and_named_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staged in the target's own folder (a rename across filesystems is not atomic), under a
+    hidden name that says whose it is; the commit is recorded for the interrupt message."""
+    from ektp_opt.safety import interrupt
+
+    staged: list[tuple[str, str]] = []
+    real = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (staged.append((str(a), str(b))), real(a, b))[1])
+    before = len(interrupt._committed)
+    path = tmp_path / "figures.json"
+    write_json_atomic(path, {"x": 1})
+    ((tmp, dest),) = staged
+    assert dest == str(path) and Path(tmp).parent == tmp_path
+    assert Path(tmp).name.startswith(".figures.json.") and tmp.endswith(".ektp-tmp")
+    assert interrupt._committed[before:] == [path]
+
+
+def test_a_staging_file_that_cannot_be_made_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    def full(*_a: object, **_k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    with pytest.raises(InputError) as exc:
+        write_text_atomic(tmp_path / "a.csv", "x\n")
+    assert str(exc.value) == f"{tmp_path / 'a.csv'}: no space left on the device; nothing was written"
+
+
+def test_renameat2_itself_swaps_and_reports_errno(tmp_path: Path) -> None:
+    import ctypes
+
+    fn = _renameat2()
+    assert fn is not None
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("")
+    assert fn(-100, os.fsencode(a), -100, os.fsencode(b), 2) == 0 and _left(b) == ["x"]
+    assert fn(-100, os.fsencode(a), -100, os.fsencode(tmp_path / "none"), 2) == -1
+    assert ctypes.get_errno() == errno.ENOENT
+
+
+def test_where_the_system_cannot_exchange_the_caller_is_told(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No renameat2, or a filesystem that refuses RENAME_EXCHANGE: False, so the writer falls back
+    to two renames; any other failure is an OSError naming the target and its reason."""
+    import ctypes
+
+    from ektp_opt.safety import atomic
+
+    monkeypatch.setattr(atomic, "_EXCHANGE", None)
+    assert atomic._exchange(tmp_path, tmp_path) is False
+    for err, answer in ((errno.EINVAL, False), (errno.ENOSYS, False), (errno.EOPNOTSUPP, False)):
+
+        def refuse(*_a: object, e: int = err) -> int:
+            ctypes.set_errno(e)
+            return -1
+
+        monkeypatch.setattr(atomic, "_EXCHANGE", refuse)
+        assert atomic._exchange(tmp_path / "a", tmp_path / "b") is answer
+
+    def busy(*_a: object) -> int:
+        ctypes.set_errno(errno.EBUSY)
+        return -1
+
+    monkeypatch.setattr(atomic, "_EXCHANGE", busy)
+    with pytest.raises(OSError) as exc:
+        atomic._exchange(tmp_path / "a", tmp_path / "b")
+    assert (exc.value.errno, exc.value.strerror, exc.value.filename) == (
+        errno.EBUSY,
+        os.strerror(errno.EBUSY),
+        str(tmp_path / "b"),
+    )
+
+
+def test_folders_are_replaced_by_two_renames_where_exchange_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback swap: the old folder aside, the new one in, the old one deleted; a failed
+    second rename puts the old folder back at once."""
+    from ektp_opt.safety import atomic
+
+    monkeypatch.setattr(atomic, "_exchange", lambda _a, _b: False)
+    target = tmp_path / "plan"
+    for text in ("first", "second"):
+        with atomic.atomic_folder(target) as stage:
+            (stage / "a.csv").write_text(text)
+    assert (target / "a.csv").read_text() == "second" and _left(tmp_path) == ["plan"]
+    real = os.rename
+
+    def fail_second(a: object, b: object) -> None:
+        if ".ektp-new-" in str(a):
+            raise OSError(errno.EIO, "Input/output error")
+        real(a, b)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", fail_second)
+    with pytest.raises(InputError, match="Input/output error"), atomic.atomic_folder(target) as stage:
+        (stage / "a.csv").write_text("third")
+    assert (target / "a.csv").read_text() == "second" and _left(tmp_path) == ["plan"]
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_process_is_alive_until_it_is_gone_and_is_never_signalled(monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from ektp_opt.safety.atomic import _alive
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert _alive(child.pid) and _alive(os.getpid())
+        assert child.poll() is None  # asked, not hit
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert not _alive(_dead_pid())
+
+    def not_ours(_pid: int, _sig: int) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "kill", not_ours)
+    assert _alive(12345)  # somebody else's process: alive, never touched
+
+
+def test_leftovers_of_a_killed_run_are_undone_and_only_those(tmp_path: Path) -> None:
+    """A killed run's staging folder is deleted; its old folder is put back when the target is
+    gone; a folder or a link merely named like them, or one of a live process, is never touched."""
+    from ektp_opt.safety.atomic import MARKER, clean_leftovers, marker_text
+
+    dead, target = _dead_pid(), tmp_path / "plan"
+
+    def leftover(name: str, marked: bool = True) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        if marked:
+            (folder / MARKER).write_text(marker_text("plan"))
+        return folder
+
+    staging = leftover(f".plan.ektp-new-{dead}-abc")
+    mine = leftover(f".plan.ektp-new-{os.getpid()}-abc")
+    foreign = leftover(f".plan.ektp-old-{dead}", marked=False)
+    other = leftover(f".other.ektp-new-{dead}")
+    clean_leftovers(target)
+    assert not staging.exists() and mine.exists() and foreign.exists() and other.exists()
+    assert not target.exists()  # a staging folder is never taken for the output
+    foreign.rename(tmp_path / "kept")
+    old = leftover(f".plan.ektp-old-{dead}")
+    (old / "a.csv").write_text("the plan before the kill")
+    link = tmp_path / f".plan.ektp-old-{dead + 1}"
+    link.symlink_to(tmp_path / "kept")
+    clean_leftovers(target)
+    assert (target / "a.csv").read_text() == "the plan before the kill" and not old.exists()
+    assert link.is_symlink() and (tmp_path / "kept").is_dir()
+
+
+def test_what_ektp_opt_did_not_write_in_its_folder_is_found(tmp_path: Path) -> None:
+    from ektp_opt.safety.atomic import MARKER, check_folder_target, foreign_entries, manifest, marker_text, read_marker
+
+    folder = tmp_path / "plan"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.csv").write_text("a")
+    (folder / "sub" / "b.csv").write_text("b")
+    (folder / MARKER).write_text(marker_text("plan", manifest(folder)))
+    record = read_marker(folder)
+    assert record is not None and set(record["files"]) == {"a.csv", "sub/b.csv"}
+    assert foreign_entries(folder, record) == []
+    (folder / "a.csv").write_text("edited")
+    (folder / "notes.txt").write_text("mine")
+    (folder / "link.csv").symlink_to(folder / "notes.txt")
+    (folder / "linked").symlink_to(tmp_path)
+    assert foreign_entries(folder, record) == [
+        "linked",
+        "a.csv (changed since ektp-opt wrote it)",
+        "link.csv",
+        "notes.txt",
+    ]
+    assert "link.csv" not in manifest(folder) and MARKER not in manifest(folder)
+    assert foreign_entries(folder, {"written_by": "ektp-opt"}) == [
+        f"{MARKER} (lists no files: not written by this version of ektp-opt)"
+    ]
+    national = tmp_path / "national"
+    national.mkdir()
+    (national / MARKER).write_text(marker_text("national"))
+    (national / "master.json").write_text("{}")
+    check_folder_target(national)  # written city by city: the national runner checks it
+    (national / MARKER).unlink()
+    (national / MARKER).symlink_to(folder / MARKER)
+    assert read_marker(national) is None
