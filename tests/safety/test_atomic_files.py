@@ -136,6 +136,7 @@ def test_html_and_json_are_known_by_their_generator_tag(tmp_path: Path) -> None:
     write_bytes_atomic(indented, b'\n  {"generator": "ektp-opt 1"}\n')
     assert not sidecar(indented).exists()
     write_bytes_atomic(indented, b'{"generator": "ektp-opt 2"}\n')
+    write_bytes_atomic(indented, b'\n{"generator": "ektp-opt 3"}\n')  # ours, known by its tag again
     figures.write_text('{"moves": 5}\n')
     with pytest.raises(InputError, match="was not written by ektp-opt"):
         write_json_atomic(figures, {"moves": 6})
@@ -354,12 +355,16 @@ def test_folders_are_replaced_by_two_renames_where_exchange_is_missing(
     second rename puts the old folder back at once."""
     from ektp_opt.safety import atomic
 
+    from ektp_opt.safety import interrupt
+
     monkeypatch.setattr(atomic, "_exchange", lambda _a, _b: False)
     target = tmp_path / "plan"
+    before = len(interrupt._committed)
     for text in ("first", "second"):
         with atomic.atomic_folder(target) as stage:
             (stage / "a.csv").write_text(text)
     assert (target / "a.csv").read_text() == "second" and _left(tmp_path) == ["plan"]
+    assert interrupt._committed[before:] == [target, target]
     real = os.rename
 
     def fail_second(a: object, b: object) -> None:
@@ -469,3 +474,17 @@ def test_what_ektp_opt_did_not_write_in_its_folder_is_found(tmp_path: Path) -> N
     (national / MARKER).unlink()
     (national / MARKER).symlink_to(folder / MARKER)
     assert read_marker(national) is None
+
+
+def test_a_folder_written_is_recorded_for_the_interrupt_message(tmp_path: Path) -> None:
+    """New (a rename) and replaced (an exchange): both commits are recorded, the old folder gone."""
+    from ektp_opt.safety import interrupt
+    from ektp_opt.safety.atomic import atomic_folder
+
+    target = tmp_path / "plan"
+    before = len(interrupt._committed)
+    for text in ("first", "second"):
+        with atomic_folder(target) as stage:
+            (stage / "a.csv").write_text(text)
+    assert interrupt._committed[before:] == [target, target]
+    assert (target / "a.csv").read_text() == "second" and _left(tmp_path) == ["plan"]
