@@ -353,9 +353,7 @@ def test_folders_are_replaced_by_two_renames_where_exchange_is_missing(
 ) -> None:
     """The fallback swap: the old folder aside, the new one in, the old one deleted; a failed
     second rename puts the old folder back at once."""
-    from ektp_opt.safety import atomic
-
-    from ektp_opt.safety import interrupt
+    from ektp_opt.safety import atomic, interrupt
 
     monkeypatch.setattr(atomic, "_exchange", lambda _a, _b: False)
     target = tmp_path / "plan"
