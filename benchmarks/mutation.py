@@ -59,6 +59,9 @@ EQUIVALENT_PATTERNS = [
     ("strict=True", "", "zip over sequences of one length: strict only guards a bug"),
     ("count=len(", "", "np.fromiter's count is a size hint; the result is the same"),
     ("repeat(-1)", "repeat(-2)", "any negative sentinel marks an unknown KK"),
+    ('encoding="utf-8"', "", "ASCII text (JSON escapes what is not ASCII): read and written alike in any encoding"),
+    ('.encode("utf-8")', '.encode("UTF-8")', "codec names are not case-sensitive"),
+    ('new_bool_var("")', 'new_bool_var("XXXX")', "a CP-SAT variable's name does not change the model"),
 ]
 
 
