@@ -1,10 +1,8 @@
 """National planning (issue 17): the small national scenario end to end on a local Ray, resuming,
-a worker killed mid-run, an interrupted run, and the master against brute force and against the
-proportional split."""
+a worker killed mid-run, an interrupted run. (The master alone: test_master.py.)"""
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import signal
@@ -13,19 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from ektp_opt.errors import InputError
 from ektp_opt.national.cities import make_city
-from ektp_opt.national.master import (
-    MasterInput,
-    completion_of,
-    master_input,
-    proportional_split,
-    solve_master,
-    waiting_of,
-)
 from ektp_opt.national.run import NationalOptions, run_national
 from ektp_opt.national.scenario import load_national
 from ektp_opt.national.verify import verify_national
@@ -192,65 +181,6 @@ def test_an_interrupted_run_keeps_finished_cities_and_resumes_without_replanning
         assert summary["cities"][code]["status"] == "skipped"
         assert (out / "plans" / code / "appointments.csv").stat().st_mtime_ns == before[code]
     assert verify_national(out, cpus=2).ok
-
-
-def _tiny(waves: list[int], first: list[list[int]], residents: list[int], regular: int = 12) -> MasterInput:
-    import datetime as dt
-
-    return MasterInput(
-        days=[dt.date(2011, 8, 1) + dt.timedelta(days=i) for i in range(regular)],
-        regular=regular,
-        kecamatan=[f"99.01.{i + 1:02d}" for i in range(len(residents))],
-        city_of=["99.01"] * len(residents),
-        residents=np.array(residents, dtype=np.int64),
-        seats=10,
-        fixed=1,
-        fixed_first=np.zeros(len(residents), dtype=np.int64),
-        wave_first=np.array(first, dtype=np.int64),
-        wave_count=waves,
-    )
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        ([2, 1], [[2, 5], [2, 5], [3, 6]], [150, 90, 60]),
-        ([1, 2], [[1, 4], [3, 4], [1, 7]], [110, 100, 40]),
-        ([3], [[2], [2], [2]], [200, 60, 100]),
-    ],
-)
-def test_master_equals_the_brute_force_optimum_on_tiny_nations(
-    case: tuple[list[int], list[list[int]], list[int]],
-) -> None:
-    mi = _tiny(*case)
-    n_k, n_w = mi.wave_first.shape
-    best: tuple[int, int] | None = None
-    ranges = [range(c + 1) for c in mi.wave_count for _k in range(n_k)]
-    for flat in itertools.product(*ranges):
-        split = np.array(flat, dtype=np.int64).reshape(n_w, n_k).T
-        if any(split[:, w].sum() > mi.wave_count[w] for w in range(n_w)):
-            continue
-        done = completion_of(mi, split)
-        if done is None:
-            continue
-        key = (done, int(waiting_of(mi, split, done).sum()))
-        best = key if best is None or key < best else best
-    assert best is not None
-    plan = solve_master(mi, limit=30)
-    assert (plan.completion.value, plan.waiting.value) == best
-    assert plan.completion.bound <= best[0] and plan.waiting.bound <= best[1]
-    assert plan.completion.status == plan.waiting.status == "OPTIMAL"
-
-
-def test_master_is_never_worse_than_the_proportional_split() -> None:
-    ln = load_national(SMALL)
-    mi = master_input(ln, [make_city(ln, k.code) for k in ln.kabkota])
-    plan = solve_master(mi, limit=60)
-    simple = proportional_split(mi)
-    done = completion_of(mi, simple)
-    assert done is None or plan.horizon <= done
-    if done == plan.horizon:
-        assert plan.waiting.value <= int(waiting_of(mi, simple, done).sum())
 
 
 def test_national_scenario_errors_name_the_file_and_field(tmp_path: Path) -> None:
