@@ -153,3 +153,116 @@ def test_a_change_that_contradicts_what_happened_is_refused(
         f"{changed}: deliveries: contradicts what already happened: device {device} enrolled KK on {date} "
         f"(before as-of), but the changed scenario {why.format(device=device)}"
     ), err
+
+
+# --- what a re-plan refuses before it starts, each in its words (exit 3, nothing written) ---------
+
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _resolve(old: Path, scenario: Path, out: Path, *extra: str) -> tuple[int, str]:
+    from tests.cli.test_cli import run
+
+    code, _o, err = run("resolve", "--plan", str(old), "--scenario", str(scenario), "--out", str(out), *extra)
+    return code, err.strip().splitlines()[-1].removeprefix("error: ")  # the last line: after the progress
+
+
+def _last_regular(ls_path: Path) -> str:
+    """The tiny city's last regular day, counted here: two catch-up working days before the deadline."""
+    sc = load_scenario(ls_path).scenario
+    day, left = sc.deadline, sc.backlog.catch_up_days
+    while left or not (WEEK[day.weekday()] in sc.calendar.workdays and day not in sc.calendar.holidays):
+        if WEEK[day.weekday()] in sc.calendar.workdays and day not in sc.calendar.holidays:
+            left -= 1
+        day = day.fromordinal(day.toordinal() - 1)
+    return str(day)
+
+
+def test_as_of_after_the_last_regular_day_leaves_nothing_to_replan(
+    tiny_city: Callable[..., Path], tmp_path: Path
+) -> None:
+    scenario = tiny_city("s.toml")
+    old = _solved(scenario, tmp_path / "old")
+    last = _last_regular(scenario)
+    after = str(load_scenario(scenario).scenario.deadline)
+    assert _resolve(old, scenario, tmp_path / "late", "--as-of", after) == (
+        3,
+        f"--as-of: {after} is after the last regular day {last}: nothing is left to re-plan",
+    )
+    assert _resolve(old, scenario, tmp_path / "ok", "--as-of", last)[0] == 0  # the last regular day itself
+
+
+def test_a_past_appointment_on_a_day_that_is_no_longer_worked(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    """The changed scenario makes 19 August a holiday, after it was worked: the first KK (in the
+    population's order) booked that day is named."""
+    old = _solved(tiny_city("s.toml"), tmp_path / "old")
+    calendar = (
+        '[calendar]\nworkdays = ["mon", "tue", "wed", "thu", "fri", "sat"]\n'
+        "holidays = [2011-08-17, 2011-08-19, 2011-08-29, 2011-08-30]\n"
+    )
+    changed = tiny_city("changed.toml", calendar=calendar)
+    h = load_population(load_scenario(changed))
+    on_19 = {
+        line.split(",")[0] for line in (old / "appointments.csv").read_text().splitlines() if ",2011-08-19," in line
+    }
+    kk = next(k for k in h.kk_id.tolist() if k in on_19)
+    assert _resolve(old, changed, tmp_path / "new", "--as-of", "2011-08-25") == (
+        3,
+        f"{old / 'appointments.csv'}: kk_id {kk}: past appointment on 2011-08-19 is not a regular working day "
+        "of the changed scenario",
+    )
+
+
+def test_attendance_only_for_appointments_before_as_of(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    scenario = tiny_city("s.toml")
+    old = _solved(scenario, tmp_path / "old")
+    rows = [line.split(",") for line in (old / "appointments.csv").read_text().splitlines()[1:]]
+    late = next(r for r in rows if r[4] >= "2011-08-22")
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text(f"kk_id,attended\n{late[0]},0\n")
+    assert _resolve(old, scenario, tmp_path / "new", "--as-of", "2011-08-22", "--attendance", str(sheet)) == (
+        3,
+        f"--attendance: kk_id {late[0]}: appointment on {late[4]} is not before as-of",
+    )
+
+
+def test_the_plan_to_replan_must_be_a_plan_that_keeps_the_rules(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    """A folder without summary.json is no plan; one whose rules are broken is named with the
+    first three rules it breaks; one whose scenario is gone is taken as it is."""
+    import json
+
+    scenario = tiny_city("s.toml")
+    old = _solved(scenario, tmp_path / "old")
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "appointments.csv").write_text((old / "appointments.csv").read_text())
+    code, said = _resolve(bare, scenario, tmp_path / "n1", "--as-of", "2011-08-22")
+    assert code == 3 and said.startswith(f"{bare}: ")
+    summary = json.loads((old / "summary.json").read_text())
+    summary["residents"] += 1  # a figure the plan does not show
+    summary["objectives"]["waiting"]["status"] = "PROVEN"  # a claim it cannot make
+    (old / "summary.json").write_text(json.dumps(summary))
+    rows = (old / "appointments.csv").read_text().splitlines()
+    first = rows[1].split(",")
+    shift_nine = ",".join([*first[:5], "9", *first[6:]])
+    devices = (old / "devices.csv").read_text().splitlines()
+    (old / "devices.csv").write_text(
+        "\n".join([*devices, devices[1].replace(devices[1].split(",")[1], "12.71.03", 1)]) + "\n"
+    )
+    (old / "appointments.csv").write_text("\n".join([rows[0], shift_nine, *rows[2:]]) + "\n")
+    code, said = _resolve(old, scenario, tmp_path / "n2", "--as-of", "2011-08-22")
+    from ektp_opt.verify import verify_plan
+
+    ls = load_scenario(scenario)
+    names = [v.rule for v in verify_plan(old, ls, load_population(ls)).violations]
+    assert len(names) >= 4
+    assert (code, said) == (
+        3,
+        f"{old}: the plan to re-plan breaks hard rules ({', '.join(names[:3])}); see `ektp-opt verify`",
+    )
+    summary["scenario_file"] = str(tmp_path / "gone.toml")
+    (old / "summary.json").write_text(json.dumps(summary))
+    code, said = _resolve(old, scenario, tmp_path / "n3", "--as-of", "2011-08-22")
+    assert not said.startswith(f"{old}: the plan to re-plan breaks hard rules"), (
+        said
+    )  # not checked: its scenario is gone
