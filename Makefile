@@ -43,7 +43,7 @@ test: lint install-check
 mutation: $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,national,postgresql,mutation]'
 	rm -rf build/mutation-plans mutants
-	EKTP_TEST_PLANS=$(CURDIR)/build/mutation-plans $(BIN)/pytest -q tests/verify/test_every_rule.py tests/national/test_national_rules.py
+	EKTP_TEST_PLANS=$(CURDIR)/build/mutation-plans $(BIN)/pytest -q tests/verify/test_every_rule.py tests/verify/test_rules_named.py tests/national/test_national_rules.py
 	EKTP_TEST_PLANS=$(CURDIR)/build/mutation-plans $(BIN)/mutmut run --max-children 2
 	$(BIN)/python benchmarks/mutation.py
 

@@ -84,16 +84,18 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 
 @pytest.fixture(scope="session")
 def medan_10k_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One real plan (10,000 residents) shared by the tests that read plans."""
+    """One real plan (10,000 residents) shared by the tests that read plans (made once for the
+    whole mutation run, like the other prebuilt plans: never written to by a test)."""
     from click.testing import CliRunner
 
     from ektp_opt.cli.main import main
 
-    out = tmp_path_factory.mktemp("p") / "plan"
-    args = ["solve", str(MEDAN / "medan-10k.toml"), "--out", str(out), "--workers", "1", "--quiet"]
-    r = CliRunner().invoke(main, args)
-    assert r.exit_code == 0, r.stderr
-    return out
+    def build(root: Path) -> None:
+        args = ["solve", str(MEDAN / "medan-10k.toml"), "--out", str(root / "plan"), "--workers", "1", "--quiet"]
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 0, r.stderr
+
+    return prebuilt("medan-10k", build, tmp_path_factory.mktemp("p")) / "plan"
 
 
 def prebuilt(name: str, build: Callable[[Path], None], fresh: Path) -> Path:
