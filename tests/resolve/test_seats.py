@@ -104,7 +104,7 @@ def _slots(rooms: list[int]) -> list[Slot]:
 
 
 rooms = st.lists(st.integers(0, 9), min_size=1, max_size=16)
-limits = st.sampled_from([-1, 1, 2, 3])
+limits = st.sampled_from([-1, 0, 1, 2, 3])
 
 
 @settings(max_examples=200, deadline=None)

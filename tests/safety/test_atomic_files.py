@@ -486,3 +486,43 @@ def test_a_folder_written_is_recorded_for_the_interrupt_message(tmp_path: Path) 
             (stage / "a.csv").write_text(text)
     assert interrupt._committed[before:] == [target, target]
     assert (target / "a.csv").read_text() == "second" and _left(tmp_path) == ["plan"]
+
+
+def test_folder_targets_are_refused_in_their_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ektp_opt.safety.atomic import MARKER, check_folder_target, manifest, marker_text
+
+    def said(target: Path) -> str:
+        with pytest.raises(InputError) as exc:
+            check_folder_target(target)
+        return str(exc.value)
+
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    theirs = tmp_path / "documents"
+    theirs.mkdir()
+    (theirs / "letter.doc").write_text("")
+    ours = tmp_path / "plan"
+    ours.mkdir()
+    (ours / "a.csv").write_text("a")
+    (ours / MARKER).write_text(marker_text("plan", manifest(ours)))
+    for n in range(5):
+        (ours / f"mine{n}.txt").write_text("")
+    assert said(link) == f"{link}: is a symbolic link; give a real folder to write the plan into"
+    assert said(a_file / "deep" / "plan") == f"{a_file / 'deep' / 'plan'}: cannot be created: {a_file} is not a folder"
+    assert said(a_file) == f"{a_file}: is a file, not a folder; give a folder to write the plan into"
+    assert said(theirs) == (
+        f"{theirs}: is a folder ektp-opt did not write (no valid {MARKER} marker) and is not empty; "
+        "give a new or empty folder, or an earlier ektp-opt output"
+    )
+    assert said(ours) == (
+        f"{ours}: holds files ektp-opt did not write or that changed since: mine0.txt, mine1.txt, mine2.txt "
+        "and 2 more; move them away, or give another folder"
+    )
+    for n in range(2, 5):
+        (ours / f"mine{n}.txt").unlink()
+    assert said(ours).endswith("since: mine0.txt, mine1.txt; move them away, or give another folder")
+    monkeypatch.chdir(ours)
+    assert said(ours) == f"{ours}: holds the current folder; ektp-opt will not replace it"
+    check_folder_target(tmp_path / "new" / "deeper" / "plan")  # folders yet to be made: fine
