@@ -4,6 +4,7 @@ made once (or taken from EKTP_TEST_PLANS in the mutation run) and each test brea
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -153,7 +154,11 @@ def test_each_city_is_verified_from_its_own_files(national_plan: Path, tmp_path:
 
 def test_the_whole_folder_is_verified_city_by_city(national_plan: Path, tmp_path: Path) -> None:
     """verify_national on one CPU: every kab/kota's plan checked and reported by its code, and a
-    broken city or a missing one is what makes the report fail."""
+    broken city or a missing one is what makes the report fail. (Not under make mutation: a local
+    Ray for every mutant does not start within mutmut's CPU limit, so verify_national is listed
+    there as reached by no selected test.)"""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        pytest.skip("a Ray per mutant: not under mutation testing")
     from ektp_opt.national.scenario import load_national
     from ektp_opt.national.verify import verify_national
     from tests.national.test_national import SMALL
