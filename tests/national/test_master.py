@@ -11,7 +11,15 @@ import itertools
 import numpy as np
 import pytest
 
-from ektp_opt.national.master import MasterInput, master_input, proportional_split, solve_master
+from ektp_opt.national.master import (
+    MasterInput,
+    _fewest_extra,
+    completion_of,
+    device_days,
+    master_input,
+    proportional_split,
+    solve_master,
+)
 
 SEATS, FIXED = 10, 1
 
@@ -132,3 +140,84 @@ def test_master_is_never_worse_than_the_proportional_split() -> None:
     assert plan.horizon <= done
     if plan.horizon == done:
         assert plan.waiting.value <= total
+
+
+def _splits(waves: list[int], n_k: int) -> list[list[list[int]]]:
+    """Every split of the waves over ``n_k`` kecamatan that gives no wave more than it has."""
+    out = []
+    for flat in itertools.product(*[range(c + 1) for c in waves for _k in range(n_k)]):
+        split = [[flat[w * n_k + k] for w in range(len(waves))] for k in range(n_k)]
+        if all(sum(split[k][w] for k in range(n_k)) <= waves[w] for w in range(len(waves))):
+            out.append(split)
+    return out
+
+
+def test_completion_and_device_days_of_every_split_as_counted_here() -> None:
+    """For every split of a tiny nation: the day its last kecamatan is done (or None past the
+    regular days) and each kecamatan's device-days before a day, counted here day by day."""
+    waves, first, residents = [2, 1], [[2, 5], [2, 5], [3, 6]], [150, 90, 60]
+    mi = _tiny(waves, first, residents, regular=9)
+    for split in _splits(waves, len(residents)):
+        counted = _counted(residents, first, split, mi.regular)
+        assert completion_of(mi, np.array(split, dtype=np.int64)) == (counted[0] if counted else None), split
+        for t in (0, 1, 3, 6, 9):
+            by_hand = [
+                sum(FIXED + sum(n for n, f in zip(split[k], first[k], strict=True) if d >= f) for d in range(t))
+                for k in range(len(residents))
+            ]
+            assert device_days(mi, np.array(split, dtype=np.int64), t).tolist() == by_hand
+
+
+def _finishes(
+    waves: list[int],
+    first: list[list[int]],
+    residents: list[int],
+    province_of: list[str],
+    extra: dict[tuple[int, str], int],
+    days: int,
+) -> bool:
+    """Does some split finish within ``days`` once ``extra[w, p]`` devices join wave w, bound for
+    province p's kecamatan only? Each (wave, province) addition is a pool of its own."""
+    n_k, n_w = len(residents), len(waves)
+    cols = sorted(extra)
+    pools = list(waves) + [extra[c] for c in cols]
+    owners: list[str | None] = [None] * n_w + [p for _w, p in cols]
+    col_first = [[first[k][w] for w in range(n_w)] + [first[k][w] for w, _p in cols] for k in range(n_k)]
+    for split in _splits(pools, n_k):
+        if any(split[k][c] and owners[c] not in (None, province_of[k]) for k in range(n_k) for c in range(len(pools))):
+            continue
+        if _counted(residents, col_first, split, days) is not None:
+            return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("waves", "first", "residents", "province_of"),
+    [
+        ([1], [[2], [2]], [150, 100], ["11", "12"]),
+        ([1, 1], [[1, 4], [2, 3]], [170, 90], ["11", "12"]),
+        ([2], [[1], [3], [1]], [160, 140, 40], ["11", "11", "12"]),
+    ],
+)
+def test_fewest_extra_devices_are_the_least_any_addition_needs(
+    waves: list[int], first: list[list[int]], residents: list[int], province_of: list[str]
+) -> None:
+    """A nation that cannot finish in its regular days: the fewest devices added to its waves
+    (each extra bound for one province) such that some split finishes, found here by trying
+    every addition of growing size and every split, with the days counted resident by resident;
+    and the addition the module names does finish."""
+    mi = _tiny(waves, first, residents, regular=8)
+    keys = [(w, p) for w in range(len(waves)) for p in sorted(set(province_of))]
+    least = next(
+        total
+        for total in range(12)
+        for counts in itertools.product(range(total + 1), repeat=len(keys))
+        if sum(counts) == total
+        and _finishes(waves, first, residents, province_of, dict(zip(keys, counts, strict=True)), mi.regular)
+    )
+    assert least > 0  # the waves alone cannot do it
+    extra_found, status = _fewest_extra(mi, province_of, limit=30)
+    assert status == "OPTIMAL"
+    assert sum(extra_found.values()) == least
+    assert set(extra_found) <= set(keys) and all(n > 0 for n in extra_found.values())
+    assert _finishes(waves, first, residents, province_of, extra_found, mi.regular)
