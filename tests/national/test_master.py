@@ -14,10 +14,12 @@ import pytest
 from ektp_opt.national.master import (
     MasterInput,
     _fewest_extra,
+    capacity_bound,
     completion_of,
     device_days,
     master_input,
     proportional_split,
+    solve_completion,
     solve_master,
 )
 
@@ -221,3 +223,38 @@ def test_fewest_extra_devices_are_the_least_any_addition_needs(
     assert sum(extra_found.values()) == least
     assert set(extra_found) <= set(keys) and all(n > 0 for n in extra_found.values())
     assert _finishes(waves, first, residents, province_of, extra_found, mi.regular)
+
+
+def _random_nation(seed: int) -> tuple[list[int], list[list[int]], list[int]]:
+    """A nation of 1-3 kecamatan and 1-2 waves whose splits can all be tried; some finish early,
+    some just in time, some not within the regular days."""
+    rng = np.random.default_rng(seed)
+    n_k, n_w = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+    waves = [int(c) for c in rng.integers(1, 3, n_w)]
+    first = [[int(f) for f in rng.integers(0, 7, n_w)] for _k in range(n_k)]
+    residents = [int(r) for r in rng.integers(10, 170, n_k)]
+    return waves, first, residents
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_completion_level_is_the_least_any_split_reaches_or_proven_impossible(seed: int) -> None:
+    """Level 1 on random tiny nations, against every split counted day by day: the least
+    completion, OPTIMAL with that bound; or, when no split finishes in the regular days,
+    INFEASIBLE with the value one past them and a bound no split beats. The capacity bound is
+    never above the least completion, and equals it where one kecamatan takes every device."""
+    waves, first, residents = _random_nation(seed)
+    mi = _tiny(waves, first, residents, regular=8)
+    reached = [c[0] for split in _splits(waves, len(residents)) if (c := _counted(residents, first, split, mi.regular))]
+    least = min(reached) if reached else None
+    level, split = solve_completion(mi, limit=30)
+    assert level.name == "completion"
+    bound = capacity_bound(mi)
+    if least is None:
+        assert (level.value, level.status, split) == (mi.regular + 1, "INFEASIBLE", None)
+        assert level.bound == bound and 1 <= bound <= mi.regular + 1
+        return
+    assert (level.value, level.bound, level.status) == (least, least, "OPTIMAL")
+    assert split is not None and _counted(residents, first, split.tolist(), mi.regular)[0] == least  # type: ignore[index]
+    assert bound <= least
+    if len(residents) == 1:
+        assert bound == least
