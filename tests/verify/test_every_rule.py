@@ -1579,3 +1579,77 @@ def test_the_first_household_visited_at_home_is_seen(first_flagged: Base, tmp_pa
         v["order"] = str(n)
     p.summarise()
     _named_alone_as_saved(p, "flagged KK neither visited nor listed as unserved", [first])
+
+
+def test_earlier_capacity_holds_up_to_and_including_its_day(office: Base, tmp_path: Path) -> None:
+    """device.earlier (a re-plan at a measured pace keeps past days at their planned capacity):
+    its capacity rules every day up to and including ``until``, the later entry's from the day
+    after the earlier's; a device-shift over those seats is named, counted here from the rows."""
+    sc = office.ls.scenario
+    load: Counter[tuple[str, str, str]] = Counter()
+    kec_of: dict[str, str] = {}
+    for r in _read(office.plan / "appointments.csv"):
+        load[r["device_id"], r["date"], r["shift"]] += int(r["members"])
+        kec_of[r["device_id"]] = r["site_kecamatan"]
+    dates = sorted({d for _dev, d, _s in load})
+    busiest = max(load.values())
+    day = next(d for d in dates[1:] if max(n for (_v, d2, _s), n in load.items() if d2 == d) == busiest)
+    before = dates[dates.index(day) - 1]
+    reserve = sc.backlog.reserve_per_shift
+
+    def capacity(seats: int, dev: str) -> int:  # a day's capacity giving ``seats`` regular seats a shift
+        return (seats + reserve) * sc.shifts_for(kec_of[dev]) + sc.shifts_for(kec_of[dev]) - 1
+
+    assert len({sc.shifts_for(k) for k in kec_of.values()}) == 1  # one capacity serves every device
+    dev0 = next(iter(kec_of))
+    low, high = capacity(busiest - 1, dev0), capacity(busiest + 5, dev0)
+
+    def over(seats_by_day: Callable[[str], int]) -> int:
+        return sum(1 for (_v, d, _s), n in load.items() if n > seats_by_day(d))
+
+    _city(tmp_path)
+    cases = [
+        ([(day, low)], lambda d: busiest - 1 if d <= day else busiest + 99),
+        ([(before, low)], lambda d: busiest - 1 if d <= before else busiest + 99),
+        ([(before, high), (day, low)], lambda d: busiest + 5 if d <= before else busiest - 1 if d <= day else 99),
+    ]
+    for n, (earlier, seats_by_day) in enumerate(cases):
+        text = (office.plan.parent / "s.toml").read_text() + "".join(
+            f"\n[[device.earlier]]\nuntil = {until}\ncapacity_per_day = {cap}\n" for until, cap in earlier
+        )
+        scenario = tmp_path / f"s{n}.toml"
+        scenario.write_text(text)
+        ls = load_scenario(scenario)
+        plan = tmp_path / f"plan{n}"
+        shutil.copytree(office.plan, plan)
+        info = json.loads((plan / "summary.json").read_text())
+        info["inputs"]["scenario_sha256"] = ls.sha256  # the plan stands for this scenario now
+        (plan / "summary.json").write_text(json.dumps(info, indent=2))
+        rep = verify_plan(plan, ls, office.h)
+        want = over(seats_by_day)
+        assert want > 0
+        assert {v.rule: v.count for v in rep.violations} == {"device-shift over its regular seats": want}, n
+
+
+def test_an_appointment_on_the_last_regular_day_is_in_the_window(office: Base, tmp_path: Path) -> None:
+    """The last regular day (counted here back from the deadline over the catch-up days) is the
+    window's last day: a family moved onto it, where a device has seats, breaks no rule; the
+    working day after it is a catch-up day, named."""
+    p = Plan(office, tmp_path / "ok")
+    last = p.last_regular()
+    row = min(p.appts, key=lambda r: (int(r["members"]), r["kk_id"]))
+    dev, shift = next(
+        s for s in p.slots(row["site_kecamatan"], last) if p.free(s[0], last, s[1]) >= int(row["members"])
+    )
+    row["date"], row["device_id"], row["shift"] = last, dev, shift
+    p.summarise()
+    assert p.save() == set()
+    after = dt.date.fromisoformat(last) + dt.timedelta(1)
+    while not p.working(after):
+        after += dt.timedelta(1)
+    assert after <= office.ls.scenario.deadline
+    q = Plan(office, tmp_path / "late")
+    row = next(r for r in q.appts if r["kk_id"] == row["kk_id"])
+    row["date"], row["device_id"], row["shift"] = str(after), dev, shift
+    q.summarise()
+    assert q.save() == {"appointment after the last regular day (catch-up days or later)"}
