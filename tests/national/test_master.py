@@ -11,6 +11,7 @@ import itertools
 import numpy as np
 import pytest
 
+from ektp_opt.errors import InfeasibleError
 from ektp_opt.national.master import (
     MasterInput,
     _fewest_extra,
@@ -26,7 +27,13 @@ from ektp_opt.national.master import (
 SEATS, FIXED = 10, 1
 
 
-def _tiny(waves: list[int], first: list[list[int]], residents: list[int], regular: int = 12) -> MasterInput:
+def _tiny(
+    waves: list[int],
+    first: list[list[int]],
+    residents: list[int],
+    regular: int = 12,
+    fixed_first: list[int] | None = None,
+) -> MasterInput:
     return MasterInput(
         days=[dt.date(2011, 8, 1) + dt.timedelta(days=i) for i in range(regular)],
         regular=regular,
@@ -35,7 +42,7 @@ def _tiny(waves: list[int], first: list[list[int]], residents: list[int], regula
         residents=np.array(residents, dtype=np.int64),
         seats=SEATS,
         fixed=FIXED,
-        fixed_first=np.zeros(len(residents), dtype=np.int64),
+        fixed_first=np.array(fixed_first or [0] * len(residents), dtype=np.int64),
         wave_first=np.array(first, dtype=np.int64),
         wave_count=waves,
     )
@@ -55,12 +62,23 @@ def _served(residents: int, devices_on: list[int]) -> tuple[int | None, int]:
     return None, waiting
 
 
-def _counted(residents: list[int], first: list[list[int]], split: list[list[int]], days: int) -> tuple[int, int] | None:
+def _counted(
+    residents: list[int],
+    first: list[list[int]],
+    split: list[list[int]],
+    days: int,
+    fixed_first: list[int] | None = None,
+) -> tuple[int, int] | None:
     """(completion, waiting) of a split, counted resident by resident; None if some kecamatan is
-    not done within ``days``. Waiting counts everyone, as the master's level 2 does."""
+    not done within ``days``. Waiting counts everyone, as the master's level 2 does. A
+    kecamatan's own devices work from day ``fixed_first[k]`` (0-based; 0 if not given)."""
+    ff = fixed_first or [0] * len(residents)
     done, total = 0, 0
     for k, people in enumerate(residents):
-        devices_on = [FIXED + sum(n for n, f in zip(split[k], first[k], strict=True) if d >= f) for d in range(days)]
+        devices_on = [
+            FIXED * (d >= ff[k]) + sum(n for n, f in zip(split[k], first[k], strict=True) if d >= f)
+            for d in range(days)
+        ]
         day, waiting = _served(people, devices_on)
         if day is None:
             return None
@@ -225,15 +243,31 @@ def test_fewest_extra_devices_are_the_least_any_addition_needs(
     assert _finishes(waves, first, residents, province_of, extra_found, mi.regular)
 
 
-def _random_nation(seed: int) -> tuple[list[int], list[list[int]], list[int]]:
-    """A nation of 1-3 kecamatan and 1-2 waves whose splits can all be tried; some finish early,
-    some just in time, some not within the regular days."""
+def _random_nation(seed: int) -> tuple[list[int], list[list[int]], list[int], list[int]]:
+    """A nation of 1-3 kecamatan and 1-2 waves whose splits can all be tried, each kecamatan's
+    own device from a day of its own; some finish early, some just in time, some not within the
+    regular days."""
     rng = np.random.default_rng(seed)
     n_k, n_w = int(rng.integers(1, 4)), int(rng.integers(1, 3))
     waves = [int(c) for c in rng.integers(1, 3, n_w)]
     first = [[int(f) for f in rng.integers(0, 7, n_w)] for _k in range(n_k)]
     residents = [int(r) for r in rng.integers(10, 170, n_k)]
-    return waves, first, residents
+    fixed_first = [int(f) for f in rng.integers(0, 4, n_k)]
+    return waves, first, residents, fixed_first
+
+
+def _capacity_day(
+    waves: list[int], first: list[list[int]], residents: list[int], fixed_first: list[int], regular: int
+) -> int:
+    """The first day by whose end every seat in the nation, every wave's devices working from
+    the earliest day any kecamatan could have them, would hold every resident (one past the
+    regular days if none)."""
+    for t in range(1, regular + 1):
+        own = sum(FIXED * max(0, t - f) for f in fixed_first)
+        pooled = sum(n * max(0, t - min(row[w] for row in first)) for w, n in enumerate(waves))
+        if SEATS * (own + pooled) >= sum(residents):
+            return t
+    return regular + 1
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -242,19 +276,25 @@ def test_completion_level_is_the_least_any_split_reaches_or_proven_impossible(se
     completion, OPTIMAL with that bound; or, when no split finishes in the regular days,
     INFEASIBLE with the value one past them and a bound no split beats. The capacity bound is
     never above the least completion, and equals it where one kecamatan takes every device."""
-    waves, first, residents = _random_nation(seed)
-    mi = _tiny(waves, first, residents, regular=8)
-    reached = [c[0] for split in _splits(waves, len(residents)) if (c := _counted(residents, first, split, mi.regular))]
+    waves, first, residents, ff = _random_nation(seed)
+    mi = _tiny(waves, first, residents, regular=8, fixed_first=ff)
+    reached = [
+        c[0] for split in _splits(waves, len(residents)) if (c := _counted(residents, first, split, mi.regular, ff))
+    ]
     least = min(reached) if reached else None
     level, split = solve_completion(mi, limit=30)
     assert level.name == "completion"
     bound = capacity_bound(mi)
+    assert bound == _capacity_day(waves, first, residents, ff, mi.regular)
     if least is None:
         assert (level.value, level.status, split) == (mi.regular + 1, "INFEASIBLE", None)
-        assert level.bound == bound and 1 <= bound <= mi.regular + 1
+        assert level.bound == bound
+        with pytest.raises(InfeasibleError) as exc:
+            solve_master(mi, limit=30)
+        assert str(exc.value) == "no split of the national waves finishes by the deadline (8 regular days)"
         return
     assert (level.value, level.bound, level.status) == (least, least, "OPTIMAL")
-    assert split is not None and _counted(residents, first, split.tolist(), mi.regular)[0] == least  # type: ignore[index]
+    assert split is not None and _counted(residents, first, split.tolist(), mi.regular, ff)[0] == least  # type: ignore[index]
     assert bound <= least
     if len(residents) == 1:
         assert bound == least
