@@ -244,11 +244,11 @@ def test_fewest_extra_devices_are_the_least_any_addition_needs(
 
 
 def _random_nation(seed: int) -> tuple[list[int], list[list[int]], list[int], list[int]]:
-    """A nation of 1-3 kecamatan and 1-2 waves whose splits can all be tried, each kecamatan's
+    """A nation of 1-3 kecamatan and 0-2 waves whose splits can all be tried, each kecamatan's
     own device from a day of its own; some finish early, some just in time, some not within the
     regular days."""
     rng = np.random.default_rng(seed)
-    n_k, n_w = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+    n_k, n_w = int(rng.integers(1, 4)), int(rng.integers(0, 3))
     waves = [int(c) for c in rng.integers(1, 3, n_w)]
     first = [[int(f) for f in rng.integers(0, 7, n_w)] for _k in range(n_k)]
     residents = [int(r) for r in rng.integers(10, 170, n_k)]
@@ -298,3 +298,42 @@ def test_completion_level_is_the_least_any_split_reaches_or_proven_impossible(se
     assert bound <= least
     if len(residents) == 1:
         assert bound == least
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_completion_level_out_of_time_is_never_called_proven(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The covering model out of time on one day (as a real limit would leave it): level 1 keeps
+    what is proven apart from what was found. Out of time on the least day: FEASIBLE, a later
+    day found, the bound still the least day (every day before it proven infeasible). Out of time
+    on the day before it: the least day found, FEASIBLE, the bound below it. Out of time on the
+    regular days themselves: no split, UNKNOWN (not INFEASIBLE), the capacity bound kept."""
+    import ektp_opt.national.master as master
+
+    waves, first, residents, ff = _random_nation(seed)
+    mi = _tiny(waves, first, residents, regular=8, fixed_first=ff)
+    reached = [
+        c[0] for split in _splits(waves, len(residents)) if (c := _counted(residents, first, split, mi.regular, ff))
+    ]
+    if not reached:
+        return
+    least, lo = min(reached), _capacity_day(waves, first, residents, ff, mi.regular)
+    real = master._feasible
+
+    def out_of_time_on(day: int) -> None:
+        monkeypatch.setattr(
+            master, "_feasible", lambda m, t, limit: ("UNKNOWN", None) if t == day else real(m, t, limit)
+        )
+
+    out_of_time_on(mi.regular)
+    level, split = solve_completion(mi, limit=30)
+    assert (level.value, level.bound, level.status, split) == (mi.regular + 1, lo, "UNKNOWN", None)
+    if least < mi.regular:
+        out_of_time_on(least)
+        level, split = solve_completion(mi, limit=30)
+        assert split is not None and level.value > least and (level.bound, level.status) == (least, "FEASIBLE")
+        assert _counted(residents, first, split.tolist(), level.value, ff) is not None
+    if least - 1 >= lo:
+        out_of_time_on(least - 1)
+        level, split = solve_completion(mi, limit=30)
+        assert split is not None and level.value == least and level.bound < least and level.status == "FEASIBLE"
+        assert _counted(residents, first, split.tolist(), least, ff) is not None
