@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -337,3 +338,65 @@ def test_completion_level_out_of_time_is_never_called_proven(seed: int, monkeypa
         level, split = solve_completion(mi, limit=30)
         assert split is not None and level.value == least and level.bound < least and level.status == "FEASIBLE"
         assert _counted(residents, first, split.tolist(), least, ff) is not None
+
+
+def _working_days(start: dt.date, end: dt.date, workdays: list[str], holidays: list[dt.date]) -> list[dt.date]:
+    week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    days = [start + dt.timedelta(n) for n in range((end - start).days + 1)]
+    return [d for d in days if week[d.weekday()] in workdays and d not in holidays]
+
+
+def test_national_diagnosis_of_a_deadline_too_early(tmp_path: Path) -> None:
+    """national-small with its deadline two months early, diagnosed in-process: the regular days
+    and the earliest completion's date counted here from the calendar; the earliest completion
+    proven; and the extra devices it names are the fewest: with them added to their waves the
+    master meets the deadline, with one fewer in all it does not (its own level 1, not the
+    extra-device model that named them)."""
+    pytest.importorskip("ray")
+    from ektp_opt.national.cities import make_city
+    from ektp_opt.national.master import national_diagnosis
+    from ektp_opt.national.scenario import load_national
+    from tests.national.test_national import SMALL
+
+    text = SMALL.read_text().replace("deadline = 2011-12-30", "deadline = 2011-10-31")
+    (tmp_path / "late.toml").write_text(text)
+    ln = load_national(tmp_path / "late.toml")
+    sc = ln.scenario
+    d = national_diagnosis(ln, limit=60)
+    cal = sc.calendar
+    regular = _working_days(sc.start, sc.deadline, cal.workdays, cal.holidays)[: -sc.backlog.catch_up_days]
+    assert (d.scenario, d.meets_deadline, d.deadline, d.regular_working_days) == (
+        "national-small",
+        False,
+        dt.date(2011, 10, 31),
+        len(regular),
+    )
+    e = d.earliest_completion
+    assert e.working_days is not None and e.working_days > len(regular)
+    assert (e.status, e.bound) == ("OPTIMAL", e.working_days)
+    later = _working_days(sc.start, sc.start + dt.timedelta(3 * 365), cal.workdays, cal.holidays)
+    assert e.date == later[e.working_days - 1]
+    assert d.proof is not None and d.proof.statement == (
+        f"no split of the waves serves every resident within the {len(regular)} regular working days: "
+        f"at least {e.bound} are needed"
+    )
+    assert d.extra_status == "OPTIMAL" and d.extra_devices
+    assert all(x.province == "75" and x.date == sc.waves[x.wave - 1].date for x in d.extra_devices)
+
+    def meets(extra: dict[int, int]) -> bool:
+        counts = [w.count + extra.get(n + 1, 0) for n, w in enumerate(sc.waves)]
+        more = text
+        for w, c in zip(sc.waves, counts, strict=True):
+            more = more.replace(f"date = {w.date}\ncount = {w.count}\n", f"date = {w.date}\ncount = {c}\n")
+        (tmp_path / "more.toml").write_text(more)
+        lm = load_national(tmp_path / "more.toml")
+        assert [w.count for w in lm.scenario.waves] == counts
+        level, _split = solve_completion(master_input(lm, [make_city(lm, k.code) for k in lm.kabkota]), 60)
+        return level.status == "OPTIMAL" and level.value <= len(regular)
+
+    named = {x.wave: x.devices for x in d.extra_devices}
+    assert meets(named)
+    # one fewer in all: best placed in the first wave, whose devices serve at least as long as any
+    # later wave's (one province here); if that cannot meet the deadline, no mix of as many can
+    assert sc.waves[0].date <= min(w.date for w in sc.waves)
+    assert not meets({1: sum(named.values()) - 1})
