@@ -258,7 +258,7 @@ SWEEP = [float(t) for t in os.environ.get("EKTP_NATIONAL_SIGNAL_MOMENTS", "3.5")
 def test_a_signal_at_any_moment_ends_the_run_cleanly(tmp_path: Path, sig: int, moment: float) -> None:
     """SIGTERM gives 143 as SIGINT gives 130 (Ray's own SIGTERM handler dumped a stack and gave 15,
     134 or 1), whenever it lands (master, Ray's start-up, cities); no Ray process is left, and the
-    folder resumes to a plan that verifies."""
+    folder SIGTERM leaves resumes to a plan that verifies (SIGINT's goes through the same handler)."""
     out = tmp_path / "cut"
     before = _ray_processes()
     proc = _start(out)
@@ -273,6 +273,8 @@ def test_a_signal_at_any_moment_ends_the_run_cleanly(tmp_path: Path, sig: int, m
     while _ray_processes() - before and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _ray_processes() - before, "Ray processes outlived the interrupted run"
+    if sig == signal.SIGINT:
+        return  # both signals end the run through one handler: the folder it leaves is resumed once, below
     summary = run_national(load_national(SMALL), out, NationalOptions(cpus=2, time_limit=60.0))
     assert summary["kabkota_planned"] == summary["kabkota"]
     assert verify_national(out, cpus=2).ok

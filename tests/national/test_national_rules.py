@@ -164,10 +164,6 @@ def test_the_whole_folder_is_verified_city_by_city(national_plan: Path, tmp_path
     from tests.national.test_national import SMALL
 
     codes = sorted(k.code for k in load_national(SMALL).kabkota)
-    report = verify_national(national_plan, SMALL, cpus=1)
-    assert report.ok and report.national == [] and sorted(report.cities) == codes
-    assert all(c == {"ok": True, "rows": len(_read(national_plan / "plans" / k / "appointments.csv")), "broken": []}
-               for k, c in report.cities.items())  # fmt: skip
     out = tmp_path / "n"
     shutil.copytree(national_plan, out)
     appts = _read(out / "plans" / "75.71" / "appointments.csv")
@@ -178,3 +174,5 @@ def test_the_whole_folder_is_verified_city_by_city(national_plan: Path, tmp_path
     assert report.national == ["N1 1 kab/kota without a plan, e.g. 75.01"]
     assert sorted(report.cities) == [c for c in codes if c != "75.01"]
     assert [k for k, c in report.cities.items() if not c["ok"]] == ["75.71"]
+    assert all(c == {"ok": True, "rows": len(_read(national_plan / "plans" / k / "appointments.csv")), "broken": []}
+               for k, c in report.cities.items() if k != "75.71")  # fmt: skip
