@@ -63,6 +63,24 @@ def _served(residents: int, devices_on: list[int]) -> tuple[int | None, int]:
     return None, waiting
 
 
+def _devices_on(split_k: list[int], first_k: list[int], days: int, own_from: int = 0) -> list[int]:
+    """A kecamatan's devices on each working day (0-based): its own device from ``own_from``, and
+    the ``split_k[w]`` devices of wave w from day ``first_k[w]``."""
+    return [
+        FIXED * (d >= own_from) + sum(n for n, f in zip(split_k, first_k, strict=True) if d >= f) for d in range(days)
+    ]
+
+
+def _splits(waves: list[int], n_k: int) -> list[list[list[int]]]:
+    """Every split of the waves over ``n_k`` kecamatan that gives no wave more than it has."""
+    out = []
+    for flat in itertools.product(*[range(c + 1) for c in waves for _k in range(n_k)]):
+        split = [[flat[w * n_k + k] for w in range(len(waves))] for k in range(n_k)]
+        if all(sum(split[k][w] for k in range(n_k)) <= waves[w] for w in range(len(waves))):
+            out.append(split)
+    return out
+
+
 def _counted(
     residents: list[int],
     first: list[list[int]],
@@ -76,11 +94,7 @@ def _counted(
     ff = fixed_first or [0] * len(residents)
     done, total = 0, 0
     for k, people in enumerate(residents):
-        devices_on = [
-            FIXED * (d >= ff[k]) + sum(n for n, f in zip(split[k], first[k], strict=True) if d >= f)
-            for d in range(days)
-        ]
-        day, waiting = _served(people, devices_on)
+        day, waiting = _served(people, _devices_on(split[k], first[k], days, ff[k]))
         if day is None:
             return None
         done, total = max(done, day), total + waiting
@@ -103,15 +117,7 @@ def test_master_equals_the_brute_force_optimum_on_tiny_nations(
     waves, first, residents = case
     mi = _tiny(waves, first, residents)
     n_k, n_w = len(residents), len(waves)
-    best: tuple[int, int] | None = None
-    for flat in itertools.product(*[range(c + 1) for c in waves for _k in range(n_k)]):
-        split = [[flat[w * n_k + k] for w in range(n_w)] for k in range(n_k)]
-        if any(sum(split[k][w] for k in range(n_k)) > waves[w] for w in range(n_w)):
-            continue
-        counted = _counted(residents, first, split, mi.regular)
-        if counted is not None and (best is None or counted < best):
-            best = counted
-    assert best is not None
+    best = min(c for split in _splits(waves, n_k) if (c := _counted(residents, first, split, mi.regular)))
     plan = solve_master(mi, limit=30)
     assert (plan.completion.value, plan.waiting.value) == best
     assert plan.completion.bound <= best[0] and plan.waiting.bound <= best[1]
@@ -120,11 +126,7 @@ def test_master_equals_the_brute_force_optimum_on_tiny_nations(
     assert all(sum(split[k][w] for k in range(n_k)) <= waves[w] for w in range(n_w))
     assert _counted(residents, first, split, mi.regular) == best  # the split it gives is that optimum
     per_kecamatan = [
-        _served(
-            people,
-            [FIXED + sum(n for n, f in zip(split[k], first[k], strict=True) if d >= f) for d in range(mi.regular)],
-        )[1]
-        for k, people in enumerate(residents)
+        _served(people, _devices_on(split[k], first[k], mi.regular))[1] for k, people in enumerate(residents)
     ]
     assert plan.waiting_per_kecamatan.tolist() == per_kecamatan
 
@@ -163,16 +165,6 @@ def test_master_is_never_worse_than_the_proportional_split() -> None:
         assert plan.waiting.value <= total
 
 
-def _splits(waves: list[int], n_k: int) -> list[list[list[int]]]:
-    """Every split of the waves over ``n_k`` kecamatan that gives no wave more than it has."""
-    out = []
-    for flat in itertools.product(*[range(c + 1) for c in waves for _k in range(n_k)]):
-        split = [[flat[w * n_k + k] for w in range(len(waves))] for k in range(n_k)]
-        if all(sum(split[k][w] for k in range(n_k)) <= waves[w] for w in range(len(waves))):
-            out.append(split)
-    return out
-
-
 def test_completion_and_device_days_of_every_split_as_counted_here() -> None:
     """For every split of a tiny nation: the day its last kecamatan is done (or None past the
     regular days) and each kecamatan's device-days before a day, counted here day by day."""
@@ -182,10 +174,7 @@ def test_completion_and_device_days_of_every_split_as_counted_here() -> None:
         counted = _counted(residents, first, split, mi.regular)
         assert completion_of(mi, np.array(split, dtype=np.int64)) == (counted[0] if counted else None), split
         for t in (0, 1, 3, 6, 9):
-            by_hand = [
-                sum(FIXED + sum(n for n, f in zip(split[k], first[k], strict=True) if d >= f) for d in range(t))
-                for k in range(len(residents))
-            ]
+            by_hand = [sum(_devices_on(split[k], first[k], t)) for k in range(len(residents))]
             assert device_days(mi, np.array(split, dtype=np.int64), t).tolist() == by_hand
 
 
@@ -271,6 +260,18 @@ def _capacity_day(
     return regular + 1
 
 
+def _least_completion(
+    waves: list[int], first: list[list[int]], residents: list[int], fixed_first: list[int], regular: int
+) -> int | None:
+    """The least completion any split reaches within the regular days (None: no split does)."""
+    reached = [
+        c[0]
+        for split in _splits(waves, len(residents))
+        if (c := _counted(residents, first, split, regular, fixed_first))
+    ]
+    return min(reached) if reached else None
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_completion_level_is_the_least_any_split_reaches_or_proven_impossible(seed: int) -> None:
     """Level 1 on random tiny nations, against every split counted day by day: the least
@@ -279,10 +280,7 @@ def test_completion_level_is_the_least_any_split_reaches_or_proven_impossible(se
     never above the least completion, and equals it where one kecamatan takes every device."""
     waves, first, residents, ff = _random_nation(seed)
     mi = _tiny(waves, first, residents, regular=8, fixed_first=ff)
-    reached = [
-        c[0] for split in _splits(waves, len(residents)) if (c := _counted(residents, first, split, mi.regular, ff))
-    ]
-    least = min(reached) if reached else None
+    least = _least_completion(waves, first, residents, ff, mi.regular)
     level, split = solve_completion(mi, limit=30)
     assert level.name == "completion"
     bound = capacity_bound(mi)
@@ -312,12 +310,10 @@ def test_completion_level_out_of_time_is_never_called_proven(seed: int, monkeypa
 
     waves, first, residents, ff = _random_nation(seed)
     mi = _tiny(waves, first, residents, regular=8, fixed_first=ff)
-    reached = [
-        c[0] for split in _splits(waves, len(residents)) if (c := _counted(residents, first, split, mi.regular, ff))
-    ]
-    if not reached:
+    least = _least_completion(waves, first, residents, ff, mi.regular)
+    if least is None:
         return
-    least, lo = min(reached), _capacity_day(waves, first, residents, ff, mi.regular)
+    lo = _capacity_day(waves, first, residents, ff, mi.regular)
     real = master._feasible
 
     def out_of_time_on(day: int) -> None:

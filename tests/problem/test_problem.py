@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,15 +210,8 @@ def test_problem_data_is_the_scenario_counted_again(c: Case, tmp_path_factory: p
     assert data.kecamatan_residents.tolist() == by_kec
 
 
-def _city(tmp_path: Path, text: str) -> Path:
-    (tmp_path / "kecamatan.csv").write_text(KECAMATAN)
-    (tmp_path / "kelurahan.csv").write_text(KELURAHAN)
-    (tmp_path / "s.toml").write_text(text)
-    return tmp_path / "s.toml"
-
-
 @pytest.mark.parametrize("portable", [1, 2])
-def test_home_visit_days_take_devices_from_the_office(tmp_path: Path, portable: int) -> None:
+def test_home_visit_days_take_devices_from_the_office(tiny_city: Callable[..., Path], portable: int) -> None:
     """With [home_visits]: the office has its named devices less those out on a mobile day; the
     capacity changes on the days the mobile count changes; the visited KK are not office
     residents; and the mobile days are what the home-visit planner makes of the named devices
@@ -230,7 +224,7 @@ def test_home_visit_days_take_devices_from_the_office(tmp_path: Path, portable: 
     )
     hh = "[households]\nseed = 5\nresidents = 900\nhouseholds = 300\nhome_visit_share = 0.2\n"
     hv = f"[home_visits]\nportable_per_kecamatan = {portable}\nvisits_per_day = 3\ncluster_km = 0.0\n"
-    ls = load_scenario(_city(tmp_path, scenario_text(deliveries=deliveries, households=hh, extra=hv)))
+    ls = load_scenario(tiny_city("s.toml", deliveries=deliveries, households=hh, extra=hv))
     h = load_population(ls)
     data = build_problem(ls, h)
     n, regular = data.n_days, data.regular_days
@@ -255,9 +249,9 @@ def test_home_visit_days_take_devices_from_the_office(tmp_path: Path, portable: 
     assert data.kelurahan_residents.tolist() == list(office_people.values())
 
 
-def test_a_horizon_past_the_last_regular_day_counts_working_days_on(tmp_path: Path) -> None:
+def test_a_horizon_past_the_last_regular_day_counts_working_days_on(tiny_city: Callable[..., Path]) -> None:
     """extend_to: the bookable days go on past the last regular day, working days only."""
-    ls = load_scenario(_city(tmp_path, scenario_text()))
+    ls = load_scenario(tiny_city("s.toml"))
     h = load_population(ls)
     data = build_problem(ls, h, extend_to=dt.date(2011, 9, 30))
     regular = [d for d in (START + dt.timedelta(n) for n in range((DEADLINE - START).days + 1)) if working(d)][:-2]
@@ -268,10 +262,10 @@ def test_a_horizon_past_the_last_regular_day_counts_working_days_on(tmp_path: Pa
 
 
 @pytest.mark.parametrize("catch_up", [18, 19, 25])
-def test_catch_up_days_must_leave_a_regular_day(tmp_path: Path, catch_up: int) -> None:
+def test_catch_up_days_must_leave_a_regular_day(tiny_city: Callable[..., Path], catch_up: int) -> None:
     """The tiny campaign has 19 working days: 18 catch-up days leave one regular day."""
     backlog = f"[backlog]\nreserve_per_shift = 2\ncatch_up_days = {catch_up}\nlate_rate = 0.1\n"
-    path = _city(tmp_path, scenario_text(backlog=backlog))
+    path = tiny_city("s.toml", backlog=backlog)
     ls = load_scenario(path)
     h = load_population(ls)
     if catch_up < 19:
@@ -285,7 +279,7 @@ def test_catch_up_days_must_leave_a_regular_day(tmp_path: Path, catch_up: int) -
     )
 
 
-def test_a_family_too_big_for_a_device_shift_is_named(tmp_path: Path) -> None:
+def test_a_family_too_big_for_a_device_shift_is_named(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
     """Seats 48 // 5 - 2 = 7 a device-shift: the first KK of more than 7 (in the household file's
     order) is named, with how many there are."""
     households = tmp_path / "households.csv"
@@ -293,7 +287,7 @@ def test_a_family_too_big_for_a_device_shift_is_named(tmp_path: Path) -> None:
         "kk_id,kelurahan_code,members\nA1,12.71.01.1001,3\nA2,12.71.01.1001,9\nA3,12.71.02.1001,8\nA4,12.71.02.1002,7\n"
     )
     head = scenario_text().split("[calendar]")[0].replace("shifts_per_day = 4", "shifts_per_day = 5")
-    ls = load_scenario(_city(tmp_path, scenario_text(head=head, households='[households]\nfile = "households.csv"\n')))
+    ls = load_scenario(tiny_city("s.toml", head=head, households='[households]\nfile = "households.csv"\n'))
     with pytest.raises(InputError) as exc:
         build_problem(ls, load_population(ls))
     assert str(exc.value) == (

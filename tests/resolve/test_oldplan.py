@@ -3,6 +3,7 @@ spelling it accepts, and each refusal naming its row and column."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -170,11 +171,14 @@ def _resolve(old: Path, scenario: Path, out: Path, *extra: str) -> tuple[int, st
 def _last_regular(ls_path: Path) -> str:
     """The tiny city's last regular day, counted here: two catch-up working days before the deadline."""
     sc = load_scenario(ls_path).scenario
+
+    def working(d: dt.date) -> bool:
+        return WEEK[d.weekday()] in sc.calendar.workdays and d not in sc.calendar.holidays
+
     day, left = sc.deadline, sc.backlog.catch_up_days
-    while left or not (WEEK[day.weekday()] in sc.calendar.workdays and day not in sc.calendar.holidays):
-        if WEEK[day.weekday()] in sc.calendar.workdays and day not in sc.calendar.holidays:
-            left -= 1
-        day = day.fromordinal(day.toordinal() - 1)
+    while left or not working(day):
+        left -= working(day)
+        day -= dt.timedelta(1)
     return str(day)
 
 
@@ -263,6 +267,5 @@ def test_the_plan_to_replan_must_be_a_plan_that_keeps_the_rules(tiny_city: Calla
     summary["scenario_file"] = str(tmp_path / "gone.toml")
     (old / "summary.json").write_text(json.dumps(summary))
     code, said = _resolve(old, scenario, tmp_path / "n3", "--as-of", "2011-08-22")
-    assert not said.startswith(f"{old}: the plan to re-plan breaks hard rules"), (
-        said
-    )  # not checked: its scenario is gone
+    # not checked: its scenario is gone
+    assert not said.startswith(f"{old}: the plan to re-plan breaks hard rules"), said
