@@ -24,7 +24,7 @@ from ektp_opt.problem import build_problem
 from ektp_opt.solver import SolveOptions, solve
 from ektp_opt.verify import verify_plan
 from tests.conftest import MEDAN
-from tests.tight import check, city
+from tests.tight import check
 
 OVERFLOW = Path(__file__).parent / "data" / "tiny-overflow" / "tiny-2012-overflow.toml"
 
@@ -124,17 +124,29 @@ def test_a_scenario_that_contradicts_what_happened_is_an_input_error(medan_10k_p
     assert not out.exists()
 
 
-def test_a_replan_whose_movers_do_not_pack_is_planned(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def tight(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], tuple[str, Path]]:
+    """A tight city checked once per module (tests/tight.py), its outcome and the folder it kept:
+    the three tests below read the same plans and re-plans instead of making them again."""
+    done: dict[int, tuple[str, Path]] = {}
+
+    def get(seed: int) -> tuple[str, Path]:
+        if seed not in done:
+            folder = tmp_path_factory.mktemp(f"tight{seed}")
+            done[seed] = (check(seed, keep=folder), folder)
+        return done[seed]
+
+    return get
+
+
+def test_a_replan_whose_movers_do_not_pack_is_planned(tight: Callable[[int], tuple[str, Path]]) -> None:
     """Tight city 2 (the issue's shape: operators that bind, a wave slipping over a holiday block,
     a pool after as-of, the deadline on the fresh completion): first fit leaves movers without a
-    seat, and the kecamatan is seated again; the plan keeps every rule (resolve verifies it)."""
-    original, changed, as_of, _wave = city(2, tmp_path)  # type: ignore[misc]
-    plan = tmp_path / "plan"
-    assert run("solve", str(original), "--out", str(plan), "--workers", "1", "--quiet")[0] == 0
+    seat, and the kecamatan is seated again; the plan keeps every rule."""
+    outcome, folder = tight(2)
+    assert outcome == "resolve planned/planned"
     for notice in ("0", "3"):
-        out = tmp_path / f"new{notice}"
-        code, _o, err = _replan(plan, changed, str(as_of), out, "--notice-days", notice)
-        assert code == 0, err
+        out = folder / f"new{notice}"
         text = (out / "changes.csv").read_text()
         assert "makes room for the families that must move" in text
         levels = json.loads((out / "summary.json").read_text())["objectives"]
@@ -142,11 +154,13 @@ def test_a_replan_whose_movers_do_not_pack_is_planned(tmp_path: Path) -> None:
         assert run("verify", str(out))[0] == 0
 
 
-def test_a_replan_that_cannot_be_is_proven_and_the_exact_model_agrees() -> None:
+def test_a_replan_that_cannot_be_is_proven_and_the_exact_model_agrees(
+    tight: Callable[[int], tuple[str, Path]],
+) -> None:
     """Tight city 4: resolve exits 4 with the fluid model's proof, and the exact family-level
     model with the past fixed (tests/oracle_replan.py) finds no plan either; city 2 is planned."""
-    assert check(4) == "resolve proven/proven"
-    assert check(2) == "resolve planned/planned"
+    assert tight(4)[0] == "resolve proven/proven"
+    assert tight(2)[0] == "resolve planned/planned"
     # City 386: the largest-first rule had no placement; the relaxation's placement is used, and with
     # the window's largest families leaving, two seats were missing (exit 6): cells now free the
     # fewest members instead, and the re-plan is made.
@@ -154,15 +168,11 @@ def test_a_replan_that_cannot_be_is_proven_and_the_exact_model_agrees() -> None:
     assert check(466).startswith("resolve planned")  # the same case, the other seed it ended in exit 6
 
 
-def test_the_proof_names_the_model_and_the_fix(tmp_path: Path) -> None:
-    original, changed, as_of, _wave = city(4, tmp_path)  # type: ignore[misc]
-    plan = tmp_path / "plan"
-    assert run("solve", str(original), "--out", str(plan), "--workers", "1", "--quiet")[0] == 0
-    out = tmp_path / "new"
-    code, _o, err = _replan(plan, changed, str(as_of), out)
-    assert code == 4, err
-    assert "proven by the re-plan fluid model" in err
-    proof = json.loads((out / "diagnosis.json").read_text())["proof"]
+def test_the_proof_names_the_model_and_the_fix(tight: Callable[[int], tuple[str, Path]]) -> None:
+    outcome, folder = tight(4)
+    assert outcome == "resolve proven/proven"
+    assert "proven by the re-plan fluid model" in (folder / "resolve0.err").read_text()
+    proof = json.loads((folder / "new0" / "diagnosis.json").read_text())["proof"]
     assert proof["model"].startswith("re-plan fluid model")
     assert proof["binding"] and all(b["short_residents"] > 0 < b["extra_device_shifts"] for b in proof["binding"])
 

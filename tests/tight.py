@@ -139,10 +139,13 @@ def city(seed: int, folder: Path) -> tuple[Path, Path, dt.date, dt.date] | None:
     return original, changed, as_of, slipped
 
 
-def check(seed: int, oracle_seconds: float = 60.0) -> str:
-    """One tight city; returns its outcome. Raises AssertionError naming the seed on a failure."""
+def check(seed: int, oracle_seconds: float = 60.0, keep: Path | None = None) -> str:
+    """One tight city; returns its outcome. Raises AssertionError naming the seed on a failure.
+
+    With ``keep``, the city is made in that folder and left there for a test to read: the plan
+    in ``plan/``, each re-plan in ``new<notice>/`` and its stderr in ``resolve<notice>.err``."""
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+        folder = keep or Path(tmp)
         made = city(seed, folder)
         if made is None:
             return "skipped (never finishes)"
@@ -173,6 +176,7 @@ def check(seed: int, oracle_seconds: float = 60.0) -> str:
             args = ["resolve", "--plan", str(plan), "--scenario", str(changed), "--as-of", str(as_of),
                     "--notice-days", str(notice), "--out", str(out), "--workers", "1", "--quiet"]  # fmt: skip
             r = CliRunner().invoke(cli, args)
+            (folder / f"resolve{notice}.err").write_text(r.stderr)
             if r.exit_code == 4:
                 proof = json.loads((out / "diagnosis.json").read_text()).get("proof")
                 assert proof and proof.get("model"), f"seed {seed}: exit 4 without a proof: {r.stderr}"

@@ -396,3 +396,150 @@ def test_national_diagnosis_of_a_deadline_too_early(tmp_path: Path) -> None:
     # later wave's (one province here); if that cannot meet the deadline, no mix of as many can
     assert sc.waves[0].date <= min(w.date for w in sc.waves)
     assert not meets({1: sum(named.values()) - 1})
+
+
+def _waiting_within(
+    residents: list[int], first: list[list[int]], split: list[list[int]], days: int, fixed_first: list[int]
+) -> int:
+    """Residents still waiting at the start of each of the first ``days`` working days, summed
+    over the days and the kecamatan, served earliest first (finished or not)."""
+    total = 0
+    for k, people in enumerate(residents):
+        left = people
+        for devices in _devices_on(split[k], first[k], days, fixed_first[k]):
+            total += left
+            left = max(0, left - SEATS * devices)
+    return total
+
+
+def _level_one(seed: int) -> tuple[MasterInput, list[int], list[list[int]], list[int], list[int], int] | None:
+    """A random tiny nation with at least one wave that some split finishes, and its least
+    completion (counted here)."""
+    waves, first, residents, ff = _random_nation(seed)
+    if not waves:
+        return None
+    mi = _tiny(waves, first, residents, regular=8, fixed_first=ff)
+    least = _least_completion(waves, first, residents, ff, mi.regular)
+    return None if least is None else (mi, waves, first, residents, ff, least)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_waiting_level_is_the_least_any_split_finishing_on_the_day_reaches(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Level 2 on random tiny nations, from the level-1 split: the least waiting among the splits
+    that finish by the least completion day, every split tried and counted day by day; OPTIMAL
+    with that bound, and the split it gives has that waiting. With days in blocks (the model kept
+    small, as on a national scale), the bound stays at or below that least waiting and the value
+    is the true waiting of the split given."""
+    import ektp_opt.national.master as master
+
+    case = _level_one(seed)
+    if case is None:
+        return
+    mi, waves, first, residents, ff, least = case
+    best = min(c[1] for split in _splits(waves, len(residents)) if (c := _counted(residents, first, split, least, ff)))
+    level, start = solve_completion(mi, limit=30)
+    assert start is not None and level.value == least
+    result, split = master.solve_waiting(mi, least, start, limit=30)
+    assert (result.name, result.value, result.bound, result.status) == ("waiting", best, best, "OPTIMAL")
+    given = split.tolist()
+    assert all(sum(given[k][w] for k in range(len(residents))) <= n for w, n in enumerate(waves))
+    counted = _counted(residents, first, given, least, ff)
+    assert counted is not None and counted[1] == best  # finishes by the day, with that waiting
+    finishing = [s for s in _splits(waves, len(residents)) if _counted(residents, first, s, least, ff)]
+    weak = _waiting_with_every_device(waves, first, residents, ff, least)
+    assert weak <= best
+    for cells in (len(residents) * 4, len(residents) * 3, len(residents)):  # blocks of 2, 3 and 8 days
+        monkeypatch.setattr(master, "MAX_CELLS", cells)
+        blocked, split = master.solve_waiting(mi, least, start, limit=30)
+        given = split.tolist()
+        counted = _counted(residents, first, given, least, ff)
+        assert counted is not None and blocked.value == counted[1] >= best
+        # days per block: kecamatan x days over the cells allowed, rounded up
+        days = -(-len(residents) * least // cells)
+        relaxed = min(_blocked_waiting(residents, first, s, least, ff, days) for s in finishing)
+        assert relaxed <= best
+        assert blocked.bound == min(blocked.value, max(weak, relaxed))
+        assert blocked.status == ("OPTIMAL" if blocked.bound == blocked.value else "FEASIBLE")
+    monkeypatch.setattr(master, "MAX_CELLS", 250_000)
+    # the exact model stopped with a split (FEASIBLE, as a time limit leaves it): its split is taken
+    real = master.mip.solve
+    monkeypatch.setattr(master.mip, "solve", lambda solver, gap=0.0: real(solver, gap) and "FEASIBLE")
+    stopped, split = master.solve_waiting(mi, least, start, limit=30)
+    assert (stopped.value, stopped.bound, stopped.status) == (best, best, "OPTIMAL")
+    counted = _counted(residents, first, split.tolist(), least, ff)
+    assert counted is not None and counted[1] == best
+    # the exact model with no answer (out of time): the greedy split stands, with the weak bound
+    monkeypatch.setattr(master.mip, "solve", lambda solver, gap=0.0: "UNKNOWN")
+    fallback, split = master.solve_waiting(mi, least, start, limit=30)
+    counted = _counted(residents, first, split.tolist(), least, ff)
+    assert counted is not None and fallback.value == counted[1]
+    assert (fallback.bound, fallback.status) == (
+        min(weak, fallback.value),
+        "OPTIMAL" if weak >= fallback.value else "FEASIBLE",
+    )
+
+
+def _waiting_with_every_device(
+    waves: list[int], first: list[list[int]], residents: list[int], fixed_first: list[int], days: int
+) -> int:
+    """A bound no split beats: each kecamatan's waiting, day by day, as if every device of every
+    wave were its own (a resident is waiting at the start of a day while the seats of the days
+    before cannot hold everyone)."""
+    total = 0
+    for k, people in enumerate(residents):
+        device_days = 0
+        for d in range(days):
+            total += max(0, people - SEATS * device_days)
+            pooled = sum(n for n, f in zip(waves, first[k], strict=True) if d >= f)
+            device_days += FIXED * (d >= fixed_first[k]) + pooled
+    return total
+
+
+def _blocked_waiting(
+    residents: list[int], first: list[list[int]], split: list[list[int]], days: int, fixed_first: list[int], block: int
+) -> int:
+    """A split's waiting with days in blocks of ``block`` (the last block shorter): each block
+    counted as its length times the residents waiting at the start of its last day, the fewest
+    in the block (the model's relaxation when the days are too many)."""
+    total = 0
+    for k, people in enumerate(residents):
+        on = _devices_on(split[k], first[k], days, fixed_first[k])
+        for begin in range(0, days, block):
+            last = min(begin + block, days) - 1
+            total += (last - begin + 1) * max(0, people - SEATS * sum(on[:last]))
+    return total
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_greedy_fallback_places_every_device_that_saves_waiting(seed: int) -> None:
+    """The greedy split (level 2's hint, and its answer when the exact model finds nothing
+    better): it keeps the split it starts from, gives no wave more than it has, and leaves no
+    device whose placement anywhere would still cut waiting. With one wave, where each
+    kecamatan's waiting is convex in its devices, that is the least waiting of every split that
+    keeps the start, counted here."""
+    from ektp_opt.national.master import _greedy
+
+    case = _level_one(seed)
+    if case is None:
+        return
+    mi, waves, first, residents, ff, least = case
+    n_k, n_w = len(residents), len(waves)
+    for horizon in (least, mi.regular):
+        for start in (np.zeros((n_k, n_w), dtype=np.int64), solve_completion(mi, limit=30)[1]):
+            assert start is not None
+            split = _greedy(mi, start, horizon).tolist()
+            kept = start.tolist()
+            assert all(split[k][w] >= kept[k][w] for k in range(n_k) for w in range(n_w))
+            left = [n - sum(split[k][w] for k in range(n_k)) for w, n in enumerate(waves)]
+            assert min(left) >= 0
+            now = _waiting_within(residents, first, split, horizon, ff)
+            for w in (w for w in range(n_w) if left[w]):
+                for k in range(n_k):
+                    more = [row[:] for row in split]
+                    more[k][w] += 1
+                    assert _waiting_within(residents, first, more, horizon, ff) >= now, (k, w)
+            if n_w == 1:
+                keeping = [s for s in _splits(waves, n_k) if all(s[k][0] >= kept[k][0] for k in range(n_k))]
+                assert now == min(_waiting_within(residents, first, s, horizon, ff) for s in keeping)

@@ -218,9 +218,9 @@ def _greedy(mi: MasterInput, start: npt.NDArray[np.int64], horizon: int) -> npt.
     wait = waiting_of(mi, split, horizon)
 
     def gain(k: int, w: int) -> int:
-        trial = split[k : k + 1].copy()
-        trial[0, w] += 1
-        return int(wait[k] - _row_waiting(mi, k, trial[0], horizon))
+        trial = split[k].copy()
+        trial[w] += 1
+        return int(wait[k] - _row_waiting(mi, k, trial, horizon))
 
     heap = [(-gain(k, w), k, w) for w in range(n_w) if left[w] > 0 for k in range(n_k) if mi.wave_first[k, w] < horizon]
     heapq.heapify(heap)
@@ -278,7 +278,6 @@ def solve_waiting(
     for k in range(n_k):
         r = int(mi.residents[k])
         for t in [*ends, horizon]:
-            weight = weights.get(t, 0)
             fixed = mi.fixed * max(0, t - int(mi.fixed_first[k]))
             terms = [(t - int(mi.wave_first[k, w])) * x[k][w] for w in range(n_w) if t > mi.wave_first[k, w]]
             if t == horizon:  # level 1 kept: served in full by the national completion day
@@ -286,11 +285,11 @@ def solve_waiting(
             elif mi.seats * fixed >= r:
                 continue
             elif not terms:
-                constant += weight * (r - mi.seats * fixed)
+                constant += weights[t] * (r - mi.seats * fixed)
             else:
                 u = solver.NumVar(0, r, "")
                 solver.Add(u + mi.seats * solver.Sum(terms) >= r - mi.seats * fixed)
-                waiting_terms.append(weight * u)
+                waiting_terms.append(weights[t] * u)
     solver.Minimize(solver.Sum(waiting_terms))
     solver.SetHint([v for row in x for v in row], [float(v) for v in greedy.ravel().tolist()])
     st = mip.solve(solver)
