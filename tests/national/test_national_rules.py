@@ -4,7 +4,6 @@ made once (or taken from EKTP_TEST_PLANS in the mutation run) and each test brea
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -153,12 +152,8 @@ def test_each_city_is_verified_from_its_own_files(national_plan: Path, tmp_path:
 
 
 def test_the_whole_folder_is_verified_city_by_city(national_plan: Path, tmp_path: Path) -> None:
-    """verify_national on one CPU: every kab/kota's plan checked and reported by its code, and a
-    broken city or a missing one is what makes the report fail. (Not under make mutation: a local
-    Ray for every mutant does not start within mutmut's CPU limit, so verify_national is listed
-    there as reached by no selected test.)"""
-    if os.environ.get("MUTANT_UNDER_TEST"):
-        pytest.skip("a Ray per mutant: not under mutation testing")
+    """verify_national on one CPU (in this process): every kab/kota's plan checked and reported by
+    its code, and a broken city or a missing one is what makes the report fail."""
     from ektp_opt.national.scenario import load_national
     from ektp_opt.national.verify import verify_national
     from tests.national.test_national import SMALL
@@ -176,3 +171,23 @@ def test_the_whole_folder_is_verified_city_by_city(national_plan: Path, tmp_path
     assert [k for k, c in report.cities.items() if not c["ok"]] == ["75.71"]
     assert all(c == {"ok": True, "rows": len(_read(national_plan / "plans" / k / "appointments.csv")), "broken": []}
                for k, c in report.cities.items() if k != "75.71")  # fmt: skip
+
+
+def test_verify_on_one_cpu_needs_neither_ray_nor_pyarrow(national_plan: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`national verify --cpus 1` checks every city in this process: with Ray and pyarrow made
+    unimportable it still reads the whole folder and finds it clean (an auditor without the
+    national extra)."""
+    import sys
+
+    from click.testing import CliRunner
+
+    from ektp_opt.cli.main import main
+    from ektp_opt.national.scenario import load_national
+    from tests.national.test_national import SMALL
+
+    for name in ("ray", "pyarrow"):
+        monkeypatch.setitem(sys.modules, name, None)
+    r = CliRunner().invoke(main, ["national", "verify", str(national_plan), "--cpus", "1"])
+    assert r.exit_code == 0, r.output
+    cities = len(load_national(SMALL).kabkota)
+    assert f"national plan is clean: {cities} city plans" in r.output

@@ -1,5 +1,5 @@
 """Checking a national output folder: every city plan against every city rule (the ordinary
-verifier, one Ray task per city), and the national rules, from the files alone:
+verifier, one Ray task per city, or all in this process with one CPU), and the national rules, from the files alone:
 
 * N1 every kab/kota of the scenario has a plan folder;
 * N2 no wave is split into more devices than it had (master.json, and the devices the plans use);
@@ -111,26 +111,36 @@ def national_rules(ln: LoadedNational, folder: Path, master: dict[str, Any]) -> 
     return broken
 
 
+def _city_jobs(ln: LoadedNational, folder: Path) -> dict[str, tuple[str, str]]:
+    """Each kab/kota with a plan folder: its plan folder and the city scenario the run wrote."""
+    return {
+        k.code: (str(folder / PLANS / k.code), str(folder / SCENARIOS / k.code / CITY_TOML))
+        for k in ln.kabkota
+        if (folder / PLANS / k.code).is_dir()
+    }
+
+
 def verify_national(
     folder: Path, scenario: Path | None = None, address: str | None = None, cpus: int | None = None
 ) -> NationalReport:
-    """Every city plan in parallel on Ray, then the national rules."""
-    import ray
-
+    """Every city plan, then the national rules. On Ray, one task per city; with one CPU and no
+    cluster, in this process (the same report, and no Ray needed: an auditor can check a national
+    folder with the base package)."""
     master = read_master(folder)
     ln = load_national(scenario or Path(master["scenario_file"]))
     report = NationalReport(folder)
     report.national = national_rules(ln, folder, master)
+    jobs = _city_jobs(ln, folder)
+    if address is None and cpus == 1:
+        report.cities = {code: _verify_city(*job) for code, job in jobs.items()}
+        return report
+    import ray
+
     started_here = start_ray(address, cpus)
     try:
         remote = ray.remote(num_cpus=1, max_retries=3)(_verify_city)
-        refs = {}
-        for k in ln.kabkota:
-            plan_dir = folder / PLANS / k.code
-            if plan_dir.is_dir():
-                refs[k.code] = remote.remote(str(plan_dir), str(folder / SCENARIOS / k.code / CITY_TOML))
-        for code, ref in refs.items():
-            report.cities[code] = ray.get(ref)
+        refs = {code: remote.remote(*job) for code, job in jobs.items()}
+        report.cities = {code: ray.get(ref) for code, ref in refs.items()}
     finally:
         if started_here:
             ray.shutdown()

@@ -200,18 +200,22 @@ def _print_summary(con: Any, summary: dict[str, Any]) -> None:
 def verify(folder: Path, scenario_path: Path | None, address: str | None, cpus: int | None) -> None:
     """Check every city plan against every rule (one Ray task per city) and the national rules:
     every kab/kota planned, no wave split into more devices than it had, each kecamatan with
-    exactly the devices the master gave it. Exit 5 when anything is broken.
+    exactly the devices the master gave it. Exit 5 when anything is broken. With --cpus 1 and no
+    --address the cities are checked one after another in this process: no Ray, and no national
+    extra, needed.
 
     \b
     Examples:
       ektp-opt national verify plans/national-small
+      ektp-opt national verify plans/national-small --cpus 1
     """
     from ektp_opt.api import check_ray_address, national_scenario_path, verify_national_folder
     from ektp_opt.cli.console import out as con
     from ektp_opt.safety.textsafe import plain
 
-    _needs_extra()
-    check_ray_address(address)
+    if address is not None or cpus != 1:
+        _needs_extra()
+        check_ray_address(address)
     start = time.perf_counter()
     named = national_scenario_path(scenario_path) if scenario_path else None
     report = verify_national_folder(folder, named, address, cpus)
