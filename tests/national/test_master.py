@@ -543,3 +543,72 @@ def test_the_greedy_fallback_places_every_device_that_saves_waiting(seed: int) -
             if n_w == 1:
                 keeping = [s for s in _splits(waves, n_k) if all(s[k][0] >= kept[k][0] for k in range(n_k))]
                 assert now == min(_waiting_within(residents, first, s, horizon, ff) for s in keeping)
+
+
+def _stops_with_an_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SCIP out of time with an answer in hand: mip.solve says FEASIBLE where it proved OPTIMAL."""
+    import ektp_opt.national.master as master
+
+    real = master.mip.solve
+    monkeypatch.setattr(
+        master.mip, "solve", lambda solver, gap=0.0: "FEASIBLE" if (st := real(solver, gap)) == "OPTIMAL" else st
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_covering_model_answers_every_day_as_the_splits_do(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For every day of random tiny nations: a split that finishes by that day exists (OPTIMAL,
+    with a split that does) or none does (INFEASIBLE), every split tried here. A split found
+    before SCIP proved it best still answers the question: feasible is feasible."""
+    import ektp_opt.national.master as master
+
+    waves, first, residents, ff = _random_nation(seed)
+    mi = _tiny(waves, first, residents, regular=8, fixed_first=ff)
+    finishing = [c[0] for s in _splits(waves, len(residents)) if (c := _counted(residents, first, s, mi.regular, ff))]
+    for early in (False, True):
+        if early:
+            _stops_with_an_answer(monkeypatch)
+        for t in range(1, mi.regular + 1):
+            st, split = master._feasible(mi, t, 30)
+            if any(c <= t for c in finishing):
+                assert st == "OPTIMAL" and split is not None, (t, early)
+                counted = _counted(residents, first, split.tolist(), t, ff)
+                assert counted is not None and counted[0] <= t
+            else:
+                assert (st, split) == ("INFEASIBLE", None), (t, early)
+
+
+def test_fewest_extra_devices_found_before_scip_proved_them_still_finish(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An addition SCIP found but did not prove least is given with FEASIBLE, and it finishes."""
+    waves, first, residents, province_of = [1, 1], [[1, 4], [2, 3]], [170, 90], ["11", "12"]
+    mi = _tiny(waves, first, residents, regular=8)
+    _stops_with_an_answer(monkeypatch)
+    extra, status = _fewest_extra(mi, province_of, limit=30)
+    assert status == "FEASIBLE" and extra
+    assert _finishes(waves, first, residents, province_of, extra, mi.regular)
+
+
+def test_no_extra_device_helps_a_kecamatan_no_wave_reaches_in_time() -> None:
+    """The only wave reaches the second kecamatan after the regular days: no addition to the
+    waves can serve it, and the module says so (INFEASIBLE, nothing to add)."""
+    mi = _tiny([2], [[1], [9]], [100, 100], regular=8)
+    assert _fewest_extra(mi, ["11", "12"], limit=30) == ({}, "INFEASIBLE")
+
+
+def test_a_master_out_of_time_before_any_split_is_exit_6_not_a_proof(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Level 1 with no split and no proof (UNKNOWN): NoSolutionError (exit 6) telling what to raise;
+    with a proof (INFEASIBLE): InfeasibleError."""
+    import ektp_opt.national.master as master
+    from ektp_opt.errors import NoSolutionError
+    from ektp_opt.solver.result import LevelResult
+
+    mi = _tiny([1], [[1]], [50], regular=8)
+    for status, error, said in (
+        ("UNKNOWN", NoSolutionError, "the master found no split within its time limit; raise --master-time-limit"),
+        ("INFEASIBLE", InfeasibleError, "no split of the national waves finishes by the deadline (8 regular days)"),
+    ):
+        result = LevelResult("completion", 9, 1, status, 0.0)  # type: ignore[arg-type]
+        monkeypatch.setattr(master, "solve_completion", lambda m, limit, r=result: (r, None))
+        with pytest.raises(error) as exc:
+            master.solve_master(mi, limit=30)
+        assert str(exc.value) == said

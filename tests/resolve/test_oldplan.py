@@ -269,3 +269,30 @@ def test_the_plan_to_replan_must_be_a_plan_that_keeps_the_rules(tiny_city: Calla
     code, said = _resolve(old, scenario, tmp_path / "n3", "--as-of", "2011-08-22")
     # not checked: its scenario is gone
     assert not said.startswith(f"{old}: the plan to re-plan breaks hard rules"), said
+
+
+def test_a_kecamatan_the_scenario_lacks_is_named(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    """A plan in force whose own scenario is gone is taken as it is (not verified): a device or a
+    site at a kecamatan the scenario does not have is refused, naming the file and the field."""
+    scenario = tiny_city("s.toml")
+    old = _solved(scenario, tmp_path / "old")
+    moved = scenario.rename(scenario.with_name("moved.toml"))  # the old plan's scenario is gone
+    devices = old / "devices.csv"
+    header, first, *rest = devices.read_text().splitlines()
+    kec = first.split(",")[1]
+    devices.write_text("\n".join([header, first.replace(f",{kec},", ",12.71.99,", 1), *rest]) + "\n")
+    with pytest.raises(InputError) as exc:
+        _read_old(old, moved)
+    assert str(exc.value) == f"{devices}: device {first.split(',')[0]}: kecamatan 12.71.99 is not in the scenario"
+    devices.write_text("\n".join([header, first, *rest]) + "\n")
+    appts = old / "appointments.csv"
+    head, *lines = appts.read_text().splitlines()
+    col = head.split(",").index("site_kecamatan")
+    cells = lines[-1].split(",")
+    cells[col] = "12.71.99"
+    appts.write_text("\n".join([head, *lines[:-1], ",".join(cells)]) + "\n")
+    assert _resolve(old, moved, tmp_path / "new", "--as-of", "2011-08-22") == (
+        3,
+        f"{appts}: site_kecamatan: names a kecamatan not in the scenario",
+    )
+    assert not (tmp_path / "new").exists()
