@@ -191,3 +191,42 @@ def test_verify_on_one_cpu_needs_neither_ray_nor_pyarrow(national_plan: Path, mo
     assert r.exit_code == 0, r.output
     cities = len(load_national(SMALL).kabkota)
     assert f"national plan is clean: {cities} city plans" in r.output
+
+
+def test_n3_names_deliveries_the_master_never_sent_and_those_missing(national_plan: Path, tmp_path: Path) -> None:
+    """A device dated to a day no delivery came reads '1 in the plan, 0 from the master'; a
+    kecamatan's whole delivery gone reads '0 in the plan, n from the master'. A kab/kota without a
+    plan (N1) stops the check of no other kab/kota."""
+    out = tmp_path / "n"
+    shutil.copytree(national_plan, out)
+    last = sorted((out / "plans").glob("*/devices.csv"))[-1]
+    rows = _read(last)
+    kec = rows[0]["kecamatan"]
+    rows[0]["delivery_date"] = "2000-01-03"
+    _write(last, rows)
+    shutil.rmtree(out / "plans" / "75.01")  # the first kab/kota: the rest are still checked
+    assert _national_named(out) == ["N1", "N3"]
+    assert _national_broken(out)[1] == (
+        f"N3 2 kecamatan-deliveries differ from the master, e.g. {kec} 2000-01-03: 1 in the plan, 0 from the master"
+    )
+    again = tmp_path / "again"
+    shutil.copytree(national_plan, again)
+    devices = again / last.relative_to(out)
+    rows = _read(devices)
+    gone = (rows[0]["kecamatan"], rows[0]["delivery_date"])
+    n = sum((r["kecamatan"], r["delivery_date"]) == gone for r in rows)
+    _write(devices, [r for r in rows if (r["kecamatan"], r["delivery_date"]) != gone])
+    assert _national_broken(again) == [
+        f"N3 1 kecamatan-deliveries differ from the master, e.g. {gone[0]} {gone[1]}: "
+        f"0 in the plan, {n} from the master"
+    ]
+
+
+def test_n1_gives_five_examples_and_the_count(national_plan: Path, tmp_path: Path) -> None:
+    out = tmp_path / "n"
+    shutil.copytree(national_plan, out)
+    codes = sorted(p.name for p in (out / "plans").iterdir() if p.is_dir())
+    for code in codes:
+        shutil.rmtree(out / "plans" / code)
+    assert _national_broken(out) == [f"N1 {len(codes)} kab/kota without a plan, e.g. {', '.join(codes[:5])}"]
+    assert len(codes) > 5
