@@ -26,6 +26,7 @@ from ektp_opt.national.master import (
 )
 
 SEATS, FIXED = 10, 1
+_WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _tiny(
@@ -337,7 +338,7 @@ def test_completion_level_out_of_time_is_never_called_proven(seed: int, monkeypa
 
 
 def _working_days(start: dt.date, end: dt.date, workdays: list[str], holidays: list[dt.date]) -> list[dt.date]:
-    week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    week = _WEEK
     days = [start + dt.timedelta(n) for n in range((end - start).days + 1)]
     return [d for d in days if week[d.weekday()] in workdays and d not in holidays]
 
@@ -612,3 +613,51 @@ def test_a_master_out_of_time_before_any_split_is_exit_6_not_a_proof(monkeypatch
         with pytest.raises(error) as exc:
             master.solve_master(mi, limit=30)
         assert str(exc.value) == said
+
+
+def test_master_input_is_the_scenario_counted_by_hand(tmp_path: Path) -> None:
+    """national-small with every day a working day, its province's transit longer than the
+    default, a capacity that does not divide into its shifts and a reserve: the days, regular
+    days, seats and every kecamatan's first service days counted here from the scenario file."""
+    from ektp_opt.national.cities import make_city
+    from ektp_opt.national.scenario import load_national
+    from tests.national.test_national import SMALL
+
+    text = (
+        SMALL.read_text()
+        .replace(
+            'workdays = ["mon", "tue", "wed", "thu", "fri", "sat"]', "workdays = " + repr(list(_WEEK)).replace("'", '"')
+        )
+        .replace("capacity_per_day = 100", "capacity_per_day = 102")
+        .replace("reserve_per_shift = 0", "reserve_per_shift = 1")
+        .replace("count = 37\ntransit_days = { default = 3 }", 'count = 37\ntransit_days = { default = 3, "75" = 6 }')
+    )
+    (tmp_path / "s.toml").write_text(text)
+    ln = load_national(tmp_path / "s.toml")
+    cities = [make_city(ln, k.code) for k in ln.kabkota]
+    mi = master_input(ln, cities)
+    holidays = set(ln.scenario.calendar.holidays)
+    days = [
+        dt.date(2011, 8, 1) + dt.timedelta(n)
+        for n in range((dt.date(2011, 12, 30) - dt.date(2011, 8, 1)).days + 1)
+        if dt.date(2011, 8, 1) + dt.timedelta(n) not in holidays
+    ]
+    regular = len(days) - 5
+
+    def first(shipped: dt.date, transit: int) -> int:
+        """Arrival, then one setup day strictly between arrival and the first service day."""
+        after = [d for d in days if d > shipped + dt.timedelta(transit)]
+        return min(days.index(after[1]), regular)
+
+    assert (mi.days, mi.regular, mi.seats, mi.fixed) == (days, regular, (102 // 4 - 1) * 4, 1)
+    assert mi.wave_count == [40, 37]
+    kec = [(c.code, code, r) for c in cities for code, r in zip(c.kecamatan, c.residents.tolist(), strict=True)]
+    assert (mi.kecamatan, mi.city_of, mi.residents.tolist()) == (
+        [k for _c, k, _r in kec],
+        [c for c, _k, _r in kec],
+        [r for _c, _k, r in kec],
+    )
+    assert mi.fixed_first.tolist() == [first(dt.date(2011, 8, 1), 3)] * len(kec)
+    waves = [first(dt.date(2011, 9, 12), 3), first(dt.date(2011, 10, 17), 6)]
+    assert mi.wave_first.tolist() == [waves] * len(kec)
+    assert mi.residents.dtype == mi.fixed_first.dtype == mi.wave_first.dtype == np.int64
