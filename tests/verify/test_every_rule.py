@@ -1640,6 +1640,10 @@ def test_an_appointment_on_the_last_regular_day_is_in_the_window(office: Base, t
     row["date"], row["device_id"], row["shift"] = last, dev, shift
     p.summarise()
     assert p.save() == set()
+    p.info["late"] = True  # ending on the last regular day is not late: the claim is false
+    p.save_files()
+    (claim,) = verify_plan(p.dir, p.ls, p.h).violations
+    assert claim.examples == [f"late True vs False (appointments end {last})"]
     after = dt.date.fromisoformat(last) + dt.timedelta(1)
     while not p.working(after):
         after += dt.timedelta(1)
