@@ -241,6 +241,7 @@ def test_moves_equal_brute_force_minimum(tiny_city: Callable[..., Path], tmp_pat
     code, _o, err = run(*args, "--out", str(out), "--workers", "1", "--quiet")
     assert code == 0, err
     info = json.loads((out / "summary.json").read_text())
+    assert info["resolve"]["notice_end"] is None  # no notice: no window, and no last day of one
     want = brute_force_moves(old, after, dt.date(2011, 8, 22))
     assert info["objectives"]["moves"]["value"] == want
     assert info["objectives"]["moves"]["bound"] <= want
