@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from pathlib import Path
 
 import numpy as np
@@ -442,9 +443,12 @@ def test_waiting_level_is_the_least_any_split_finishing_on_the_day_reaches(
     best = min(c[1] for split in _splits(waves, len(residents)) if (c := _counted(residents, first, split, least, ff)))
     level, start = solve_completion(mi, limit=30)
     assert start is not None and level.value == least
+    began = time.perf_counter()
     result, split = master.solve_waiting(mi, least, start, limit=30)
+    assert 0 <= result.seconds <= time.perf_counter() - began  # its own time, measured
     assert (result.name, result.value, result.bound, result.status) == ("waiting", best, best, "OPTIMAL")
     given = split.tolist()
+    assert all(given[k][w] == 0 for k in range(len(residents)) for w in range(len(waves)) if first[k][w] >= least)
     assert all(sum(given[k][w] for k in range(len(residents))) <= n for w, n in enumerate(waves))
     counted = _counted(residents, first, given, least, ff)
     assert counted is not None and counted[1] == best  # finishes by the day, with that waiting
@@ -544,6 +548,31 @@ def test_the_greedy_fallback_places_every_device_that_saves_waiting(seed: int) -
             if n_w == 1:
                 keeping = [s for s in _splits(waves, n_k) if all(s[k][0] >= kept[k][0] for k in range(n_k))]
                 assert now == min(_waiting_within(residents, first, s, horizon, ff) for s in keeping)
+            assert split == _greedy_by_hand(residents, first, ff, waves, kept, horizon)
+
+
+def _greedy_by_hand(
+    residents: list[int], first: list[list[int]], ff: list[int], waves: list[int], start: list[list[int]], horizon: int
+) -> list[list[int]]:
+    """One device at a time, to where it saves the most waiting now (ties: the lowest kecamatan,
+    then wave), every placement tried and counted here; done when no device left saves anything."""
+    split = [row[:] for row in start]
+    left = [n - sum(row[w] for row in split) for w, n in enumerate(waves)]
+    while True:
+        now = _waiting_within(residents, first, split, horizon, ff)
+        best: tuple[int, int, int] | None = None
+        for k in range(len(residents)):
+            for w in range(len(waves)):
+                if left[w] > 0 and first[k][w] < horizon:
+                    more = [row[:] for row in split]
+                    more[k][w] += 1
+                    gain = now - _waiting_within(residents, first, more, horizon, ff)
+                    if best is None or gain > best[0]:
+                        best = (gain, k, w)
+        if best is None or best[0] <= 0:
+            return split
+        split[best[1]][best[2]] += 1
+        left[best[2]] -= 1
 
 
 def _stops_with_an_answer(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -661,3 +690,25 @@ def test_master_input_is_the_scenario_counted_by_hand(tmp_path: Path) -> None:
     waves = [first(dt.date(2011, 9, 12), 3), first(dt.date(2011, 10, 17), 6)]
     assert mi.wave_first.tolist() == [waves] * len(kec)
     assert mi.residents.dtype == mi.fixed_first.dtype == mi.wave_first.dtype == np.int64
+
+
+def test_a_device_that_saves_one_residents_day_is_placed() -> None:
+    """Eleven residents, their own device from the first day and a wave device from the first day,
+    two days: the wave device saves exactly one resident one day of waiting, and is placed."""
+    from ektp_opt.national.master import _greedy
+
+    mi = _tiny([1], [[0]], [11], regular=2)
+    assert _waiting_within([11], [[0]], [[0]], 2, [0]) - _waiting_within([11], [[0]], [[1]], 2, [0]) == 1
+    assert _greedy(mi, np.zeros((1, 1), dtype=np.int64), 2).tolist() == [[1]]
+
+
+def test_a_nation_served_on_its_first_day() -> None:
+    """Ten residents and their own device from the first day: the capacity bound and the
+    completion of the empty split are day 1; the figures the module returns are integers."""
+    from ektp_opt.national.master import waiting_of
+
+    mi = _tiny([1], [[0]], [10], regular=4)
+    empty = np.zeros((1, 1), dtype=np.int64)
+    assert (capacity_bound(mi), completion_of(mi, empty)) == (1, 1)
+    assert waiting_of(mi, empty, 4).tolist() == [10] and waiting_of(mi, empty, 4).dtype == np.int64
+    assert proportional_split(mi).dtype == np.int64
