@@ -3,9 +3,11 @@ made once (or taken from EKTP_TEST_PLANS in the mutation run) and each test brea
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -230,3 +232,54 @@ def test_n1_gives_five_examples_and_the_count(national_plan: Path, tmp_path: Pat
         shutil.rmtree(out / "plans" / code)
     assert _national_broken(out) == [f"N1 {len(codes)} kab/kota without a plan, e.g. {', '.join(codes[:5])}"]
     assert len(codes) > 5
+
+
+def _deliveries_as_written(
+    tmp_path: Path, name: str, allotment: int, wave2: int, transit: list[int]
+) -> tuple[Any, Path, dict[str, Any]]:
+    """national-small with Gorontalo's own transit days for the allotment and the second wave (3
+    by default), and a folder of device lists written here: every kecamatan its allotment device,
+    the first of each kab/kota one device of each wave, each delivered on its shipment's date plus
+    ``transit`` days (allotment, wave 1, wave 2); and the master's split that says so."""
+    from ektp_opt.national.cities import make_city
+    from ektp_opt.national.scenario import load_national
+    from tests.national.test_national import SMALL
+
+    own = f'{{ default = 3, "75" = {allotment} }}'
+    text = SMALL.read_text().replace(
+        "per_kecamatan = 1\ntransit_days = { default = 3 }", f"per_kecamatan = 1\ntransit_days = {own}"
+    )
+    own = f'{{ default = 3, "75" = {wave2} }}'
+    text = text.replace("count = 37\ntransit_days = { default = 3 }", f"count = 37\ntransit_days = {own}")
+    (tmp_path / f"{name}.toml").write_text(text)
+    ln = load_national(tmp_path / f"{name}.toml")
+    assert [ln.scenario.allotment.transit_days["75"], ln.scenario.waves[1].transit_days["75"]] == [allotment, wave2]
+    shipped = [dt.date(2011, 8, 1), dt.date(2011, 9, 12), dt.date(2011, 10, 17)]  # allotment, waves 1 and 2
+    folder = tmp_path / name
+    kecamatan: dict[str, Any] = {}
+    for k in ln.kabkota:
+        rows = []
+        for n, code in enumerate(make_city(ln, k.code).kecamatan):
+            waves = [1, 1] if n == 0 else [0, 0]
+            kecamatan[code] = {"kabkota": k.code, "waves": waves}
+            for date, days, count in zip(shipped, transit, [1, *waves], strict=True):
+                day = date + dt.timedelta(days)
+                rows += [{"device_id": f"{code}-{date}-{i}", "kecamatan": code, "delivery_date": str(day),
+                          "available_from": str(day + dt.timedelta(2))} for i in range(count)]  # fmt: skip
+        (folder / "plans" / k.code).mkdir(parents=True)
+        _write(folder / "plans" / k.code / "devices.csv", rows)
+    return ln, folder, {"kecamatan": kecamatan}
+
+
+def test_n3_counts_each_province_by_its_own_transit_days(tmp_path: Path) -> None:
+    """Deliveries dated by the province's own transit days keep N1-N3; the same dated by the
+    default break N3. An allotment that arrives on the day of the first wave (45 days on the way)
+    gives the first kecamatan two devices that day, both counted."""
+    from ektp_opt.national.verify import national_rules
+
+    ln, folder, master = _deliveries_as_written(tmp_path, "own", 5, 6, [5, 3, 6])
+    assert national_rules(ln, folder, master) == []
+    ln, folder, master = _deliveries_as_written(tmp_path, "default", 5, 6, [3, 3, 3])
+    assert [b[:2] for b in national_rules(ln, folder, master)] == ["N3"]
+    ln, folder, master = _deliveries_as_written(tmp_path, "together", 45, 3, [45, 3, 3])
+    assert national_rules(ln, folder, master) == []
