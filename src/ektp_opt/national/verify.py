@@ -1,5 +1,6 @@
-"""Checking a national output folder: every city plan against every city rule (the ordinary
-verifier, one Ray task per city, or all in this process with one CPU), and the national rules, from the files alone:
+"""Checking a national output folder, from the files alone: every city plan against every city
+rule (the ordinary verifier, one Ray task per city, or all in this process with one CPU), and the
+national rules:
 
 * N1 every kab/kota of the scenario has a plan folder;
 * N2 no wave is split into more devices than it had (master.json, and the devices the plans use);
