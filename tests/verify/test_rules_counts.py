@@ -5,21 +5,49 @@ rows the test wrote, not from the verifier."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.scenario import load_scenario
 from ektp_opt.verify import verify_plan
 from ektp_opt.verify.rules import _delivery_excess
-from tests.verify.test_every_rule import Base, Plan, _build_office, _fixture, _seats_left, listed_twice, split_family
+from tests.verify.test_every_rule import (
+    Base,
+    Plan,
+    _build_office,
+    _build_operators,
+    _build_visits,
+    _fixture,
+    _seats_left,
+    listed_twice,
+    over_operators,
+    split_family,
+    two_portables_out,
+    visit_not_flagged,
+    visited_and_seated,
+)
 
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> Base:
     return _fixture("office", _build_office, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def visits(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("visits", _build_visits, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def operators(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("operators", _build_operators, tmp_path_factory)
 
 
 def _said(p: Plan) -> dict[str, tuple[int, list[str]]]:
@@ -149,3 +177,265 @@ def test_a_device_listed_twice_is_counted_once_and_every_day_is_checked(tiny_cit
         "2011-08-16: 1 devices, no such delivery",
         "2011-08-17: 1 devices, no such delivery",
     ]
+
+
+# --- the verifier reads the households as given: any order, the first KK like any other, and
+# files with no rows at all. The orders below are chosen here; what each case must name follows
+# from the rows the test changed.
+
+
+def _reordered(h: Households, *front: int) -> Households:
+    """The same households with the ones at ``front`` moved to the front, in that order."""
+    order = np.array([*front, *(i for i in range(len(h)) if i not in front)])
+    return dataclasses.replace(
+        h,
+        kk_id=h.kk_id[order],
+        kelurahan=h.kelurahan[order],
+        members=h.members[order],
+        lingkungan=h.lingkungan[order],
+        home_visit=h.home_visit[order],
+    )
+
+
+def _at(h: Households, kk: str) -> int:
+    return int(np.flatnonzero(h.kk_id == kk)[0])
+
+
+def _other_kelurahan(h: Households, i: int) -> int:
+    return int(np.flatnonzero(h.kelurahan != h.kelurahan[i])[0])
+
+
+def test_a_split_first_household_is_split_and_nothing_else(office: Base, tmp_path: Path) -> None:
+    """The households in another order, with the split KK first and a KK of another kelurahan
+    second: the untouched plan is still clean (each row is matched to its own household's
+    kelurahan), and the split is named alone (its rows are not single rows with wrong members)."""
+    p = Plan(office, tmp_path / "split")
+    split_family(p)
+    (kk,) = [k for k in {r["kk_id"] for r in p.appts} if sum(r["kk_id"] == k for r in p.appts) == 2]
+    first = _at(p.h, kk)
+    h = _reordered(p.h, first, _other_kelurahan(p.h, first))
+    assert h.kelurahan[0] != h.kelurahan[1]
+    assert verify_plan(office.plan, p.ls, h).ok
+    p.save_files()
+    said = {v.rule: (v.count, v.examples) for v in verify_plan(p.dir, p.ls, h).violations}
+    assert said == {"family split across device-shifts": (1, [kk])}
+
+
+def test_the_first_household_visited_and_seated_is_named(visits: Base, tmp_path: Path) -> None:
+    """A KK visited at home and also given an office seat, placed first among the households."""
+    p = Plan(visits, tmp_path / "both")
+    visited_and_seated(p)
+    kk = p.appts[-1]["kk_id"]
+    h = _reordered(p.h, _at(p.h, kk))
+    p.save_files()
+    said = {v.rule: (v.count, v.examples) for v in verify_plan(p.dir, p.ls, h).violations}
+    assert said == {"KK both visited at home and given an office seat": (1, [kk])}
+
+
+def test_a_kk_left_out_is_missing_whether_or_not_it_is_flagged(office: Base, visits: Base, tmp_path: Path) -> None:
+    """With home visits planned, a KK that needs none and has no office seat is missing; without
+    them (the office plan's scenario), a KK flagged for a visit must have an office seat, so
+    leaving it out is missing too."""
+    p = Plan(visits, tmp_path / "visits")
+    flagged = set(p.h.kk_id[p.h.home_visit].tolist())
+    gone = next(r for r in p.appts if r["kk_id"] not in flagged)
+    p.appts.remove(gone)
+    p.summarise()
+    assert _said(p) == {"KK missing from the plan": (1, [gone["kk_id"]])}
+    q = Plan(office, tmp_path / "office")
+    assert office.ls.scenario.home_visits is None
+    flagged = set(q.h.kk_id[q.h.home_visit].tolist())
+    gone = next(r for r in q.appts if r["kk_id"] in flagged)
+    q.appts.remove(gone)
+    q.summarise()
+    assert _said(q) == {"KK missing from the plan": (1, [gone["kk_id"]])}
+
+
+def test_a_plan_with_no_devices_listed_names_every_row(office: Base, tmp_path: Path) -> None:
+    """devices.csv with its header only: every appointment is on a device it does not list."""
+    p = Plan(office, tmp_path / "nodevices")
+    p.save_files()
+    header = (p.dir / "devices.csv").read_text().splitlines()[0]
+    (p.dir / "devices.csv").write_text(header + "\n")
+    said = {v.rule: v.count for v in verify_plan(p.dir, p.ls, p.h).violations}
+    assert said.pop("device not in devices.csv") == len(p.appts)
+    assert set(said) <= {"summary.json disagrees with the plan"}
+
+
+def test_a_plan_with_no_appointments_misses_every_kk(operators: Base, tmp_path: Path) -> None:
+    """appointments.csv with its header only (a scenario with operators, so that rule runs on
+    nothing too): every household is missing, and the verifier does not stop on the empty file."""
+    p = Plan(operators, tmp_path / "empty")
+    p.save_files()
+    header = (p.dir / "appointments.csv").read_text().splitlines()[0]
+    (p.dir / "appointments.csv").write_text(header + "\n")
+    said = {v.rule: v.count for v in verify_plan(p.dir, p.ls, p.h).violations}
+    assert said.pop("KK missing from the plan") == len(p.h)
+    assert set(said) <= {"summary.json disagrees with the plan", "summary.json claims what the plan does not show"}
+
+
+def test_a_summary_whose_resolve_is_null_is_a_first_plan(office: Base, tmp_path: Path) -> None:
+    p = Plan(office, tmp_path / "null")
+    p.info["resolve"] = None
+    assert _said(p) == {}
+
+
+def test_an_operators_override_is_the_limit_of_its_kecamatan(operators: Base, tmp_path: Path) -> None:
+    """One device-shift more than one operator staffs in a kecamatan: a violation with the
+    scenario's one operator, none where an override gives that kecamatan two; an override for
+    another kecamatan changes nothing."""
+    p = Plan(operators, tmp_path / "ops")
+    (said,) = over_operators(p)
+    site = said.split()[0]
+    assert set(_said(p)) == {"more device-shifts than operators can staff"}
+    ops = p.ls.scenario.operators
+    assert ops is not None and ops.per_kecamatan == 1
+    for kec, named in (
+        (site, set()),
+        (next(k for k in (A, B, C) if k != site), {"more device-shifts than operators can staff"}),
+    ):
+        more = ops.model_copy(update={"overrides": {kec: 2}})
+        ls = dataclasses.replace(p.ls, scenario=p.ls.scenario.model_copy(update={"operators": more}))
+        assert {v.rule for v in verify_plan(p.dir, ls, p.h).violations} == named
+
+
+def test_a_kelurahan_code_the_city_lacks_is_never_the_households(office: Base, tmp_path: Path) -> None:
+    """A row whose kelurahan_code is no kelurahan of the city, for a KK of the city's second
+    kelurahan: its kelurahan differs, its home kecamatan is not that kelurahan's, and its office is
+    not near a home the city does not have."""
+    p = Plan(office, tmp_path / "nowhere")
+    second = p.ls.admin.kelurahan[1].code
+    row = next(r for r in p.appts if r["kelurahan_code"] == second)
+    row["kelurahan_code"] = second[:-4] + "9999"
+    said = _said(p)
+    assert said.keys() == {
+        "kelurahan differs from the household",
+        "home_kecamatan is not the kelurahan's kecamatan",
+        "served away from home beyond overflow_km",
+    }
+    assert said["kelurahan differs from the household"] == (1, [row["kk_id"]])
+
+
+def test_over_full_device_shifts_are_listed_by_device_day_and_shift(office: Base, tmp_path: Path) -> None:
+    """Four device-shifts made over-full (a stranger of 200 members in each, added in a shuffled
+    order): two shifts of one device-day, a later day of that device, and another device's first
+    day. They are listed by device, then day, then shift, whatever the order of the rows."""
+    p = Plan(office, tmp_path / "order")
+    used = sorted({(r["device_id"], r["date"], r["shift"]) for r in p.appts})
+    d0, day1, s1 = used[0]
+    s2 = next(s for d, day, s in used if (d, day) == (d0, day1) and s != s1)
+    day2 = next(day for d, day, _s in used if d == d0 and day != day1)
+    d1, day_b, s_b = next(k for k in used if k[0] != d0)
+    want = [(d0, day1, s1), (d0, day1, s2), (d0, day2, s1 if (d0, day2, s1) in used else s2), (d1, day_b, s_b)]
+    assert want[2] in used
+    template = next(r for r in p.appts if r["device_id"] == d0)
+    for n, (dev, day, shift) in enumerate([want[3], want[1], want[2], want[0]]):
+        site = p.device_kec()[dev]
+        p.appts.append({**template, "kk_id": f"KK-X{n}", "device_id": dev, "date": day, "shift": shift,
+                        "members": "200", "site_kecamatan": site})  # fmt: skip
+    said = _said(p)["device-shift over its regular seats"]
+    listed = [tuple(e.split(" (")[0].replace(" shift ", " ").split()) for e in said[1]]
+    assert said[0] == 4 and listed == want
+
+
+# --- summary.json's claims on an empty plan and on levels written by hand
+
+
+def _emptied(p: Plan) -> None:
+    p.save_files()
+    header = (p.dir / "appointments.csv").read_text().splitlines()[0]
+    (p.dir / "appointments.csv").write_text(header + "\n")
+
+
+def test_an_empty_plan_is_measured_at_zero(office: Base, tmp_path: Path) -> None:
+    """No appointments: completion and waiting measure 0, and a plan that calls itself late
+    while no appointment is late is named for that, its end told as None."""
+    p = Plan(office, tmp_path / "empty")
+    for name in ("completion", "waiting"):
+        p.info["objectives"][name].update(value=0, bound=0, status="OPTIMAL")
+    p.info["late"] = True
+    _emptied(p)
+    (p.dir / "summary.json").write_text(json.dumps(p.info))
+    said = {v.rule: (v.count, v.examples) for v in verify_plan(p.dir, p.ls, p.h).violations}
+    assert said["summary.json claims what the plan does not show"] == (
+        1,
+        ["late True vs False (appointments end None)"],
+    )
+
+
+def test_a_level_that_is_not_a_level_does_not_hide_the_next(office: Base, tmp_path: Path) -> None:
+    p = Plan(office, tmp_path / "levels")
+    waiting = p.info["objectives"]["waiting"]
+    p.info["objectives"] = {"completion": "soon", "waiting": {**waiting, "bound": waiting["value"] + 1}}
+    claims = _said(p)["summary.json claims what the plan does not show"][1]
+    assert claims[:2] == [
+        "objectives.completion is not a level",
+        f"objectives.waiting: bound {waiting['value'] + 1} and value {waiting['value']} are not 0 <= bound <= value",
+    ]
+
+
+def test_a_level_without_a_scope_is_global(office: Base, tmp_path: Path) -> None:
+    """An OPTIMAL plan whose levels do not say their scope (a summary written before scopes, or
+    by another tool): global, so OPTIMAL stands."""
+    p = Plan(office, tmp_path / "scope")
+    assert p.info["status"] == "OPTIMAL"
+    for level in p.info["objectives"].values():
+        assert level.pop("scope") == "global"
+    assert _said(p) == {}
+
+
+# --- home visits of the first household, and mobile days in a kelurahan the city lacks
+
+
+def test_the_first_household_visited_without_a_flag_is_named(visits: Base, tmp_path: Path) -> None:
+    p = Plan(visits, tmp_path / "unflagged")
+    visit_not_flagged(p)
+    kk = p.visits[-1]["kk_id"]
+    p.save_files()
+    h = _reordered(p.h, _at(p.h, kk))
+    said = {v.rule: (v.count, v.examples) for v in verify_plan(p.dir, p.ls, h).violations}
+    assert said == {"home visit for a KK not flagged needs_home_visit": (1, [kk])}
+
+
+def test_a_lone_visit_to_the_first_household_in_another_kelurahan(visits: Base, tmp_path: Path) -> None:
+    """A mobile day of one visit, said to be in another kelurahan of the KK's kecamatan, for the
+    first household: away from the KK's kelurahan (the day itself is in one kelurahan)."""
+    p = Plan(visits, tmp_path / "lone")
+    (device, date), (v,) = next((k, g) for k, g in p.mobile_days().items() if len(g) == 1)
+    kel = v["kelurahan_code"]
+    v["kelurahan_code"] = next(k.code for k in p.ls.admin.kelurahan if k.kecamatan_code == kel[:8] and k.code != kel)
+    p.save_files()
+    h = _reordered(p.h, _at(p.h, v["kk_id"]))
+    said = {x.rule: (x.count, x.examples) for x in verify_plan(p.dir, p.ls, h).violations}
+    assert said == {
+        "home visit away from the KK's kecamatan or kelurahan, or before the device arrives": (1, [f"{device} {date}"])
+    }
+
+
+def test_a_mobile_day_with_a_kelurahan_the_city_lacks(visits: Base, tmp_path: Path) -> None:
+    """One visit of a two-visit day said to be in a kelurahan code the city does not have: the
+    day is away from the KK's kelurahan, and spread over two kelurahan (cluster_km is 0), though
+    the unknown one has no place to measure a distance from."""
+    p = Plan(visits, tmp_path / "lacks")
+    (device, date), group = next((k, g) for k, g in p.mobile_days().items() if len(g) >= 2)
+    group[-1]["kelurahan_code"] = group[-1]["kelurahan_code"][:-4] + "9999"
+    label = f"{device} {date}"
+    assert _said(p) == {
+        "home visit away from the KK's kecamatan or kelurahan, or before the device arrives": (1, [label]),
+        "mobile day spread beyond one kelurahan or cluster_km": (1, [label]),
+    }
+
+
+def test_portable_devices_over_a_kecamatan_override(visits: Base, tmp_path: Path) -> None:
+    """Two portable devices per kecamatan, but one for the kecamatan of a day with two out: the
+    message gives that kecamatan's own number."""
+    p = Plan(visits, tmp_path / "portable")
+    (said,) = two_portables_out(p)
+    kec = said.split()[0]
+    spec = p.ls.scenario.home_visits
+    assert spec is not None and spec.portable_per_kecamatan == 1
+    more = spec.model_copy(update={"portable_per_kecamatan": 2, "overrides": {kec: 1}})
+    ls = dataclasses.replace(p.ls, scenario=p.ls.scenario.model_copy(update={"home_visits": more}))
+    p.save_files()
+    rules = {v.rule: v.examples for v in verify_plan(p.dir, ls, p.h).violations}
+    assert rules == {"more portable devices out than the kecamatan has": [said]}
