@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,14 +16,17 @@ import numpy as np
 import pytest
 
 from ektp_opt.inputs.households import Households
-from ektp_opt.inputs.scenario import load_scenario
+from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
 from ektp_opt.verify import verify_plan
-from ektp_opt.verify.rules import _delivery_excess
+from ektp_opt.verify.rules import Calendar, _delivery_excess
 from tests.verify.test_every_rule import (
     Base,
     Plan,
+    _booking,
     _build_office,
     _build_operators,
+    _build_overflow,
+    _build_replan,
     _build_visits,
     _fixture,
     _seats_left,
@@ -43,6 +47,16 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Base:
 @pytest.fixture(scope="module")
 def visits(tmp_path_factory: pytest.TempPathFactory) -> Base:
     return _fixture("visits", _build_visits, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def overflow(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("overflow", _build_overflow, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def replan(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return _fixture("replan", _build_replan, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -439,3 +453,78 @@ def test_portable_devices_over_a_kecamatan_override(visits: Base, tmp_path: Path
     p.save_files()
     rules = {v.rule: v.examples for v in verify_plan(p.dir, ls, p.h).violations}
     assert rules == {"more portable devices out than the kecamatan has": [said]}
+
+
+# --- the calendar's last regular day, and backlog bookings where the verifier must not guess
+
+
+def test_the_last_regular_day_whatever_day_the_deadline_falls_on(office: Base) -> None:
+    """For deadlines on each day of a week (the day after a working day, or not): the last
+    regular day is the working day before the last ``catch_up_days`` working days up to the
+    deadline, counted here day by day."""
+    sc = office.ls.scenario
+    for shift in range(7):
+        deadline = sc.deadline + dt.timedelta(shift)
+        ls = dataclasses.replace(office.ls, scenario=sc.model_copy(update={"deadline": deadline}))
+        day, left = deadline, sc.backlog.catch_up_days
+        while left or not _works(ls, day):
+            left -= _works(ls, day)
+            day -= dt.timedelta(1)
+        assert Calendar(ls).last_regular == np.datetime64(day), deadline
+
+
+def _works(ls: LoadedScenario, day: dt.date) -> bool:
+    cal = ls.scenario.calendar
+    return ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()] in cal.workdays and day not in cal.holidays
+
+
+def test_a_booking_for_a_kk_and_device_the_plan_lacks(replan: Base, tmp_path: Path) -> None:
+    """A backlog row for a KK with no appointment, on a device devices.csv does not list: it
+    follows no missed appointment and is at no office of the KK's."""
+    p = Plan(replan, tmp_path / "stranger")
+    b = _booking(p)
+    p.backlog.append({**b, "kk_id": "KK-NOBODY", "device_id": "X-D999", "members": "1"})
+    said = _said(p)
+    assert said["backlog booking not after the missed appointment"] == (1, ["KK-NOBODY"])
+    assert said["backlog booking on a device not at the KK's office then"] == (1, ["KK-NOBODY"])
+
+
+def test_a_change_from_a_home_visit_has_no_delay_to_cap(replan: Base, tmp_path: Path) -> None:
+    """A KK visited at home in the plan in force and given an office seat now: its changes.csv row
+    has no old date, which is not a date to read, and the capped re-plan stays clean."""
+    p = Plan(replan, tmp_path / "fromhome")
+    office, missed = {a["kk_id"] for a in p.appts}, {b["kk_id"] for b in p.backlog}
+    row = next(r for r in p.changes if r["old_date"] and r["kk_id"] in office - missed)
+    row["old_date"] = ""
+    old = tmp_path / "in-force"
+    shutil.copytree(p.info["resolve"]["old_plan"], old)
+    rows = (old / "appointments.csv").read_text().splitlines(keepends=True)
+    (old / "appointments.csv").write_text("".join(r for r in rows if not r.startswith(row["kk_id"] + ",")))
+    p.info["resolve"]["old_plan"] = str(old)
+    assert _said(p) == {}
+
+
+def test_a_home_kecamatan_no_row_holds(office: Base, tmp_path: Path) -> None:
+    """Every row of Gamma's families says it lives in another kecamatan, the one that is the
+    second distinct home_kecamatan of the file: Gamma is then in no row's home_kecamatan, and
+    every one of those rows is named."""
+    p = Plan(office, tmp_path / "home")
+    gamma = [r for r in p.appts if r["kelurahan_code"].startswith(C)]
+    for other in (A, B):
+        for r in gamma:
+            r["home_kecamatan"] = other
+        if list(dict.fromkeys(r["home_kecamatan"] for r in p.appts))[1] == other:
+            break
+    else:
+        pytest.fail("no kecamatan second in the home column")
+    said = _said(p)
+    assert said["home_kecamatan is not the kelurahan's kecamatan"][0] == len(gamma)
+
+
+def test_a_family_from_nowhere_is_away_whatever_overflow_km(overflow: Base, tmp_path: Path) -> None:
+    """With offices allowed to serve neighbours within 3 km, a row whose kelurahan the city does
+    not have has no home to measure from: served away from home, not a distance."""
+    p = Plan(overflow, tmp_path / "nowhere")
+    row = p.appts[0]
+    row["kelurahan_code"] = row["kelurahan_code"][:-4] + "9999"
+    assert _said(p)["served away from home beyond overflow_km"] == (1, [row["kk_id"]])
