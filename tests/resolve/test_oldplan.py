@@ -100,10 +100,38 @@ def test_the_old_plans_home_visits_are_read_whole(tiny_city: Callable[..., Path]
     hv.write_text("\n".join([header, *lines]) + "\n")  # one visited KK also at the office
     appts = old / "appointments.csv"
     first = appts.read_text().splitlines()[1].split(",")
-    appts.write_text(appts.read_text() + ",".join([lines[0].split(",")[0], *first[1:]]) + "\n")
+    office = appts.read_text()
+    appts.write_text(office + ",".join([lines[0].split(",")[0], *first[1:]]) + "\n")
     with pytest.raises(InputError) as exc:
         _read_old(old, scenario)
     assert str(exc.value) == whole
+    head, row1, *rest = office.splitlines()  # the same, in place of an office KK: the count is right
+    appts.write_text("\n".join([head, ",".join([lines[0].split(",")[0], *row1.split(",")[1:]]), *rest]) + "\n")
+    with pytest.raises(InputError) as exc:
+        _read_old(old, scenario)
+    assert str(exc.value) == whole
+
+
+def test_the_old_plans_home_visits_are_kept_row_by_row(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    """Every row of home_visits.csv, as (household, date or None, device), in the file's order,
+    and the mobile days (device, date) of the visits that have a date: read here from the file."""
+    import csv
+
+    from ektp_opt.problem import build_problem
+    from ektp_opt.resolve.oldplan import read_old
+
+    scenario = tiny_city("v.toml", households=VISITS_HH, extra=VISITS)
+    old = _solved(scenario, tmp_path / "old")
+    ls = load_scenario(scenario)
+    h = load_population(ls)
+    at = {k: i for i, k in enumerate(h.kk_id.tolist())}
+    rows = list(csv.DictReader((old / "home_visits.csv").open()))
+    assert rows and any(r["date"] for r in rows)
+    plan = read_old(old, build_problem(ls, h), h)
+    day = [dt.date.fromisoformat(r["date"]) if r["date"] else None for r in rows]
+    assert plan.visit_rows == [(at[r["kk_id"]], d, r["device_id"]) for r, d in zip(rows, day, strict=True)]
+    assert plan.visit_days == [(r["device_id"], d) for r, d in zip(rows, day, strict=True) if d is not None]
+    assert plan.visited.sum() == len(rows)
 
 
 @pytest.mark.parametrize(
@@ -241,7 +269,7 @@ def test_the_plan_to_replan_must_be_a_plan_that_keeps_the_rules(tiny_city: Calla
     bare.mkdir()
     (bare / "appointments.csv").write_text((old / "appointments.csv").read_text())
     code, said = _resolve(bare, scenario, tmp_path / "n1", "--as-of", "2011-08-22")
-    assert code == 3 and said.startswith(f"{bare}: ")
+    assert (code, said) == (3, f"{bare}: not a plan folder (no summary.json naming its scenario)")
     summary = json.loads((old / "summary.json").read_text())
     summary["residents"] += 1  # a figure the plan does not show
     summary["objectives"]["waiting"]["status"] = "PROVEN"  # a claim it cannot make
@@ -296,3 +324,26 @@ def test_a_kecamatan_the_scenario_lacks_is_named(tiny_city: Callable[..., Path],
         f"{appts}: site_kecamatan: names a kecamatan not in the scenario",
     )
     assert not (tmp_path / "new").exists()
+
+
+def test_a_past_appointment_at_another_office_than_its_device(tiny_city: Callable[..., Path], tmp_path: Path) -> None:
+    """A plan in force (its scenario gone, so taken as it is) whose first appointment before as-of
+    says it was at another kecamatan than the one its device serves in the scenario: the record
+    and the scenario disagree, exit 3 naming the device and where the scenario places it."""
+    scenario = tiny_city("s.toml")
+    old = _solved(scenario, tmp_path / "old")
+    moved = scenario.rename(scenario.with_name("moved.toml"))
+    appts = old / "appointments.csv"
+    head, *lines = appts.read_text().splitlines()
+    col = {name: n for n, name in enumerate(head.split(","))}
+    n, cells = next((n, line.split(",")) for n, line in enumerate(lines) if line.split(",")[col["date"]] < "2011-08-22")
+    where = cells[col["site_kecamatan"]]
+    cells[col["site_kecamatan"]] = "12.71.03" if where != "12.71.03" else "12.71.01"
+    lines[n] = ",".join(cells)
+    appts.write_text("\n".join([head, *lines]) + "\n")
+    code, said = _resolve(old, moved, tmp_path / "new", "--as-of", "2011-08-22")
+    assert (code, said) == (
+        3,
+        f"{moved}: deliveries: contradicts what already happened: device {cells[col['device_id']]} enrolled KK on "
+        f"{cells[col['date']]} (before as-of), but the changed scenario places {cells[col['device_id']]} in {where}",
+    )
