@@ -294,3 +294,108 @@ def test_a_family_too_big_for_a_device_shift_is_named(tiny_city: Callable[..., P
         f"{households}: kk_id A2: 9 members do not fit in one device-shift (7 regular seats); 2 KK are too big. "
         "Fewer shifts or fewer backlog seats would fit them"
     )
+
+
+def test_a_home_visit_problem_extended_past_the_last_regular_day(tiny_city: Callable[..., Path]) -> None:
+    """extend_to on a scenario with home visits: mobile days stay on regular days, so past them the
+    office has every named device, and the capacity breaks where the mobile days end. The problem
+    keeps the scenario's deadline, numbers its batches by delivery, stores whole numbers, and is
+    frozen."""
+    deliveries = (
+        "[[deliveries]]\ndate = 2011-08-10\nper_kecamatan = 1\n\n"
+        '[[deliveries]]\ndate = 2011-08-12\nkecamatan = "12.71.02"\ncount = 1\n\n'
+        "[[deliveries]]\ndate = 2011-08-22\npool = 1\n"
+    )
+    hh = "[households]\nseed = 5\nresidents = 900\nhouseholds = 300\nhome_visit_share = 0.2\n"
+    hv = "[home_visits]\nportable_per_kecamatan = 1\nvisits_per_day = 3\ncluster_km = 0.0\n"
+    ls = load_scenario(tiny_city("s.toml", deliveries=deliveries, households=hh, extra=hv))
+    h = load_population(ls)
+    data = build_problem(ls, h, extend_to=dt.date(2011, 9, 30))
+    n, regular = data.n_days, data.regular_days
+    assert data.mobile is not None and data.mobile.shape[1] == regular < n
+    assert data.deadline == DEADLINE
+    assert [(b.delivery_index, b.kecamatan, b.count) for b in data.batches] == [
+        (0, 0, 1),
+        (0, 1, 1),
+        (0, 2, 1),
+        (1, 1, 1),
+        (2, None, 1),
+    ]
+    named = np.zeros((len(KEC), n), dtype=np.int64)
+    for b in data.batches:
+        if b.kecamatan is not None:
+            for d in range(b.first_day, n):
+                named[b.kecamatan, d] += b.count
+    office = named.copy()
+    office[:, :regular] -= data.mobile
+    assert data.fixed_devices().dtype == np.int64 and data.fixed_devices().tolist() == office.tolist()
+    assert [data.fixed_devices_at(k, d) for k in range(len(KEC)) for d in range(n)] == office.ravel().tolist()
+    assert regular in data.capacity_breaks(n) and data.capacity_breaks(n)[-1] == n
+    assert data.kelurahan_residents.dtype == np.int64
+    fixed, pooled = data.best_case_seats()
+    assert fixed.dtype == pooled.dtype == np.int64
+    frozen = (data.kelurahan_kecamatan, data.kelurahan_residents, data.shifts, data.seats, data.slot_limit, data.mobile)
+    assert not any(a.flags.writeable for a in frozen)
+
+
+def test_no_pool_device_goes_on_a_home_visit(tiny_city: Callable[..., Path]) -> None:
+    """A pool arrives with the first named devices, before the start: portable devices are among a
+    kecamatan's named ones only, so with one named device each, at most one is out a day, even
+    where two may go."""
+    deliveries = "[[deliveries]]\ndate = 2011-08-10\nper_kecamatan = 1\n\n[[deliveries]]\ndate = 2011-08-10\npool = 3\n"
+    hh = "[households]\nseed = 5\nresidents = 900\nhouseholds = 300\nhome_visit_share = 0.2\n"
+    hv = "[home_visits]\nportable_per_kecamatan = 2\nvisits_per_day = 3\ncluster_km = 0.0\n"
+    ls = load_scenario(tiny_city("s.toml", deliveries=deliveries, households=hh, extra=hv))
+    data = build_problem(ls, load_population(ls))
+    assert data.pools and data.pools[0].first_day == 0
+    assert data.mobile is not None and data.mobile.any() and data.mobile.max() == 1
+
+
+def test_pools_of_two_days_add_up(tiny_city: Callable[..., Path]) -> None:
+    """Two pools, 1 device ready on the start and 2 from 24 August: the best case has 1, then 3
+    pool devices, each where a device yields most seats."""
+    deliveries = (
+        "[[deliveries]]\ndate = 2011-08-10\nper_kecamatan = 1\n\n[[deliveries]]\ndate = 2011-08-10\npool = 1\n\n"
+        "[[deliveries]]\ndate = 2011-08-22\npool = 2\n"
+    )
+    ls = load_scenario(tiny_city("s.toml", deliveries=deliveries))
+    data = build_problem(ls, load_population(ls))
+    ready = first_service(dt.date(2011, 8, 22), ls.scenario.device.setup_days)
+    best = max(ls.scenario.seats_per_device_shift(k[0]) * ls.scenario.shifts_for(k[0]) for k in KEC)
+    _fixed, pooled = data.best_case_seats()
+    assert pooled.tolist() == [best * (1 + 2 * (day >= ready)) for day in data.days]
+
+
+def test_an_office_within_a_short_overflow_distance(tmp_path: Path) -> None:
+    """A kelurahan of Alpha about 0.5 km from Beta's office: a neighbour with overflow_km 0.9, and
+    with overflow_km set to exactly its distance (within means at most), not with 0.4."""
+    from ektp_opt.inputs.admin import haversine_km
+
+    near = KELURAHAN.replace("12.71.01.1002,12.71.01,A2,3.505,98.603", "12.71.01.1002,12.71.01,A2,3.5155,98.61")
+    (tmp_path / "kecamatan.csv").write_text(KECAMATAN)
+    (tmp_path / "kelurahan.csv").write_text(near)
+    far = haversine_km(3.5155, 98.61, 3.52, 98.61)
+    assert 0.4 < far < 0.9
+    for overflow, beta in ((0.9, True), (far, True), (0.4, False)):
+        head = scenario_text().split("[calendar]")[0].replace("overflow_km = 0.0", f"overflow_km = {overflow!r}")
+        (tmp_path / "s.toml").write_text(scenario_text(head=head))
+        ls = load_scenario(tmp_path / "s.toml")
+        data = build_problem(ls, load_population(ls))
+        assert [k for k, _km in data.sites[1]] == ([0, 1] if beta else [0]), overflow
+
+
+def test_visited_families_only_in_the_first_kelurahan(tiny_city: Callable[..., Path]) -> None:
+    """Flagged KK in the first kelurahan only: it alone has fewer office residents; the last
+    kelurahan, with no one visited, keeps all of its own."""
+    import dataclasses
+
+    hv = "[home_visits]\nportable_per_kecamatan = 1\nvisits_per_day = 3\ncluster_km = 0.0\n"
+    ls = load_scenario(tiny_city("s.toml", extra=hv))
+    h = load_population(ls)
+    flagged = (h.kelurahan == 0) & (np.arange(len(h)) % 2 == 0)
+    h = dataclasses.replace(h, home_visit=flagged)
+    data = build_problem(ls, h)
+    office = [0] * len(KEL)
+    for kel, m, visited in zip(h.kelurahan.tolist(), h.members.tolist(), flagged.tolist(), strict=True):
+        office[kel] += 0 if visited else m
+    assert data.kelurahan_residents.tolist() == office and flagged.any()
