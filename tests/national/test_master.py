@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -178,6 +180,12 @@ def test_completion_and_device_days_of_every_split_as_counted_here() -> None:
         for t in (0, 1, 3, 6, 9):
             by_hand = [sum(_devices_on(split[k], first[k], t)) for k in range(len(residents))]
             assert device_days(mi, np.array(split, dtype=np.int64), t).tolist() == by_hand
+    own = [0, 2, 4]  # each kecamatan's own device from a day of its own
+    late = _tiny(waves, first, residents, regular=9, fixed_first=own)
+    for split in _splits(waves, len(residents)):
+        for t in (0, 1, 3, 6, 9):
+            by_hand = [sum(_devices_on(split[k], first[k], t, own[k])) for k in range(len(residents))]
+            assert device_days(late, np.array(split, dtype=np.int64), t).tolist() == by_hand
 
 
 def _finishes(
@@ -187,6 +195,7 @@ def _finishes(
     province_of: list[str],
     extra: dict[tuple[int, str], int],
     days: int,
+    fixed_first: list[int] | None = None,
 ) -> bool:
     """Does some split finish within ``days`` once ``extra[w, p]`` devices join wave w, bound for
     province p's kecamatan only? Each (wave, province) addition is a pool of its own."""
@@ -198,7 +207,7 @@ def _finishes(
     for split in _splits(pools, n_k):
         if any(split[k][c] and owners[c] not in (None, province_of[k]) for k in range(n_k) for c in range(len(pools))):
             continue
-        if _counted(residents, col_first, split, days) is not None:
+        if _counted(residents, col_first, split, days, fixed_first) is not None:
             return True
     return False
 
@@ -283,8 +292,9 @@ def test_completion_level_is_the_least_any_split_reaches_or_proven_impossible(se
     waves, first, residents, ff = _random_nation(seed)
     mi = _tiny(waves, first, residents, regular=8, fixed_first=ff)
     least = _least_completion(waves, first, residents, ff, mi.regular)
+    clock = time.perf_counter()
     level, split = solve_completion(mi, limit=30)
-    assert level.name == "completion"
+    assert level.name == "completion" and 0 <= level.seconds <= time.perf_counter() - clock
     bound = capacity_bound(mi)
     assert bound == _capacity_day(waves, first, residents, ff, mi.regular)
     if least is None:
@@ -377,6 +387,11 @@ def test_national_diagnosis_of_a_deadline_too_early(tmp_path: Path) -> None:
     assert d.proof is not None and d.proof.statement == (
         f"no split of the waves serves every resident within the {len(regular)} regular working days: "
         f"at least {e.bound} are needed"
+    )
+    assert (d.proof.model, d.proof.scope) == (
+        "national master covering model (devices per kecamatan from each wave, SCIP)",
+        "every kecamatan's residents against its device seats (families as members): a relaxation of every "
+        "national plan",
     )
     assert d.extra_status == "OPTIMAL" and d.extra_devices
     assert all(x.province == "75" and x.date == sc.waves[x.wave - 1].date for x in d.extra_devices)
@@ -660,6 +675,10 @@ def test_master_input_is_the_scenario_counted_by_hand(tmp_path: Path) -> None:
         .replace("capacity_per_day = 100", "capacity_per_day = 102")
         .replace("reserve_per_shift = 0", "reserve_per_shift = 1")
         .replace("count = 37\ntransit_days = { default = 3 }", 'count = 37\ntransit_days = { default = 3, "75" = 6 }')
+        .replace(
+            "per_kecamatan = 1\ntransit_days = { default = 3 }",
+            'per_kecamatan = 1\ntransit_days = { default = 3, "75" = 5 }',
+        )
     )
     (tmp_path / "s.toml").write_text(text)
     ln = load_national(tmp_path / "s.toml")
@@ -686,7 +705,7 @@ def test_master_input_is_the_scenario_counted_by_hand(tmp_path: Path) -> None:
         [c for c, _k, _r in kec],
         [r for _c, _k, r in kec],
     )
-    assert mi.fixed_first.tolist() == [first(dt.date(2011, 8, 1), 3)] * len(kec)
+    assert mi.fixed_first.tolist() == [first(dt.date(2011, 8, 1), 5)] * len(kec)
     waves = [first(dt.date(2011, 9, 12), 3), first(dt.date(2011, 10, 17), 6)]
     assert mi.wave_first.tolist() == [waves] * len(kec)
     assert mi.residents.dtype == mi.fixed_first.dtype == mi.wave_first.dtype == np.int64
@@ -712,3 +731,207 @@ def test_a_nation_served_on_its_first_day() -> None:
     assert (capacity_bound(mi), completion_of(mi, empty)) == (1, 1)
     assert waiting_of(mi, empty, 4).tolist() == [10] and waiting_of(mi, empty, 4).dtype == np.int64
     assert proportional_split(mi).dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    ("waves", "first", "residents", "province_of", "fixed_first"),
+    [
+        ([1], [[1], [1]], [150, 60], ["11", "12"], [8, 0]),  # the first kecamatan's own device comes too late
+        ([1], [[7]], [SEATS * 8 + SEATS + 5], ["11"], [0]),  # a wave that serves on the last regular day only
+        ([1], [[9], [1]], [SEATS * 8, 220], ["11", "12"], [0, 0]),  # no wave reaches the first, which needs none
+    ],
+)
+@pytest.mark.parametrize("own", [1, 2])
+def test_fewest_extra_devices_at_the_edges_of_the_calendar(
+    waves: list[int],
+    first: list[list[int]],
+    residents: list[int],
+    province_of: list[str],
+    fixed_first: list[int],
+    own: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fewest additions, found here by trying them all, where a kecamatan's own device never
+    serves in time, where a wave serves one day, and where a kecamatan no wave reaches needs no
+    device at all; with one device of their own per kecamatan, and with two."""
+    monkeypatch.setattr(sys.modules[__name__], "FIXED", own)
+    mi = _tiny(waves, first, residents, regular=8, fixed_first=fixed_first)
+    keys = [(w, p) for w in range(len(waves)) for p in sorted(set(province_of))]
+    least = next(
+        total
+        for total in range(12)
+        for counts in itertools.product(range(total + 1), repeat=len(keys))
+        if sum(counts) == total
+        and _finishes(waves, first, residents, province_of, dict(zip(keys, counts, strict=True)), 8, fixed_first)
+    )
+    found, status = _fewest_extra(mi, province_of, limit=30)
+    assert (status, sum(found.values())) == ("OPTIMAL", least) and (least > 0 or own > 1)
+    assert _finishes(waves, first, residents, province_of, found, 8, fixed_first)
+
+
+@pytest.mark.parametrize("own", [0, 2])
+@pytest.mark.parametrize("seed", range(12))
+def test_completion_level_with_no_own_device_or_two(seed: int, own: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random tiny nations whose kecamatan have no device of their own, or two: level 1 is the
+    least completion of every split counted here, or proven impossible; the master's completion
+    date is that working day (the days here are consecutive from 1 August)."""
+    monkeypatch.setattr(sys.modules[__name__], "FIXED", own)
+    waves, first, residents, ff = _random_nation(seed)
+    mi = _tiny(waves, first, residents, regular=8, fixed_first=ff)
+    assert mi.fixed == own
+    least = _least_completion(waves, first, residents, ff, mi.regular)
+    level, split = solve_completion(mi, limit=30)
+    if least is None:
+        assert (level.status, split) == ("INFEASIBLE", None)
+        return
+    assert (level.value, level.bound, level.status) == (least, least, "OPTIMAL")
+    assert split is not None and _counted(residents, first, split.tolist(), mi.regular, ff)[0] == least  # type: ignore[index]
+    plan = solve_master(mi, limit=30)
+    assert plan.completion_date(mi) == dt.date(2011, 8, 1) + dt.timedelta(least - 1)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_day_out_of_time_once_is_settled_on_the_way_up(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The covering model out of time on the least day the first time it is asked (bisection
+    then moves on upward), answered the second time: the walk up from the proof finds that day,
+    and level 1 is proven after all."""
+    import ektp_opt.national.master as master
+
+    waves, first, residents, ff = _random_nation(seed)
+    mi = _tiny(waves, first, residents, regular=8, fixed_first=ff)
+    least = _least_completion(waves, first, residents, ff, mi.regular)
+    if least is None or least == mi.regular:
+        return
+    real, asked = master._feasible, []
+
+    def once(m: MasterInput, t: int, limit: float) -> tuple[str, object]:
+        if t == least and not asked:
+            asked.append(t)
+            return "UNKNOWN", None
+        return real(m, t, limit)
+
+    monkeypatch.setattr(master, "_feasible", once)
+    level, split = solve_completion(mi, limit=30)
+    assert asked == [least] and (level.value, level.bound, level.status) == (least, least, "OPTIMAL")
+    assert split is not None and _counted(residents, first, split.tolist(), least, ff) is not None
+
+
+# --- what the deliveries can do for national-small (one province), in-process
+
+
+@pytest.fixture(scope="module")
+def small() -> tuple[Any, list[Any]]:
+    from ektp_opt.national.cities import make_city
+    from ektp_opt.national.scenario import load_national
+    from tests.national.test_national import SMALL
+
+    ln = load_national(SMALL)
+    return ln, [make_city(ln, k.code) for k in ln.kabkota]
+
+
+def _reloaded(tmp_path: Path, deadline: dt.date, waves: int | None = None) -> Any:
+    """national-small with another deadline (and ``waves`` devices in each wave)."""
+    from ektp_opt.national.scenario import load_national
+    from tests.national.test_national import SMALL
+
+    text = SMALL.read_text().replace("deadline = 2011-12-30", f"deadline = {deadline}")
+    if waves is not None:
+        text = text.replace("count = 40\n", f"count = {waves}\n").replace("count = 37\n", f"count = {waves}\n")
+    path = tmp_path / f"s-{deadline}-{waves}.toml"
+    path.write_text(text)
+    return load_national(path)
+
+
+def test_a_nation_that_meets_its_deadline_needs_nothing_more(small: tuple[Any, list[Any]], tmp_path: Path) -> None:
+    """national-small as shipped meets its deadline: no extra device, no proof of impossibility.
+    Its earliest completion does not depend on the deadline (the projection runs years past it):
+    the same with a deadline just after the last wave. A deadline whose last regular day is that
+    earliest day is met, just."""
+    from ektp_opt.national.master import national_capacity, national_diagnosis
+
+    ln, cities = small
+    sc = ln.scenario
+    cap = national_capacity(ln, cities, 60)
+    mi = master_input(ln, cities)
+    e = cap.earliest_days
+    assert e is not None and e <= mi.regular and cap.earliest.status == "OPTIMAL"
+    assert (cap.extra, cap.extra_status) == ({}, "OPTIMAL")
+    cal = sc.calendar
+    years = _working_days(sc.start, sc.start + dt.timedelta(4 * 365), cal.workdays, cal.holidays)
+    assert cap.earliest_date == years[e - 1]
+    d = national_diagnosis(ln, 60)
+    assert (d.meets_deadline, d.extra_devices, d.extra_status, d.proof) == (True, [], "OPTIMAL", None)
+    early = _reloaded(tmp_path, dt.date(2011, 10, 20))
+    assert national_capacity(early, cities, 60).earliest_days == e
+    just = _reloaded(tmp_path, years[e - 1 + sc.backlog.catch_up_days])
+    d = national_diagnosis(just, 60)
+    assert (d.regular_working_days, d.earliest_completion.working_days, d.meets_deadline) == (e, e, True)
+
+
+def test_an_earliest_completion_found_but_not_proven_is_still_given(
+    small: tuple[Any, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Level 1 past the deadline FEASIBLE (found, not proven least): its day and date are given;
+    INFEASIBLE or UNKNOWN (nothing found even years on): no day and no date."""
+    import ektp_opt.national.master as master
+    from ektp_opt.solver.result import LevelResult
+
+    ln, cities = small
+    cal = ln.scenario.calendar
+    years = _working_days(ln.scenario.start, ln.scenario.start + dt.timedelta(4 * 365), cal.workdays, cal.holidays)
+    for status, days, date in (("FEASIBLE", 40, years[39]), ("INFEASIBLE", None, None), ("UNKNOWN", None, None)):
+        level = LevelResult("completion", 40, 35, status, 0.0)  # type: ignore[arg-type]
+        monkeypatch.setattr(master, "solve_completion", lambda m, limit, r=level: (r, None))
+        cap = master.national_capacity(ln, cities, 60)
+        assert (cap.earliest_days, cap.earliest_date, cap.earliest.status) == (days, date, status)
+
+
+def test_an_earliest_completion_a_year_on_is_found(small: tuple[Any, list[Any]], tmp_path: Path) -> None:
+    """One device in each wave: the kecamatan rest on their own device, and the earliest national
+    completion comes in March 2012, months after a deadline at the end of October or of December.
+    Both find it (the projection runs three years on), the same working day."""
+    from ektp_opt.national.master import national_capacity
+
+    _ln, cities = small
+    found = []
+    for deadline in (dt.date(2011, 10, 31), dt.date(2011, 12, 30)):
+        ln = _reloaded(tmp_path, deadline, waves=1)
+        cap = national_capacity(ln, cities, 60)
+        assert cap.earliest_days is not None and cap.earliest_date is not None
+        assert cap.earliest_date > dt.date(2012, 3, 1)
+        found.append(cap.earliest_days)
+    assert found[0] == found[1]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_day_proven_impossible_counts_in_the_bound(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The covering model out of time on one day below the least completion, every such day in
+    turn: whatever days level 1 then asks, its bound is one past the latest day the model proved
+    impossible (or the capacity bound), its value the earliest day a split was found for, and it
+    is OPTIMAL exactly when they meet. Every split it returns is integral and finishes."""
+    import ektp_opt.national.master as master
+
+    waves, first, residents, ff = _random_nation(seed)
+    mi = _tiny(waves, first, residents, regular=8, fixed_first=ff)
+    least = _least_completion(waves, first, residents, ff, mi.regular)
+    if least is None:
+        return
+    real, lo = master._feasible, capacity_bound(mi)
+    for stuck in range(lo, least):
+        asked: list[tuple[int, str, bool]] = []
+
+        def recorded(
+            m: MasterInput, t: int, limit: float, stuck: int = stuck, asked: list[tuple[int, str, bool]] = asked
+        ) -> tuple[str, object]:
+            st, split = ("UNKNOWN", None) if t == stuck else real(m, t, limit)
+            asked.append((t, st, split is not None))
+            return st, split
+
+        monkeypatch.setattr(master, "_feasible", recorded)
+        level, split = solve_completion(mi, limit=30)
+        bound = max([lo] + [t + 1 for t, st, _found in asked if st == "INFEASIBLE"])
+        value = min(t for t, _st, found in asked if found)
+        assert (level.bound, level.value) == (bound, value), (stuck, asked)
+        assert level.status == ("OPTIMAL" if bound == value else "FEASIBLE")
+        assert split is not None and split.dtype == np.int64
+        assert _counted(residents, first, split.tolist(), value, ff) is not None

@@ -192,6 +192,16 @@ def test_national_scenario_errors_name_the_file_and_field(tmp_path: Path) -> Non
     bad.write_text(text.replace("count = 40", "count = -1"))
     with pytest.raises(InputError, match=r"waves\.0\.count"):
         load_national(bad)
+    # 1 Aug - 30 Dec 2011, Monday to Saturday, less 9 holidays: 124 working days, all catch-up days
+    bad.write_text(text.replace("catch_up_days = 5", "catch_up_days = 124"))
+    with pytest.raises(InputError) as exc:
+        load_national(bad)
+    assert str(exc.value) == (
+        f"{bad}: backlog.catch_up_days: 124 catch-up days leave no regular day "
+        "(124 working days from start to deadline)"
+    )
+    bad.write_text(text.replace("catch_up_days = 5", "catch_up_days = 123"))
+    assert load_national(bad).scenario.backlog.catch_up_days == 123
 
 
 def test_a_residents_file_replaces_the_apportioned_figures_and_names_a_bad_row(tmp_path: Path) -> None:
