@@ -283,3 +283,21 @@ def test_n3_counts_each_province_by_its_own_transit_days(tmp_path: Path) -> None
     assert [b[:2] for b in national_rules(ln, folder, master)] == ["N3"]
     ln, folder, master = _deliveries_as_written(tmp_path, "together", 45, 3, [45, 3, 3])
     assert national_rules(ln, folder, master) == []
+
+
+def test_on_ray_the_same_report_and_ray_stopped_after(national_plan: Path, tmp_path: Path) -> None:
+    """verify_national on two CPUs (one Ray task per city, Ray started for it in this run's own
+    temporary folder): the report is the one the in-process check gives, city by city, and the
+    Ray it started is shut down when it is done."""
+    ray = pytest.importorskip("ray")
+    from ektp_opt.national.verify import verify_national
+
+    out = tmp_path / "n"
+    shutil.copytree(national_plan, out)
+    appts = _read(out / "plans" / "75.71" / "appointments.csv")
+    _write(out / "plans" / "75.71" / "appointments.csv", appts[1:])
+    here = verify_national(out, cpus=1)
+    assert not ray.is_initialized()
+    on_ray = verify_national(out, cpus=2)
+    assert not ray.is_initialized()
+    assert (on_ray.national, on_ray.cities, on_ray.ok) == (here.national, here.cities, False)

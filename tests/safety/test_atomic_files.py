@@ -16,11 +16,14 @@ import pytest
 
 from ektp_opt import __version__
 from ektp_opt.errors import InputError
+from ektp_opt.safety import atomic
 from ektp_opt.safety.atomic import (
+    MARKER,
     _exchange,
     _head_tail,
     _renameat2,
     check_file_target,
+    marker_text,
     sidecar,
     together,
     write_bytes_atomic,
@@ -520,9 +523,188 @@ def test_folder_targets_are_refused_in_their_words(tmp_path: Path, monkeypatch: 
         f"{ours}: holds files ektp-opt did not write or that changed since: mine0.txt, mine1.txt, mine2.txt "
         "and 2 more; move them away, or give another folder"
     )
-    for n in range(2, 5):
-        (ours / f"mine{n}.txt").unlink()
+    (ours / "mine4.txt").unlink()
+    assert said(ours).endswith(
+        "since: mine0.txt, mine1.txt, mine2.txt and 1 more; move them away, or give another folder"
+    )
+    (ours / "mine3.txt").unlink()
+    assert said(ours).endswith("since: mine0.txt, mine1.txt, mine2.txt; move them away, or give another folder")
+    (ours / "mine2.txt").unlink()
     assert said(ours).endswith("since: mine0.txt, mine1.txt; move them away, or give another folder")
     monkeypatch.chdir(ours)
     assert said(ours) == f"{ours}: holds the current folder; ektp-opt will not replace it"
     check_folder_target(tmp_path / "new" / "deeper" / "plan")  # folders yet to be made: fine
+
+
+# --- what a folder writer must never do to what is not its own, and what it must not fail on
+
+
+def _dead_pid() -> int:
+    """The pid of a child that has finished and been reaped."""
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_asking_whether_a_process_lives_sends_it_nothing(tmp_path: Path) -> None:
+    """A lock holder is asked with signal 0: a live process gets no signal (none pending, not a
+    zombie afterwards, read from /proc); a finished one is not alive."""
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "60"])
+    try:
+        assert atomic._alive(child.pid)
+        status = dict(
+            line.split(":", 1) for line in Path(f"/proc/{child.pid}/status").read_text().splitlines() if ":" in line
+        )
+        assert not status["State"].strip().startswith("Z")
+        assert int(status["ShdPnd"], 16) == 0 and int(status["SigPnd"], 16) == 0
+    finally:
+        child.kill()
+        child.wait()
+    assert not atomic._alive(_dead_pid())
+
+
+def _cannot_delete(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file deletion fails (a file held open on a network share, say)."""
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "unlink", refuse)
+
+
+def test_an_old_folder_that_cannot_be_deleted_does_not_fail_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new folder is in place once swapped: deleting the old copy is tidying, and when it fails
+    the write still succeeds (the copy is left beside it)."""
+    out = tmp_path / "plan"
+    with atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("old")
+    with monkeypatch.context() as m:
+        _cannot_delete(m)
+        with atomic.atomic_folder(out) as tmp:
+            (tmp / "a.txt").write_text("new")
+    assert (out / "a.txt").read_text() == "new"
+    (left,) = [p for p in tmp_path.iterdir() if p.name != "plan"]
+    assert (left / "a.txt").read_text() == "old"
+
+
+def test_leftovers_that_cannot_be_deleted_are_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A staging folder of a run that is gone, which cannot be deleted: cleaning up goes on
+    without an error (the next run tries again)."""
+    target = tmp_path / "plan"
+    stale = tmp_path / f".plan.ektp-new-{_dead_pid()}-x"
+    stale.mkdir()
+    (stale / MARKER).write_text(marker_text("plan"))
+    (stale / "a.txt").write_text("half")
+    _cannot_delete(monkeypatch)
+    atomic.clean_leftovers(target)
+    assert (stale / "a.txt").read_text() == "half"
+
+
+def test_a_leftover_name_on_a_link_is_never_put_in_place(tmp_path: Path) -> None:
+    """A symbolic link named like an old folder of a dead run, pointing at a folder with a marker:
+    not ours (a link), so it is not moved to the target, and what it points at is untouched."""
+    target = tmp_path / "plan"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / MARKER).write_text(marker_text("plan"))
+    (elsewhere / "a.txt").write_text("kept")
+    link = tmp_path / f".plan.ektp-old-{_dead_pid()}"
+    link.symlink_to(elsewhere)
+    atomic.clean_leftovers(target)
+    assert not target.exists() and link.is_symlink() and (elsewhere / "a.txt").read_text() == "kept"
+
+
+def test_a_listed_file_replaced_by_a_link_is_foreign(tmp_path: Path) -> None:
+    """A file of ours swapped for a link to a copy with the same content: a link is nobody's file
+    to replace, and the folder is refused naming it."""
+    out = tmp_path / "plan"
+    with atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("same")
+    copy = tmp_path / "copy.txt"
+    copy.write_text("same")
+    (out / "a.txt").unlink()
+    (out / "a.txt").symlink_to(copy)
+    with pytest.raises(InputError) as exc:
+        atomic.check_folder_target(out)
+    assert "changed since: a.txt;" in str(exc.value)
+
+
+@pytest.mark.parametrize("record", ['{"written_by": "another tool", "files": {}}', "[1, 2]", '"ektp-opt"'])
+def test_a_marker_another_writer_made_is_no_marker(tmp_path: Path, record: str) -> None:
+    (tmp_path / MARKER).write_text(record)
+    assert atomic.read_marker(tmp_path) is None
+
+
+def test_a_folder_checked_from_a_deleted_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The current folder was deleted under the command (a shell left in a removed folder): it is
+    inside no target, and an earlier output is replaced as usual."""
+    out = tmp_path / "plan"
+    with atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("x")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    atomic.check_folder_target(out)
+    with atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("y")
+    assert (out / "a.txt").read_text() == "y"
+
+
+def test_a_disk_error_while_checking_a_folder_is_said_about_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a file of an earlier output fails (a disk error): an input error about the target,
+    in the words of the other disk errors, not a traceback."""
+    out = tmp_path / "plan"
+    with atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("x")
+
+    def broken(_path: Path) -> str:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(atomic, "file_sha256", broken)
+    with pytest.raises(InputError) as exc:
+        atomic.check_folder_target(out)
+    assert str(exc.value) == str(atomic._os_error(out, OSError(errno.EIO, "Input/output error")))
+    assert str(exc.value).startswith(f"{out}: ")
+
+
+def test_a_signal_held_through_the_renames_is_raised_after_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C held back while a file is renamed into place comes out when the renames are done:
+    the new file is in place, and the interrupt (not a cleanup error) is what the caller gets."""
+    path = tmp_path / "a.csv"
+    write_text_atomic(path, "old\n")
+
+    def interrupted(_path: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic.interrupt, "committed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_text_atomic(path, "new\n")
+    assert path.read_text() == "new\n"
+
+
+def test_checks_read_together_and_wait_for_a_swap(tmp_path: Path) -> None:
+    """The check takes a shared lock on the parent: it runs while another check holds one, and
+    waits while a writer holds the exclusive lock of its swap (it cannot finish while the lock
+    is held; it finishes once it is released)."""
+    import threading
+
+    out = tmp_path / "plan"
+    with atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("x")
+    for shared in (True, False):
+        with atomic._parent_lock(tmp_path, shared=shared):
+            check = threading.Thread(target=atomic.check_folder_target, args=(out,), daemon=True)
+            check.start()
+            check.join(timeout=30 if shared else 1)
+            assert check.is_alive() is not shared, shared
+        check.join(timeout=60)
+        assert not check.is_alive()

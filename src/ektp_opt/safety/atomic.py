@@ -318,7 +318,7 @@ def check_folder_target(target: Path, _locked: bool = False) -> None:
     if not target.is_dir():
         raise InputError(target, None, "is a file, not a folder; give a folder to write the plan into")
     try:
-        if Path.cwd().resolve().is_relative_to(target.resolve()):
+        if (here := _cwd()) is not None and here.is_relative_to(target.resolve()):
             raise InputError(target, None, "holds the current folder; ektp-opt will not replace it")
         record = read_marker(target)
         if record is not None:
@@ -344,6 +344,14 @@ def check_folder_target(target: Path, _locked: bool = False) -> None:
             f"is a folder ektp-opt did not write (no valid {MARKER} marker) and is not empty; "
             "give a new or empty folder, or an earlier ektp-opt output",
         )
+
+
+def _cwd() -> Path | None:
+    """The current folder, or None when it has been deleted (it is then inside no target)."""
+    try:
+        return Path.cwd().resolve()
+    except FileNotFoundError:
+        return None
 
 
 LEFTOVER = _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.ektp-(?P<kind>new|old)-(?P<pid>\d+)(?:-\w+)?$")
