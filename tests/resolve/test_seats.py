@@ -4,6 +4,7 @@ the device they had where it is still there."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -190,3 +191,15 @@ def test_the_exact_packing_frees_fewer_than_the_fast_one() -> None:
     assert len(movers) == least_out(members, 3, 10) == 4
     load = {d: sum(members[k] for k, dv in seat.items() if dv == d) for d in (0, 1, 2)}
     assert sorted([*seat, *movers]) == list(range(8)) and max(load.values()) <= 10
+
+
+def test_when_the_exact_packing_finds_nothing_the_fast_one_stands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exact packer out of time with no answer (None): the cell keeps what the planner's
+    packer made of it, everyone seated or moving, no device over its seats."""
+    import ektp_opt.resolve.seats as seats
+
+    monkeypatch.setattr(seats, "pack_exact", lambda *_a, **_k: None)
+    members = [4, 8, 7, 8, 7, 5, 7, 7]
+    seat, movers = keep_in_cell(list(range(8)), members, [7, 7, 0, 0, 0, 0, 0, 7], [0, 1, 2], 10)
+    load = {d: sum(members[k] for k, dv in seat.items() if dv == d) for d in (0, 1, 2)}
+    assert sorted([*seat, *movers]) == list(range(8)) and max(load.values()) <= 10 and len(movers) == 5

@@ -528,3 +528,26 @@ def test_a_family_from_nowhere_is_away_whatever_overflow_km(overflow: Base, tmp_
     row = p.appts[0]
     row["kelurahan_code"] = row["kelurahan_code"][:-4] + "9999"
     assert _said(p)["served away from home beyond overflow_km"] == (1, [row["kk_id"]])
+
+
+def test_days_over_the_operators_are_listed_by_office_then_day(operators: Base, tmp_path: Path) -> None:
+    """Every day an office's operators are at their limit with a device-shift free gets one KK
+    moved into it: each such office-day is named once, by office (in the order the plan first
+    lists them) and then by day."""
+    p = Plan(operators, tmp_path / "ops")
+    used: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for r in p.appts:
+        used.setdefault((r["site_kecamatan"], r["date"]), set()).add((r["device_id"], r["shift"]))
+    over = []
+    for (site, date), slots in sorted(used.items()):
+        free = [(d, sh) for d, sh in p.slots(site, date) if (d, sh) not in slots]
+        if len(slots) >= 4 and free:
+            mover = next(r for r in p.appts if (r["site_kecamatan"], r["date"]) == (site, date))
+            mover["device_id"], mover["shift"] = free[0]
+            over.append((site, date))
+    offices = list(dict.fromkeys(r["site_kecamatan"] for r in p.appts))
+    assert len({s for s, _d in over}) >= 2 and len(over) > len({s for s, _d in over})
+    want = sorted(over, key=lambda sd: (offices.index(sd[0]), sd[1]))
+    count, examples = _said(p)["more device-shifts than operators can staff"]
+    assert count == len(over)
+    assert [tuple(e.split()[:2]) for e in examples] == want[: len(examples)]
