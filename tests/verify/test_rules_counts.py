@@ -17,6 +17,7 @@ import pytest
 
 from ektp_opt.inputs.households import Households
 from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
+from ektp_opt.inputs.scenario.model import EarlierCapacity
 from ektp_opt.verify import verify_plan
 from ektp_opt.verify.rules import Calendar, _delivery_excess
 from tests.verify.test_every_rule import (
@@ -551,3 +552,23 @@ def test_days_over_the_operators_are_listed_by_office_then_day(operators: Base, 
     count, examples = _said(p)["more device-shifts than operators can staff"]
     assert count == len(over)
     assert [tuple(e.split()[:2]) for e in examples] == want[: len(examples)]
+
+
+def test_backlog_seats_follow_each_kecamatans_own_shifts_and_pace(replan: Base, tmp_path: Path) -> None:
+    """The capped re-plan, verified against its scenario told two other ways that mean the same
+    for it: the city's default of 5 shifts a day with every kecamatan overridden back to 4, and a
+    faster pace measured up to as-of (device.earlier, which only loosens the days before). Both
+    leave it clean: the backlog seats of a device-shift are counted with its kecamatan's own
+    shifts and with the capacity of its day."""
+    p = Plan(replan, tmp_path / "same")
+    sc = p.ls.scenario
+    codes = [k.code for k in p.ls.admin.kecamatan]
+    five = sc.model_copy(update={"shifts_per_day": 5, "shifts_override": dict.fromkeys(codes, 4)})
+    before = dt.date.fromisoformat(p.info["resolve"]["as_of"]) - dt.timedelta(1)
+    faster = sc.device.model_copy(
+        update={"earlier": [EarlierCapacity(until=before, capacity_per_day=sc.device.capacity_per_day + 40)]}
+    )
+    paced = sc.model_copy(update={"device": faster})
+    for told in (five, paced):
+        ls = dataclasses.replace(p.ls, scenario=told)
+        assert verify_plan(p.dir, ls, p.h).violations == [], told
