@@ -130,31 +130,6 @@ def _fixture(name: str, build: Callable[[Path], None], factory: pytest.TempPathF
     return _base(root / "s.toml", root / "plan")
 
 
-@pytest.fixture(scope="module")
-def operators(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    return _fixture("operators", _build_operators, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def overflow(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    return _fixture("overflow", _build_overflow, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    return _fixture("office", _build_office, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def visits(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    return _fixture("visits", _build_visits, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def replan(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    return _fixture("replan", _build_replan, tmp_path_factory)
-
-
 def _read(path: Path) -> Rows:
     return list(csv.DictReader(io.StringIO(path.read_text())))
 

@@ -24,12 +24,6 @@ from tests.verify.test_every_rule import (
     Base,
     Plan,
     _booking,
-    _build_office,
-    _build_operators,
-    _build_overflow,
-    _build_replan,
-    _build_visits,
-    _fixture,
     _seats_left,
     listed_twice,
     over_operators,
@@ -38,31 +32,6 @@ from tests.verify.test_every_rule import (
     visit_not_flagged,
     visited_and_seated,
 )
-
-
-@pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    return _fixture("office", _build_office, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def visits(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    return _fixture("visits", _build_visits, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def overflow(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    return _fixture("overflow", _build_overflow, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def replan(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    return _fixture("replan", _build_replan, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def operators(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    return _fixture("operators", _build_operators, tmp_path_factory)
 
 
 def _said(p: Plan) -> dict[str, tuple[int, list[str]]]:
