@@ -541,3 +541,30 @@ def test_backlog_seats_follow_each_kecamatans_own_shifts_and_pace(replan: Base, 
     for told in (five, paced):
         ls = dataclasses.replace(p.ls, scenario=told)
         assert verify_plan(p.dir, ls, p.h).violations == [], told
+
+
+def test_a_catch_up_day_that_holds_appointments_seats_no_more(replan: Base, tmp_path: Path) -> None:
+    """A booking moved onto a catch-up day, into a device-shift that also holds an appointment
+    (itself a fault of the window rule): bookings and appointments together are still held to the
+    device-shift's capacity, so the booking over what is left is named."""
+    p = Plan(replan, tmp_path / "catchup")
+    sc = p.ls.scenario
+    b = _booking(p)
+    last = dt.date.fromisoformat(p.last_regular())
+    day = last + dt.timedelta(1)
+    while not p.working(day):
+        day += dt.timedelta(1)
+    assert day <= sc.deadline
+    dev = next(d["device_id"] for d in p.devices if d["kecamatan"] == b["site_kecamatan"])
+    per_shift = sc.device.capacity_per_day // sc.shifts_for(b["site_kecamatan"])
+    b["date"], b["device_id"], b["shift"] = str(day), dev, "1"
+    taken = per_shift - int(b["members"]) + 1
+    template = next(r for r in p.appts if r["site_kecamatan"] == b["site_kecamatan"])
+    p.appts.append(
+        {**template, "kk_id": "KK-X", "date": str(day), "device_id": dev, "shift": "1", "members": str(taken)}
+    )
+    said = _said(p)
+    assert said["backlog bookings over a device-shift's seats left free (reserve and unbooked)"] == (
+        1,
+        [f"{dev} {day} shift 1 ({b['members']} > {per_shift - taken})"],
+    )

@@ -406,8 +406,10 @@ def _check_backlog(
         if date > sc.deadline or not bool(cal.is_working(np.array([date], dtype="datetime64[D]"))[0]):
             window.append(kk)
         load[(dev, date, shift)] = load.get((dev, date, shift), 0) + members
-    # On a regular day a device-shift takes missed KK in its backlog seats and in the regular seats
-    # no appointment holds (its whole capacity, appointments included); on a catch-up day, whole.
+    # A device-shift takes missed KK in what its appointments leave of its whole capacity: on a
+    # regular day its backlog seats and the regular seats no appointment holds, on a catch-up day
+    # (where no appointment may be) all of it. One count for both: a catch-up day that does hold
+    # appointments (rule 4's fault) is not a day on which the device-shift seats more.
     booked: dict[tuple[str, dt.date, int], int] = {}
     for dev_id, day, sh, m in zip(appt.device.tolist(), appt.date.astype(object).tolist(), appt.shift.tolist(),
                                   appt.members.tolist(), strict=True):  # fmt: skip
@@ -415,8 +417,7 @@ def _check_backlog(
     over = []
     for (dev, date, shift), n in sorted(load.items()):
         per_shift = sc.device.capacity_on(date) // sc.shifts_for(dev_kec.get(dev, ""))
-        regular = np.datetime64(date) <= cal.last_regular
-        cap = per_shift - booked.get((dev, date, shift), 0) if regular else per_shift
+        cap = per_shift - booked.get((dev, date, shift), 0)
         if n > cap:
             over.append(f"{dev} {date} shift {shift} ({n} > {cap})")
     rep.add("backlog booking not after the missed appointment", "resolve", order)
