@@ -568,3 +568,38 @@ def test_a_catch_up_day_that_holds_appointments_seats_no_more(replan: Base, tmp_
         1,
         [f"{dev} {day} shift 1 ({b['members']} > {per_shift - taken})"],
     )
+
+
+def test_overflow_within_a_kilometre_and_at_exactly_the_limit(overflow: Base, tmp_path: Path) -> None:
+    """A family of Alpha served at Beta's office (as the plan has it), its kelurahan placed 0.5 km
+    from that office: with overflow_km 0.9, exactly that distance (within means at most) and 0.4,
+    the rows served away from home beyond the limit are those measured here with the test's own
+    haversine."""
+    from ektp_opt.inputs.admin import haversine_km
+    from tests.problem.test_problem import km
+
+    p = Plan(overflow, tmp_path / "near")
+    beta = next(k for k in p.ls.admin.kecamatan if k.code == B)
+    row = next(r for r in p.appts if r["site_kecamatan"] == B and r["kelurahan_code"].startswith(A))
+    kel = row["kelurahan_code"]
+    near = tuple(
+        dataclasses.replace(k, lat=beta.lat - 0.0045, lon=beta.lon) if k.code == kel else k
+        for k in p.ls.admin.kelurahan
+    )
+    admin = dataclasses.replace(p.ls.admin, kelurahan=near)
+    where = {k.code: (k.lat, k.lon) for k in near}
+    office = {k.code: (k.lat, k.lon) for k in admin.kecamatan}
+    home = {k.code: k.kecamatan_code for k in near}
+    exact = haversine_km(*where[kel], *office[B])
+    assert 0.4 < exact < 0.9
+    for limit in (0.9, exact, 0.4):
+        far = [
+            r["kk_id"]
+            for r in p.appts
+            if r["site_kecamatan"] != home[r["kelurahan_code"]]
+            and km(*where[r["kelurahan_code"]], *office[r["site_kecamatan"]]) > limit + 1e-9
+        ]
+        assert (row["kk_id"] in far) is (limit == 0.4)
+        ls = dataclasses.replace(p.ls, admin=admin, scenario=p.ls.scenario.model_copy(update={"overflow_km": limit}))
+        said = {v.rule: (v.count, v.examples) for v in verify_plan(p.dir, ls, p.h).violations}
+        assert said.get("served away from home beyond overflow_km", (0, [])) == (len(far), far[:5]), limit
