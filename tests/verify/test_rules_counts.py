@@ -28,6 +28,7 @@ from tests.verify.test_every_rule import (
     listed_twice,
     over_operators,
     split_family,
+    spread_day,
     two_portables_out,
     visit_not_flagged,
     visited_and_seated,
@@ -603,3 +604,24 @@ def test_overflow_within_a_kilometre_and_at_exactly_the_limit(overflow: Base, tm
         ls = dataclasses.replace(p.ls, admin=admin, scenario=p.ls.scenario.model_copy(update={"overflow_km": limit}))
         said = {v.rule: (v.count, v.examples) for v in verify_plan(p.dir, ls, p.h).violations}
         assert said.get("served away from home beyond overflow_km", (0, [])) == (len(far), far[:5]), limit
+
+
+def test_a_mobile_day_over_two_kelurahan_at_exactly_cluster_km(visits: Base, tmp_path: Path) -> None:
+    """A mobile day that visits two kelurahan: within a cluster_km of exactly their distance (at
+    most is within), spread beyond a cluster_km just short of it."""
+    from ektp_opt.inputs.admin import haversine_km
+
+    p = Plan(visits, tmp_path / "cluster")
+    (label,) = spread_day(p)
+    p.save_files()
+    device, date = label.split()
+    kels = sorted({v["kelurahan_code"] for v in p.visits if (v["device_id"], v["date"]) == (device, date)})
+    where = {k.code: (k.lat, k.lon) for k in p.ls.admin.kelurahan}
+    apart = haversine_km(*where[kels[0]], *where[kels[1]])
+    spec = p.ls.scenario.home_visits
+    assert spec is not None and len(kels) == 2
+    for cluster, named in ((apart, None), (apart * 0.999, [label])):
+        hv = spec.model_copy(update={"cluster_km": cluster})
+        ls = dataclasses.replace(p.ls, scenario=p.ls.scenario.model_copy(update={"home_visits": hv}))
+        said = {v.rule: v.examples for v in verify_plan(p.dir, ls, p.h).violations}
+        assert said.get("mobile day spread beyond one kelurahan or cluster_km") == named, cluster
