@@ -212,6 +212,26 @@ def _finishes(
     return False
 
 
+def _least_extra(
+    waves: list[int],
+    first: list[list[int]],
+    residents: list[int],
+    province_of: list[str],
+    days: int,
+    fixed_first: list[int] | None = None,
+) -> int:
+    """The fewest devices, added to the waves (each bound for a province), with which some split
+    finishes within ``days``: every addition of growing size tried."""
+    keys = [(w, p) for w in range(len(waves)) for p in sorted(set(province_of))]
+    return next(
+        total
+        for total in range(12)
+        for counts in itertools.product(range(total + 1), repeat=len(keys))
+        if sum(counts) == total
+        and _finishes(waves, first, residents, province_of, dict(zip(keys, counts, strict=True)), days, fixed_first)
+    )
+
+
 @pytest.mark.parametrize(
     ("waves", "first", "residents", "province_of"),
     [
@@ -229,13 +249,7 @@ def test_fewest_extra_devices_are_the_least_any_addition_needs(
     and the addition the module names does finish."""
     mi = _tiny(waves, first, residents, regular=8)
     keys = [(w, p) for w in range(len(waves)) for p in sorted(set(province_of))]
-    least = next(
-        total
-        for total in range(12)
-        for counts in itertools.product(range(total + 1), repeat=len(keys))
-        if sum(counts) == total
-        and _finishes(waves, first, residents, province_of, dict(zip(keys, counts, strict=True)), mi.regular)
-    )
+    least = _least_extra(waves, first, residents, province_of, mi.regular)
     assert least > 0  # the waves alone cannot do it
     extra_found, status = _fewest_extra(mi, province_of, limit=30)
     assert status == "OPTIMAL"
@@ -756,14 +770,7 @@ def test_fewest_extra_devices_at_the_edges_of_the_calendar(
     device at all; with one device of their own per kecamatan, and with two."""
     monkeypatch.setattr(sys.modules[__name__], "FIXED", own)
     mi = _tiny(waves, first, residents, regular=8, fixed_first=fixed_first)
-    keys = [(w, p) for w in range(len(waves)) for p in sorted(set(province_of))]
-    least = next(
-        total
-        for total in range(12)
-        for counts in itertools.product(range(total + 1), repeat=len(keys))
-        if sum(counts) == total
-        and _finishes(waves, first, residents, province_of, dict(zip(keys, counts, strict=True)), 8, fixed_first)
-    )
+    least = _least_extra(waves, first, residents, province_of, 8, fixed_first)
     found, status = _fewest_extra(mi, province_of, limit=30)
     assert (status, sum(found.values())) == ("OPTIMAL", least) and (least > 0 or own > 1)
     assert _finishes(waves, first, residents, province_of, found, 8, fixed_first)

@@ -236,12 +236,17 @@ def test_a_kk_left_out_is_missing_whether_or_not_it_is_flagged(office: Base, vis
     assert _said(q) == {"KK missing from the plan": (1, [gone["kk_id"]])}
 
 
+def _header_only(p: Plan, name: str) -> None:
+    """The plan's files written, then ``name`` cut to its header line."""
+    p.save_files()
+    header = (p.dir / name).read_text().splitlines()[0]
+    (p.dir / name).write_text(header + "\n")
+
+
 def test_a_plan_with_no_devices_listed_names_every_row(office: Base, tmp_path: Path) -> None:
     """devices.csv with its header only: every appointment is on a device it does not list."""
     p = Plan(office, tmp_path / "nodevices")
-    p.save_files()
-    header = (p.dir / "devices.csv").read_text().splitlines()[0]
-    (p.dir / "devices.csv").write_text(header + "\n")
+    _header_only(p, "devices.csv")
     said = {v.rule: v.count for v in verify_plan(p.dir, p.ls, p.h).violations}
     assert said.pop("device not in devices.csv") == len(p.appts)
     assert set(said) <= {"summary.json disagrees with the plan"}
@@ -251,9 +256,7 @@ def test_a_plan_with_no_appointments_misses_every_kk(operators: Base, tmp_path: 
     """appointments.csv with its header only (a scenario with operators, so that rule runs on
     nothing too): every household is missing, and the verifier does not stop on the empty file."""
     p = Plan(operators, tmp_path / "empty")
-    p.save_files()
-    header = (p.dir / "appointments.csv").read_text().splitlines()[0]
-    (p.dir / "appointments.csv").write_text(header + "\n")
+    _header_only(p, "appointments.csv")
     said = {v.rule: v.count for v in verify_plan(p.dir, p.ls, p.h).violations}
     assert said.pop("KK missing from the plan") == len(p.h)
     assert set(said) <= {"summary.json disagrees with the plan", "summary.json claims what the plan does not show"}
@@ -326,12 +329,6 @@ def test_over_full_device_shifts_are_listed_by_device_day_and_shift(office: Base
 # --- summary.json's claims on an empty plan and on levels written by hand
 
 
-def _emptied(p: Plan) -> None:
-    p.save_files()
-    header = (p.dir / "appointments.csv").read_text().splitlines()[0]
-    (p.dir / "appointments.csv").write_text(header + "\n")
-
-
 def test_an_empty_plan_is_measured_at_zero(office: Base, tmp_path: Path) -> None:
     """No appointments: completion and waiting measure 0, and a plan that calls itself late
     while no appointment is late is named for that, its end told as None."""
@@ -339,7 +336,7 @@ def test_an_empty_plan_is_measured_at_zero(office: Base, tmp_path: Path) -> None
     for name in ("completion", "waiting"):
         p.info["objectives"][name].update(value=0, bound=0, status="OPTIMAL")
     p.info["late"] = True
-    _emptied(p)
+    _header_only(p, "appointments.csv")
     (p.dir / "summary.json").write_text(json.dumps(p.info))
     said = {v.rule: (v.count, v.examples) for v in verify_plan(p.dir, p.ls, p.h).violations}
     assert said["summary.json claims what the plan does not show"] == (
