@@ -942,3 +942,17 @@ def test_every_day_proven_impossible_counts_in_the_bound(seed: int, monkeypatch:
         assert level.status == ("OPTIMAL" if bound == value else "FEASIBLE")
         assert split is not None and split.dtype == np.int64
         assert _counted(residents, first, split.tolist(), value, ff) is not None
+
+
+def test_the_projection_runs_three_years_past_the_deadline_without_catch_up_days(
+    small: tuple[Any, list[Any]],
+) -> None:
+    """Where the earliest national completion is sought past the deadline: every working day up
+    to three years (3 x 365 days) after it, all of them regular (no catch-up days at the end)."""
+    from ektp_opt.national.master import extend_days
+
+    ln, cities = small
+    sc, cal = ln.scenario, ln.scenario.calendar
+    longer = extend_days(ln, cities)
+    days = _working_days(sc.start, sc.deadline + dt.timedelta(3 * 365), cal.workdays, cal.holidays)
+    assert (longer.days, longer.regular) == (days, len(days))

@@ -301,3 +301,15 @@ def test_on_ray_the_same_report_and_ray_stopped_after(national_plan: Path, tmp_p
     on_ray = verify_national(out, cpus=2)
     assert not ray.is_initialized()
     assert (on_ray.national, on_ray.cities, on_ray.ok) == (here.national, here.cities, False)
+
+
+def test_verify_at_a_cluster_that_does_not_answer_is_refused(national_plan: Path) -> None:
+    """An --address where no Ray cluster listens (nothing on port 9 of this machine): an input
+    error naming the address, never a check run somewhere else instead."""
+    from ektp_opt.errors import InputError
+    from ektp_opt.national.verify import verify_national
+
+    pytest.importorskip("ray")
+    with pytest.raises(InputError) as exc:
+        verify_national(national_plan, address="127.0.0.1:9", cpus=1)
+    assert str(exc.value).startswith("--address: no Ray cluster answers at 127.0.0.1:9 (")
