@@ -15,6 +15,7 @@ an exit 6 (no plan and no proof). ``python -m tests.tight 500`` prints the tally
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -144,8 +145,8 @@ def check(seed: int, oracle_seconds: float = 60.0, keep: Path | None = None) -> 
 
     With ``keep``, the city is made in that folder and left there for a test to read: the plan
     in ``plan/``, each re-plan in ``new<notice>/`` and its stderr in ``resolve<notice>.err``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = keep or Path(tmp)
+    with contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
         made = city(seed, folder)
         if made is None:
             return "skipped (never finishes)"
