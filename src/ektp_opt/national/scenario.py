@@ -38,7 +38,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ektp_opt.errors import InputError, invalid
-from ektp_opt.inputs.calendar import working_days
+from ektp_opt.inputs.calendar import weekday_set, working_days
 from ektp_opt.inputs.csvread import iter_rows, parse_int, read_text
 from ektp_opt.inputs.scenario.model import BacklogSpec, CalendarSpec, Date, DeviceSpec, Shifts
 from ektp_opt.national.admin import KabKota, NationalAdmin, admin_folder, load_national_admin
@@ -230,9 +230,8 @@ def load_national(path: str | Path) -> LoadedNational:
         for prov in shipment.transit_days:
             if prov != "default" and prov not in admin.provinces:
                 raise InputError(p, f"{name}.transit_days.{prov}", f"unknown province {prov}")
-    week = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    workdays = frozenset(week.index(d) for d in sc.calendar.workdays)
-    open_days = len(working_days(sc.start, sc.deadline, workdays, frozenset(sc.calendar.holidays)))
+    workdays, holidays = weekday_set(sc.calendar.workdays), frozenset(sc.calendar.holidays)
+    open_days = len(working_days(sc.start, sc.deadline, workdays, holidays))
     if open_days <= sc.backlog.catch_up_days:  # as for a city: the master needs a regular day
         raise InputError(
             p,
