@@ -1,7 +1,9 @@
-"""What a violation says, beyond its name (issue #26): which KK or device, how many, and a late
-plan told as a warning, and rule 3's delivery count. Each case breaks a copy of the office plan of
-test_every_rule.py, or writes its device list by hand; the counts and ids are taken here from the
-rows the test wrote, not from the verifier."""
+"""What a violation says, beyond its name (issue #26): which KK or device, how many, in what
+order, and a late plan told as a warning; rule 3's delivery count; and the verifier at the edges
+its mutants found (households in any order, files cut to their header, codes the city lacks,
+limits met exactly, a scenario told another way that means the same). Each case breaks a copy of
+one of the plans of tests/verify/conftest.py, or writes its device list by hand; the counts and
+ids are taken here from the rows the test wrote, not from the verifier."""
 
 from __future__ import annotations
 
