@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from ektp_opt.inputs.households import Households
-from ektp_opt.inputs.scenario import LoadedScenario, load_scenario
+from ektp_opt.inputs.scenario import load_scenario
 from ektp_opt.inputs.scenario.model import EarlierCapacity
 from ektp_opt.verify import verify_plan
 from ektp_opt.verify.rules import Calendar, _delivery_excess
@@ -428,24 +428,16 @@ def test_portable_devices_over_a_kecamatan_override(visits: Base, tmp_path: Path
 # --- the calendar's last regular day, and backlog bookings where the verifier must not guess
 
 
-def test_the_last_regular_day_whatever_day_the_deadline_falls_on(office: Base) -> None:
+def test_the_last_regular_day_whatever_day_the_deadline_falls_on(office: Base, tmp_path: Path) -> None:
     """For deadlines on each day of a week (the day after a working day, or not): the last
     regular day is the working day before the last ``catch_up_days`` working days up to the
-    deadline, counted here day by day."""
+    deadline, counted day by day by the breakers' own calendar (``Plan.last_regular``)."""
     sc = office.ls.scenario
     for shift in range(7):
         deadline = sc.deadline + dt.timedelta(shift)
         ls = dataclasses.replace(office.ls, scenario=sc.model_copy(update={"deadline": deadline}))
-        day, left = deadline, sc.backlog.catch_up_days
-        while left or not _works(ls, day):
-            left -= _works(ls, day)
-            day -= dt.timedelta(1)
-        assert Calendar(ls).last_regular == np.datetime64(day), deadline
-
-
-def _works(ls: LoadedScenario, day: dt.date) -> bool:
-    cal = ls.scenario.calendar
-    return ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()] in cal.workdays and day not in cal.holidays
+        counted = Plan(dataclasses.replace(office, ls=ls), tmp_path / str(deadline)).last_regular()
+        assert Calendar(ls).last_regular == np.datetime64(counted), deadline
 
 
 def test_a_booking_for_a_kk_and_device_the_plan_lacks(replan: Base, tmp_path: Path) -> None:
