@@ -21,7 +21,7 @@ and the error of its P50 in working days.
     python benchmarks/forecast_calibration.py --seed 5 --out benchmarks/results/forecast-calibration-seed5.json
 
 ``--seed 1`` is the development set: the knobs (the fit's tempering and memory, the runs' drift;
-``--temperature``, ``--half-life``, ``--drift`` try other values) were set on it alone. The figures
+``--temperature``, ``--half-lives``, ``--drift`` try other values) were set on it alone. The figures
 in README are from seeds 2-5 (forecast-calibration.json is seed 2, the others -seedN.json); seed 5
 was drawn after the knobs were set. Prints the table; run alone on the machine.
 """
@@ -165,19 +165,19 @@ def p50_error(q: dict[str, str], day: dt.date | None) -> int | None:
 
 
 # (index, campaign, runs, and the development knobs: temperature, temperature days, half-life, drift)
-Task = tuple[int, dict[str, Any], int, float | None, float | None, float | None, float | None]
+Task = tuple[int, dict[str, Any], int, float | None, float | None, tuple[float, ...] | None, float | None]
 
 
 def one_campaign(args: Task) -> dict[str, Any]:
-    index, spec, runs, temperature, temperature_days, half_life, drift = args
+    index, spec, runs, temperature, temperature_days, half_lives, drift = args
     from ektp_opt.campaign import history
 
     if temperature is not None:  # the development knobs (--temperature, --temperature-days)
         history.TEMPERATURE = temperature
     if temperature_days is not None:
         history.TEMPERATURE_DAYS = temperature_days
-    if half_life is not None:
-        history.HALF_LIFE_DAYS = half_life
+    if half_lives is not None:
+        history.HALF_LIVES = half_lives
     if drift is not None:
         from ektp_opt.campaign import forecast
 
@@ -288,13 +288,18 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--temperature", type=float, default=None, help="development only: the fit's tempering")
     ap.add_argument("--temperature-days", type=float, default=None, help="development only")
-    ap.add_argument("--half-life", type=float, default=None, help="development only: the fit's forgetting")
+    ap.add_argument(
+        "--half-lives",
+        type=lambda text: tuple(float(x) for x in text.split(",")),
+        default=None,
+        help="development only: the fit's memories, e.g. 8,20",
+    )
     ap.add_argument("--drift", type=float, default=None, help="development only: the runs' drift per day")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "forecast-calibration.json")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     specs = [
-        (i, draw_campaign(rng), args.runs, args.temperature, args.temperature_days, args.half_life, args.drift)
+        (i, draw_campaign(rng), args.runs, args.temperature, args.temperature_days, args.half_lives, args.drift)
         for i in range(args.campaigns)
     ]
     began = time.perf_counter()
@@ -315,7 +320,7 @@ def main() -> None:
         "seed": args.seed,
         "temperature": args.temperature,
         "temperature_days": args.temperature_days,
-        "half_life": args.half_life,
+        "half_lives": args.half_lives,
         "drift": args.drift,
         "campaigns": len(rows),
         "runs": args.runs,

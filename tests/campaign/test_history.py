@@ -8,6 +8,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from ektp_opt.campaign import history
 from ektp_opt.campaign.history import COME_BACK, NO_SHOW, PACE, RETURN_DAYS, History, _seat, fit, grid
 from ektp_opt.campaign.status import cure_fit
 
@@ -34,18 +35,27 @@ def test_seating_in_closed_form_is_what_device_shifts_seat(
     assert left[0, 0] == pytest.approx(spare, rel=0.08, abs=0.5)
 
 
-def _replay_world(q: float, c: float, r: float, pace: float, rng: np.random.Generator) -> History:
+def _replay_world(
+    q: float,
+    c: float,
+    r: float,
+    pace: float,
+    rng: np.random.Generator,
+    per_day: int = 30,
+    slowed: tuple[int, float] | None = None,
+) -> History:
     """A past drawn family by family from a known field (not from history.py's replay): 2 kecamatan,
-    40 working days, 6 device-shifts a day each, families of 3, comers served first, then a queue."""
-    n_k, n_t, per_day, shifts = 2, 40, 30, 6
+    40 working days, 6 device-shifts a day each, families of 3, comers served first, then a queue.
+    ``slowed``: (day, pace from that day on)."""
+    n_k, n_t, shifts = 2, 40, 6
     booked = np.full((n_k, n_t), per_day)
     seated = np.zeros((n_k, n_t), dtype=np.int64)
     walk = np.zeros((n_k, n_t), dtype=np.int64)
-    cap_fam = pace / 5 / 3.0  # residents a device-shift enrols / family size
     for k in range(n_k):
         arrivals = np.zeros(n_t + 200, dtype=np.int64)
         queue = 0
         for t in range(n_t):
+            cap_fam = (slowed[1] if slowed and t >= slowed[0] else pace) / 5 / 3.0  # per device-shift, in families
             queue += arrivals[t]
             come = rng.binomial(per_day, 1 - q)
             missed = per_day - come
@@ -95,6 +105,27 @@ def test_the_fit_weighs_the_field_that_made_the_past() -> None:
     assert f.weight[f.pace < 0.9].sum() < 0.1, f.weight[f.pace < 0.9].sum()
     assert c > 0.6, c  # the grid spans 0.5-1.0: the fit must not sit at its bottom
     assert len(grid()[0]) == len(NO_SHOW) * len(COME_BACK) * len(RETURN_DAYS) * len(PACE)
+
+
+def test_a_slowdown_weeks_ago_is_not_averaged_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offices full every day (40 families booked for about 24 seats), their pace down from 60 to 45
+    on day 28 of 40; status, over the whole past, would measure about 56. A fit with one long memory
+    reads the average and all but rules out today's pace; with a short memory beside it (the
+    development knob HALF_LIVES) today's pace gets a real share of the weight."""
+    rng = np.random.default_rng(5)
+    past = _replay_world(0.1, 0.9, 3.0, 60.0, rng, per_day=40, slowed=(28, 45.0))
+    measured_pace = np.full(2, (60.0 * 28 + 45.0 * 12) / 40)
+
+    def weight_at_todays_pace() -> float:
+        f = fit(past, np.full(2, 0.1), measured_pace, np.array([5, 5]))
+        return float(f.weight[f.pace * measured_pace[0] <= 45.0 * 1.07].sum())
+
+    monkeypatch.setattr(history, "HALF_LIVES", (4.0, 20.0))
+    two = weight_at_todays_pace()
+    monkeypatch.setattr(history, "HALF_LIVES", (20.0,))
+    long_only = weight_at_todays_pace()
+    assert two > 0.3, two
+    assert long_only < 0.1, long_only
 
 
 def test_the_cure_model_separates_who_never_comes_from_who_comes_late() -> None:
