@@ -62,9 +62,10 @@ TEMPERATURE_DAYS = 10.0
 # is, halving every half-life of working days, so the fit follows the field of the last weeks and
 # its tempering grows with the days it effectively weighs, not with all the days past. One fit per
 # memory, their weights averaged. One memory is what the README's calibration figures measured; on
-# the development campaigns (seed 1) adding a short one, (4, 20), took the 95 %-date's interval after
-# 10 weeks from 76 % to 82 % but after 6 weeks from 83 % to 89 % (too wide): not shipped until a
-# setting holds at every point (benchmarks/forecast_calibration.py --half-lives).
+# the development campaigns (seed 1) adding a short one, (4, 20), with the grid widened to
+# no-shows 1.3 and pace 0.7 times status's, took the 95 %-date's interval after 10 weeks from 76 %
+# to 82 % but after 6 weeks from 83 % to 89 % (too wide): not shipped until a setting holds at every
+# point (benchmarks/forecast_calibration.py --half-lives).
 HALF_LIVES: tuple[float, ...] = (20.0,)
 THROUGHPUT_SD = 0.15  # a device-shift's spread around the pace (forecast.py's, the field's)
 
