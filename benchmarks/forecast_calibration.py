@@ -164,7 +164,7 @@ def p50_error(q: dict[str, str], day: dt.date | None) -> int | None:
     return working_days_between(day, dt.date.fromisoformat(q["p50"]))
 
 
-# (index, campaign, runs, and the development knobs: temperature, temperature days, half-life, drift)
+# (index, campaign, runs, and the development knobs: temperature, temperature days, half-lives, drift)
 Task = tuple[int, dict[str, Any], int, float | None, float | None, tuple[float, ...] | None, float | None]
 
 
