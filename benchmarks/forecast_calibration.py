@@ -164,24 +164,17 @@ def p50_error(q: dict[str, str], day: dt.date | None) -> int | None:
     return working_days_between(day, dt.date.fromisoformat(q["p50"]))
 
 
-# (index, campaign, runs, and the development knobs: temperature, temperature days, half-lives, drift)
-Task = tuple[int, dict[str, Any], int, float | None, float | None, tuple[float, ...] | None, float | None]
+# (index, campaign, runs, the development knobs: {"module.NAME": value} set in the worker)
+Task = tuple[int, dict[str, Any], int, dict[str, Any]]
 
 
 def one_campaign(args: Task) -> dict[str, Any]:
-    index, spec, runs, temperature, temperature_days, half_lives, drift = args
-    from ektp_opt.campaign import history
+    index, spec, runs, knobs = args
+    import importlib
 
-    if temperature is not None:  # the development knobs (--temperature, --temperature-days)
-        history.TEMPERATURE = temperature
-    if temperature_days is not None:
-        history.TEMPERATURE_DAYS = temperature_days
-    if half_lives is not None:
-        history.HALF_LIVES = half_lives
-    if drift is not None:
-        from ektp_opt.campaign import forecast
-
-        forecast.DRIFT_PER_DAY = drift
+    for name, value in knobs.items():  # --temperature, --half-lives, --drift, the grids
+        module, attr = name.rsplit(".", 1)
+        setattr(importlib.import_module(f"ektp_opt.campaign.{module}"), attr, value)
     from ektp_opt.api import (
         SolveOptions,
         campaign_forecast,
@@ -286,22 +279,32 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--runs", type=int, default=400)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--temperature", type=float, default=None, help="development only: the fit's tempering")
-    ap.add_argument("--temperature-days", type=float, default=None, help="development only")
-    ap.add_argument(
-        "--half-lives",
-        type=lambda text: tuple(float(x) for x in text.split(",")),
-        default=None,
-        help="development only: the fit's memories, e.g. 8,20",
-    )
-    ap.add_argument("--drift", type=float, default=None, help="development only: the runs' drift per day")
+    floats = lambda text: tuple(float(x) for x in text.split(","))  # noqa: E731
+    knob_help = "development only: "
+    ap.add_argument("--temperature", type=float, help=knob_help + "the fit's tempering (history.TEMPERATURE)")
+    ap.add_argument("--temperature-days", type=float, help=knob_help + "history.TEMPERATURE_DAYS")
+    ap.add_argument("--half-lives", type=floats, help=knob_help + "the fit's memories, e.g. 8,20")
+    ap.add_argument("--evidence-days", type=int, help=knob_help + "weigh the memories on the last N days")
+    ap.add_argument("--no-show-grid", type=floats, help=knob_help + "history.NO_SHOW, e.g. 0.4,0.7,1,1.3")
+    ap.add_argument("--pace-grid", type=floats, help=knob_help + "history.PACE, e.g. 0.7,0.85,1,1.5")
+    ap.add_argument("--drift", type=float, help=knob_help + "the runs' drift per day (forecast.DRIFT_PER_DAY)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "forecast-calibration.json")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    specs = [
-        (i, draw_campaign(rng), args.runs, args.temperature, args.temperature_days, args.half_lives, args.drift)
-        for i in range(args.campaigns)
-    ]
+    knobs = {
+        name: value
+        for name, value in (
+            ("history.TEMPERATURE", args.temperature),
+            ("history.TEMPERATURE_DAYS", args.temperature_days),
+            ("history.HALF_LIVES", args.half_lives),
+            ("history.EVIDENCE_DAYS", args.evidence_days),
+            ("history.NO_SHOW", args.no_show_grid),
+            ("history.PACE", args.pace_grid),
+            ("forecast.DRIFT_PER_DAY", args.drift),
+        )
+        if value is not None
+    }
+    specs = [(i, draw_campaign(rng), args.runs, knobs) for i in range(args.campaigns)]
     began = time.perf_counter()
     rows = []
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
@@ -318,10 +321,7 @@ def main() -> None:
     table = summarise(rows)
     out = {
         "seed": args.seed,
-        "temperature": args.temperature,
-        "temperature_days": args.temperature_days,
-        "half_lives": args.half_lives,
-        "drift": args.drift,
+        "knobs": knobs,
         "campaigns": len(rows),
         "runs": args.runs,
         "jobs": args.jobs,

@@ -17,7 +17,7 @@ CAMPAIGNS = 6
 def test_forecasts_hold_the_truth_of_campaigns_they_did_not_see() -> None:
     rng = np.random.default_rng(SEED)
     rows = [
-        study.one_campaign((i, study.draw_campaign(rng, largest=25_000), 200, None, None, None, None))
+        study.one_campaign((i, study.draw_campaign(rng, largest=25_000), 200, {}))
         for i in range(CAMPAIGNS)
     ]
     for r in rows:

@@ -67,6 +67,9 @@ TEMPERATURE_DAYS = 10.0
 # to 82 % but after 6 weeks from 83 % to 89 % (too wide): not shipped until a setting holds at every
 # point (benchmarks/forecast_calibration.py --half-lives).
 HALF_LIVES: tuple[float, ...] = (20.0,)
+# How the memories are weighed: by how well each, fitted on the days before, foretold each of the
+# last EVIDENCE_DAYS working days (0: all alike).
+EVIDENCE_DAYS = 0
 THROUGHPUT_SD = 0.15  # a device-shift's spread around the pace (forecast.py's, the field's)
 
 
@@ -246,6 +249,15 @@ def _erf(x: FloatArray) -> FloatArray:
     return sign * (1.0 - poly * np.exp(-x * x))
 
 
+def _weights(chi2: FloatArray, weighed_obs: FloatArray, weighed_days: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Each memory's weights over the grid (rows sum to 1, the module docstring), and its phi."""
+    best = chi2.min(axis=1, keepdims=True)
+    scale = np.maximum(1.0, best / np.maximum(weighed_obs - 4, 1))
+    tempering = TEMPERATURE * np.maximum(1.0, weighed_days / TEMPERATURE_DAYS)
+    each = np.exp(-(chi2 - best) / (2.0 * scale * tempering))
+    return each / each.sum(axis=1, keepdims=True), scale[:, 0]
+
+
 def fit(history: History, no_show: FloatArray, pace: FloatArray, shifts: IntArray) -> Fit:
     """Replay the past under every combination of the grid (see the module docstring).
     ``no_show`` and ``pace``: each kecamatan's measured figures (the grid multiplies them)."""
@@ -260,11 +272,12 @@ def fit(history: History, no_show: FloatArray, pace: FloatArray, shifts: IntArra
     lost = np.zeros((g, n_k))
     n_t = len(history.days)
     memories = np.array(HALF_LIVES, dtype=np.float64)
-    age_weight = 0.5 ** ((n_t - 1 - np.arange(n_t))[None, :] / memories[:, None])  # (memory, day)
-    chi2 = np.zeros((len(memories), g))
+    keep = 0.5 ** (1.0 / memories)[:, None]  # a day older: its misfit counts this much less
+    chi2 = np.zeros((len(memories), g))  # each memory's misfit, older days counting less
+    weighed_obs = np.zeros((len(memories), 1))
+    weighed_days = np.zeros((len(memories), 1))
+    evidence = np.zeros(len(memories))  # log of how well each memory foretold the last days
     n_obs = 0
-    weighed_obs = np.zeros(len(memories))
-    weighed_days = np.zeros(len(memories))
     came = history.booked + history.turned  # families whose day it was
     served_seen = history.seated + history.walk_ins
     for t in range(n_t):
@@ -279,22 +292,32 @@ def fit(history: History, no_show: FloatArray, pace: FloatArray, shifts: IntArra
         missed = (b + history.turned[:, t][None, :]) * q
         away += c[:, None] * missed
         lost += (1.0 - c[:, None]) * missed
+        chi2 *= keep
+        weighed_obs *= keep
+        weighed_days *= keep
         active = came[:, t] + served_seen[:, t] > 0
-        if active.any():
-            for pred, seen in ((seat, history.seated), (walk, history.walk_ins)):
-                x = pred[:, active]
-                chi2 += age_weight[:, t, None] * ((x - seen[None, active, t]) ** 2 / (x + 1.0)).sum(axis=1)[None, :]
-            n_obs += 2 * int(active.sum())
-            weighed_obs += 2 * age_weight[:, t] * int(active.sum())
-            weighed_days += age_weight[:, t]
+        if not active.any():
+            continue
+        today = np.zeros(g)
+        for pred, seen in ((seat, history.seated), (walk, history.walk_ins)):
+            x = pred[:, active]
+            today += ((x - seen[None, active, t]) ** 2 / (x + 1.0)).sum(axis=1)
+        if n_obs and t >= n_t - EVIDENCE_DAYS:
+            # each memory's belief before today, scored on today: log E_weights[likelihood of today]
+            # (one day's chi-square, tempered alike for every memory so that their scores compare)
+            weights, scale = _weights(chi2, weighed_obs, weighed_days)
+            likelihood = np.exp(-(today - today.min()) / (2.0 * scale.max() * TEMPERATURE))
+            evidence += np.log(np.maximum(weights @ likelihood, 1e-300))
+        chi2 += today[None, :]
+        n_obs += 2 * int(active.sum())
+        weighed_obs += 2 * int(active.sum())
+        weighed_days += 1.0
     if n_obs == 0:
         weight = np.full(g, 1.0 / g)
         dispersion = 1.0
     else:
-        best = chi2.min(axis=1, keepdims=True)
-        scale = np.maximum(1.0, best[:, 0] / np.maximum(weighed_obs - 4, 1))
-        tempering = TEMPERATURE * np.maximum(1.0, weighed_days / TEMPERATURE_DAYS)
-        each = np.exp(-(chi2 - best) / (2.0 * scale * tempering)[:, None])
-        weight = (each / each.sum(axis=1, keepdims=True)).mean(axis=0)
+        each, scale = _weights(chi2, weighed_obs, weighed_days)
+        trust = np.exp(evidence - evidence.max())
+        weight = trust @ each / trust.sum()
         dispersion = float(scale.max())
     return Fit(q_m, c, r, p_m, weight, queue, away, lost, n_obs, dispersion)
