@@ -288,6 +288,7 @@ def main() -> None:
     ap.add_argument("--no-show-grid", type=floats, help=knob_help + "history.NO_SHOW, e.g. 0.4,0.7,1,1.3")
     ap.add_argument("--pace-grid", type=floats, help=knob_help + "history.PACE, e.g. 0.7,0.85,1,1.5")
     ap.add_argument("--drift", type=float, help=knob_help + "the runs' drift per day (forecast.DRIFT_PER_DAY)")
+    ap.add_argument("--level-sd", type=float, help=knob_help + "the runs' level off the fit (forecast.LEVEL_SD)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "forecast-calibration.json")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -301,6 +302,7 @@ def main() -> None:
             ("history.NO_SHOW", args.no_show_grid),
             ("history.PACE", args.pace_grid),
             ("forecast.DRIFT_PER_DAY", args.drift),
+            ("forecast.LEVEL_SD", args.level_sd),
         )
         if value is not None
     }

@@ -1,11 +1,15 @@
-"""`campaign forecast` (issue #29, first part): the JSON keys of SPEC.md, and a forecast that orders
-fields the way the truth does. (Whether its intervals hold on campaigns it did not see is the
-calibration study of #29, still to be done.)"""
+"""`campaign forecast` (issue #29): the JSON keys of SPEC.md, a forecast that orders fields the way
+the truth does, and the runs' own spread. (Whether its intervals hold on campaigns it did not see is
+the calibration study, benchmarks/forecast_calibration.py, sampled by test_calibration.py.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 from tests.campaign.conftest import started
 from tests.campaign.test_loop import field_log, record_all
@@ -58,3 +62,28 @@ def test_a_slower_field_finishes_later(plan10k: Path, tmp_path: Path) -> None:
     assert slow["completion"]["p50"] > good["completion"]["p50"]
     assert slow["share_dates"]["0.9"]["p50"] > good["share_dates"]["0.9"]["p50"]
     assert slow["parameters"]["no_show"]["estimate"] > good["parameters"]["no_show"]["estimate"]
+
+
+def test_each_run_starts_from_a_level_of_its_own(
+    plan10k: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LEVEL_SD: the fit lags a change it has begun to see, so each run's pace and no-show share
+    start off the fitted level by a draw of its own; with most families still to come to devices
+    that are the limit, the day 90 % are enrolled then spreads wider than from the fit's own
+    uncertainty alone (the wandering, DRIFT_PER_DAY, switched off to see it)."""
+    from ektp_opt.api import _campaign_on
+    from ektp_opt.campaign import forecast as fc
+
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    log = field_log(plan10k, tmp_path / "log", "--throughput", "60", "--no-show", "0.1", until="2011-08-24")
+    record_all(log, started(plan10k, db), "2011-08-25")
+    snap, ls, status = _campaign_on(db, dt.date(2011, 8, 25))
+    monkeypatch.setattr(fc, "DRIFT_PER_DAY", 0.0)
+    spread = {}
+    for level in (0.0, 0.15):
+        monkeypatch.setattr(fc, "LEVEL_SD", level)
+        prep = fc.prepare(snap, status, ls, runs=300, seed=0)
+        assert prep.booked.sum() > 0  # families still to come
+        day90 = (fc.simulate(prep).enrolled >= 0.9 * prep.residents).argmax(axis=1)
+        spread[level] = float(np.quantile(day90, 0.9) - np.quantile(day90, 0.1))
+    assert spread[0.15] > 1.5 * spread[0.0] > 0, spread

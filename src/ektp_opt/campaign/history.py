@@ -56,7 +56,7 @@ PACE = (0.85, 0.95, 1.0, 1.05, 1.15, 1.3, 1.5)
 # away come back). Tempered by this factor, set on the calibration study's development campaigns
 # (benchmarks/forecast_calibration.py --seed 1), never on the campaigns it reports.
 # It grows with the days the fit weighs: the chi-square grows with them, the replay's own error too.
-TEMPERATURE = 0.4
+TEMPERATURE = 0.3  # with forecast.LEVEL_SD 0.06 (0.4 without it)
 TEMPERATURE_DAYS = 10.0
 # Conditions change (a new operator, the rains, a rumour): a day's misfit counts less the older it
 # is, halving every half-life of working days, so the fit follows the field of the last weeks and
