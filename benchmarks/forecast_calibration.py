@@ -20,10 +20,11 @@ and the error of its P50 in working days.
 
     python benchmarks/forecast_calibration.py --seed 5 --out benchmarks/results/forecast-calibration-seed5.json
 
-``--seed 1`` is the development set: the knobs (the fit's tempering and memory, the runs' drift;
-``--temperature``, ``--half-lives``, ``--drift`` try other values) were set on it alone. The figures
-in README are from seeds 2-5 (forecast-calibration.json is seed 2, the others -seedN.json); seed 5
-was drawn after the knobs were set. Prints the table; run alone on the machine.
+``--seed 1`` is the development set: the knobs (the fit's tempering and memory, the runs' drift and
+level; ``--temperature``, ``--half-lives``, ``--evidence-days``, ``--no-show-grid``, ``--pace-grid``,
+``--drift``, ``--level-sd`` try other values) were set on it alone. The figures in README are from
+seeds 2-5 (forecast-calibration.json is seed 2, the others -seedN.json) and seed 6, drawn after the
+knobs were last set. Prints the table; run alone on the machine.
 """
 
 from __future__ import annotations

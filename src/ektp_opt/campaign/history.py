@@ -61,11 +61,12 @@ TEMPERATURE_DAYS = 10.0
 # Conditions change (a new operator, the rains, a rumour): a day's misfit counts less the older it
 # is, halving every half-life of working days, so the fit follows the field of the last weeks and
 # its tempering grows with the days it effectively weighs, not with all the days past. One fit per
-# memory, their weights averaged. One memory is what the README's calibration figures measured; on
-# the development campaigns (seed 1) adding a short one, (4, 20), with the grid widened to
-# no-shows 1.3 and pace 0.7 times status's, took the 95 %-date's interval after 10 weeks from 76 %
-# to 82 % but after 6 weeks from 83 % to 89 % (too wide): not shipped until a setting holds at every
-# point (benchmarks/forecast_calibration.py --half-lives).
+# memory, their weights averaged (or weighed by EVIDENCE_DAYS). One memory ships. On the development
+# campaigns (seed 1; the grid widened to no-shows 1.3 and pace 0.7 times status's) a second, short
+# one made the intervals after 6 weeks too wide (4 and 20 days: 89 % held; weighed by how each
+# foretold the last 10 days: 90 %), and did not mend what it was for: after a change weeks before
+# as-of the 95 %-date held in 68 % with 6 days alone as with 20. forecast.LEVEL_SD does
+# (benchmarks/forecast_calibration.py --half-lives, --evidence-days).
 HALF_LIVES: tuple[float, ...] = (20.0,)
 # How the memories are weighed: by how well each, fitted on the days before, foretold each of the
 # last EVIDENCE_DAYS working days (0: all alike).
