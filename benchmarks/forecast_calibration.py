@@ -21,7 +21,7 @@ and the error of its P50 in working days.
     python benchmarks/forecast_calibration.py --seed 5 --out benchmarks/results/forecast-calibration-seed5.json
 
 ``--seed 1`` is the development set: the knobs (the fit's tempering and memory, the runs' drift and
-level; ``--temperature``, ``--half-lives``, ``--evidence-days``, ``--no-show-grid``, ``--pace-grid``,
+level; ``--temperature``, ``--half-lives``, ``--no-show-grid``, ``--pace-grid``,
 ``--drift``, ``--level-sd`` try other values) were set on it alone. The figures in README are from
 seeds 2-5 (forecast-calibration.json is seed 2, the others -seedN.json) and seed 6, drawn after the
 knobs were last set. Prints the table; run alone on the machine.
@@ -285,7 +285,6 @@ def main() -> None:
     ap.add_argument("--temperature", type=float, help=knob_help + "the fit's tempering (history.TEMPERATURE)")
     ap.add_argument("--temperature-days", type=float, help=knob_help + "history.TEMPERATURE_DAYS")
     ap.add_argument("--half-lives", type=floats, help=knob_help + "the fit's memories, e.g. 8,20")
-    ap.add_argument("--evidence-days", type=int, help=knob_help + "weigh the memories on the last N days")
     ap.add_argument("--no-show-grid", type=floats, help=knob_help + "history.NO_SHOW, e.g. 0.4,0.7,1,1.3")
     ap.add_argument("--pace-grid", type=floats, help=knob_help + "history.PACE, e.g. 0.7,0.85,1,1.5")
     ap.add_argument("--drift", type=float, help=knob_help + "the runs' drift per day (forecast.DRIFT_PER_DAY)")
@@ -299,7 +298,6 @@ def main() -> None:
             ("history.TEMPERATURE", args.temperature),
             ("history.TEMPERATURE_DAYS", args.temperature_days),
             ("history.HALF_LIVES", args.half_lives),
-            ("history.EVIDENCE_DAYS", args.evidence_days),
             ("history.NO_SHOW", args.no_show_grid),
             ("history.PACE", args.pace_grid),
             ("forecast.DRIFT_PER_DAY", args.drift),

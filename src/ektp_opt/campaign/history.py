@@ -61,16 +61,13 @@ TEMPERATURE_DAYS = 10.0
 # Conditions change (a new operator, the rains, a rumour): a day's misfit counts less the older it
 # is, halving every half-life of working days, so the fit follows the field of the last weeks and
 # its tempering grows with the days it effectively weighs, not with all the days past. One fit per
-# memory, their weights averaged (or weighed by EVIDENCE_DAYS). One memory ships. On the development
-# campaigns (seed 1; the grid widened to no-shows 1.3 and pace 0.7 times status's) a second, short
-# one made the intervals after 6 weeks too wide (4 and 20 days: 89 % held; weighed by how each
-# foretold the last 10 days: 90 %), and did not mend what it was for: after a change weeks before
-# as-of the 95 %-date held in 68 % with 6 days alone as with 20. forecast.LEVEL_SD does
-# (benchmarks/forecast_calibration.py --half-lives, --evidence-days).
+# memory, their weights averaged. One memory ships. On the development campaigns (seed 1; the grid
+# widened to no-shows 1.3 and pace 0.7 times status's) a second, short one made the intervals after
+# 6 weeks too wide (4 and 20 days: 89 % held; the two weighed by how each, fitted on the days
+# before, foretold each of the last 10 days: 90 %), and did not mend what it was for: after a
+# change weeks before as-of the 95 %-date held in 68 % with 6 days alone as with 20.
+# forecast.LEVEL_SD does (benchmarks/forecast_calibration.py --half-lives).
 HALF_LIVES: tuple[float, ...] = (20.0,)
-# How the memories are weighed: by how well each, fitted on the days before, foretold each of the
-# last EVIDENCE_DAYS working days (0: all alike).
-EVIDENCE_DAYS = 0
 THROUGHPUT_SD = 0.15  # a device-shift's spread around the pace (forecast.py's, the field's)
 
 
@@ -277,7 +274,6 @@ def fit(history: History, no_show: FloatArray, pace: FloatArray, shifts: IntArra
     chi2 = np.zeros((len(memories), g))  # each memory's misfit, older days counting less
     weighed_obs = np.zeros((len(memories), 1))
     weighed_days = np.zeros((len(memories), 1))
-    evidence = np.zeros(len(memories))  # log of how well each memory foretold the last days
     n_obs = 0
     came = history.booked + history.turned  # families whose day it was
     served_seen = history.seated + history.walk_ins
@@ -303,12 +299,6 @@ def fit(history: History, no_show: FloatArray, pace: FloatArray, shifts: IntArra
         for pred, seen in ((seat, history.seated), (walk, history.walk_ins)):
             x = pred[:, active]
             today += ((x - seen[None, active, t]) ** 2 / (x + 1.0)).sum(axis=1)
-        if n_obs and t >= n_t - EVIDENCE_DAYS:
-            # each memory's belief before today, scored on today: log E_weights[likelihood of today]
-            # (one day's chi-square, tempered alike for every memory so that their scores compare)
-            weights, scale = _weights(chi2, weighed_obs, weighed_days)
-            likelihood = np.exp(-(today - today.min()) / (2.0 * scale.max() * TEMPERATURE))
-            evidence += np.log(np.maximum(weights @ likelihood, 1e-300))
         chi2 += today[None, :]
         n_obs += 2 * int(active.sum())
         weighed_obs += 2 * int(active.sum())
@@ -318,7 +308,6 @@ def fit(history: History, no_show: FloatArray, pace: FloatArray, shifts: IntArra
         dispersion = 1.0
     else:
         each, scale = _weights(chi2, weighed_obs, weighed_days)
-        trust = np.exp(evidence - evidence.max())
-        weight = trust @ each / trust.sum()
+        weight = each.mean(axis=0)
         dispersion = float(scale.max())
     return Fit(q_m, c, r, p_m, weight, queue, away, lost, n_obs, dispersion)
