@@ -637,6 +637,47 @@ def test_the_covering_model_answers_every_day_as_the_splits_do(seed: int, monkey
                 assert (st, split) == ("INFEASIBLE", None), (t, early)
 
 
+@pytest.mark.parametrize("need", [1, 5, 9, 12, 30])
+def test_the_ways_are_every_minimal_covering(need: int) -> None:
+    """_ways against every vector counted here: the vectors of whole devices (no wave beyond its
+    count) that cover the need, and from which no device can be taken away."""
+    from ektp_opt.national.master import _ways
+
+    days, counts = (4, 7, 0, 3), (2, 9, 5, 9)  # not in date order: a later wave may serve longer
+    vectors = itertools.product(*(range(c + 1) for c in counts))
+
+    def covers(v: tuple[int, ...]) -> bool:
+        return sum(x * d for x, d in zip(v, days, strict=True)) >= need
+
+    minimal = {
+        v
+        for v in vectors
+        if covers(v) and not any(v[w] and covers((*v[:w], v[w] - 1, *v[w + 1 :])) for w in range(len(v)))
+    }
+    ways = _ways(need, days, counts)
+    assert ways is not None and set(ways) == minimal and len(ways) == len(minimal)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_kecamatan_with_too_many_ways_keep_their_own_integers(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With MAX_WAYS at 1 most kecamatan keep an integer per wave beside the classes: the covering
+    model still answers every day as the splits do."""
+    import ektp_opt.national.master as master
+
+    monkeypatch.setattr(master, "MAX_WAYS", 1)
+    waves, first, residents, ff = _random_nation(seed)
+    mi = _tiny(waves, first, residents, regular=8, fixed_first=ff)
+    finishing = [c[0] for s in _splits(waves, len(residents)) if (c := _counted(residents, first, s, mi.regular, ff))]
+    for t in range(1, mi.regular + 1):
+        st, split = master._feasible(mi, t, 30)
+        if any(c <= t for c in finishing):
+            assert st == "OPTIMAL" and split is not None, t
+            counted = _counted(residents, first, split.tolist(), t, ff)
+            assert counted is not None and counted[0] <= t
+        else:
+            assert (st, split) == ("INFEASIBLE", None), t
+
+
 def test_fewest_extra_devices_found_before_scip_proved_them_still_finish(monkeypatch: pytest.MonkeyPatch) -> None:
     """An addition SCIP found but did not prove least is given with FEASIBLE, and it finishes."""
     waves, first, residents, province_of = [1, 1], [[1, 4], [2, 3]], [170, 90], ["11", "12"]
