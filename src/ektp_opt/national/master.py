@@ -169,12 +169,12 @@ def _feasible(mi: MasterInput, t: int, limit: float) -> tuple[Status, npt.NDArra
         return "OPTIMAL", split
     counts = tuple(mi.wave_count)
     classes: dict[tuple[tuple[int, ...], ...], list[int]] = {}
-    own: list[int] = []
+    own: list[tuple[int, tuple[int, ...]]] = []  # (kecamatan, each wave's days in service)
     for k in short.tolist():
         days = tuple(max(0, t - int(f)) for f in mi.wave_first[k].tolist())
         ways = _ways(int(need[k]), days, counts)
         if ways is None:
-            own.append(k)
+            own.append((k, days))
         elif not ways:
             return "INFEASIBLE", None  # no split of the waves covers this kecamatan
         else:
@@ -191,10 +191,9 @@ def _feasible(mi: MasterInput, t: int, limit: float) -> tuple[Status, npt.NDArra
                     per_wave[w].append(x * v)
         chosen.append((members, y))
     x_own: dict[tuple[int, int], Any] = {}
-    for k in own:
+    for k, days in own:
         terms = []
-        for w in range(n_w):
-            days_w = t - int(mi.wave_first[k, w])
+        for w, days_w in enumerate(days):
             if days_w > 0 and counts[w] > 0:
                 x_own[k, w] = solver.IntVar(0, min(counts[w], -(-int(need[k]) // days_w)), f"x_{k}_{w}")
                 terms.append(days_w * x_own[k, w])
