@@ -305,64 +305,31 @@ def _row_waiting(mi: MasterInput, k: int, row: npt.NDArray[np.int64], horizon: i
     return int(waiting_of(mi, row[None, :], horizon, slice(k, k + 1))[0])
 
 
-MAX_CELLS = 250_000  # (kecamatan, day) rows of the level-2 model; past it, days go in blocks
-
-
 def solve_waiting(
     mi: MasterInput, horizon: int, start: npt.NDArray[np.int64], limit: float
 ) -> tuple[LevelResult, npt.NDArray[np.int64]]:
-    """Level 2 as a mixed-integer program: integer devices x[k, w], and for each kecamatan and
-    day a continuous u >= residents - seats * device-days, u >= 0 (at the optimum u is the number
-    still waiting, an integer since x is). Solved by SCIP (bundled with OR-Tools), deterministic,
-    with the greedy split as its hint; its proven bound is the level's bound."""
+    """Level 2: the least waiting among the splits that finish by ``horizon``, by column
+    generation over each kecamatan's device vectors (``national/waiting.py``), from the level-1
+    split and the greedy one; its Lagrangian bound is the level's bound. Each split is valued
+    here, day by day, and the better of the greedy and the decomposition's is kept (the greedy
+    alone, with the every-device bound, when the decomposition gives nothing in time)."""
+    from ektp_opt.national.waiting import decompose
+
     began = time.perf_counter()
     greedy = _greedy(mi, start, horizon)
-    n_k, n_w = greedy.shape
-    solver = mip.make_mip(limit)
-    x = [
-        [solver.IntVar(0, mi.wave_count[w] if mi.wave_first[k, w] < horizon else 0, f"x_{k}_{w}") for w in range(n_w)]
-        for k in range(n_k)
-    ]
-    for w in range(n_w):
-        solver.Add(solver.Sum([x[k][w] for k in range(n_k)]) <= mi.wave_count[w])
-    # Residents still waiting fall day by day, so a block of m days holds at least m times its
-    # last day's count: days taken in blocks give a model whose optimum is a lower bound (exact
-    # when m = 1). m is the smallest that keeps the model within MAX_CELLS.
-    block = max(1, -(-n_k * horizon // MAX_CELLS))
-    waiting_terms = []
-    constant = 0  # residents waiting on days no wave device can have served yet
-    ends = list(range(block - 1, horizon, block))
-    if not ends or ends[-1] != horizon - 1:
-        ends.append(horizon - 1)
-    weights = dict(zip(ends, np.diff([-1, *ends]).tolist(), strict=True))  # days in each block
-    for k in range(n_k):
-        r = int(mi.residents[k])
-        for t in [*ends, horizon]:
-            fixed = mi.fixed * max(0, t - int(mi.fixed_first[k]))
-            terms = [(t - int(mi.wave_first[k, w])) * x[k][w] for w in range(n_w) if t > mi.wave_first[k, w]]
-            if t == horizon:  # level 1 kept: served in full by the national completion day
-                solver.Add(mi.seats * (fixed + solver.Sum(terms)) >= r)
-            elif mi.seats * fixed >= r:
-                continue
-            elif not terms:
-                constant += weights[t] * (r - mi.seats * fixed)
-            else:
-                u = solver.NumVar(0, r, "")
-                solver.Add(u + mi.seats * solver.Sum(terms) >= r - mi.seats * fixed)
-                waiting_terms.append(weights[t] * u)
-    solver.Minimize(solver.Sum(waiting_terms))
-    solver.SetHint([v for row in x for v in row], [float(v) for v in greedy.ravel().tolist()])
-    st = mip.solve(solver)
     split, value = greedy, int(waiting_of(mi, greedy, horizon).sum())
     bound = int(np.maximum(0, mi.residents[:, None] - mi.seats * _all_devices(mi, horizon)).sum())
-    if st in ("OPTIMAL", "FEASIBLE"):
-        found = np.array([[round(v.solution_value()) for v in row] for row in x], dtype=np.int64).reshape(n_k, n_w)
+    found, proven, record = decompose(mi, horizon, [start, greedy], limit)
+    if found is not None:
         found_value = int(waiting_of(mi, found, horizon).sum())
         if found_value <= value:
             split, value = found, found_value
-        bound = max(bound, mip.bound(solver, constant))
-    level_status = claimed(value, bound)
-    return LevelResult("waiting", value, min(bound, value), level_status, time.perf_counter() - began), split
+    if proven is not None:
+        bound = max(bound, proven)
+    note = f"column generation: {record['rounds']} pricing rounds, {record['columns']:,} columns"
+    return LevelResult(
+        "waiting", value, min(bound, value), claimed(value, bound), time.perf_counter() - began, note=note
+    ), split
 
 
 def _all_devices(mi: MasterInput, horizon: int) -> npt.NDArray[np.int64]:
