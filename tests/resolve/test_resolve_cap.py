@@ -95,6 +95,54 @@ def test_cap_model_against_brute_force(seed: int) -> None:
         assert low is not None and low <= smallest
 
 
+def test_a_family_without_a_seat_swaps_with_a_smaller_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two days, one device-shift each: 3 free seats on day 0 (beside a family of 3 that keeps its
+    day), 4 on day 1. Three KK must move by day 1, in this order: A (2 members), B (2), C (3).
+    Tightest first, A takes day 0 (1 seat left), B day 1 (2 left), and C fits nowhere; C takes
+    A's seat (with the seat beside it) and A the 2 on day 1: nobody else moves. Without the swap
+    the family of 3 would have to make room, and then has no seat itself: no plan."""
+    import ektp_opt.resolve.capped as capped_module
+
+    slots = [(0, 1, 0, 3), (1, 1, 0, 4)]
+    must = [(10, 2, 0), (11, 2, 0), (12, 3, 0)]  # (kk, members, last day at delay 0)
+    keepers = [(20, 3, 0, 1, 0)]
+    order = {10: (0, 0), 11: (1, 0), 12: (2, 0), 20: (3, 0)}
+    km = KecamatanMovers(slots, {(0, 1, 0)}, -1, 2, 0, must, keepers, order)  # type: ignore[arg-type]
+    placed, extra = km._seat([], 1)
+    assert placed == {12: (0, 1, 0), 11: (1, 1, 0), 10: (1, 1, 0)} and extra == []
+    monkeypatch.setattr(capped_module, "EJECT_DAYS", -1)  # no day to swap in
+    placed, extra = km._seat([], 1)
+    assert placed is None
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_seating_keeps_every_deadline_and_seat(seed: int) -> None:
+    """The seating alone (no exact model), on random tiny kecamatan and every cap, with and
+    without KK chosen to make room first: each KK seated on or before its deadline, each
+    device-shift holding no more than its free seats plus those of the KK that left it, counted
+    here from the placements."""
+    km, slots, keepers, must = tiny_kecamatan(seed)
+    rng = random.Random(seed)
+    for cap in range(0, 5):
+        chosen = [k for k, *_rest in keepers if rng.random() < 0.2]
+        placed, extra = km._seat(chosen, cap)
+        if placed is None:
+            continue
+        assert set(chosen) <= set(extra)
+        kept = {k: (d, s) for k, _m, d, s, _dv in keepers}
+        size = {k: m for k, m, *_rest in keepers} | {k: m for k, m, _r in must}
+        deadline = {k: min(r + cap, km.n_days - 1) for k, _m, r in must}
+        deadline |= {k: min(kept[k][0] + cap, km.n_days - 1) for k in extra}
+        assert set(placed) == set(deadline)  # every mover, and only they, seated
+        room = {(d, s): r for d, s, _dv, r in slots}
+        for k in extra:
+            room[kept[k]] += size[k]
+        for k, (d, s, _dv) in placed.items():
+            assert d <= deadline[k] and d >= km.w_end
+            room[(d, s)] -= size[k]
+        assert min(room.values()) >= 0
+
+
 # A tiny city busy to its deadline; half the pool slips three weeks, so the movers find free seats
 # only near the end and a cap costs extra moves: a front of a dozen points.
 SLIP_HEAD = scenario_text().split("[calendar]")[0].replace("deadline = 2011-09-10", "deadline = 2011-10-15")
