@@ -15,7 +15,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +35,13 @@ EXACT_DTIME = 5.0
 # model's bound: 17.2 % with no swap, 6.9 % with swaps within 2 days, 6.8 % within 5 (cap 10: 9.8 %
 # within 5, 9.8 % within 10).
 EJECT_DAYS = 5
+# The KK that makes room is the one whose seat fits best (then the smallest) under caps below this,
+# the fewest of one device-shift, largest first, from it on: with a short window the family that
+# leaves must find a seat soon, and a small one does; with a long one it finds one anyway, and a
+# large one leaves room for others. Medan slip, plan's moves above the bound, fit / largest: cap 5
+# 5.9 / 7.1 %, cap 20 7.1 / 7.3 %, cap 25 5.2 / 5.2 %, cap 30 5.7 / 5.5 %, cap 40 2.9 / 2.5 %, cap 70
+# 2.4 / 1.7 %.
+FIT_BELOW = 30
 EJECT_MOST = 3  # movers taken out of one device-shift at most in a swap
 
 
@@ -103,6 +110,14 @@ class KecamatanMovers:
             if d >= w_end:
                 rows[d, m] += 1
                 self.keepers[(d, m)].append((kk, s, dv))
+        self._where = {kk: (d, m, s, dv) for (d, m), kept in self.keepers.items() for kk, s, dv in kept}
+        self._movable: dict[int, dict[int, list[tuple[int, int]]]] = {}  # day -> slot -> (members, kk)
+        for (d, m), kept in self.keepers.items():
+            for kk, s, dv in kept:
+                self._movable.setdefault(d, {}).setdefault(self.slot_of[(d, s, dv)], []).append((m, kk))
+        for bins in self._movable.values():
+            for movable in bins.values():
+                movable.sort(key=lambda r: (-r[0], r[1]))  # largest first
         free = usable_free(slots, staffed, limit, n_days)
         free[:w_end] = 0
         self.model = KecamatanCap(
@@ -228,7 +243,7 @@ class KecamatanMovers:
         20 % more extra moves than the model's bound); trading it for a smaller family, which
         finds a fragment, costs nothing."""
         rooms = [r for *_x, r in self.slots]
-        where = {kk: (d, m, s, dv) for (d, m), rows in self.keepers.items() for kk, s, dv in rows}
+        where = self._where
         last = self.n_days - 1
         queue = [(min(r + cap, last), self.order_key[kk], kk, m) for kk, m, r in self.must]
         bumped = set(chosen)
@@ -242,16 +257,13 @@ class KecamatanMovers:
             self.limit,
             self.staffed,
         )
-        by_bin: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-        for (d, m), rows in self.keepers.items():  # day -> slot -> (members, kk) that could move
-            for kk, s, dv in rows:
-                if kk not in bumped:
-                    by_bin[d][self.slot_of[(d, s, dv)]].append((m, kk))
-        for bins in by_bin.values():
-            for movable in bins.values():
-                movable.sort(key=lambda r: (-r[0], r[1]))
+        by_bin = {  # day -> slot -> (members, kk) that could still make room, largest first
+            d: {j: [r for r in rows if r[1] not in bumped] for j, rows in bins.items()}
+            for d, bins in self._movable.items()
+        }
         placed: dict[int, tuple[int, int, int]] = {}
-        seated: dict[int, list[_Seated]] = defaultdict(list)  # slot -> movers seated there
+        # slot -> movers seated there, as the queue held them: (members, kk, deadline, order key)
+        seated: dict[int, list[tuple[int, int, int, tuple[int, dt.date]]]] = defaultdict(list)
         extra = list(chosen)
         while queue:
             deadline, key, kk, m = heapq.heappop(queue)
@@ -259,10 +271,11 @@ class KecamatanMovers:
             if spot is None:
                 out = self._eject(filler, seated, m, deadline)
                 if out is not None:
-                    del placed[out.kk]
-                    heapq.heappush(queue, (out.deadline, out.key, out.kk, out.members))
+                    om, other, other_deadline, other_key = out
+                    del placed[other]
+                    heapq.heappush(queue, (other_deadline, other_key, other, om))
                 else:
-                    room_for = self._make_room(filler, by_bin, m, deadline)
+                    room_for = self._make_room(filler, by_bin, m, deadline, cap < FIT_BELOW)
                     if room_for is None:
                         return None, extra
                     day, freed = room_for
@@ -272,24 +285,26 @@ class KecamatanMovers:
                 spot = filler.place_by(m, deadline)
                 assert spot is not None
             placed[kk] = spot
-            seated[self.slot_of[spot]].append(_Seated(m, kk, deadline, key))
+            seated[self.slot_of[spot]].append((m, kk, deadline, key))
         return placed, extra
 
-    def _eject(self, filler: BestFit, seated: dict[int, list[_Seated]], m: int, deadline: int) -> _Seated | None:
+    def _eject(
+        self, filler: BestFit, seated: dict[int, list[tuple[int, int, int, tuple[int, dt.date]]]], m: int, deadline: int
+    ) -> tuple[int, int, int, tuple[int, dt.date]] | None:
         """Take out a mover smaller than ``m`` seated in a device-shift of the last EJECT_DAYS
         days up to ``deadline`` whose room with it holds ``m`` members: the tightest fit, then the
         smallest family, then the latest day. Members seated grow at every swap (a larger family
         in place of a smaller one), so swaps cannot cycle. (Taking out two or three movers of one
         device-shift was tried: no fewer moves on the Medan slip.)"""
-        best: tuple[tuple[int, int], int, _Seated] | None = None
+        best: tuple[tuple[int, int], int, tuple[int, int, int, tuple[int, dt.date]]] | None = None
         for d in range(min(deadline, self.n_days - 1), max(self.w_end, deadline - EJECT_DAYS) - 1, -1):
             for j in self.slots_on[d]:
                 room = filler.room[j]
                 if room <= 0:
                     continue  # a smaller family's seat alone never holds a larger one
                 for other in seated.get(j, ()):
-                    if other.members < m <= room + other.members:
-                        fit = (room + other.members - m, other.members)
+                    if other[0] < m <= room + other[0]:
+                        fit = (room + other[0] - m, other[0])
                         if best is None or fit < best[0]:
                             best = (fit, j, other)
             if best is not None and best[0][0] == 0:
@@ -298,11 +313,16 @@ class KecamatanMovers:
             return None
         _fit, j, other = best
         seated[j].remove(other)
-        filler.add_room(j, other.members)
+        filler.add_room(j, other[0])
         return other
 
     def _make_room(
-        self, filler: BestFit, by_bin: dict[int, dict[int, list[tuple[int, int]]]], m: int, deadline: int
+        self,
+        filler: BestFit,
+        by_bin: dict[int, dict[int, list[tuple[int, int]]]],
+        m: int,
+        deadline: int,
+        fit: bool = True,
     ) -> tuple[int, list[tuple[int, int]]] | None:
         """Free a seat for ``m`` members on the latest day in [w_end, deadline] where that is
         possible: one KK whose seat with the room beside it holds them (the tightest fit, then the
@@ -311,7 +331,7 @@ class KecamatanMovers:
         for d in range(min(deadline, self.n_days - 1), self.w_end - 1, -1):
             bins = by_bin.get(d, {})
             best: tuple[tuple[int, int], int, int] | None = None  # (fit, slot, index in its list)
-            for j, rows in bins.items():
+            for j, rows in bins.items() if fit else ():
                 room = filler.room[j]
                 for i, (om, _kk) in enumerate(rows):
                     if room + om >= m and (best is None or (room + om - m, om) < best[0]):
@@ -337,15 +357,6 @@ class KecamatanMovers:
                 filler.add_room(j, sum(om for om, _kk in freed))
                 return d, freed
         return None
-
-
-class _Seated(NamedTuple):
-    """A mover seated during ``_seat``, as the queue held it (a swap puts it back)."""
-
-    members: int
-    kk: int
-    deadline: int
-    key: tuple[int, dt.date]
 
 
 def reach_of(days: Sequence[dt.date], date: dt.date) -> int:
