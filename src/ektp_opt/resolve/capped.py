@@ -325,9 +325,9 @@ class KecamatanMovers:
         fit: bool = True,
     ) -> tuple[int, list[tuple[int, int]]] | None:
         """Free a seat for ``m`` members on the latest day in [w_end, deadline] where that is
-        possible: one KK whose seat with the room beside it holds them (the tightest fit, then the
-        smallest family, which finds a seat of its own the more easily), else the fewest KK
-        (largest first) of one device-shift."""
+        possible: with ``fit`` (caps below FIT_BELOW), one KK whose seat with the room beside it
+        holds them (the tightest fit, then the smallest family, which finds a seat of its own the
+        more easily); else, or failing that, the fewest KK (largest first) of one device-shift."""
         for d in range(min(deadline, self.n_days - 1), self.w_end - 1, -1):
             bins = by_bin.get(d, {})
             best: tuple[tuple[int, int], int, int] | None = None  # (fit, slot, index in its list)
