@@ -39,10 +39,9 @@ EJECT_DAYS = 5
 # the fewest of one device-shift, largest first, from it on: with a short window the family that
 # leaves must find a seat soon, and a small one does; with a long one it finds one anyway, and a
 # large one leaves room for others. Medan slip, plan's moves above the bound, fit / largest: cap 5
-# 5.9 / 7.1 %, cap 20 7.1 / 7.3 %, cap 25 5.2 / 5.2 %, cap 30 5.7 / 5.5 %, cap 40 2.9 / 2.5 %, cap 70
-# 2.4 / 1.7 %.
+# 5.8 / 6.8 %, cap 10 7.4 / 8.1 %, cap 20 7.1 / 7.3 %, cap 30 5.7 / 5.5 %; at caps 40 and 70 the
+# largest 2.5 and 1.7 %, the fit 2.9 and 2.4 % (an earlier run, ties then broken in another order).
 FIT_BELOW = 30
-EJECT_MOST = 3  # movers taken out of one device-shift at most in a swap
 
 
 @dataclass(frozen=True)
