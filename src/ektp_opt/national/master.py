@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,35 +157,38 @@ def _ways(need: int, days: tuple[int, ...], counts: tuple[int, ...]) -> list[tup
     return ways if walk(0, need, ()) else None
 
 
-def _feasible(mi: MasterInput, t: int, limit: float) -> tuple[Status, npt.NDArray[np.int64] | None]:
-    """Can every kecamatan be served within ``t`` working days? The covering model: each
-    kecamatan's device-days (allotment plus wave devices times their days in service before t)
-    reach its residents, and no wave gives more devices than it has. Kecamatan with the same
-    minimal coverings (``_ways``) are one class: the model counts how many of the class take each
-    way (no symmetric copies for the search to tell apart); a kecamatan with too many ways keeps
-    an integer per wave."""
-    need = -(-(mi.residents - mi.seats * mi.fixed * np.maximum(0, t - mi.fixed_first)) // mi.seats)
-    n_k, n_w = mi.wave_first.shape
-    split = np.zeros((n_k, n_w), dtype=np.int64)
-    short = np.flatnonzero(need > 0)
-    if short.size == 0:
-        return "OPTIMAL", split
-    counts = tuple(mi.wave_count)
-    classes: dict[tuple[tuple[int, ...], ...], list[int]] = {}
-    own: list[tuple[int, tuple[int, ...]]] = []  # (kecamatan, each wave's days in service)
-    for k in short.tolist():
-        days = tuple(max(0, t - int(f)) for f in mi.wave_first[k].tolist())
-        ways = _ways(int(need[k]), days, counts)
+# A kecamatan short of device-days in the covering models: (group, kecamatan, device-days short,
+# each wave's days in service, the most devices of each wave it may take). Kecamatan are classed by
+# group and ways: level 1 has one group, the fewest extra devices one per province.
+Short = tuple[Hashable, int, int, tuple[int, ...], tuple[int, ...]]
+Classes = list[tuple[list[int], list[tuple[tuple[int, ...], Any]]]]  # (members, (way, how many take it))
+
+
+def _covering(
+    short: list[Short], n_w: int, limit: float
+) -> tuple[Any, dict[Hashable, list[list[Any]]], Classes, dict[tuple[int, int], Any]] | None:
+    """The covering rows of the covering models, by ways: each kecamatan takes one of its minimal
+    ways (``_ways``); kecamatan of one group with the same ways are one class, whose integers count
+    how many of it take each way (no symmetric copies for the search to tell apart); a kecamatan
+    with more than MAX_WAYS ways keeps an integer per wave and its own covering row. Returns the
+    SCIP model, per group each wave's devices used (terms for the caller's rows), the classes and
+    the kecamatan's own integers; None when some kecamatan has no way at all."""
+    classes: dict[tuple[Hashable, tuple[tuple[int, ...], ...]], list[int]] = {}
+    own: list[Short] = []
+    for row in short:
+        group, k, need, days, most = row
+        ways = _ways(need, days, most)
         if ways is None:
-            own.append((k, days))
+            own.append(row)
         elif not ways:
-            return "INFEASIBLE", None  # no split of the waves covers this kecamatan
+            return None
         else:
-            classes.setdefault(tuple(ways), []).append(k)
+            classes.setdefault((group, tuple(ways)), []).append(k)
     solver = mip.make_mip(limit)
-    per_wave: list[list[Any]] = [[] for _ in range(n_w)]
-    chosen: list[tuple[list[int], list[tuple[tuple[int, ...], Any]]]] = []
-    for c, (class_ways, members) in enumerate(classes.items()):
+    used: dict[Hashable, list[list[Any]]] = {}
+    chosen: Classes = []
+    for c, ((group, class_ways), members) in enumerate(classes.items()):
+        per_wave = used.setdefault(group, [[] for _ in range(n_w)])
         y = [(way, solver.IntVar(0, len(members), f"y_{c}_{j}")) for j, way in enumerate(class_ways)]
         solver.Add(solver.Sum([v for _w, v in y]) == len(members))
         for way, v in y:
@@ -193,17 +197,40 @@ def _feasible(mi: MasterInput, t: int, limit: float) -> tuple[Status, npt.NDArra
                     per_wave[w].append(x * v)
         chosen.append((members, y))
     x_own: dict[tuple[int, int], Any] = {}
-    for k, days in own:
+    for group, k, need, days, most in own:
+        per_wave = used.setdefault(group, [[] for _ in range(n_w)])
         terms = []
         for w, days_w in enumerate(days):
-            if days_w > 0 and counts[w] > 0:
-                x_own[k, w] = solver.IntVar(0, min(counts[w], -(-int(need[k]) // days_w)), f"x_{k}_{w}")
+            if days_w > 0 and most[w] > 0:
+                x_own[k, w] = solver.IntVar(0, min(most[w], -(-need // days_w)), f"x_{k}_{w}")
                 terms.append(days_w * x_own[k, w])
                 per_wave[w].append(x_own[k, w])
-        solver.Add(solver.Sum(terms) >= int(need[k]))
-    for w in range(n_w):
-        if per_wave[w]:
-            solver.Add(solver.Sum(per_wave[w]) <= counts[w])
+        solver.Add(solver.Sum(terms) >= need)
+    return solver, used, chosen, x_own
+
+
+def _feasible(mi: MasterInput, t: int, limit: float) -> tuple[Status, npt.NDArray[np.int64] | None]:
+    """Can every kecamatan be served within ``t`` working days? The covering model (``_covering``):
+    each kecamatan's device-days (allotment plus wave devices times their days in service before t)
+    reach its residents, and no wave gives more devices than it has."""
+    need = -(-(mi.residents - mi.seats * mi.fixed * np.maximum(0, t - mi.fixed_first)) // mi.seats)
+    n_k, n_w = mi.wave_first.shape
+    split = np.zeros((n_k, n_w), dtype=np.int64)
+    short = np.flatnonzero(need > 0)
+    if short.size == 0:
+        return "OPTIMAL", split
+    counts = tuple(mi.wave_count)
+    rows: list[Short] = [
+        (None, k, int(need[k]), tuple(max(0, t - int(f)) for f in mi.wave_first[k].tolist()), counts)
+        for k in short.tolist()
+    ]
+    model = _covering(rows, n_w, limit)
+    if model is None:
+        return "INFEASIBLE", None  # no split of the waves covers some kecamatan
+    solver, used, chosen, x_own = model
+    for w, terms in enumerate(used[None]):
+        if terms:
+            solver.Add(solver.Sum(terms) <= counts[w])
     st = mip.solve(solver)
     if st not in ("OPTIMAL", "FEASIBLE"):
         return st, None
@@ -444,46 +471,32 @@ def _fewest_extra(mi: MasterInput, province_of: list[str], limit: float) -> tupl
     """Fewest devices added to the waves, each extra device bound for one province, so that every
     kecamatan finishes within the regular days.
 
-    The covering model of level 1 with the waves' counts open: each kecamatan takes one of its
-    minimal ways (``_ways``, no count limiting a wave), kecamatan of one province with the same ways
-    counted as one class; a wave's devices used in a province are its share b[w, p] of the wave
-    (Σ_p b[w, p] <= count_w) plus that province's extra devices. (By integer devices per
-    kecamatan and wave instead, national-2011 took SCIP 45 s.)"""
+    The covering model of level 1 (``_covering``) with the waves' counts open (a kecamatan's ways
+    limited by its need alone) and the kecamatan grouped by province; a wave's devices used in a
+    province are its share b[w, p] of the wave (Σ_p b[w, p] <= count_w) plus that province's extra
+    devices. (By integer devices per kecamatan and wave instead, national-2011 took SCIP 45 s.)"""
     t = mi.regular
     need = -(-(mi.residents - mi.seats * mi.fixed * np.maximum(0, t - mi.fixed_first)) // mi.seats)
     n_w = mi.wave_first.shape[1]
     provinces = sorted(set(province_of))
-    solver = mip.make_mip(limit)
-    extra = {(w, p): solver.IntVar(0, solver.infinity(), f"extra_{w}_{p}") for w in range(n_w) for p in provinces}
-    share = {(w, p): solver.IntVar(0, mi.wave_count[w], f"share_{w}_{p}") for w in range(n_w) for p in provinces}
-    used: dict[tuple[int, str], list[Any]] = {key: [] for key in extra}  # devices of wave w used in province p
-    classes: dict[tuple[str, tuple[tuple[int, ...], ...]], int] = {}
+    rows: list[Short] = []
     for k in np.flatnonzero(need > 0).tolist():
         days = tuple(max(0, t - int(f)) for f in mi.wave_first[k].tolist())
         if not any(days):
             return {}, "INFEASIBLE"  # no wave reaches this kecamatan in time: devices cannot help
         open_counts = tuple(-(-int(need[k]) // d) if d else 0 for d in days)  # no wave count limits it
-        ways = _ways(int(need[k]), days, open_counts)
-        if ways is None:  # too many ways: its own integers per wave, its own covering row
-            x = [solver.IntVar(0, n, "") for n in open_counts]
-            solver.Add(solver.Sum([d * v for d, v in zip(days, x, strict=True)]) >= int(need[k]))
-            for w, v in enumerate(x):
-                used[w, province_of[k]].append(v)
-        else:
-            key = (province_of[k], tuple(ways))
-            classes[key] = classes.get(key, 0) + 1
-    for c, ((p, class_ways), size) in enumerate(sorted(classes.items())):
-        y = [solver.IntVar(0, size, f"y_{c}_{j}") for j in range(len(class_ways))]
-        solver.Add(solver.Sum(y) == size)
-        for way, v in zip(class_ways, y, strict=True):
-            for w, n in enumerate(way):
-                if n:
-                    used[w, p].append(n * v)
+        rows.append((province_of[k], k, int(need[k]), days, open_counts))
+    model = _covering(rows, n_w, limit)
+    assert model is not None  # with the counts open, every kecamatan a wave reaches has a way
+    solver, used, _classes, _own = model
+    extra = {(w, p): solver.IntVar(0, solver.infinity(), f"extra_{w}_{p}") for w in range(n_w) for p in provinces}
+    share = {(w, p): solver.IntVar(0, mi.wave_count[w], f"share_{w}_{p}") for w in range(n_w) for p in provinces}
     for w in range(n_w):
         solver.Add(solver.Sum([share[w, p] for p in provinces]) <= mi.wave_count[w])
         for p in provinces:
-            if used[w, p]:
-                solver.Add(solver.Sum(used[w, p]) <= share[w, p] + extra[w, p])
+            terms = used.get(p, [[]] * n_w)[w]
+            if terms:
+                solver.Add(solver.Sum(terms) <= share[w, p] + extra[w, p])
     solver.Minimize(solver.Sum(list(extra.values())))
     st = mip.solve(solver)
     if st not in ("OPTIMAL", "FEASIBLE"):

@@ -200,7 +200,7 @@ class _Columns:
         self.one = [self.lp.Add(self.lp.Sum([]) == 1.0) for _ in mi.kecamatan]
         self.objective = self.lp.Objective()
         self.objective.SetMinimization()
-        self.seen: list[dict[tuple[int, ...], Any]] = [{} for _ in mi.kecamatan]
+        self.seen: list[set[tuple[int, ...]]] = [set() for _ in mi.kecamatan]
         self.cost: list[tuple[int, tuple[int, ...], int]] = []  # (kecamatan, vector, waiting)
 
     def add(self, ks: Ints, xs: Ints) -> int:
@@ -218,7 +218,7 @@ class _Columns:
                 if n:
                     self.waves[w].SetCoefficient(v, float(n))
             self.objective.SetCoefficient(v, float(wait))
-            self.seen[k][x] = v
+            self.seen[k].add(x)
             self.cost.append((k, x, wait))
         return len(fresh)
 
