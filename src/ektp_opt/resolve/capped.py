@@ -42,6 +42,7 @@ EJECT_DAYS = 5
 # 5.8 / 6.8 %, cap 10 7.4 / 8.1 %, cap 20 7.1 / 7.3 %, cap 30 5.7 / 5.5 %; at caps 40 and 70 the
 # largest 2.5 and 1.7 %, the fit 2.9 and 2.4 % (an earlier run, ties then broken in another order).
 FIT_BELOW = 30
+_KEY = 1 << 16  # above any family's members: (fit, members) ordered as fit * _KEY + members
 
 
 @dataclass(frozen=True)
@@ -295,22 +296,29 @@ class KecamatanMovers:
         smallest family, then the latest day. Members seated grow at every swap (a larger family
         in place of a smaller one), so swaps cannot cycle. (Taking out two or three movers of one
         device-shift was tried: no fewer moves on the Medan slip.)"""
-        best: tuple[tuple[int, int], int, tuple[int, int, int, tuple[int, dt.date]]] | None = None
+        # (fit, members) compared as one integer, fit * _KEY + members: this loop runs for every
+        # family that finds no seat (tens of thousands per Medan cap).
+        best: tuple[int, int, tuple[int, int, int, tuple[int, dt.date]]] | None = None
+        room_of = filler.room
         for d in range(min(deadline, self.n_days - 1), max(self.w_end, deadline - EJECT_DAYS) - 1, -1):
             for j in self.slots_on[d]:
-                room = filler.room[j]
+                room = room_of[j]
                 if room <= 0:
                     continue  # a smaller family's seat alone never holds a larger one
-                for other in seated.get(j, ()):
-                    if other[0] < m <= room + other[0]:
-                        fit = (room + other[0] - m, other[0])
-                        if best is None or fit < best[0]:
-                            best = (fit, j, other)
-            if best is not None and best[0][0] == 0:
+                here = seated.get(j)
+                if not here:
+                    continue
+                for other in here:
+                    om = other[0]
+                    if om < m <= room + om:
+                        key = (room + om - m) * _KEY + om
+                        if best is None or key < best[0]:
+                            best = (key, j, other)
+            if best is not None and best[0] < _KEY:
                 break
         if best is None:
             return None
-        _fit, j, other = best
+        _key, j, other = best
         seated[j].remove(other)
         filler.add_room(j, other[0])
         return other
@@ -329,12 +337,14 @@ class KecamatanMovers:
         more easily); else, or failing that, the fewest KK (largest first) of one device-shift."""
         for d in range(min(deadline, self.n_days - 1), self.w_end - 1, -1):
             bins = by_bin.get(d, {})
-            best: tuple[tuple[int, int], int, int] | None = None  # (fit, slot, index in its list)
+            best: tuple[int, int, int] | None = None  # (fit * _KEY + members, slot, index in its list)
             for j, rows in bins.items() if fit else ():
                 room = filler.room[j]
                 for i, (om, _kk) in enumerate(rows):
-                    if room + om >= m and (best is None or (room + om - m, om) < best[0]):
-                        best = ((room + om - m, om), j, i)
+                    if room + om >= m:
+                        key = (room + om - m) * _KEY + om
+                        if best is None or key < best[0]:
+                            best = (key, j, i)
             if best is not None:
                 _fit, j, i = best
                 freed = [bins[j].pop(i)]

@@ -16,11 +16,12 @@ from ektp_opt.safety import interrupt
 from ektp_opt.solver.result import Status
 
 
-def make_mip(limit: float, nodes: int | None = None) -> Any:
+def make_mip(limit: float, nodes: int | None = None, settings: dict[str, object] | None = None) -> Any:
     """A SCIP model stopped by ``limit`` seconds, or by ``nodes`` branch-and-bound nodes: a limit
     in nodes stops at the same point on any machine and under any load (SCIP is deterministic on
     one thread), so the answer is the same whatever runs beside it; the seconds are then a safety
-    net set well above what the nodes take."""
+    net set well above what the nodes take. ``settings``: SCIP parameters for one kind of model
+    (name -> value), where measured to pay."""
     from ortools.linear_solver import pywraplp
 
     solver = pywraplp.Solver.CreateSolver("SCIP")
@@ -29,6 +30,8 @@ def make_mip(limit: float, nodes: int | None = None) -> Any:
     params = "misc/catchctrlc = FALSE\n"
     if nodes is not None:
         params += f"limits/nodes = {int(nodes)}\n"
+    for name, value in (settings or {}).items():
+        params += f"{name} = {value}\n"
     solver.SetSolverSpecificParametersAsString(params)
     return solver
 
