@@ -10,6 +10,7 @@ import json
 import random
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,23 +20,27 @@ from tests.cli.test_cli import run
 from tests.conftest import scenario_text
 from tests.resolve.test_resolve import TINY_POOL, TINY_SLIP
 
+SEATS = 5  # per device-shift in tiny_kecamatan
 
-def tiny_kecamatan(seed: int) -> tuple[KecamatanMovers, list[tuple[int, int, int, int]], list, list]:
-    """A kecamatan of 5 days (the window starts on day 1), 2 shifts, 1 device of 5 seats, a few
-    KK that keep a day and 2-3 that must move (their day's device went)."""
+
+def tiny_kecamatan(seed: int, devices: int = 1) -> tuple[KecamatanMovers, list[tuple[int, int, int, int]], list, list]:
+    """A kecamatan of 5 days (the window starts on day 1), 2 shifts, ``devices`` devices of 5
+    seats, a few KK that keep a day and 2-3 (per device) that must move (their day's device went)."""
     rng = random.Random(seed)
-    n_days, seats, w_end = 5, 5, 1
+    n_days, w_end = 5, 1
     slots, keepers, kk = [], [], 0
     for d in range(w_end, n_days):
         for s in (1, 2):
-            room = seats
-            while room > 0 and rng.random() < 0.6:
-                m = rng.randint(1, min(3, room))
-                keepers.append((kk, m, d, s, 0))
-                kk, room = kk + 1, room - m
-            slots.append((d, s, 0, room))
-    must = [(kk + j, rng.randint(1, 3), rng.randint(0, 2)) for j in range(rng.randint(2, 3))]
-    staffed = {(d, s, 0) for _k, _m, d, s, _dv in keepers}
+            for dv in range(devices):
+                room = SEATS
+                while room > 0 and rng.random() < (0.6 if devices == 1 else 0.85):
+                    m = rng.randint(1, min(3, room))
+                    keepers.append((kk, m, d, s, dv))
+                    kk, room = kk + 1, room - m
+                slots.append((d, s, dv, room))
+    n_must = sum(rng.randint(2, 3) for _ in range(devices)) + (devices > 1) * rng.randint(2, 4)
+    must = [(kk + j, rng.randint(1, 3 + (devices > 1)), rng.randint(0, 2)) for j in range(n_must)]
+    staffed = {(d, s, dv) for _k, _m, d, s, dv in keepers}
     order = {i: (0, 0) for i in range(kk + len(must))}
     km = KecamatanMovers(slots, staffed, -1, n_days, w_end, must, keepers, order)  # type: ignore[arg-type]
     return km, slots, keepers, must
@@ -108,39 +113,150 @@ def test_a_family_without_a_seat_swaps_with_a_smaller_one(monkeypatch: pytest.Mo
     keepers = [(20, 3, 0, 1, 0)]
     order = {10: (0, 0), 11: (1, 0), 12: (2, 0), 20: (3, 0)}
     km = KecamatanMovers(slots, {(0, 1, 0)}, -1, 2, 0, must, keepers, order)  # type: ignore[arg-type]
-    placed, extra = km._seat([], 1)
-    assert placed == {12: (0, 1, 0), 11: (1, 1, 0), 10: (1, 1, 0)} and extra == []
+    placed, extra, relocated = km._seat([], 1)
+    assert placed == {12: (0, 1, 0), 11: (1, 1, 0), 10: (1, 1, 0)} and extra == [] and relocated == {}
     monkeypatch.setattr(capped_module, "EJECT_DAYS", -1)  # no day to swap in
-    placed, extra = km._seat([], 1)
+    placed, extra, _relocated = km._seat([], 1)
     assert placed is None
+
+
+def loads(
+    slots: list, keepers: list, must: list, placed: dict, extra: list, relocated: dict
+) -> dict[tuple[int, int, int], int]:
+    """Members at each device-shift once the seating is done, counted from its answer: KK that
+    keep a day at their device (or the one they were relocated to), movers where they were put."""
+    size = {k: m for k, m, *_rest in keepers} | {k: m for k, m, _r in must}
+    load = {(d, s, dv): 0 for d, s, dv, _r in slots}
+    for k, _m, d, s, dv in keepers:
+        if k not in extra:
+            load[relocated.get(k, (d, s, dv))] += size[k]
+    for k, spot in placed.items():
+        load[spot] += size[k]
+    return load
+
+
+def test_a_family_moves_to_another_device_of_its_shift_to_make_a_hole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One day, one shift, two devices of 5 seats: a family of 3 on device 0 (2 seats free), a
+    family of 2 and one of 1 on device 1 (2 free). A family of 4 must come that day: 4 seats are
+    free in the shift, but on no device. The family of 2 goes to device 0, which frees 4 seats on
+    device 1: nobody's date or shift changes. Without it that family is made to leave (one KK
+    more to make room), even if it then lands in its own shift again."""
+    slots = [(0, 1, 0, 2), (0, 1, 1, 2)]
+    keepers = [(20, 3, 0, 1, 0), (21, 2, 0, 1, 1), (22, 1, 0, 1, 1)]
+    must = [(10, 4, 0)]
+    order = {k: (k, 0) for k in (10, 20, 21, 22)}
+    km = KecamatanMovers(slots, {(0, 1, 0), (0, 1, 1)}, -1, 1, 0, must, keepers, order)  # type: ignore[arg-type]
+    placed, extra, relocated = km._seat([], 0)
+    assert placed == {10: (0, 1, 1)} and extra == [] and relocated == {21: (0, 1, 0)}
+    assert max(loads(slots, keepers, must, placed, extra, relocated).values()) <= SEATS
+    import ektp_opt.resolve.capped as capped_module
+
+    monkeypatch.setattr(capped_module, "SHUFFLE_DAYS", -1)  # no day to relocate in
+    placed, extra, relocated = km._seat([], 0)
+    assert placed is not None and extra == [21] and relocated == {}
+
+
+def test_a_shift_is_seated_again_where_one_family_is_not_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One shift, three devices of 6 seats: families 3+2 (1 free), 3+2 (1 free), 3+1 (2 free),
+    and a family of 4 due. No single family can leave its device for a hole of 4 (the others
+    have 1 or 2 seats, every family that frees enough has 3 members); seating the shift again
+    does it (4+2, 3+3, 3+2+1). Without that, a family of 3 is made to leave (one KK more)."""
+    slots = [(0, 1, 0, 1), (0, 1, 1, 1), (0, 1, 2, 2)]
+    keepers = [
+        (20, 3, 0, 1, 0),
+        (21, 2, 0, 1, 0),
+        (22, 3, 0, 1, 1),
+        (23, 2, 0, 1, 1),
+        (24, 3, 0, 1, 2),
+        (25, 1, 0, 1, 2),
+    ]
+    must = [(10, 4, 0)]
+    order = {k: (k, 0) for k in (10, 20, 21, 22, 23, 24, 25)}
+    staffed = {(0, 1, dv) for dv in range(3)}
+    km = KecamatanMovers(slots, staffed, -1, 1, 0, must, keepers, order)  # type: ignore[arg-type]
+    placed, extra, relocated = km._seat([], 0)
+    assert placed is not None and set(placed) == {10} and extra == [] and relocated
+    load = loads(slots, keepers, must, placed, extra, relocated)
+    assert max(load.values()) <= 6 and sum(load.values()) == 18
+    assert all(spot[:2] == (0, 1) for spot in relocated.values())
+    monkeypatch.setattr(KecamatanMovers, "_repack", lambda *_args: False)
+    placed, extra, relocated = km._seat([], 0)
+    assert placed is not None and extra == [20]
 
 
 @pytest.mark.parametrize("seed", range(40))
 def test_seating_keeps_every_deadline_and_seat(seed: int) -> None:
-    """The seating alone (no exact model), on random tiny kecamatan and every cap, with and
-    without KK chosen to make room first: each KK seated on or before its deadline, each
-    device-shift holding no more than its free seats plus those of the KK that left it, counted
-    here from the placements."""
-    km, slots, keepers, must = tiny_kecamatan(seed)
+    """The seating alone (no exact model), on random tiny kecamatan of 1-3 devices and every cap,
+    with and without KK chosen to make room first: each KK seated on or before its deadline, KK
+    relocated only within their own day and shift, each device-shift holding no more than its
+    seats, counted here from the answer."""
+    devices = 1 + seed % 3
+    km, slots, keepers, must = tiny_kecamatan(seed, devices)
     rng = random.Random(seed)
+    relocations = 0
     for cap in range(0, 5):
         chosen = [k for k, *_rest in keepers if rng.random() < 0.2]
-        placed, extra = km._seat(chosen, cap)
+        placed, extra, relocated = km._seat(chosen, cap)
         if placed is None:
             continue
         assert set(chosen) <= set(extra)
         kept = {k: (d, s) for k, _m, d, s, _dv in keepers}
-        size = {k: m for k, m, *_rest in keepers} | {k: m for k, m, _r in must}
         deadline = {k: min(r + cap, km.n_days - 1) for k, _m, r in must}
         deadline |= {k: min(kept[k][0] + cap, km.n_days - 1) for k in extra}
         assert set(placed) == set(deadline)  # every mover, and only they, seated
-        room = {(d, s): r for d, s, _dv, r in slots}
-        for k in extra:
-            room[kept[k]] += size[k]
-        for k, (d, s, _dv) in placed.items():
-            assert d <= deadline[k] and d >= km.w_end
-            room[(d, s)] -= size[k]
-        assert min(room.values()) >= 0
+        for k, (d, _s, _dv) in placed.items():
+            assert km.w_end <= d <= deadline[k]
+        assert not set(relocated) & set(extra) and all(kept[k] == spot[:2] for k, spot in relocated.items())
+        assert max(loads(slots, keepers, must, placed, extra, relocated).values()) <= SEATS
+        relocations += len(relocated)
+    if devices == 1:
+        assert relocations == 0
+
+
+def fragmented_kecamatan(seed: int) -> tuple[KecamatanMovers, list, list, list]:
+    """Three days after the window, 2 shifts of 3 devices of 6 seats, each device filled by KK
+    that keep their day up to 0-2 free seats, and families of 2-4 that must move: the free seats
+    are there in each shift, split over its devices."""
+    rng = random.Random(seed)
+    n_days, w_end = 4, 1
+    slots, keepers, kk = [], [], 0
+    for d in range(w_end, n_days):
+        for s in (1, 2):
+            for dv in range(3):
+                room = 6
+                while room > rng.randint(0, 2):
+                    m = rng.randint(1, min(3, room))
+                    keepers.append((kk, m, d, s, dv))
+                    kk, room = kk + 1, room - m
+                slots.append((d, s, dv, room))
+    must = [(kk + j, rng.randint(2, 4), rng.randint(0, 1)) for j in range(rng.randint(3, 6))]
+    staffed = {(d, s, dv) for _k, _m, d, s, dv in keepers}
+    order = {i: (0, 0) for i in range(kk + len(must))}
+    km = KecamatanMovers(slots, staffed, -1, n_days, w_end, must, keepers, order)  # type: ignore[arg-type]
+    return km, slots, keepers, must
+
+
+def test_relocations_keep_every_seat_and_deadline() -> None:
+    """Where free seats are split over devices: on 60 random kecamatan and caps 0-2, every seat
+    count and deadline holds, counted from the answer, and relocations (there must be some, or the
+    test proves nothing) stay within their KK's own day and shift."""
+    relocations = 0
+    for seed in range(60):
+        km, slots, keepers, must = fragmented_kecamatan(seed)
+        for cap in range(3):
+            placed, extra, relocated = km._seat([], cap)
+            if placed is None:
+                continue
+            kept = {k: (d, s) for k, _m, d, s, _dv in keepers}
+            deadline = {k: min(r + cap, km.n_days - 1) for k, _m, r in must}
+            deadline |= {k: min(kept[k][0] + cap, km.n_days - 1) for k in extra}
+            assert set(placed) == set(deadline)
+            assert all(km.w_end <= d <= deadline[k] for k, (d, _s, _dv) in placed.items())
+            assert not set(relocated) & set(extra)
+            assert all(kept[k] == spot[:2] for k, spot in relocated.items())
+            assert max(loads(slots, keepers, must, placed, extra, relocated).values()) <= 6
+            relocations += len(relocated)
+    assert relocations > 20
 
 
 # A tiny city busy to its deadline; half the pool slips three weeks, so the movers find free seats
@@ -249,6 +365,55 @@ def test_verify_rejects_a_plan_whose_moves_exceed_its_cap(slip: tuple[Path, Path
     (old / "appointments.csv").rename(old / "gone.csv")
     report = verify_plan(out, ls, load_population(ls))
     assert len(report.violations) == 2 and any("changes.csv only" in w for w in report.warnings)
+
+
+def test_relocated_keepers_are_written_at_their_new_devices(
+    slip: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the seating relocates within a shift reaches the plan: those KK keep their date
+    and shift, sit at the new device, changes.csv says so, and the plan verifies. (The tiny city
+    seldom needs a relocation, so two families of one size in one shift trade devices in the
+    seating's answer: every seat count stays as it was.)"""
+    import dataclasses
+
+    swapped: dict[int, tuple[int, int, int]] = {}
+    plan = KecamatanMovers.plan
+
+    def relocating(self: KecamatanMovers, cap: int, limit: float = 60.0) -> Any:
+        out = plan(self, cap, limit)
+        if not out.ok or swapped:
+            return out
+        first: dict[tuple[int, int, int], tuple[int, int]] = {}  # (day, shift, members) -> (kk, device)
+        for kk, (d, m, s, dv) in sorted(self._where.items()):
+            if kk in out.extra:
+                continue
+            other = first.setdefault((d, s, m), (kk, dv))
+            if other[1] != dv:
+                swapped.update({kk: (d, s, other[1]), other[0]: (d, s, dv)})
+                return dataclasses.replace(out, relocated=dict(swapped))
+        return out
+
+    monkeypatch.setattr(KecamatanMovers, "plan", relocating)
+    old, after = slip
+    out = tmp_path / "moved"
+    code, _o, err = capped(old, after, out, "--max-delay", "10")
+    assert code == 0, err
+    assert len(swapped) == 2
+    assert run("verify", str(out))[0] == 0
+    from ektp_opt.inputs.population import load_population
+    from ektp_opt.inputs.scenario import load_scenario
+
+    ids = load_population(load_scenario(after)).kk_id
+    a, b = (str(ids[kk]) for kk in swapped)
+    with (old / "appointments.csv").open() as fh:
+        before = {r["kk_id"]: r for r in csv.DictReader(fh) if r["kk_id"] in (a, b)}
+    with (out / "appointments.csv").open() as fh:
+        now = {r["kk_id"]: r for r in csv.DictReader(fh) if r["kk_id"] in (a, b)}
+    why = {r["kk_id"]: r["reason"] for r in csv.DictReader((out / "changes.csv").open())}
+    assert [now[k]["date"] for k in (a, b)] == [before[k]["date"] for k in (a, b)]
+    assert [now[k]["shift"] for k in (a, b)] == [before[k]["shift"] for k in (a, b)]
+    assert (now[a]["device_id"], now[b]["device_id"]) == (before[b]["device_id"], before[a]["device_id"])
+    assert why[a] == why[b] == "new device, same date and shift"
 
 
 def test_tradeoff_front_is_monotone_and_bounded(slip: tuple[Path, Path], tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """Seating KK under a delay cap, one kecamatan at a time (``resolve --max-delay``).
 
-``cap.py`` says how many extra KK of each size must leave each day; here they are chosen and every
-mover is seated, earliest deadline first, in the earliest free seat of its office (``SlotFiller``,
-so operators are respected). Families are not fluid: when one finds no seat by its deadline, the
-day it needed gets that many members of extra demand and the model is solved again (a few rounds
-at most); the first model's optimum stays the lower bound that is reported.
+``cap.py`` says how many extra KK of each size must leave each day (its optimum is the proven
+bound that is reported); here they are chosen and every mover is seated, earliest deadline first,
+in the tightest seat on or before its deadline (``BestFit``). Families are not fluid: where one
+finds no seat in time, the seating first makes a shift's scattered seats whole by moving families
+between its devices (no date or shift changes), then swaps it for a smaller mover, and only then
+makes one more KK leave its day (``KecamatanMovers._seat``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import datetime as dt
 import heapq
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,13 @@ EXACT_DTIME = 5.0
 # model's bound: 17.2 % with no swap, 6.9 % with swaps within 2 days, 6.8 % within 5 (cap 10: 9.8 %
 # within 5, 9.8 % within 10).
 EJECT_DAYS = 5
+# Before that, a family without a seat looks for a shift of the last this many working days whose
+# seats together hold it, split over devices: one family there moves to another device of the
+# shift (``_shuffle``), or the whole shift is seated again (``_repack``); no date or shift changes.
+# Medan slip, plan's moves above the bound at caps 5 / 10 / 13 / 20: none 5.8 / 7.4 / 8.2 / 7.1 %;
+# within 2 days 3.5 / 4.7 / 4.6 / 4.9 %, within 5 3.4 / 4.6 / 4.3 / 4.5 % (one family only, within
+# 5 / 10 / 30 days: 4.5 / 5.0 / 5.5 %, 4.5 / 4.9 / 5.5 %, 4.4 / 4.9 / 5.4 % at caps 5 / 10 / 13).
+SHUFFLE_DAYS = 5
 # The KK that makes room is the one whose seat fits best (then the smallest) under caps below this,
 # the fewest of one device-shift, largest first, from it on: with a short window the family that
 # leaves must find a seat soon, and a small one does; with a long one it finds one anyway, and a
@@ -56,6 +64,9 @@ class CapOutcome:
     status: str  # of the first model
     largest_delay: int  # working days, over the movers seated
     moves: int = 0  # KK whose day or shift changed (a mover may land in its own shift again)
+    # KK that keep their day and shift but sit at another device of it, to make a hole whole
+    # (``KecamatanMovers._shuffle``): kk -> (day, shift, device)
+    relocated: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 
 
 def usable_free(
@@ -101,8 +112,17 @@ class KecamatanMovers:
             self.cell[kk] = (d, s)
         self.slot_of = {(d, s, dv): j for j, (d, s, dv, _r) in enumerate(slots)}
         self.slots_on: dict[int, list[int]] = defaultdict(list)  # day -> its slots
-        for j, (d, _s, _dv, _r) in enumerate(slots):
+        shifts: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for j, (d, s, _dv, _r) in enumerate(slots):
             self.slots_on[d].append(j)
+            shifts[(d, s)].append(j)
+        # day -> (shift number, its slots) per shift; a shift number per slot, for BestFit's sums
+        self.shifts_on: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
+        self.shift_of = [0] * len(slots)
+        for g, ((d, _s), js) in enumerate(sorted(shifts.items())):
+            self.shifts_on[d].append((g, js))
+            for j in js:
+                self.shift_of[j] = g
         top = max([m for _k, m, *_ in keepers] + [m for _k, m, _r in must] + [1])
         rows = np.zeros((n_days, top + 1), dtype=np.int64)
         self.keepers: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
@@ -137,7 +157,7 @@ class KecamatanMovers:
         if first.status not in ("OPTIMAL", "FEASIBLE"):
             return CapOutcome(False, {}, [], first.bound, first.status, 0)
         chosen = [kk for (d, m), count in sorted(first.take.items()) for kk, _s, _dv in self.keepers[(d, m)][:count]]
-        placed, extra = self._seat(chosen, cap)
+        placed, extra, relocated = self._seat(chosen, cap)
         bound, status = first.bound, first.status
         if (placed is None or len(extra) > bound) and self.limit < 0:
             exact = self._exact(cap, extra if placed is not None else None, limit)
@@ -146,7 +166,7 @@ class KecamatanMovers:
                 bound = max(bound, low)
                 status = "OPTIMAL" if proven else "FEASIBLE"
                 if found is not None and (placed is None or len(better) < len(extra)):
-                    placed, extra = found, better
+                    placed, extra, relocated = found, better, {}
         ok = placed is not None
         return CapOutcome(
             ok,
@@ -156,6 +176,7 @@ class KecamatanMovers:
             status if ok else first.status,
             self._largest(placed) if placed else 0,
             sum((d, s) != self.cell.get(kk, (-1, -1)) for kk, (d, s, _dv) in (placed or {}).items()),
+            relocated if ok else {},
         )
 
     def _exact(
@@ -227,15 +248,20 @@ class KecamatanMovers:
             (d - (reach[kk] if kk in reach else self.cell[kk][0]) for kk, (d, _s, _dv) in placed.items()), default=0
         )
 
-    def _seat(self, chosen: list[int], cap: int) -> tuple[dict[int, tuple[int, int, int]] | None, list[int]]:
+    def _seat(
+        self, chosen: list[int], cap: int
+    ) -> tuple[dict[int, tuple[int, int, int]] | None, list[int], dict[int, tuple[int, int, int]]]:
         """Earliest deadline first, each KK into the tightest seat on or before its deadline
-        (``BestFit``). A KK that finds none first takes the place of a smaller mover already seated
+        (``BestFit``). A KK that finds none first looks for a shift whose seats together hold it,
+        split over its devices, and makes them whole by seating families of that shift at other
+        devices of it (``_shuffle``, ``_repack``: no date or shift changes, so no one moves).
+        Failing that it takes the place of a smaller mover already seated
         in the last ``EJECT_DAYS`` days before its deadline, where that mover's seat and the room
         beside it hold it (``_eject``: the tightest such fit); the smaller family goes back into
         the queue, to a seat of its own by its own deadline, and no one more moves. Only where no
         such swap exists does a KK that keeps a day make room (``_make_room``), and move too, with
-        its own deadline. Returns the placements (None when a KK cannot be seated at all) and
-        every KK that moved to make room.
+        its own deadline. Returns the placements (None when a KK cannot be seated at all), every
+        KK that moved to make room, and the KK that keep their day and shift at another device.
 
         Why the swap: the cap model counts members, and families are not fluid; the holes the
         movers leave seldom match the families that arrive. A family left without a seat by a
@@ -256,6 +282,7 @@ class KecamatanMovers:
             [(d, s, dv, room) for (d, s, dv, _r), room in zip(self.slots, rooms, strict=True)],
             self.limit,
             self.staffed,
+            self.shift_of,
         )
         by_bin = {  # day -> slot -> (members, kk) that could still make room, largest first
             d: {j: [r for r in rows if r[1] not in bumped] for j, rows in bins.items()}
@@ -265,28 +292,172 @@ class KecamatanMovers:
         # slot -> movers seated there, as the queue held them: (members, kk, deadline, order key)
         seated: dict[int, list[tuple[int, int, int, tuple[int, dt.date]]]] = defaultdict(list)
         extra = list(chosen)
+        relocated: dict[int, tuple[int, int, int]] = {}
+        failed: dict[int, tuple[int, int]] = {}  # shift -> (its changes, members) when a repack failed
         while queue:
             deadline, key, kk, m = heapq.heappop(queue)
             spot = filler.place_by(m, deadline)
             if spot is None:
-                out = self._eject(filler, seated, m, deadline)
-                if out is not None:
+                if self.limit < 0 and self._shuffle(filler, by_bin, seated, placed, relocated, failed, m, deadline):
+                    pass  # a family moved to another device of its shift: a hole for m, no one moves
+                elif (out := self._eject(filler, seated, m, deadline)) is not None:
                     om, other, other_deadline, other_key = out
                     del placed[other]
                     heapq.heappush(queue, (other_deadline, other_key, other, om))
                 else:
                     room_for = self._make_room(filler, by_bin, m, deadline, cap < FIT_BELOW)
                     if room_for is None:
-                        return None, extra
+                        return None, extra, relocated
                     day, freed = room_for
                     for om, other in freed:
                         extra.append(other)
+                        relocated.pop(other, None)  # it moves after all: its new seat is a placement
                         heapq.heappush(queue, (min(day + cap, last), self.order_key[other], other, om))
                 spot = filler.place_by(m, deadline)
                 assert spot is not None
             placed[kk] = spot
             seated[self.slot_of[spot]].append((m, kk, deadline, key))
-        return placed, extra
+        return placed, extra, relocated
+
+    def _shuffle(
+        self,
+        filler: BestFit,
+        by_bin: dict[int, dict[int, list[tuple[int, int]]]],
+        seated: dict[int, list[tuple[int, int, int, tuple[int, dt.date]]]],
+        placed: dict[int, tuple[int, int, int]],
+        relocated: dict[int, tuple[int, int, int]],
+        failed: dict[int, tuple[int, int]],
+        m: int,
+        deadline: int,
+    ) -> bool:
+        """Make a hole for ``m`` members by moving one family to another device of the same shift
+        (its date and shift stay: no move), in the last SHUFFLE_DAYS days up to ``deadline``: a
+        device whose room with that family holds ``m``, and a device of the shift with room for
+        the family; the tightest hole, then the tightest place for the family. The cap model
+        counts a shift's seats together; left alone, the seating would lose every room split
+        over devices too small for the families that arrive. Failing that, ``_repack``."""
+        room_of = filler.room
+        best: tuple[int, int, int, int, bool] | None = None  # (key, from slot, to slot, kk or index, keeper?)
+        for d in range(min(deadline, self.n_days - 1), max(self.w_end, deadline - SHUFFLE_DAYS) - 1, -1):
+            bins = by_bin.get(d, {})
+            for g, js in self.shifts_on[d]:
+                if filler.group_room[g] < m:
+                    continue  # the shift's seats together are too few
+                rooms = sorted((room_of[j2], j2) for j2 in js)  # the tightest device for q: bisect
+                for j in js:
+                    room = room_of[j]
+                    if room >= m:
+                        continue
+                    for rows, keeper in ((bins.get(j, ()), True), (seated.get(j, ()), False)):
+                        for row in rows:
+                            q = row[0]
+                            if room + q < m:
+                                continue
+                            x = bisect.bisect_left(rooms, (q, -1))
+                            if x < len(rooms) and rooms[x][1] == j:
+                                x += 1  # not back to its own device
+                            if x == len(rooms):
+                                continue
+                            key = ((room + q - m) * _KEY + rooms[x][0] - q) * _KEY + q
+                            if best is None or key < best[0]:
+                                best = (key, j, rooms[x][1], row[1], keeper)
+            if best is not None and best[0] < _KEY * _KEY:
+                break
+        if best is None:
+            return self._repack(filler, by_bin, seated, placed, relocated, failed, m, deadline)
+        _key, j, j2, kk, keeper = best
+        d, s, dv, _r = self.slots[j2]
+        if keeper:
+            rows = by_bin[d][j]
+            entry = next(r for r in rows if r[1] == kk)
+            rows.remove(entry)
+            bisect.insort(by_bin[d].setdefault(j2, []), entry, key=lambda r: (-r[0], r[1]))
+            self._relocate(relocated, kk, (d, s, dv))
+        else:
+            entry2 = next(r for r in seated[j] if r[1] == kk)
+            seated[j].remove(entry2)
+            seated[j2].append(entry2)
+            placed[kk] = (d, s, dv)
+        q = entry[0] if keeper else entry2[0]
+        filler.add_room(j, q)
+        filler.take(j2, q)
+        return True
+
+    def _relocate(self, relocated: dict[int, tuple[int, int, int]], kk: int, spot: tuple[int, int, int]) -> None:
+        """Record that keeper ``kk`` sits at ``spot``, a device of its own shift (or forget it,
+        back at its own device)."""
+        d, _m, s, dv = self._where[kk]
+        if spot == (d, s, dv):
+            relocated.pop(kk, None)
+        else:
+            relocated[kk] = spot
+
+    def _repack(
+        self,
+        filler: BestFit,
+        by_bin: dict[int, dict[int, list[tuple[int, int]]]],
+        seated: dict[int, list[tuple[int, int, int, tuple[int, dt.date]]]],
+        placed: dict[int, tuple[int, int, int]],
+        relocated: dict[int, tuple[int, int, int]],
+        failed: dict[int, tuple[int, int]],
+        m: int,
+        deadline: int,
+    ) -> bool:
+        """Seat every family of one shift again over its devices, with ``m`` members more (largest
+        first, each on the device with the least room that holds it): the shifts of the last
+        SHUFFLE_DAYS days whose seats together hold them, latest day first, then the fewest
+        seats. Dates and shifts stay, so no one moves; where ``_shuffle``'s single family is not
+        enough, a shift's room split over its devices is made whole this way."""
+        room_of = filler.room
+        for d in range(min(deadline, self.n_days - 1), max(self.w_end, deadline - SHUFFLE_DAYS) - 1, -1):
+            shifts = self.shifts_on[d]
+            order = sorted((filler.group_room[g], i) for i, (g, _js) in enumerate(shifts))
+            bins = by_bin.setdefault(d, {})
+            for pooled, i in order:
+                g, js = shifts[i]
+                seen = failed.get(g)
+                if pooled < m or (seen is not None and seen[0] == filler.group_changes[g] and seen[1] <= m):
+                    continue  # too few seats, or unchanged since it failed for as many members or fewer
+                # (members, kk, its row in ``seated`` or None) of every family seated in the shift,
+                # a KK that keeps its day or a mover; kk -1: the one to come
+                fams: list[tuple[int, int, tuple[int, int, int, tuple[int, dt.date]] | None]] = [(m, -1, None)]
+                left = {}
+                for j in js:
+                    kept, movers = bins.get(j, ()), seated.get(j, ())
+                    left[j] = room_of[j] + sum(q for q, _kk in kept) + sum(r[0] for r in movers)
+                    fams += [(q, kk, None) for q, kk in kept]
+                    fams += [(r[0], r[1], r) for r in movers]
+                fams.sort(key=lambda f: (-f[0], f[1]))
+                at: list[int] = []
+                rooms = sorted((left[j], j) for j in js)  # the tightest device that holds q: bisect
+                for q, _kk, _keeper in fams:
+                    x = bisect.bisect_left(rooms, (q, -1))
+                    if x == len(rooms):
+                        break
+                    r, j = rooms.pop(x)
+                    bisect.insort(rooms, (r - q, j))
+                    at.append(j)
+                if len(at) < len(fams):
+                    failed[g] = (filler.group_changes[g], m)
+                    continue
+                left = {j: r for r, j in rooms}
+                for j in js:
+                    bins[j] = []
+                    seated[j] = []
+                for (q, kk, row), j in zip(fams, at, strict=True):
+                    spot = self.slots[j][:3]
+                    if kk < 0:
+                        left[j] += q  # the seats kept free for the family to come
+                    elif row is None:
+                        bins[j].append((q, kk))
+                        self._relocate(relocated, kk, spot)
+                    else:
+                        seated[j].append(row)
+                        placed[kk] = spot
+                for j in js:
+                    filler.set_room(j, left[j])
+                return True
+        return False
 
     def _eject(
         self, filler: BestFit, seated: dict[int, list[tuple[int, int, int, tuple[int, dt.date]]]], m: int, deadline: int

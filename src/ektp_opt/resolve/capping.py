@@ -118,6 +118,7 @@ def seat_capped(prep: Prepared, seating: Seating, cap: int) -> tuple[int, int, C
     reason_of = {i: (why, forced) for i, why, forced in seating.movers}
     bound_last, bound_wait = -1, 0
     extra_all: set[int] = set()
+    relocated_all: set[int] = set()
     for k, out in sorted(outcomes.items()):
         km = movers[k]
         free = km.model.free.copy()
@@ -136,7 +137,18 @@ def seat_capped(prep: Prepared, seating: Seating, cap: int) -> tuple[int, int, C
         for i, (d, s, dv) in sorted(out.placed.items()):
             seating.day[i], seating.shift[i], seating.device[i] = d, s, dv
             seating.load[(k, d, s, dv)] += int(members[i])
-    seating.changes = [c for c in seating.changes if c.kk not in extra_all]
+        for i, (d, s, dv) in sorted(out.relocated.items()):  # same date and shift, another device
+            seating.load[(k, d, s, int(seating.device[i]))] -= int(members[i])
+            seating.device[i] = dv
+            seating.load[(k, d, s, dv)] += int(members[i])
+            relocated_all.add(i)
+    seating.changes = [c for c in seating.changes if c.kk not in extra_all and c.kk not in relocated_all]
+    for i in sorted(relocated_all):
+        d, s, dv = int(seating.day[i]), int(seating.shift[i]), int(seating.device[i])
+        if devices[dv].device_id != old.device[i]:
+            seating.changes.append(
+                change_to(old, data, devices, i, d, s, dv, "new device, same date and shift", False, False)
+            )
     for k in sorted(outcomes):
         for i in sorted(outcomes[k].placed):
             why, forced = reason_of[i]

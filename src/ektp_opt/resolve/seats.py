@@ -180,8 +180,15 @@ class BestFit(SlotFiller):
         slots: list[tuple[int, int, int, int]],
         limit: int = -1,
         staffed: set[tuple[int, int, int]] | None = None,
+        groups: list[int] | None = None,
     ) -> None:
+        """``groups``: a group (a shift) per slot, whose room is kept summed in ``group_room``."""
         super().__init__(slots, limit, staffed)
+        self.group = groups if groups is not None else [0] * len(slots)
+        self.group_room = [0] * (max(self.group, default=-1) + 1)
+        self.group_changes = [0] * len(self.group_room)  # counts every change of a group's rooms
+        for g, r in zip(self.group, self.room, strict=True):
+            self.group_room[g] += r
         by_room: dict[int, list[int]] = defaultdict(list)
         for j, r in enumerate(self.room):
             if r > 0:
@@ -201,6 +208,9 @@ class BestFit(SlotFiller):
             if heap and slots[heap[0]][0] <= deadline:
                 j = heapq.heappop(heap)
                 room[j] -= members
+                g = self.group[j]
+                self.group_room[g] -= members
+                self.group_changes[g] += 1
                 if room[j] > 0:
                     heapq.heappush(heaps.setdefault(room[j], []), j)
                 day, shift, device, _ = self.slots[j]
@@ -210,8 +220,29 @@ class BestFit(SlotFiller):
                 return day, shift, device
         return None
 
+    def set_room(self, j: int, room: int) -> None:
+        """Slot ``j`` has ``room`` seats left (its shift was seated again)."""
+        if room != self.room[j]:
+            self.group_room[self.group[j]] += room - self.room[j]
+            self.group_changes[self.group[j]] += 1
+            self.room[j] = room
+            if room > 0:
+                heapq.heappush(self.heaps.setdefault(room, []), j)
+                self.top = max(self.top, room)
+
+    def take(self, j: int, members: int) -> None:
+        """Slot ``j`` seats ``members`` more (a family moved there from another device)."""
+        self.room[j] -= members
+        self.group_room[self.group[j]] -= members
+        self.group_changes[self.group[j]] += 1
+        assert self.room[j] >= 0
+        if self.room[j] > 0:
+            heapq.heappush(self.heaps.setdefault(self.room[j], []), j)
+
     def add_room(self, j: int, members: int) -> None:
         """Slot ``j`` gets ``members`` seats back (a KK sitting there moves away)."""
         self.room[j] += members
+        self.group_room[self.group[j]] += members
+        self.group_changes[self.group[j]] += 1
         heapq.heappush(self.heaps.setdefault(self.room[j], []), j)
         self.top = max(self.top, self.room[j])
