@@ -89,6 +89,18 @@ def usable_free(
     return free
 
 
+@dataclass
+class _SeatRun:
+    """What one ``KecamatanMovers._seat`` run changes as it goes, shared by its steps."""
+
+    filler: BestFit
+    by_bin: dict[int, dict[int, list[tuple[int, int]]]]  # day -> slot -> (members, kk) that keep it
+    seated: dict[int, list[tuple[int, int, int, tuple[int, dt.date]]]]  # slot -> movers seated there
+    placed: dict[int, tuple[int, int, int]]  # mover -> its seat
+    relocated: dict[int, tuple[int, int, int]]  # KK that keep day and shift -> their new device
+    failed: dict[int, tuple[int, int]]  # shift -> (its changes, members) when seating it again failed
+
+
 class KecamatanMovers:
     """A kecamatan's re-plan state that no cap changes: its free seats, who must move, who could
     make room. ``plan(cap)`` answers for one cap without changing anything."""
@@ -293,12 +305,12 @@ class KecamatanMovers:
         seated: dict[int, list[tuple[int, int, int, tuple[int, dt.date]]]] = defaultdict(list)
         extra = list(chosen)
         relocated: dict[int, tuple[int, int, int]] = {}
-        failed: dict[int, tuple[int, int]] = {}  # shift -> (its changes, members) when a repack failed
+        run = _SeatRun(filler, by_bin, seated, placed, relocated, {})
         while queue:
             deadline, key, kk, m = heapq.heappop(queue)
             spot = filler.place_by(m, deadline)
             if spot is None:
-                if self.limit < 0 and self._shuffle(filler, by_bin, seated, placed, relocated, failed, m, deadline):
+                if self.limit < 0 and self._shuffle(run, m, deadline):
                     pass  # a family moved to another device of its shift: a hole for m, no one moves
                 elif (out := self._eject(filler, seated, m, deadline)) is not None:
                     om, other, other_deadline, other_key = out
@@ -319,23 +331,14 @@ class KecamatanMovers:
             seated[self.slot_of[spot]].append((m, kk, deadline, key))
         return placed, extra, relocated
 
-    def _shuffle(
-        self,
-        filler: BestFit,
-        by_bin: dict[int, dict[int, list[tuple[int, int]]]],
-        seated: dict[int, list[tuple[int, int, int, tuple[int, dt.date]]]],
-        placed: dict[int, tuple[int, int, int]],
-        relocated: dict[int, tuple[int, int, int]],
-        failed: dict[int, tuple[int, int]],
-        m: int,
-        deadline: int,
-    ) -> bool:
+    def _shuffle(self, st: _SeatRun, m: int, deadline: int) -> bool:
         """Make a hole for ``m`` members by moving one family to another device of the same shift
         (its date and shift stay: no move), in the last SHUFFLE_DAYS days up to ``deadline``: a
         device whose room with that family holds ``m``, and a device of the shift with room for
         the family; the tightest hole, then the tightest place for the family. The cap model
         counts a shift's seats together; left alone, the seating would lose every room split
         over devices too small for the families that arrive. Failing that, ``_repack``."""
+        filler, by_bin, seated = st.filler, st.by_bin, st.seated
         room_of = filler.room
         best: tuple[int, int, int, int, bool] | None = None  # (key, from slot, to slot, kk or index, keeper?)
         for d in range(min(deadline, self.n_days - 1), max(self.w_end, deadline - SHUFFLE_DAYS) - 1, -1):
@@ -364,7 +367,7 @@ class KecamatanMovers:
             if best is not None and best[0] < _KEY * _KEY:
                 break
         if best is None:
-            return self._repack(filler, by_bin, seated, placed, relocated, failed, m, deadline)
+            return self._repack(st, m, deadline)
         _key, j, j2, kk, keeper = best
         d, s, dv, _r = self.slots[j2]
         if keeper:
@@ -372,12 +375,12 @@ class KecamatanMovers:
             entry = next(r for r in rows if r[1] == kk)
             rows.remove(entry)
             bisect.insort(by_bin[d].setdefault(j2, []), entry, key=lambda r: (-r[0], r[1]))
-            self._relocate(relocated, kk, (d, s, dv))
+            self._relocate(st.relocated, kk, (d, s, dv))
         else:
             entry2 = next(r for r in seated[j] if r[1] == kk)
             seated[j].remove(entry2)
             seated[j2].append(entry2)
-            placed[kk] = (d, s, dv)
+            st.placed[kk] = (d, s, dv)
         q = entry[0] if keeper else entry2[0]
         filler.add_room(j, q)
         filler.take(j2, q)
@@ -392,22 +395,13 @@ class KecamatanMovers:
         else:
             relocated[kk] = spot
 
-    def _repack(
-        self,
-        filler: BestFit,
-        by_bin: dict[int, dict[int, list[tuple[int, int]]]],
-        seated: dict[int, list[tuple[int, int, int, tuple[int, dt.date]]]],
-        placed: dict[int, tuple[int, int, int]],
-        relocated: dict[int, tuple[int, int, int]],
-        failed: dict[int, tuple[int, int]],
-        m: int,
-        deadline: int,
-    ) -> bool:
+    def _repack(self, st: _SeatRun, m: int, deadline: int) -> bool:
         """Seat every family of one shift again over its devices, with ``m`` members more (largest
         first, each on the device with the least room that holds it): the shifts of the last
         SHUFFLE_DAYS days whose seats together hold them, latest day first, then the fewest
         seats. Dates and shifts stay, so no one moves; where ``_shuffle``'s single family is not
         enough, a shift's room split over its devices is made whole this way."""
+        filler, by_bin, seated, failed = st.filler, st.by_bin, st.seated, st.failed
         room_of = filler.room
         for d in range(min(deadline, self.n_days - 1), max(self.w_end, deadline - SHUFFLE_DAYS) - 1, -1):
             shifts = self.shifts_on[d]
@@ -450,10 +444,10 @@ class KecamatanMovers:
                         left[j] += q  # the seats kept free for the family to come
                     elif row is None:
                         bins[j].append((q, kk))
-                        self._relocate(relocated, kk, spot)
+                        self._relocate(st.relocated, kk, spot)
                     else:
                         seated[j].append(row)
-                        placed[kk] = spot
+                        st.placed[kk] = spot
                 for j in js:
                     filler.set_room(j, left[j])
                 return True
