@@ -100,6 +100,76 @@ def test_cap_model_against_brute_force(seed: int) -> None:
         assert low is not None and low <= smallest
 
 
+def packs_by_device(families: list[tuple[int, list[int]]], rooms: dict[int, int]) -> bool:
+    """Can every (members, slots it may take) be put in one of its slots within their seats?"""
+    families = sorted(families, key=lambda f: -f[0])
+
+    def go(i: int) -> bool:
+        if i == len(families):
+            return True
+        m, allowed = families[i]
+        for j in allowed:
+            if rooms[j] >= m:
+                rooms[j] -= m
+                if go(i + 1):
+                    return True
+                rooms[j] += m
+        return False
+
+    return go(0)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_exact_model_lets_a_family_change_device_within_its_shift(seed: int) -> None:
+    """Two devices per shift: the exact model's fewest KK whose date or shift changes equals a
+    brute force over every set of KK that leave their shift, where the others may sit at either
+    device of theirs; its bound never exceeds it."""
+    rng = random.Random(100 + seed)
+    n_days, w_end, seats = 3, 1, 5
+    slots, keepers, kk = [], [], 0
+    for d in range(w_end, n_days):
+        for dv in range(2):
+            room = seats
+            while room > rng.randint(1, 2):
+                m = rng.randint(1, min(3, room))
+                keepers.append((kk, m, d, 1, dv))
+                kk, room = kk + 1, room - m
+            slots.append((d, 1, dv, room))
+    must = [(kk + j, rng.randint(3, 4), rng.randint(1, 2)) for j in range(rng.randint(1, 3))]
+    order = {i: (0, 0) for i in range(kk + len(must))}
+    staffed = {(d, 1, dv) for _k, _m, d, _s, dv in keepers}
+    km = KecamatanMovers(slots, staffed, -1, n_days, w_end, must, keepers, order)  # type: ignore[arg-type]
+    index = {(d, dv): j for j, (d, _s, dv, _r) in enumerate(slots)}
+    for cap in (0, 1):
+        want = None
+        for k in range(len(keepers) + 1):
+            for out in itertools.combinations(keepers, k):
+                leaving = {row[0] for row in out}
+                fams = [
+                    (m, [j for j, sl in enumerate(slots) if sl[0] <= min(r + cap, n_days - 1)]) for _k, m, r in must
+                ]
+                for kid, m, d, _s, _dv in keepers:
+                    days = range(w_end, min(d + cap, n_days - 1) + 1) if kid in leaving else (d,)
+                    allowed = [index[(e, dv)] for e in days for dv in range(2) if not (kid in leaving and e == d)]
+                    fams.append((m, allowed))
+                if packs_by_device(fams, dict.fromkeys(range(len(slots)), seats)):
+                    want = k
+                    break
+            if want is not None:
+                break
+        exact = km._exact(cap, None, 10.0)
+        assert exact is not None
+        placed, extra, relocated, bound, proven = exact
+        if want is None:
+            assert placed is None
+            continue
+        assert placed is not None and proven and len(extra) == want == bound
+        kept = {k: (d, s) for k, _m, d, s, _dv in keepers}
+        assert all(placed[k][:2] != kept[k] for k in extra)
+        assert all(kept[k] == spot[:2] for k, spot in relocated.items())
+        assert max(loads(slots, keepers, must, placed, extra, relocated).values()) <= seats
+
+
 def test_a_family_without_a_seat_swaps_with_a_smaller_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two days, one device-shift each: 3 free seats on day 0 (beside a family of 3 that keeps its
     day), 4 on day 1. Three KK must move by day 1, in this order: A (2 members), B (2), C (3).

@@ -174,11 +174,11 @@ class KecamatanMovers:
         if (placed is None or len(extra) > bound) and self.limit < 0:
             exact = self._exact(cap, extra if placed is not None else None, limit)
             if exact is not None:
-                found, better, low, proven = exact
+                found, better, moved_within, low, proven = exact
                 bound = max(bound, low)
                 status = "OPTIMAL" if proven else "FEASIBLE"
                 if found is not None and (placed is None or len(better) < len(extra)):
-                    placed, extra, relocated = found, better, {}
+                    placed, extra, relocated = found, better, moved_within
         ok = placed is not None
         return CapOutcome(
             ok,
@@ -193,12 +193,13 @@ class KecamatanMovers:
 
     def _exact(
         self, cap: int, hint: list[int] | None, limit: float
-    ) -> tuple[dict[int, tuple[int, int, int]] | None, list[int], int, bool] | None:
+    ) -> tuple[dict[int, tuple[int, int, int]] | None, list[int], dict[int, tuple[int, int, int]], int, bool] | None:
         """Where the kecamatan is small (``EXACT_MAX_PAIRS`` KK-seat pairs at most, no operator
         limit), the exact family-level model by CP-SAT: each KK that keeps a day stays in its
-        device-shift or moves within its window, each must-move KK goes within its window, no
-        device-shift over its seats; fewest KK moved. Hinted with the seating found. Returns
-        (placements or None, KK moved to make room, bound, proven) or None when too large."""
+        shift (at any of its devices, as the seating may put it) or moves within its window, each
+        must-move KK goes within its window, no device-shift over its seats; fewest KK whose date
+        or shift changes. Hinted with the seating found. Returns (placements or None, KK moved to
+        make room, KK at another device of their shift, bound, proven) or None when too large."""
         from ortools.sat.python import cp_model
 
         last = self.n_days - 1
@@ -218,18 +219,15 @@ class KecamatanMovers:
         moved = []
         choice: dict[int, list[tuple[int, Any]]] = {}
         hinted = set(hint or [])
+        shift_of = self.shift_of
         for kk, m, dl, own in items:
-            opts = [(j, model.new_bool_var("")) for j, d in enumerate(day_of) if d <= dl and j != own]
+            opts = [(j, model.new_bool_var("")) for j, d in enumerate(day_of) if d <= dl]
             choice[kk] = opts
-            if own >= 0:
-                stay = model.new_bool_var("")
+            model.add_exactly_one([v for _j, v in opts])
+            if own >= 0:  # its own shift's day is in its window: any device of that shift keeps it
                 seats[own] += m
-                load[own].append((m, stay))
-                model.add_exactly_one([stay, *(v for _j, v in opts)])
-                moved.append(stay.Not())
-                model.add_hint(stay, kk not in hinted)
-            else:
-                model.add_exactly_one([v for _j, v in opts])
+                moved += [v for j, v in opts if shift_of[j] != shift_of[own]]
+                model.add_hint(next(v for j, v in opts if j == own), kk not in hinted)
             for j, v in opts:
                 load[j].append((m, v))
         for j, terms in enumerate(load):
@@ -240,17 +238,20 @@ class KecamatanMovers:
         solver.parameters.max_deterministic_time = EXACT_DTIME
         status = cpsat_run(solver, model)
         if not found(status):
-            return (None, [], 0, False) if status == cp_model.INFEASIBLE else None
+            return (None, [], {}, 0, False) if status == cp_model.INFEASIBLE else None
         placed: dict[int, tuple[int, int, int]] = {}
         extra: list[int] = []
+        relocated: dict[int, tuple[int, int, int]] = {}
         for kk, _m, _dl, own in items:
-            at = next((j for j, v in choice[kk] if solver.value(v)), None)
-            if at is not None:
-                d, s, dv, _r = self.slots[at]
-                placed[kk] = (d, s, dv)
+            at = next(j for j, v in choice[kk] if solver.value(v))
+            spot = self.slots[at][:3]
+            if own < 0 or shift_of[at] != shift_of[own]:
+                placed[kk] = spot
                 if own >= 0:
                     extra.append(kk)
-        return placed, extra, int(solver.best_objective_bound + 1e-6), status == cp_model.OPTIMAL
+            elif at != own:
+                relocated[kk] = spot
+        return placed, extra, relocated, int(solver.best_objective_bound + 1e-6), status == cp_model.OPTIMAL
 
     def _largest(self, placed: dict[int, tuple[int, int, int]]) -> int:
         """The largest delay among the KK seated: from the last working day on or before the old
