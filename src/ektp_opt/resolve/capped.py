@@ -341,7 +341,8 @@ class KecamatanMovers:
         over devices too small for the families that arrive. Failing that, ``_repack``."""
         filler, by_bin, seated = st.filler, st.by_bin, st.seated
         room_of = filler.room
-        best: tuple[int, int, int, int, bool] | None = None  # (key, from slot, to slot, kk or index, keeper?)
+        # (key, from slot, to slot, the family's row in by_bin or seated, a KK that keeps its day?)
+        best: tuple[int, int, int, Any, bool] | None = None
         for d in range(min(deadline, self.n_days - 1), max(self.w_end, deadline - SHUFFLE_DAYS) - 1, -1):
             bins = by_bin.get(d, {})
             for g, js in self.shifts_on[d]:
@@ -364,27 +365,23 @@ class KecamatanMovers:
                                 continue
                             key = ((room + q - m) * _KEY + rooms[x][0] - q) * _KEY + q
                             if best is None or key < best[0]:
-                                best = (key, j, rooms[x][1], row[1], keeper)
+                                best = (key, j, rooms[x][1], row, keeper)
             if best is not None and best[0] < _KEY * _KEY:
                 break
         if best is None:
             return self._repack(st, m, deadline)
-        _key, j, j2, kk, keeper = best
+        _key, j, j2, row, keeper = best
         d, s, dv, _r = self.slots[j2]
         if keeper:
-            rows = by_bin[d][j]
-            entry = next(r for r in rows if r[1] == kk)
-            rows.remove(entry)
-            bisect.insort(by_bin[d].setdefault(j2, []), entry, key=lambda r: (-r[0], r[1]))
-            self._relocate(st.relocated, kk, (d, s, dv))
+            by_bin[d][j].remove(row)
+            bisect.insort(by_bin[d].setdefault(j2, []), row, key=lambda r: (-r[0], r[1]))
+            self._relocate(st.relocated, row[1], (d, s, dv))
         else:
-            entry2 = next(r for r in seated[j] if r[1] == kk)
-            seated[j].remove(entry2)
-            seated[j2].append(entry2)
-            st.placed[kk] = (d, s, dv)
-        q = entry[0] if keeper else entry2[0]
-        filler.add_room(j, q)
-        filler.take(j2, q)
+            seated[j].remove(row)
+            seated[j2].append(row)
+            st.placed[row[1]] = (d, s, dv)
+        filler.add_room(j, row[0])
+        filler.take(j2, row[0])
         return True
 
     def _relocate(self, relocated: dict[int, tuple[int, int, int]], kk: int, spot: tuple[int, int, int]) -> None:
