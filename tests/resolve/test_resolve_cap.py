@@ -46,16 +46,17 @@ def tiny_kecamatan(seed: int, devices: int = 1) -> tuple[KecamatanMovers, list[t
     return km, slots, keepers, must
 
 
-def seatable(items: list[tuple[int, int]], rooms: dict[tuple[int, int], int]) -> bool:
-    """Can every (members, deadline) be put in a slot (day, shift) on or before its deadline?"""
-    items = sorted(items, key=lambda x: -x[0])
+def fits_all(families: list[tuple[int, list[Any]]], rooms: dict[Any, int]) -> bool:
+    """Can every (members, slots it may take) be put in one of its slots within their seats?
+    (Exhaustive, largest first.)"""
+    families = sorted(families, key=lambda f: -f[0])
 
     def go(i: int) -> bool:
-        if i == len(items):
+        if i == len(families):
             return True
-        m, dl = items[i]
-        for key in rooms:
-            if key[0] <= dl and rooms[key] >= m:
+        m, allowed = families[i]
+        for key in allowed:
+            if rooms[key] >= m:
                 rooms[key] -= m
                 if go(i + 1):
                     return True
@@ -74,7 +75,7 @@ def brute_force_extra(slots: list, keepers: list, must: list, cap: int, n_days: 
                 rooms[(d, s)] += m
             items = [(m, min(r + cap, n_days - 1)) for _kk, m, r in must]
             items += [(m, min(d + cap, n_days - 1)) for _kk, m, d, _s, _dv in out]
-            if seatable(items, rooms):
+            if fits_all([(m, [key for key in rooms if key[0] <= dl]) for m, dl in items], rooms):
                 return k
     return None
 
@@ -98,25 +99,6 @@ def test_cap_model_against_brute_force(seed: int) -> None:
     low = smallest_feasible_cap(km.model, 12)
     if smallest is not None:
         assert low is not None and low <= smallest
-
-
-def packs_by_device(families: list[tuple[int, list[int]]], rooms: dict[int, int]) -> bool:
-    """Can every (members, slots it may take) be put in one of its slots within their seats?"""
-    families = sorted(families, key=lambda f: -f[0])
-
-    def go(i: int) -> bool:
-        if i == len(families):
-            return True
-        m, allowed = families[i]
-        for j in allowed:
-            if rooms[j] >= m:
-                rooms[j] -= m
-                if go(i + 1):
-                    return True
-                rooms[j] += m
-        return False
-
-    return go(0)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -152,7 +134,7 @@ def test_exact_model_lets_a_family_change_device_within_its_shift(seed: int) -> 
                     days = range(w_end, min(d + cap, n_days - 1) + 1) if kid in leaving else (d,)
                     allowed = [index[(e, dv)] for e in days for dv in range(2) if not (kid in leaving and e == d)]
                     fams.append((m, allowed))
-                if packs_by_device(fams, dict.fromkeys(range(len(slots)), seats)):
+                if fits_all(fams, dict.fromkeys(range(len(slots)), seats)):
                     want = k
                     break
             if want is not None:
