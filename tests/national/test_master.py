@@ -258,15 +258,22 @@ def test_fewest_extra_devices_are_the_least_any_addition_needs(
     assert _finishes(waves, first, residents, province_of, extra_found, mi.regular)
 
 
-def _random_nation(seed: int) -> tuple[list[int], list[list[int]], list[int], list[int]]:
-    """A nation of 1-3 kecamatan and 0-2 waves whose splits can all be tried, each kecamatan's
-    own device from a day of its own; some finish early, some just in time, some not within the
-    regular days."""
+def _random_nation(
+    seed: int | np.random.Generator,
+    n_waves: tuple[int, int] = (0, 3),
+    per_wave: tuple[int, int] = (1, 3),
+    days: int = 7,
+    people: tuple[int, int] = (10, 170),
+) -> tuple[list[int], list[list[int]], list[int], list[int]]:
+    """A nation of 1-3 kecamatan and, by default, 0-2 waves of 1-2 devices whose splits can all
+    be tried, each kecamatan's own device from a day of its own; some finish early, some just in
+    time, some not within the regular days. Ranges are half-open, as numpy draws them; ``seed``
+    may be a generator the caller goes on drawing from."""
     rng = np.random.default_rng(seed)
-    n_k, n_w = int(rng.integers(1, 4)), int(rng.integers(0, 3))
-    waves = [int(c) for c in rng.integers(1, 3, n_w)]
-    first = [[int(f) for f in rng.integers(0, 7, n_w)] for _k in range(n_k)]
-    residents = [int(r) for r in rng.integers(10, 170, n_k)]
+    n_k, n_w = int(rng.integers(1, 4)), int(rng.integers(*n_waves))
+    waves = [int(c) for c in rng.integers(*per_wave, n_w)]
+    first = [[int(f) for f in rng.integers(0, days, n_w)] for _k in range(n_k)]
+    residents = [int(r) for r in rng.integers(*people, n_k)]
     fixed_first = [int(f) for f in rng.integers(0, 4, n_k)]
     return waves, first, residents, fixed_first
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ektp_opt.national import waiting
-from tests.national.test_master import FIXED, SEATS, _devices_on, _tiny
+from tests.national.test_master import FIXED, SEATS, _devices_on, _random_nation, _tiny
 
 
 def _waiting_by_day(people: int, devices_on: list[int]) -> int:
@@ -25,11 +25,7 @@ def _waiting_by_day(people: int, devices_on: list[int]) -> int:
 def _nation(seed: int) -> tuple[list[int], list[list[int]], list[int], list[int], int]:
     """1-3 kecamatan, 1-3 waves of up to 6 devices, residents enough to want several."""
     rng = np.random.default_rng(seed)
-    n_k, n_w = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-    waves = [int(c) for c in rng.integers(1, 7, n_w)]
-    first = [[int(f) for f in rng.integers(0, 9, n_w)] for _k in range(n_k)]
-    residents = [int(r) for r in rng.integers(10, 500, n_k)]
-    fixed_first = [int(f) for f in rng.integers(0, 4, n_k)]
+    waves, first, residents, fixed_first = _random_nation(rng, (1, 4), (1, 7), 9, (10, 500))
     return waves, first, residents, fixed_first, int(rng.integers(4, 12))
 
 
